@@ -1,0 +1,8 @@
+//! The pure core of ecr-lifecycle: the retention DSL, a model of native ECR lifecycle
+//! policies with ECR's own evaluation, the reference semantics of a DSL policy, and the
+//! compiler that splits a policy into what ECR can do natively and what must run at runtime.
+//!
+//! Nothing here touches the network or the clock: the current time is always an argument.
+
+pub mod image;
+pub mod native;
