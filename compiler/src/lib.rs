@@ -4,5 +4,10 @@
 //!
 //! Nothing here touches the network or the clock: the current time is always an argument.
 
+pub mod diagnostic;
+pub mod dsl;
+pub mod duration;
+pub mod glob;
 pub mod image;
 pub mod native;
+pub mod source;

@@ -1,0 +1,383 @@
+//! From the file as written ([`syntax`]) to a checked [`Policy`], collecting every error.
+
+use std::collections::HashMap;
+
+use crate::diagnostic::Diagnostic;
+use crate::dsl::policy::{
+    Anchored, Keep, Matcher, Policy, RepositorySelector, Retain, Rule, TagConditions, TagRegex,
+    Where,
+};
+use crate::dsl::syntax::{self, ConditionsDoc, KeepDoc, KeepWord, MatchDoc, PolicyDoc, RetainDoc};
+use crate::duration::Duration;
+use crate::glob::{Glob, GlobKind};
+use crate::source::{SourceFile, Sp, Span};
+
+/// Longest rule name; names appear in plans, descriptions and file names.
+const MAX_NAME: usize = 64;
+
+pub(crate) fn lower(doc: PolicyDoc, file: &SourceFile) -> Result<Policy, Vec<Diagnostic>> {
+    let mut cx = Lower {
+        file,
+        errors: Vec::new(),
+    };
+    if *doc.version != 1 {
+        cx.errors.push(
+            Diagnostic::error(
+                format!("unsupported version `{}`", *doc.version),
+                doc.version.span,
+            )
+            .with_label("this file format is version 1")
+            .with_help("write `version: 1`"),
+        );
+    }
+    let include = doc.repositories.map(|list| {
+        if list.is_empty() {
+            cx.errors.push(
+                Diagnostic::error(
+                    "`repositories` is empty, so the policy governs nothing",
+                    list.span,
+                )
+                .with_help(
+                    "list repository globs, or leave `repositories` out to govern every repository",
+                ),
+            );
+        }
+        cx.globs(&list, GlobKind::Repository)
+    });
+    let exclude = cx.globs(&doc.exclude, GlobKind::Repository);
+    if doc.rules.is_empty() {
+        cx.errors.push(
+            Diagnostic::file_error("the policy has no rules")
+                .with_help("add at least one rule under `rules:`"),
+        );
+    }
+    let mut rules = Vec::new();
+    let mut names: HashMap<String, Span> = HashMap::new();
+    for rule in doc.rules {
+        if let Some(first) = names.get(&*rule.name) {
+            let (line, col) = file.line_col(first.start as usize);
+            cx.errors.push(
+                Diagnostic::error(
+                    format!("duplicate rule name `{}`", *rule.name),
+                    rule.name.span,
+                )
+                .with_label("used again here")
+                .with_note(format!("first used at {}:{line}:{col}", file.name))
+                .with_help("rule names must be unique within a file"),
+            );
+        } else {
+            names.insert(rule.name.value.clone(), rule.name.span);
+        }
+        if let Some(r) = cx.rule(rule) {
+            rules.push(r);
+        }
+    }
+    cx.unreachable_rules(&rules);
+    if cx.errors.is_empty() {
+        Ok(Policy {
+            source: file.name.clone(),
+            repositories: RepositorySelector { include, exclude },
+            rules,
+        })
+    } else {
+        Err(cx.errors)
+    }
+}
+
+struct Lower<'a> {
+    file: &'a SourceFile,
+    errors: Vec<Diagnostic>,
+}
+
+impl Lower<'_> {
+    fn globs(&mut self, list: &[Sp<String>], kind: GlobKind) -> Vec<Sp<Glob>> {
+        list.iter()
+            .filter_map(|text| match Glob::parse(text, kind) {
+                Ok(g) => Some(Sp::new(g, text.span)),
+                Err(e) => {
+                    self.errors
+                        .push(Diagnostic::error(e.message, text.span).with_help(e.help));
+                    None
+                }
+            })
+            .collect()
+    }
+
+    fn rule(&mut self, rule: Sp<syntax::RuleDoc>) -> Option<Rule> {
+        let span = rule.span;
+        let doc = rule.value;
+        let before = self.errors.len();
+        let name = &doc.name;
+        let valid_name = !name.is_empty()
+            && name.len() <= MAX_NAME
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        if !valid_name {
+            self.errors.push(
+                Diagnostic::error(format!("`{}` is not a valid rule name", **name), name.span)
+                    .with_help(format!(
+                        "use letters, digits, `-`, `_` and `.`, at most {MAX_NAME} characters"
+                    )),
+            );
+        }
+        let matcher = self.matcher(doc.matches);
+        let keep = self.keep(doc.keep);
+        if self.errors.len() > before {
+            return None;
+        }
+        Some(Rule {
+            name: doc.name,
+            description: doc.description.map(|d| d.value),
+            matcher: matcher?,
+            keep: keep?,
+            span,
+        })
+    }
+
+    fn matcher(&mut self, m: Sp<MatchDoc>) -> Option<Sp<Matcher>> {
+        let span = m.span;
+        let c: ConditionsDoc = match m.value {
+            MatchDoc::Any(_) => return Some(Sp::new(Matcher::Any { filter: None }, span)),
+            MatchDoc::Conditions(c) => c,
+        };
+        let before = self.errors.len();
+        let filter = c.where_.as_ref().and_then(|w| self.where_expr(w));
+        let any_of = c
+            .tags
+            .as_ref()
+            .map(|t| self.tag_list(t, "tags"))
+            .unwrap_or_default();
+        let all_of = c
+            .tags_all
+            .as_ref()
+            .map(|t| self.tag_list(t, "tags_all"))
+            .unwrap_or_default();
+        let regex = c.tag_regex.as_ref().and_then(|r| match TagRegex::new(r) {
+            Ok(re) => Some(Sp::new(re, r.span)),
+            Err(e) => {
+                let detail = e.to_string();
+                let last = detail.lines().last().unwrap_or("").trim().to_string();
+                self.errors.push(
+                    Diagnostic::error(format!("`{}` is not a valid regular expression", **r), r.span)
+                        .with_label(last)
+                        .with_help("the syntax is Rust's `regex` crate (like RE2); the expression is anchored at both ends"),
+                );
+                None
+            }
+        });
+        let has_tag_condition = c.tags.is_some() || c.tags_all.is_some() || c.tag_regex.is_some();
+        let matcher = match c.untagged.as_ref().map(|u| (u.value, u.span)) {
+            Some((true, u_span)) if has_tag_condition => {
+                self.errors.push(
+                    Diagnostic::error(
+                        "`untagged: true` contradicts the tag conditions beside it",
+                        u_span,
+                    )
+                    .with_label("an untagged image has no tag to match")
+                    .with_help("split this into two rules, or remove `untagged: true`"),
+                );
+                return None;
+            }
+            Some((true, _)) => Matcher::Untagged { filter },
+            Some((false, _)) => Matcher::Tagged(TagConditions {
+                any_of,
+                all_of,
+                regex,
+                filter,
+            }),
+            None if has_tag_condition => Matcher::Tagged(TagConditions {
+                any_of,
+                all_of,
+                regex,
+                filter,
+            }),
+            None if c.where_.is_some() => Matcher::Any { filter },
+            None => {
+                self.errors.push(
+                    Diagnostic::error("this match has no conditions", span)
+                        .with_help("write `match: any` to match every image"),
+                );
+                return None;
+            }
+        };
+        (self.errors.len() == before).then(|| Sp::new(matcher, span))
+    }
+
+    fn tag_list(&mut self, list: &Sp<Vec<Sp<String>>>, key: &str) -> Vec<Sp<Glob>> {
+        if list.is_empty() {
+            self.errors.push(
+                Diagnostic::error(format!("`{key}` is an empty list"), list.span)
+                    .with_help(format!("list at least one tag glob, or remove `{key}`")),
+            );
+        }
+        self.globs(list, GlobKind::Tag)
+    }
+
+    fn where_expr(&mut self, w: &Sp<String>) -> Option<Sp<Where>> {
+        match Where::new(w) {
+            Ok(expr) => Some(Sp::new(expr, w.span)),
+            Err(e) => {
+                // Point into the expression: skip the opening quote when the scalar is quoted.
+                let raw = self.file.slice(w.span);
+                let quote = usize::from(raw.starts_with('"') || raw.starts_with('\''));
+                let at = w.span.start as usize + quote + e.offset.min(w.len());
+                let reason = e.reason.to_string();
+                self.errors.push(
+                    Diagnostic::error(format!("`where` is not a valid JMESPath expression: {reason}"), Span::new(at, at + 1))
+                        .with_help("the expression sees the image's DescribeImages `imageDetail`, for example \"imageSizeInBytes > `1000000000`\""),
+                );
+                None
+            }
+        }
+    }
+
+    fn keep(&mut self, k: Sp<KeepDoc>) -> Option<Sp<Keep>> {
+        let span = k.span;
+        let r: RetainDoc = match k.value {
+            KeepDoc::Word(KeepWord::All) => return Some(Sp::new(Keep::All, span)),
+            KeepDoc::Word(KeepWord::None) => return Some(Sp::new(Keep::None, span)),
+            KeepDoc::Some(r) => r,
+        };
+        let before = self.errors.len();
+        let newest = r.newest.as_ref().and_then(|n| self.count(n, "newest"));
+        let within = r.within.as_ref().and_then(|d| self.duration(d));
+        let pulled_within = r.pulled_within.as_ref().and_then(|d| self.duration(d));
+        let at_least = r.at_least.as_ref().and_then(|n| {
+            if n.value == 0 {
+                Some(0)
+            } else {
+                self.count(n, "at_least").map(|c| c.value)
+            }
+        });
+        let mut retain = Retain {
+            newest,
+            within,
+            pulled_within,
+            anchored: None,
+        };
+        match (&r.anchor, r.at_least.as_ref()) {
+            (Some(anchor), _) => {
+                let tags = self.tag_list(&anchor.oldest_tagged, "oldest_tagged");
+                match retain.within.take() {
+                    Some(window) => {
+                        retain.anchored = Some(Anchored {
+                            window,
+                            tags,
+                            at_least: at_least.unwrap_or(0),
+                            span: anchor.span,
+                        })
+                    }
+                    None if r.within.is_none() => self.errors.push(
+                        Diagnostic::error("`anchor` needs `within`", anchor.span)
+                            .with_label("the window kept before the anchor is not given")
+                            .with_help("add `within: 365d` (for example) beside `anchor`"),
+                    ),
+                    None => {}
+                }
+            }
+            (None, Some(n)) => self.errors.push(
+                Diagnostic::error("`at_least` only applies with `anchor`", n.span).with_help(
+                    format!(
+                        "to keep the {} newest images, write `newest: {}`",
+                        n.value, n.value
+                    ),
+                ),
+            ),
+            (None, None) => {}
+        }
+        if self.errors.len() == before && retain.alternatives() == 0 {
+            self.errors.push(
+                Diagnostic::error("`keep` is empty", span)
+                    .with_help("give `newest`, `within`, `pulled_within` or `anchor`, or write `keep: all` / `keep: none`"),
+            );
+        }
+        (self.errors.len() == before).then(|| Sp::new(Keep::Retain(retain), span))
+    }
+
+    fn count(&mut self, n: &Sp<u64>, key: &str) -> Option<Sp<u32>> {
+        match u32::try_from(n.value) {
+            Ok(0) => {
+                self.errors.push(
+                    Diagnostic::error(format!("`{key}: 0` keeps nothing"), n.span)
+                        .with_help("write `keep: none` to keep no image"),
+                );
+                None
+            }
+            Ok(v) => Some(Sp::new(v, n.span)),
+            Err(_) => {
+                self.errors.push(
+                    Diagnostic::error(format!("`{key}` is too large"), n.span)
+                        .with_help(format!("the largest count is {}", u32::MAX)),
+                );
+                None
+            }
+        }
+    }
+
+    fn duration(&mut self, d: &Sp<String>) -> Option<Sp<Duration>> {
+        match Duration::parse(d) {
+            Ok(v) => Some(Sp::new(v, d.span)),
+            Err(e) => {
+                self.errors
+                    .push(Diagnostic::error(e.message(d), d.span).with_help(e.help()));
+                None
+            }
+        }
+    }
+
+    /// A rule is unreachable when the rules before it already govern every image it could
+    /// match: after `match: any`, after `untagged: true` for untagged images, and after
+    /// `untagged: false` (or `tags: ["*"]`) for tagged ones.
+    fn unreachable_rules(&mut self, rules: &[Rule]) {
+        let mut untagged_by: Option<&Rule> = None;
+        let mut tagged_by: Option<&Rule> = None;
+        for rule in rules {
+            let class = rule.matcher.class();
+            let blocker = match class {
+                crate::dsl::policy::TagClass::Untagged => untagged_by,
+                crate::dsl::policy::TagClass::Tagged => tagged_by,
+                crate::dsl::policy::TagClass::Both => untagged_by.and(tagged_by),
+            };
+            if let Some(earlier) = blocker {
+                self.errors.push(
+                    Diagnostic::error(
+                        format!("rule `{}` can never match an image", *rule.name),
+                        rule.name.span,
+                    )
+                    .with_label("unreachable")
+                    .with_note(format!(
+                        "rule `{}` before it already governs every image this rule could match",
+                        *earlier.name
+                    ))
+                    .with_help("move this rule above that one, or remove it"),
+                );
+                continue;
+            }
+            let (covers_untagged, covers_tagged) = covers(&rule.matcher);
+            if covers_untagged && untagged_by.is_none() {
+                untagged_by = Some(rule);
+            }
+            if covers_tagged && tagged_by.is_none() {
+                tagged_by = Some(rule);
+            }
+        }
+    }
+}
+
+/// Whether a matcher selects every untagged image, and every tagged image.
+fn covers(m: &Matcher) -> (bool, bool) {
+    match m {
+        Matcher::Any { filter: None } => (true, true),
+        Matcher::Untagged { filter: None } => (true, false),
+        Matcher::Tagged(t) => {
+            let all_tags = |g: &Sp<Glob>| g.as_str().chars().all(|c| c == '*');
+            let every_tagged = t.filter.is_none()
+                && t.regex.is_none()
+                && t.all_of.iter().all(all_tags)
+                && (t.any_of.is_empty() || t.any_of.iter().any(all_tags));
+            (false, every_tagged)
+        }
+        _ => (false, false),
+    }
+}

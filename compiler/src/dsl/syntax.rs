@@ -1,0 +1,179 @@
+//! The policy file as written: serde types that mirror the YAML exactly, with a span on
+//! every value a later check can refuse. The JSON Schema is generated from these types.
+//!
+//! `match` and `keep` take either a keyword or a map. They are read by hand-written visitors
+//! rather than `#[serde(untagged)]`, which would lose the spans inside and give vague errors.
+
+use std::fmt;
+
+use schemars::JsonSchema;
+use serde::de::{self, Deserializer, MapAccess, Visitor, value::MapAccessDeserializer};
+use serde::{Deserialize, Serialize};
+
+use crate::source::Sp;
+
+/// A retention policy: which repositories it governs and the ordered rules that decide which
+/// of their images are kept. The first rule that matches an image governs it.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "ecr-lifecycle policy")]
+pub struct PolicyDoc {
+    /// The format version of this file. Always `1`.
+    pub version: Sp<u64>,
+    /// Globs over repository names (`*` any run, `?` one character; `*` crosses `/`).
+    /// Default: every repository.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repositories: Option<Sp<Vec<Sp<String>>>>,
+    /// Globs over repository names removed from `repositories`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude: Vec<Sp<String>>,
+    /// The rules, highest priority first.
+    pub rules: Vec<Sp<RuleDoc>>,
+}
+
+/// One rule: the images it matches and which of them it keeps.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuleDoc {
+    /// Unique within the file; shown in plans and explanations.
+    pub name: Sp<String>,
+    /// Free text, copied into the native rule's `description`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<Sp<String>>,
+    /// Which images the rule governs (those no earlier rule governs).
+    #[serde(rename = "match")]
+    pub matches: Sp<MatchDoc>,
+    /// Which governed images survive; the others expire.
+    pub keep: Sp<KeepDoc>,
+}
+
+/// `any`, or conditions that must all hold.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum MatchDoc {
+    /// Every image.
+    Any(AnyWord),
+    Conditions(ConditionsDoc),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AnyWord {
+    /// Every image.
+    Any,
+}
+
+/// Conditions on an image; all given conditions must hold.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConditionsDoc {
+    /// `true`: images with no tag. `false`: images with at least one tag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub untagged: Option<Sp<bool>>,
+    /// At least one tag matches at least one of these globs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Sp<Vec<Sp<String>>>>,
+    /// For every glob, some tag matches it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags_all: Option<Sp<Vec<Sp<String>>>>,
+    /// At least one tag matches this regular expression (anchored at both ends).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag_regex: Option<Sp<String>>,
+    /// A JMESPath expression, truthy on the image's DescribeImages `imageDetail` object.
+    #[serde(default, rename = "where", skip_serializing_if = "Option::is_none")]
+    pub where_: Option<Sp<String>>,
+}
+
+/// `all`, `none`, or a map of alternatives: an image survives if any of them keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum KeepDoc {
+    Word(KeepWord),
+    Some(RetainDoc),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum KeepWord {
+    /// Keep every governed image (a protection rule).
+    All,
+    /// Keep no governed image.
+    None,
+}
+
+/// Alternatives: an image survives if any of them keeps it.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetainDoc {
+    /// Keep the N most recently pushed images.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub newest: Option<Sp<u64>>,
+    /// Keep images pushed less than this long ago (`12h`, `14d`, `2w`). With `anchor`: the
+    /// window before the anchor instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[0-9]+[hdw]$"))]
+    pub within: Option<Sp<String>>,
+    /// Keep images pulled less than this long ago; an image never pulled counts from its push.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[0-9]+[hdw]$"))]
+    pub pulled_within: Option<Sp<String>>,
+    /// Measure `within` back from the push of the oldest image carrying one of these tags.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anchor: Option<Sp<AnchorDoc>>,
+    /// With `anchor`: also keep this many images pushed just before the anchor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_least: Option<Sp<u64>>,
+}
+
+/// The image a window is measured back from.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnchorDoc {
+    /// The oldest governed image with a tag matching one of these globs (`*`: any tag).
+    pub oldest_tagged: Sp<Vec<Sp<String>>>,
+}
+
+impl<'de> Deserialize<'de> for MatchDoc {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = MatchDoc;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("`any` or a map of conditions (`untagged`, `tags`, `tags_all`, `tag_regex`, `where`)")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<MatchDoc, E> {
+                match s {
+                    "any" => Ok(MatchDoc::Any(AnyWord::Any)),
+                    _ => Err(E::invalid_value(de::Unexpected::Str(s), &self)),
+                }
+            }
+            fn visit_map<A: MapAccess<'de>>(self, m: A) -> Result<MatchDoc, A::Error> {
+                ConditionsDoc::deserialize(MapAccessDeserializer::new(m)).map(MatchDoc::Conditions)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for KeepDoc {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = KeepDoc;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("`all`, `none` or a map (`newest`, `within`, `pulled_within`, `anchor`, `at_least`)")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<KeepDoc, E> {
+                match s {
+                    "all" => Ok(KeepDoc::Word(KeepWord::All)),
+                    "none" => Ok(KeepDoc::Word(KeepWord::None)),
+                    _ => Err(E::invalid_value(de::Unexpected::Str(s), &self)),
+                }
+            }
+            fn visit_map<A: MapAccess<'de>>(self, m: A) -> Result<KeepDoc, A::Error> {
+                RetainDoc::deserialize(MapAccessDeserializer::new(m)).map(KeepDoc::Some)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}

@@ -1,0 +1,236 @@
+//! Parser and checker tests: each asserts the message and the exact text under the caret.
+
+use super::*;
+use crate::diagnostic::render;
+use policy::Keep;
+
+fn file(text: &str) -> SourceFile {
+    SourceFile::new("p.yaml", text)
+}
+
+#[track_caller]
+fn errors(text: &str) -> Vec<(String, String)> {
+    let f = file(text);
+    let errs = parse(&f).expect_err("expected the policy to be refused");
+    errs.iter()
+        .map(|d| {
+            (
+                d.message.clone(),
+                d.span.map(|s| f.slice(s).to_string()).unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+#[track_caller]
+fn one_error(text: &str) -> (String, String, Option<String>) {
+    let f = file(text);
+    let errs = parse(&f).expect_err("expected the policy to be refused");
+    assert_eq!(errs.len(), 1, "{errs:#?}");
+    let d = &errs[0];
+    (
+        d.message.clone(),
+        d.span.map(|s| f.slice(s).to_string()).unwrap_or_default(),
+        d.help.clone(),
+    )
+}
+
+const HEAD: &str = "version: 1\nrules:\n";
+
+#[test]
+fn parses_the_design_example() {
+    let text = r#"
+version: 1
+repositories: ["web-*", "api"]
+exclude: ["web-legacy"]
+rules:
+  - name: releases
+    match: { tags: ["v*.*.*"] }
+    keep: { newest: 20 }
+  - name: release-window
+    match: any
+    keep:
+      within: 365d
+      anchor: { oldest_tagged: [dev, rc, prod, latest] }
+      at_least: 13
+"#;
+    let p = parse(&file(text)).unwrap();
+    assert_eq!(p.rules.len(), 2);
+    assert!(p.repositories.selects("web-api"));
+    assert!(!p.repositories.selects("web-legacy"));
+    assert!(!p.repositories.selects("worker"));
+    let Keep::Retain(r) = &p.rules[1].keep.value else {
+        panic!("expected a retain")
+    };
+    let a = r.anchored.as_ref().unwrap();
+    assert_eq!(a.at_least, 13);
+    assert_eq!(a.window.value, crate::duration::Duration::from_days(365));
+    assert!(r.within.is_none(), "the window belongs to the anchor");
+}
+
+#[test]
+fn unknown_key_suggests_the_near_one() {
+    let (msg, under, help) = one_error(&format!(
+        "{HEAD}  - name: a\n    match: {{ tagz: [v1] }}\n    keep: all\n"
+    ));
+    assert_eq!(msg, "unknown key `tagz`");
+    assert_eq!(under, "tagz");
+    assert_eq!(help.as_deref(), Some("did you mean `tags`?"));
+}
+
+#[test]
+fn wrong_keyword_suggests_the_near_one() {
+    let (msg, _, help) = one_error(&format!(
+        "{HEAD}  - name: a\n    match: any\n    keep: nonе\n"
+    ));
+    assert!(msg.starts_with("unexpected \"nonе\""), "{msg}");
+    assert_eq!(help.as_deref(), Some("did you mean `none`?"));
+}
+
+#[test]
+fn wrong_type_and_yaml_errors_have_positions() {
+    let (msg, _, _) = one_error("version: one\nrules: []\n");
+    assert!(msg.contains("invalid"), "{msg}");
+    let f = file("version: 1\nrules: [\n");
+    let d = &parse(&f).unwrap_err()[0];
+    assert!(d.span.is_some());
+    let (msg, under, _) = one_error(&format!(
+        "{HEAD}  - name: a\n    match: {{ untagged: yes }}\n    keep: all\n"
+    ));
+    assert_eq!(
+        (msg.as_str(), under.as_str()),
+        ("expected `true` or `false`", "yes")
+    );
+    let (msg, under, _) = one_error("version: 1\nversion: 1\nrules: []\n");
+    assert_eq!(msg, "duplicate key `version`");
+    assert_eq!(under, "version");
+}
+
+#[test]
+fn reports_every_semantic_error_at_its_value() {
+    let text = format!(
+        "{HEAD}  - name: a\n    match: {{ tags: [\"v[1]\"] }}\n    keep: {{ within: 3mo }}\n  - name: a\n    match: {{ tag_regex: \"v(\" }}\n    keep: {{ newest: 0 }}\n"
+    );
+    let errs = errors(&text);
+    let expect = [
+        ("duplicate rule name `a`", "a"),
+        (
+            "`v[1]` can never match an image tag: `[` never occurs",
+            "\"v[1]\"",
+        ),
+        ("`3mo` uses a calendar unit, whose length varies", "3mo"),
+        ("`v(` is not a valid regular expression", "\"v(\""),
+        ("`newest: 0` keeps nothing", "0"),
+    ];
+    for (msg, under) in expect {
+        assert!(
+            errs.iter().any(|(m, u)| m == msg && u == under),
+            "missing ({msg}, {under}) in {errs:#?}"
+        );
+    }
+    assert_eq!(errs.len(), expect.len(), "{errs:#?}");
+}
+
+#[test]
+fn jmespath_errors_point_into_the_expression() {
+    let text = format!(
+        "{HEAD}  - name: a\n    match: {{ where: \"imageSizeInBytes > \" }}\n    keep: all\n"
+    );
+    let f = file(&text);
+    let d = &parse(&f).unwrap_err()[0];
+    assert!(
+        d.message
+            .starts_with("`where` is not a valid JMESPath expression"),
+        "{}",
+        d.message
+    );
+    let start = d.span.unwrap().start as usize;
+    assert!(
+        start > text.find("imageSize").unwrap(),
+        "points inside the expression"
+    );
+}
+
+#[test]
+fn keep_combinations_are_checked() {
+    let (msg, under, help) = one_error(&format!(
+        "{HEAD}  - name: a\n    match: any\n    keep: {{ at_least: 3 }}\n"
+    ));
+    assert_eq!(
+        (msg.as_str(), under.as_str()),
+        ("`at_least` only applies with `anchor`", "3")
+    );
+    assert_eq!(
+        help.as_deref(),
+        Some("to keep the 3 newest images, write `newest: 3`")
+    );
+    let (msg, under, _) = one_error(&format!(
+        "{HEAD}  - name: a\n    match: any\n    keep: {{ anchor: {{ oldest_tagged: [prod] }} }}\n"
+    ));
+    assert_eq!(msg, "`anchor` needs `within`");
+    assert_eq!(under, "{");
+    let (msg, _, _) = one_error(&format!(
+        "{HEAD}  - name: a\n    match: any\n    keep: {{}}\n"
+    ));
+    assert_eq!(msg, "`keep` is empty");
+    let (msg, under, _) = one_error(&format!(
+        "{HEAD}  - name: a\n    match: {{ untagged: true, tags: [v*] }}\n    keep: all\n"
+    ));
+    assert_eq!(
+        msg,
+        "`untagged: true` contradicts the tag conditions beside it"
+    );
+    assert_eq!(under, "true");
+}
+
+#[test]
+fn rules_after_a_catch_all_are_unreachable() {
+    let text = format!(
+        "{HEAD}  - name: untagged\n    match: {{ untagged: true }}\n    keep: none\n  - name: tagged\n    match: {{ untagged: false }}\n    keep: all\n  - name: late\n    match: {{ where: \"imageSizeInBytes > `1`\" }}\n    keep: none\n"
+    );
+    let errs = errors(&text);
+    assert_eq!(
+        errs,
+        vec![(
+            "rule `late` can never match an image".to_string(),
+            "late".to_string()
+        )]
+    );
+    let ok = format!(
+        "{HEAD}  - name: big\n    match: {{ untagged: true, where: \"imageSizeInBytes > `1`\" }}\n    keep: none\n  - name: rest\n    match: any\n    keep: all\n"
+    );
+    assert!(parse(&file(&ok)).is_ok());
+}
+
+#[test]
+fn rendered_error_shows_file_line_column_and_caret() {
+    let f = file(&format!(
+        "{HEAD}  - name: a\n    match: any\n    keep: {{ within: 14 }}\n"
+    ));
+    let d = &parse(&f).unwrap_err()[0];
+    let out = render(d, &f, false);
+    assert!(out.contains("--> p.yaml:5:21"), "{out}");
+    assert!(out.contains("^^"), "{out}");
+    assert!(
+        out.contains("help: write a whole number followed by `h`, `d` or `w`"),
+        "{out}"
+    );
+}
+
+#[test]
+fn overlapping_repository_claims_are_reported_with_an_example() {
+    let a = parse(&SourceFile::new(
+        "a.yaml",
+        "version: 1\nrepositories: [\"web-*\"]\nrules: [{name: r, match: any, keep: all}]\n",
+    ))
+    .unwrap();
+    let b = parse(&SourceFile::new("b.yaml", "version: 1\nrepositories: [\"*-api\", \"worker\"]\nrules: [{name: r, match: any, keep: all}]\n")).unwrap();
+    let c = parse(&SourceFile::new("c.yaml", "version: 1\nrepositories: [\"web-*\"]\nexclude: [\"web-*\"]\nrules: [{name: r, match: any, keep: all}]\n")).unwrap();
+    let found = claims::conflicting_claims(&[&a, &b, &c]);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].0, 1);
+    assert_eq!(
+        found[0].1.message,
+        "repository `web-api` would be governed by both `a.yaml` and `b.yaml`"
+    );
+}
