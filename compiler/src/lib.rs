@@ -10,4 +10,5 @@ pub mod duration;
 pub mod glob;
 pub mod image;
 pub mod native;
+pub mod reference;
 pub mod source;

@@ -1,0 +1,387 @@
+//! The reference semantics of a policy over one repository's images (DESIGN.md §3.1, §3.4):
+//! first-match governance, per-rule keep decisions, then the safety closure. Everything else
+//! (the simulator's soundness, the runner's deletions) is checked against this.
+
+use std::collections::{BTreeSet, HashMap};
+
+use jiff::Timestamp;
+
+use crate::dsl::Policy;
+use crate::dsl::policy::{Anchored, Keep, Retain};
+use crate::image::{Digest, Image};
+
+/// The fate of one image and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    /// The rule that governs the image (index into the policy's rules), if any.
+    pub rule: Option<usize>,
+    pub expire: bool,
+    pub reason: Reason,
+}
+
+/// Why an image is kept or expires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    /// Archived or being restored: rules govern active images only.
+    NotActive,
+    /// No rule matches the image.
+    Ungoverned,
+    KeepAll,
+    KeepNone,
+    /// Ranked `rank` (1-based) among the rule's images by push time.
+    Newest {
+        rank: usize,
+        limit: u32,
+    },
+    /// Pushed this many seconds ago (kept when under the window).
+    Age {
+        seconds: i64,
+        window: i64,
+    },
+    /// Pulled (or, never pulled, pushed) this many seconds ago.
+    PullAge {
+        seconds: i64,
+        window: i64,
+    },
+    /// Relative to the anchor: inside the window, or among the `at_least` before it.
+    Anchor(AnchorReason),
+    /// None of the rule's alternatives keeps it.
+    NoAlternativeKeeps,
+    /// Kept because a kept image index lists it.
+    ChildOfKeptIndex(Digest),
+    /// Follows its subject: kept with it, or expired with it.
+    FollowsSubject(Digest),
+    /// A `where` expression failed on this image; the image is kept.
+    WhereFailed(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AnchorReason {
+    /// No governed image carries an anchor tag: nothing expires.
+    NoAnchor,
+    InWindow {
+        anchor: Timestamp,
+    },
+    AmongAtLeast {
+        anchor: Timestamp,
+        rank: usize,
+    },
+    BeforeWindow {
+        anchor: Timestamp,
+    },
+}
+
+/// Decisions for every image of the repository, in the order given.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation {
+    pub decisions: Vec<Decision>,
+}
+
+impl Evaluation {
+    /// The digests that expire, sorted.
+    pub fn expired<'a>(&self, images: &'a [Image]) -> BTreeSet<Digest> {
+        images
+            .iter()
+            .zip(&self.decisions)
+            .filter(|(_, d)| d.expire)
+            .map(|(i, _)| i.digest)
+            .collect()
+    }
+}
+
+/// Evaluates a policy over one repository's images at `now`.
+pub fn evaluate(
+    policy: &Policy,
+    images: &[Image],
+    repository: Option<&str>,
+    now: Timestamp,
+) -> Evaluation {
+    let mut decisions: Vec<Decision> = images
+        .iter()
+        .map(|i| Decision {
+            rule: None,
+            expire: false,
+            reason: if i.is_active() {
+                Reason::Ungoverned
+            } else {
+                Reason::NotActive
+            },
+        })
+        .collect();
+
+    // Governance: the first rule that matches. `where` is costly, so it is checked last
+    // and only for images still unclaimed when their turn comes.
+    let mut governed: Vec<Vec<usize>> = vec![Vec::new(); policy.rules.len()];
+    for (idx, image) in images.iter().enumerate() {
+        if !image.is_active() {
+            continue;
+        }
+        for (r, rule) in policy.rules.iter().enumerate() {
+            if !rule.matcher.matches_tags(image) {
+                continue;
+            }
+            match rule.matcher.where_filter() {
+                None => {}
+                Some(w) => match w.holds(image, repository) {
+                    Ok(true) => {}
+                    Ok(false) => continue,
+                    Err(e) => {
+                        // An expression that cannot be evaluated never deletes anything.
+                        decisions[idx] = Decision {
+                            rule: Some(r),
+                            expire: false,
+                            reason: Reason::WhereFailed(e),
+                        };
+                        break;
+                    }
+                },
+            }
+            governed[r].push(idx);
+            decisions[idx].rule = Some(r);
+            break;
+        }
+    }
+
+    for (r, rule) in policy.rules.iter().enumerate() {
+        decide(&rule.keep, &governed[r], images, now, &mut decisions);
+    }
+    close(images, &mut decisions);
+    Evaluation { decisions }
+}
+
+fn decide(keep: &Keep, members: &[usize], images: &[Image], now: Timestamp, out: &mut [Decision]) {
+    match keep {
+        Keep::All => set_all(members, out, false, Reason::KeepAll),
+        Keep::None => set_all(members, out, true, Reason::KeepNone),
+        Keep::Retain(retain) => retain_decide(retain, members, images, now, out),
+    }
+}
+
+fn set_all(members: &[usize], out: &mut [Decision], expire: bool, reason: Reason) {
+    for &i in members {
+        out[i].expire = expire;
+        out[i].reason = reason.clone();
+    }
+}
+
+/// Newest first by push time, ties by digest ascending (the order every count uses).
+fn by_recency(members: &[usize], images: &[Image]) -> Vec<usize> {
+    let mut sorted = members.to_vec();
+    sorted.sort_by(|&a, &b| {
+        images[b]
+            .pushed_at
+            .cmp(&images[a].pushed_at)
+            .then(images[a].digest.cmp(&images[b].digest))
+    });
+    sorted
+}
+
+fn retain_decide(
+    retain: &Retain,
+    members: &[usize],
+    images: &[Image],
+    now: Timestamp,
+    out: &mut [Decision],
+) {
+    // Start from "expires" and let each alternative keep what it keeps, first reason wins.
+    let mut kept: HashMap<usize, Reason> = HashMap::new();
+    let mut expiry_reason: HashMap<usize, Reason> = HashMap::new();
+
+    if let Some(n) = &retain.newest {
+        for (rank, &i) in by_recency(members, images).iter().enumerate() {
+            let reason = Reason::Newest {
+                rank: rank + 1,
+                limit: n.value,
+            };
+            if rank < n.value as usize {
+                kept.entry(i).or_insert(reason);
+            } else {
+                expiry_reason.entry(i).or_insert(reason);
+            }
+        }
+    }
+    if let Some(d) = &retain.within {
+        let window = d.seconds();
+        for &i in members {
+            let seconds = age_seconds(now, images[i].pushed_at);
+            let reason = Reason::Age { seconds, window };
+            if seconds < window {
+                kept.entry(i).or_insert(reason);
+            } else {
+                expiry_reason.entry(i).or_insert(reason);
+            }
+        }
+    }
+    if let Some(d) = &retain.pulled_within {
+        let window = d.seconds();
+        for &i in members {
+            let seconds = age_seconds(now, images[i].pulled_or_pushed_at());
+            let reason = Reason::PullAge { seconds, window };
+            if seconds < window {
+                kept.entry(i).or_insert(reason);
+            } else {
+                expiry_reason.entry(i).or_insert(reason);
+            }
+        }
+    }
+    if let Some(a) = &retain.anchored {
+        for (i, keep, reason) in anchored(a, members, images) {
+            if keep {
+                kept.entry(i).or_insert(reason);
+            } else {
+                expiry_reason.entry(i).or_insert(reason);
+            }
+        }
+    }
+    let several = retain.alternatives() > 1;
+    for &i in members {
+        match kept.remove(&i) {
+            Some(reason) => {
+                out[i].expire = false;
+                out[i].reason = reason;
+            }
+            None => {
+                out[i].expire = true;
+                out[i].reason = if several {
+                    Reason::NoAlternativeKeeps
+                } else {
+                    expiry_reason
+                        .remove(&i)
+                        .unwrap_or(Reason::NoAlternativeKeeps)
+                };
+            }
+        }
+    }
+}
+
+/// Seconds from `then` to `now` (negative for a push in the future, which is kept).
+fn age_seconds(now: Timestamp, then: Timestamp) -> i64 {
+    let d = now.duration_since(then);
+    // Round toward the past so an image one nanosecond short of the window stays kept.
+    if d.subsec_nanos() < 0 {
+        d.as_secs() - 1
+    } else {
+        d.as_secs()
+    }
+}
+
+/// DESIGN.md §3.4: keep everything pushed at or after `anchor − window`, plus the
+/// `at_least` images pushed just before the anchor. No anchor image: keep everything.
+fn anchored(a: &Anchored, members: &[usize], images: &[Image]) -> Vec<(usize, bool, Reason)> {
+    let anchor = members
+        .iter()
+        .filter(|&&i| a.is_anchor(&images[i]))
+        .map(|&i| images[i].pushed_at)
+        .min();
+    let Some(anchor) = anchor else {
+        return members
+            .iter()
+            .map(|&i| (i, true, Reason::Anchor(AnchorReason::NoAnchor)))
+            .collect();
+    };
+    let start = anchor
+        .checked_sub(a.window.value.as_signed())
+        .unwrap_or(Timestamp::MIN);
+    let before: Vec<usize> = by_recency(members, images)
+        .into_iter()
+        .filter(|&i| images[i].pushed_at < anchor)
+        .collect();
+    let mut at_least_rank: HashMap<usize, usize> = HashMap::new();
+    for (rank, &i) in before.iter().take(a.at_least as usize).enumerate() {
+        at_least_rank.insert(i, rank + 1);
+    }
+    members
+        .iter()
+        .map(|&i| {
+            if images[i].pushed_at >= start {
+                (i, true, Reason::Anchor(AnchorReason::InWindow { anchor }))
+            } else if let Some(&rank) = at_least_rank.get(&i) {
+                (
+                    i,
+                    true,
+                    Reason::Anchor(AnchorReason::AmongAtLeast { anchor, rank }),
+                )
+            } else {
+                (
+                    i,
+                    false,
+                    Reason::Anchor(AnchorReason::BeforeWindow { anchor }),
+                )
+            }
+        })
+        .collect()
+}
+
+/// The safety closure (§3.1 step 5), as a least fixpoint so that it terminates on any input:
+/// a referrer whose subject is present follows its subject; a kept index keeps its children;
+/// a kept image keeps its referrers.
+fn close(images: &[Image], out: &mut [Decision]) {
+    let position: HashMap<Digest, usize> = images
+        .iter()
+        .enumerate()
+        .map(|(i, img)| (img.digest, i))
+        .collect();
+    let mut referrers: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (i, img) in images.iter().enumerate() {
+        if let Some(&s) = img.subject.as_ref().and_then(|s| position.get(s))
+            && s != i
+        {
+            referrers.entry(s).or_default().push(i);
+        }
+    }
+    if referrers.is_empty() && images.iter().all(|i| i.children.is_empty()) {
+        return;
+    }
+    // Base: rule decisions, except that referrers of present subjects start as expiring and
+    // are kept only through their subject (or an index) below.
+    let follows: Vec<Option<usize>> = images
+        .iter()
+        .enumerate()
+        .map(|(i, img)| {
+            img.subject
+                .as_ref()
+                .and_then(|s| position.get(s).copied())
+                .filter(|&s| s != i && img.is_active())
+        })
+        .collect();
+    let mut keep: Vec<bool> = out
+        .iter()
+        .zip(&follows)
+        .map(|(d, f)| f.is_none() && !d.expire)
+        .collect();
+    let mut stack: Vec<usize> = (0..images.len()).filter(|&i| keep[i]).collect();
+    let mut why: HashMap<usize, Reason> = HashMap::new();
+    while let Some(i) = stack.pop() {
+        for child in images[i].children.iter().filter_map(|c| position.get(c)) {
+            if !keep[*child] {
+                keep[*child] = true;
+                why.insert(*child, Reason::ChildOfKeptIndex(images[i].digest));
+                stack.push(*child);
+            }
+        }
+        for &r in referrers.get(&i).map(Vec::as_slice).unwrap_or(&[]) {
+            if !keep[r] {
+                keep[r] = true;
+                why.insert(r, Reason::FollowsSubject(images[i].digest));
+                stack.push(r);
+            }
+        }
+    }
+    for i in 0..images.len() {
+        if keep[i] && out[i].expire {
+            out[i].expire = false;
+            if let Some(r) = why.remove(&i) {
+                out[i].reason = r;
+            }
+        } else if !keep[i] && !out[i].expire {
+            // Only a referrer whose subject expires gets here.
+            out[i].expire = true;
+            if let Some(s) = follows[i] {
+                out[i].reason = Reason::FollowsSubject(images[s].digest);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,229 @@
+use jiff::{SignedDuration, Timestamp};
+
+use super::*;
+use crate::dsl::parse;
+use crate::image::{Image, ImageStatus};
+use crate::source::SourceFile;
+
+const DAY: i64 = 86_400;
+
+fn now() -> Timestamp {
+    Timestamp::from_second(1_800_000_000).unwrap()
+}
+
+fn policy(rules: &str) -> Policy {
+    let text = format!("version: 1\nrules:\n{rules}");
+    parse(&SourceFile::new("p.yaml", text)).unwrap_or_else(|e| panic!("{e:#?}"))
+}
+
+fn digest(n: u8) -> Digest {
+    let mut b = [0u8; 32];
+    b[31] = n;
+    Digest::from_bytes(b)
+}
+
+/// Image `n` pushed `age_days` before `now`.
+fn img(n: u8, tags: &[&str], age_days: i64) -> Image {
+    Image::new(
+        digest(n),
+        tags,
+        now() - SignedDuration::from_secs(age_days * DAY),
+    )
+}
+
+fn expired(p: &Policy, images: &[Image]) -> Vec<u8> {
+    evaluate(p, images, Some("repo"), now())
+        .expired(images)
+        .iter()
+        .map(|d| d.as_bytes()[31])
+        .collect()
+}
+
+#[test]
+fn earlier_rules_govern_and_never_count_for_later_ones() {
+    // The trap of native policies: with first-match semantics the prod images do not take
+    // places among the newest 2 of `rest`.
+    let p = policy(
+        "  - {name: prod, match: {tags: [prod*]}, keep: all}\n  - {name: rest, match: any, keep: {newest: 2}}\n",
+    );
+    let images = [
+        img(1, &["prod-1"], 1),
+        img(2, &["prod-2"], 2),
+        img(3, &["dev-3"], 3),
+        img(4, &[], 4),
+        img(5, &["dev-5"], 5),
+        img(6, &["prod-6"], 90),
+    ];
+    assert_eq!(expired(&p, &images), vec![5]);
+}
+
+#[test]
+fn newest_breaks_push_time_ties_by_digest() {
+    let p = policy("  - {name: r, match: any, keep: {newest: 1}}\n");
+    let images = [img(9, &[], 1), img(3, &[], 1), img(5, &[], 1)];
+    assert_eq!(expired(&p, &images), vec![5, 9]);
+}
+
+#[test]
+fn within_keeps_strictly_younger_images() {
+    let p = policy("  - {name: r, match: any, keep: {within: 14d}}\n");
+    let mut at_boundary = img(2, &[], 14);
+    let mut just_inside = img(3, &[], 14);
+    just_inside.pushed_at = just_inside.pushed_at + SignedDuration::from_nanos(1);
+    at_boundary.pushed_at = now() - SignedDuration::from_secs(14 * DAY);
+    let images = [img(1, &[], 13), at_boundary, just_inside, img(4, &[], 15)];
+    assert_eq!(expired(&p, &images), vec![2, 4]);
+}
+
+#[test]
+fn pulled_within_counts_never_pulled_images_from_their_push() {
+    let p = policy("  - {name: r, match: any, keep: {pulled_within: 30d}}\n");
+    let mut pulled_recently = img(1, &["a"], 100);
+    pulled_recently.last_pulled_at = Some(now() - SignedDuration::from_secs(DAY));
+    let mut pulled_long_ago = img(2, &["b"], 100);
+    pulled_long_ago.last_pulled_at = Some(now() - SignedDuration::from_secs(60 * DAY));
+    let never_pulled_new = img(3, &["c"], 5);
+    let never_pulled_old = img(4, &["d"], 50);
+    let images = [
+        pulled_recently,
+        pulled_long_ago,
+        never_pulled_new,
+        never_pulled_old,
+    ];
+    assert_eq!(expired(&p, &images), vec![2, 4]);
+}
+
+#[test]
+fn alternatives_keep_what_any_of_them_keeps() {
+    let p = policy("  - {name: r, match: any, keep: {newest: 1, within: 10d}}\n");
+    let images = [img(1, &[], 20), img(2, &[], 30), img(3, &[], 5)];
+    // 3 is the newest and young; 1 and 2 are neither.
+    assert_eq!(expired(&p, &images), vec![1, 2]);
+    let p = policy("  - {name: r, match: any, keep: {newest: 2, within: 10d}}\n");
+    assert_eq!(expired(&p, &images), vec![2]);
+}
+
+#[test]
+fn anchored_window_keeps_the_window_and_at_least_before_the_anchor() {
+    let p = policy(
+        "  - name: w\n    match: any\n    keep: {within: 10d, anchor: {oldest_tagged: [prod, rc]}, at_least: 2}\n",
+    );
+    let images = [
+        img(1, &["latest"], 1),
+        img(2, &["prod"], 30), // anchor: the oldest image tagged prod or rc
+        img(3, &["rc"], 20),
+        img(4, &[], 35), // inside the 10 days before the anchor
+        img(5, &[], 40), // exactly at anchor − 10d: kept (at or after)
+        img(6, &[], 41), // before the window: among the 2 just before the anchor? no, 4 and 5 are
+        img(7, &[], 60),
+    ];
+    assert_eq!(expired(&p, &images), vec![6, 7]);
+    // With a larger at_least the images just before the anchor survive, newest first.
+    let p3 = policy(
+        "  - name: w\n    match: any\n    keep: {within: 10d, anchor: {oldest_tagged: [prod]}, at_least: 3}\n",
+    );
+    assert_eq!(expired(&p3, &images), vec![7]);
+}
+
+#[test]
+fn anchored_window_without_an_anchor_keeps_everything() {
+    let p = policy(
+        "  - name: w\n    match: any\n    keep: {within: 1d, anchor: {oldest_tagged: [prod]}, at_least: 0}\n",
+    );
+    let images = [img(1, &[], 500), img(2, &["dev"], 900)];
+    assert_eq!(expired(&p, &images), Vec::<u8>::new());
+    let e = evaluate(&p, &images, None, now());
+    assert_eq!(
+        e.decisions[0].reason,
+        Reason::Anchor(AnchorReason::NoAnchor)
+    );
+}
+
+#[test]
+fn anchor_star_means_any_tag() {
+    let p = policy(
+        "  - name: w\n    match: any\n    keep: {within: 1d, anchor: {oldest_tagged: ['*']}}\n",
+    );
+    let images = [img(1, &["x"], 10), img(2, &[], 10), img(3, &[], 12)];
+    assert_eq!(expired(&p, &images), vec![3]);
+}
+
+#[test]
+fn kept_index_keeps_its_children_and_expired_one_does_not() {
+    let p = policy(
+        "  - {name: tagged, match: {untagged: false}, keep: {newest: 1}}\n  - {name: untagged, match: {untagged: true}, keep: none}\n",
+    );
+    let mut index_kept = img(1, &["v2"], 1);
+    index_kept.children = Box::new([digest(11), digest(12)]);
+    let mut index_old = img(2, &["v1"], 50);
+    index_old.children = Box::new([digest(21)]);
+    let images = [
+        index_kept,
+        index_old,
+        img(11, &[], 1),
+        img(12, &[], 1),
+        img(21, &[], 50),
+        img(30, &[], 1),
+    ];
+    assert_eq!(expired(&p, &images), vec![2, 21, 30]);
+    let e = evaluate(&p, &images, None, now());
+    assert_eq!(e.decisions[2].reason, Reason::ChildOfKeptIndex(digest(1)));
+}
+
+#[test]
+fn referrers_follow_their_subject_both_ways() {
+    let p = policy(
+        "  - {name: tagged, match: {untagged: false}, keep: {newest: 1}}\n  - {name: untagged, match: {untagged: true}, keep: all}\n",
+    );
+    let mut sig_of_kept = img(10, &[], 1);
+    sig_of_kept.subject = Some(digest(1));
+    let mut sig_of_expired = img(20, &[], 1);
+    sig_of_expired.subject = Some(digest(2));
+    // A signature of a signature follows the chain.
+    let mut sig_of_sig = img(21, &[], 1);
+    sig_of_sig.subject = Some(digest(20));
+    // A referrer whose subject is gone follows its own rule.
+    let mut orphan = img(30, &[], 1);
+    orphan.subject = Some(digest(99));
+    let images = [
+        img(1, &["new"], 1),
+        img(2, &["old"], 9),
+        sig_of_kept,
+        sig_of_expired,
+        sig_of_sig,
+        orphan,
+    ];
+    assert_eq!(expired(&p, &images), vec![2, 20, 21]);
+}
+
+#[test]
+fn archived_images_are_not_governed() {
+    let p = policy("  - {name: r, match: any, keep: none}\n");
+    let mut archived = img(1, &[], 400);
+    archived.status = ImageStatus::Archived;
+    let images = [archived, img(2, &[], 1)];
+    assert_eq!(expired(&p, &images), vec![2]);
+}
+
+#[test]
+fn where_selects_on_the_image_detail_and_failures_keep() {
+    let p = policy(
+        "  - {name: big, match: {untagged: true, where: \"imageSizeInBytes > `100`\"}, keep: none}\n  - {name: rest, match: any, keep: all}\n",
+    );
+    let mut big = img(1, &[], 1);
+    big.size_bytes = Some(1000);
+    let mut small = img(2, &[], 1);
+    small.size_bytes = Some(10);
+    let images = [big, small, img(3, &[], 1)];
+    assert_eq!(expired(&p, &images), vec![1]);
+    let p =
+        policy("  - {name: bad, match: {where: \"length(imageSizeInBytes) > `1`\"}, keep: none}\n");
+    let mut sized = img(4, &[], 1);
+    sized.size_bytes = Some(5);
+    let e = evaluate(&p, &[sized.clone()], None, now());
+    assert!(
+        matches!(e.decisions[0].reason, Reason::WhereFailed(_)),
+        "{e:?}"
+    );
+    assert_eq!(expired(&p, &[sized]), Vec::<u8>::new());
+}
