@@ -1,1 +1,16 @@
+//! Native ECR lifecycle policies: the JSON model, the validator that refuses what ECR refuses,
+//! and a simulator of what ECR does with a policy (DESIGN.md 3.2).
 
+pub mod error;
+pub mod model;
+pub mod validate;
+
+pub use error::{NativeError, NativeErrorKind, Position, RuleRef};
+pub use model::{
+    Action, ActionType, Count, CountType, CountUnit, LifecyclePolicy, NativeRule, Selection,
+    StorageClass, TagStatus,
+};
+pub use validate::{ValidPolicy, parse_and_validate, validate};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,279 @@
+//! The rules ECR documents for lifecycle policies, checked before a policy is sent or simulated.
+//!
+//! Sources (Amazon ECR User Guide): "Lifecycle policy properties in Amazon ECR",
+//! "Lifecycle policy evaluation rules", "Examples of lifecycle policies in Amazon ECR",
+//! "Amazon ECR service quotas", and the `PutLifecyclePolicy` API reference. The tests in
+//! `native/tests/validate.rs` quote the sentence behind each check.
+
+use std::collections::BTreeMap;
+use std::collections::BTreeSet;
+use std::ops::Deref;
+
+use super::error::{NativeError, NativeErrorKind as K, RuleRef};
+use super::model::{ActionType, CountType, LifecyclePolicy, NativeRule, StorageClass, TagStatus};
+
+/// Most rules in one policy ("Rules per lifecycle policy" quota).
+pub const MAX_RULES: usize = 50;
+/// Most characters of policy text ("Lifecycle policy length" quota, `PutLifecyclePolicy`).
+pub const MAX_POLICY_CHARS: usize = 30_720;
+/// Fewest characters of policy text (`PutLifecyclePolicy` length constraint).
+pub const MIN_POLICY_CHARS: usize = 100;
+/// Most `*` wildcards in one tag pattern.
+pub const MAX_WILDCARDS: usize = 4;
+/// Fewest days an archived image stays before a rule may delete it.
+pub const MIN_ARCHIVE_DAYS: i64 = 90;
+
+/// A policy that passed every documented check. Only this module can make one, so code that
+/// takes a `ValidPolicy` (the simulator, the writer) never sees a policy ECR would refuse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidPolicy(LifecyclePolicy);
+
+impl ValidPolicy {
+    pub fn as_policy(&self) -> &LifecyclePolicy {
+        &self.0
+    }
+
+    pub fn into_policy(self) -> LifecyclePolicy {
+        self.0
+    }
+}
+
+impl Deref for ValidPolicy {
+    type Target = LifecyclePolicy;
+
+    fn deref(&self) -> &LifecyclePolicy {
+        &self.0
+    }
+}
+
+/// Reads policy text and checks it. The length limits apply to `text` itself, since that is
+/// what would be sent; every problem found is returned, not just the first.
+pub fn parse_and_validate(text: &str) -> Result<ValidPolicy, Vec<NativeError>> {
+    let mut errors = Vec::new();
+    check_length(text.chars().count(), &mut errors);
+    match LifecyclePolicy::from_json(text) {
+        Ok(policy) => {
+            check_rules(&policy, &mut errors);
+            finish(policy, errors)
+        }
+        Err(e) => {
+            errors.push(e);
+            Err(errors)
+        }
+    }
+}
+
+/// Checks a policy built in code. The length limits apply to `to_json_pretty()`, the text
+/// this tool writes.
+pub fn validate(policy: LifecyclePolicy) -> Result<ValidPolicy, Vec<NativeError>> {
+    let mut errors = Vec::new();
+    check_length(policy.to_json_pretty().chars().count(), &mut errors);
+    check_rules(&policy, &mut errors);
+    finish(policy, errors)
+}
+
+fn finish(
+    policy: LifecyclePolicy,
+    errors: Vec<NativeError>,
+) -> Result<ValidPolicy, Vec<NativeError>> {
+    if errors.is_empty() {
+        Ok(ValidPolicy(policy))
+    } else {
+        Err(errors)
+    }
+}
+
+fn check_length(chars: usize, errors: &mut Vec<NativeError>) {
+    if chars > MAX_POLICY_CHARS {
+        errors.push(NativeError::policy(K::TextTooLong {
+            chars,
+            max: MAX_POLICY_CHARS,
+        }));
+    } else if chars < MIN_POLICY_CHARS {
+        errors.push(NativeError::policy(K::TextTooShort {
+            chars,
+            min: MIN_POLICY_CHARS,
+        }));
+    }
+}
+
+fn check_rules(policy: &LifecyclePolicy, errors: &mut Vec<NativeError>) {
+    let rules = &policy.rules;
+    if rules.is_empty() {
+        errors.push(NativeError::policy(K::NoRules));
+    } else if rules.len() > MAX_RULES {
+        errors.push(NativeError::policy(K::TooManyRules {
+            count: rules.len(),
+            max: MAX_RULES,
+        }));
+    }
+
+    let mut first_with_priority: BTreeMap<i64, usize> = BTreeMap::new();
+    for (index, rule) in rules.iter().enumerate() {
+        let at = RuleRef {
+            index,
+            priority: rule.rule_priority,
+        };
+        let mut push = |kind| errors.push(NativeError::rule(at, kind));
+        if rule.rule_priority < 1 {
+            push(K::PriorityNotPositive);
+        }
+        match first_with_priority.get(&rule.rule_priority) {
+            Some(&first_index) => push(K::DuplicatePriority { first_index }),
+            None => {
+                first_with_priority.insert(rule.rule_priority, index);
+            }
+        }
+        for kind in rule_problems(rule) {
+            push(kind);
+        }
+    }
+
+    for class in [StorageClass::Standard, StorageClass::Archive] {
+        check_storage_class(rules, class, errors);
+    }
+}
+
+/// Problems a rule has on its own, without looking at the other rules.
+fn rule_problems(rule: &NativeRule) -> Vec<K> {
+    let mut out = Vec::new();
+    let sel = &rule.selection;
+    let lists = [
+        ("tagPatternList", sel.tag_pattern_list.as_ref()),
+        ("tagPrefixList", sel.tag_prefix_list.as_ref()),
+    ];
+    match sel.tag_status {
+        TagStatus::Tagged => {
+            match lists {
+                [(_, None), (_, None)] => out.push(K::TaggedWithoutList),
+                [(_, Some(_)), (_, Some(_))] => out.push(K::TaggedWithBothLists),
+                _ => {}
+            }
+            for (field, list) in lists {
+                if list.is_some_and(Vec::is_empty) {
+                    out.push(K::EmptyTagList { field });
+                }
+            }
+        }
+        status => {
+            for (field, list) in lists {
+                if list.is_some() {
+                    out.push(K::TagListNotAllowed { field, status });
+                }
+            }
+        }
+    }
+    for pattern in sel.tag_pattern_list.iter().flatten() {
+        let count = pattern.matches('*').count();
+        if count > MAX_WILDCARDS {
+            out.push(K::TooManyWildcards {
+                pattern: pattern.clone(),
+                count,
+                max: MAX_WILDCARDS,
+            });
+        }
+    }
+
+    let count_type = sel.count_type;
+    if sel.count_number < 1 {
+        out.push(K::CountNumberNotPositive {
+            count_number: sel.count_number,
+        });
+    }
+    match (count_type.is_age(), sel.count_unit.is_some()) {
+        (true, false) => out.push(K::CountUnitMissing { count_type }),
+        (false, true) => out.push(K::CountUnitNotAllowed { count_type }),
+        _ => {}
+    }
+
+    let archive = rule.storage_class() == StorageClass::Archive;
+    let action = rule.action.action_type;
+    if count_type == CountType::SinceImageTransitioned {
+        if sel.storage_class != Some(StorageClass::Archive) {
+            out.push(K::TransitionedNeedsArchive);
+        }
+        if action != ActionType::Expire {
+            out.push(K::TransitionedNeedsExpire);
+        }
+        if (1..MIN_ARCHIVE_DAYS).contains(&sel.count_number) {
+            out.push(K::TransitionedTooSoon {
+                count_number: sel.count_number,
+                min: MIN_ARCHIVE_DAYS,
+            });
+        }
+    } else if archive {
+        out.push(K::ArchiveNeedsTransitioned { count_type });
+    }
+    if count_type == CountType::SinceImagePulled && action != ActionType::Transition {
+        out.push(K::PulledNeedsTransition);
+    }
+
+    match (action, rule.action.target_storage_class) {
+        (ActionType::Transition, None) => out.push(K::TransitionNeedsTarget),
+        (ActionType::Transition, Some(StorageClass::Standard)) => out.push(K::TargetNotArchive),
+        (ActionType::Expire, Some(_)) => out.push(K::TargetWithoutTransition),
+        _ => {}
+    }
+    out
+}
+
+/// Checks that involve several rules of one storage class.
+fn check_storage_class(rules: &[NativeRule], class: StorageClass, errors: &mut Vec<NativeError>) {
+    let members: Vec<(usize, &NativeRule)> = rules
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.storage_class() == class)
+        .collect();
+    let at = |index: usize, rule: &NativeRule| RuleRef {
+        index,
+        priority: rule.rule_priority,
+    };
+
+    let mut first_untagged: Option<i64> = None;
+    let mut prefix_sets: BTreeMap<BTreeSet<&str>, i64> = BTreeMap::new();
+    for &(index, rule) in &members {
+        let sel = &rule.selection;
+        if sel.tag_status == TagStatus::Untagged {
+            match first_untagged {
+                Some(first_priority) => errors.push(NativeError::rule(
+                    at(index, rule),
+                    K::SecondUntaggedRule {
+                        storage_class: class,
+                        first_priority,
+                    },
+                )),
+                None => first_untagged = Some(rule.rule_priority),
+            }
+        }
+        if sel.tag_status == TagStatus::Any
+            && let Some(later) = members
+                .iter()
+                .map(|(_, r)| r.rule_priority)
+                .filter(|&p| p > rule.rule_priority)
+                .max()
+        {
+            errors.push(NativeError::rule(
+                at(index, rule),
+                K::AnyNotLast {
+                    storage_class: class,
+                    later_priority: later,
+                },
+            ));
+        }
+        if let Some(list) = &sel.tag_prefix_list {
+            let set: BTreeSet<&str> = list.iter().map(String::as_str).collect();
+            match prefix_sets.get(&set) {
+                Some(&other_priority) => errors.push(NativeError::rule(
+                    at(index, rule),
+                    K::DuplicatePrefixSet {
+                        storage_class: class,
+                        other_priority,
+                    },
+                )),
+                None => {
+                    prefix_sets.insert(set, rule.rule_priority);
+                }
+            }
+        }
+    }
+}
