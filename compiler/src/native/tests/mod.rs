@@ -1,2 +1,4 @@
 mod model;
+mod props;
+mod simulate;
 mod validate;
