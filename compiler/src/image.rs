@@ -298,7 +298,9 @@ pub fn group_by_repository(
         });
         order[i].images.push(image);
     }
-    for group in &order {
+    for group in &mut order {
+        // Pushed one by one, each vector may hold up to twice its images: give that back.
+        group.images.shrink_to_fit();
         let mut seen: Vec<Digest> = group.images.iter().map(|i| i.digest).collect();
         seen.sort_unstable();
         if let Some(w) = seen.windows(2).find(|w| w[0] == w[1]) {

@@ -11,4 +11,6 @@ pub mod glob;
 pub mod image;
 pub mod native;
 pub mod reference;
+pub mod schema;
 pub mod source;
+pub mod split;

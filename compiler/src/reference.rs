@@ -79,7 +79,7 @@ pub struct Evaluation {
 
 impl Evaluation {
     /// The digests that expire, sorted.
-    pub fn expired<'a>(&self, images: &'a [Image]) -> BTreeSet<Digest> {
+    pub fn expired(&self, images: &[Image]) -> BTreeSet<Digest> {
         images
             .iter()
             .zip(&self.decisions)
@@ -385,3 +385,60 @@ fn close(images: &[Image], out: &mut [Decision]) {
 
 #[cfg(test)]
 mod tests;
+
+/// A sentence for a decision, for plans and explanations.
+pub fn describe(reason: &Reason, now: Timestamp) -> String {
+    let days = |s: i64| {
+        let d = s as f64 / 86_400.0;
+        if d >= 2.0 || d <= -2.0 {
+            format!("{} days", d.floor())
+        } else {
+            format!("{} hours", (s as f64 / 3600.0).floor())
+        }
+    };
+    let date = |t: Timestamp| t.strftime("%Y-%m-%d").to_string();
+    let _ = now;
+    match reason {
+        Reason::NotActive => "archived: rules govern active images only".into(),
+        Reason::Ungoverned => "no rule matches it".into(),
+        Reason::KeepAll => "the rule keeps every image it governs".into(),
+        Reason::KeepNone => "the rule keeps none of its images".into(),
+        Reason::Newest { rank, limit } => {
+            format!("number {rank} by push time; the rule keeps the newest {limit}")
+        }
+        Reason::Age { seconds, window } => format!(
+            "pushed {} ago; the rule keeps images younger than {}",
+            days(*seconds),
+            days(*window)
+        ),
+        Reason::PullAge { seconds, window } => format!(
+            "last pulled (or pushed) {} ago; the rule keeps images pulled within {}",
+            days(*seconds),
+            days(*window)
+        ),
+        Reason::Anchor(a) => match a {
+            AnchorReason::NoAnchor => {
+                "no image carries an anchor tag, so the window has no anchor and nothing expires"
+                    .into()
+            }
+            AnchorReason::InWindow { anchor } => {
+                format!(
+                    "inside the window before the anchor (pushed {})",
+                    date(*anchor)
+                )
+            }
+            AnchorReason::AmongAtLeast { anchor, rank } => format!(
+                "number {rank} among the images pushed before the anchor ({}), which the rule keeps at least of",
+                date(*anchor)
+            ),
+            AnchorReason::BeforeWindow { anchor } => format!(
+                "pushed before the window that ends at the anchor ({}), and not among the images kept before it",
+                date(*anchor)
+            ),
+        },
+        Reason::NoAlternativeKeeps => "none of the rule's alternatives keeps it".into(),
+        Reason::ChildOfKeptIndex(d) => format!("listed by the kept image index {d}"),
+        Reason::FollowsSubject(d) => format!("a referrer of {d}, which it follows"),
+        Reason::WhereFailed(e) => format!("kept: the `where` expression failed on it ({e})"),
+    }
+}

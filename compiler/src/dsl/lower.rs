@@ -47,13 +47,13 @@ pub(crate) fn lower(doc: PolicyDoc, file: &SourceFile) -> Result<Policy, Vec<Dia
     let exclude = cx.globs(&doc.exclude, GlobKind::Repository);
     if doc.rules.is_empty() {
         cx.errors.push(
-            Diagnostic::file_error("the policy has no rules")
+            Diagnostic::error("the policy has no rules", doc.rules.span)
                 .with_help("add at least one rule under `rules:`"),
         );
     }
     let mut rules = Vec::new();
     let mut names: HashMap<String, Span> = HashMap::new();
-    for rule in doc.rules {
+    for rule in doc.rules.value {
         if let Some(first) = names.get(&*rule.name) {
             let (line, col) = file.line_col(first.start as usize);
             cx.errors.push(
@@ -136,7 +136,7 @@ impl Lower<'_> {
     }
 
     fn matcher(&mut self, m: Sp<MatchDoc>) -> Option<Sp<Matcher>> {
-        let span = m.span;
+        let span = widen(m.span, &self.file.text);
         let c: ConditionsDoc = match m.value {
             MatchDoc::Any(_) => return Some(Sp::new(Matcher::Any { filter: None }, span)),
             MatchDoc::Conditions(c) => c,
@@ -233,7 +233,7 @@ impl Lower<'_> {
     }
 
     fn keep(&mut self, k: Sp<KeepDoc>) -> Option<Sp<Keep>> {
-        let span = k.span;
+        let span = widen(k.span, &self.file.text);
         let r: RetainDoc = match k.value {
             KeepDoc::Word(KeepWord::All) => return Some(Sp::new(Keep::All, span)),
             KeepDoc::Word(KeepWord::None) => return Some(Sp::new(Keep::None, span)),
@@ -363,6 +363,37 @@ impl Lower<'_> {
             }
         }
     }
+}
+
+/// A flow collection's span covers only its opening bracket: extend it to the closing one on
+/// the same line, so a diagnostic underlines the whole `{ ... }`.
+fn widen(span: Span, text: &str) -> Span {
+    let start = span.start as usize;
+    let open = match text.as_bytes().get(start) {
+        Some(b'{') => b'{',
+        Some(b'[') => b'[',
+        _ => return span,
+    };
+    let close = if open == b'{' { b'}' } else { b']' };
+    let mut depth = 0usize;
+    let mut quote: Option<u8> = None;
+    for (i, &b) in text.as_bytes()[start..].iter().enumerate() {
+        match (quote, b) {
+            (_, b'\n') => break,
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, b'"' | b'\'') => quote = Some(b),
+            (None, c) if c == open => depth += 1,
+            (None, c) if c == close => {
+                depth -= 1;
+                if depth == 0 {
+                    return Span::new(start, start + i + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    span
 }
 
 /// Whether a matcher selects every untagged image, and every tagged image.

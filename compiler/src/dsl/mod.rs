@@ -118,16 +118,16 @@ fn explain(message: &str) -> (String, Option<String>) {
             Some("YAML 1.1 words like `yes` and `on` are not booleans here".into()),
         );
     }
-    if let Some(rest) = message.strip_prefix("invalid value: string ") {
-        if let Some((value, expected)) = rest.split_once(", expected ") {
-            let words: Vec<&str> = ["any", "all", "none"]
-                .into_iter()
-                .filter(|w| expected.contains(&format!("`{w}`")))
-                .collect();
-            let help =
-                closest(value.trim_matches('"'), &words).map(|w| format!("did you mean `{w}`?"));
-            return (format!("unexpected {value}: expected {expected}"), help);
-        }
+    if let Some((value, expected)) = message
+        .strip_prefix("invalid value: string ")
+        .and_then(|rest| rest.split_once(", expected "))
+    {
+        let words: Vec<&str> = ["any", "all", "none"]
+            .into_iter()
+            .filter(|w| expected.contains(&format!("`{w}`")))
+            .collect();
+        let help = closest(value.trim_matches('"'), &words).map(|w| format!("did you mean `{w}`?"));
+        return (format!("unexpected {value}: expected {expected}"), help);
     }
     (message.to_string(), None)
 }

@@ -1,6 +1,7 @@
 //! A checked policy: what the rules mean, with every value parsed and every constraint
 //! enforced. Only [`crate::dsl::parse`] makes one, so holding a [`Policy`] proves it is valid.
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::Arc;
 
@@ -219,22 +220,28 @@ impl fmt::Debug for TagRegex {
 pub struct Where {
     pub text: String,
     expression: Arc<jmespath::Expression<'static>>,
+    /// The members of the document the expression can read; `None` when it can read the
+    /// whole object (through `@` or `*` at the top level).
+    fields: Option<Arc<BTreeSet<String>>>,
 }
 
 impl Where {
     pub fn new(text: &str) -> Result<Where, jmespath::JmespathError> {
+        let expression = jmespath::compile(text)?;
+        let mut fields = BTreeSet::new();
+        let whole = reads_whole_root(expression.as_ast(), true, &mut fields);
         Ok(Where {
             text: text.to_string(),
-            expression: Arc::new(jmespath::compile(text)?),
+            expression: Arc::new(expression),
+            fields: (!whole).then(|| Arc::new(fields)),
         })
     }
 
     /// Whether the expression is truthy on the image; an evaluation error is an `Err` with
     /// its message (for instance a function applied to the wrong type).
     pub fn holds(&self, image: &Image, repository: Option<&str>) -> Result<bool, String> {
-        let detail = image.to_detail_json(repository);
         self.expression
-            .search(detail)
+            .search(detail_variable(image, repository, self.fields.as_deref()))
             .map(|v| v.is_truthy())
             .map_err(|e| e.to_string())
     }
@@ -249,5 +256,198 @@ impl PartialEq for Where {
 impl fmt::Debug for Where {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "where({:?})", self.text)
+    }
+}
+
+/// The image's `imageDetail` as a JMESPath value, built directly (the same document as
+/// [`Image::to_detail_json`], without a detour through `serde_json::Value` on the hot path).
+/// Only the members in `fields` are built (all when `None`): a member the expression never
+/// names cannot change its value.
+fn detail_variable(
+    image: &Image,
+    repository: Option<&str>,
+    fields: Option<&BTreeSet<String>>,
+) -> jmespath::Variable {
+    use jmespath::{Rcvar, Variable};
+    use std::collections::BTreeMap;
+    let s = |v: &str| Rcvar::new(Variable::String(v.to_string()));
+    let wanted = |name: &str| fields.is_none_or(|f| f.contains(name));
+    let mut m: BTreeMap<String, Rcvar> = BTreeMap::new();
+    if let Some(raw) = &image.extra
+        && fields.is_none_or(|f| f.iter().any(|n| !BUILT.contains(&n.as_str())))
+        && let Ok(Variable::Object(extra)) = Variable::from_json(raw)
+    {
+        m = extra;
+    }
+    let mut insert = |name: &str, value: &dyn Fn() -> Rcvar| {
+        if wanted(name) {
+            m.insert(name.to_string(), value());
+        }
+    };
+    if let Some(r) = repository {
+        insert("repositoryName", &|| s(r));
+    }
+    insert("imageDigest", &|| s(&image.digest.to_string()));
+    if !image.tags.is_empty() {
+        insert("imageTags", &|| {
+            Rcvar::new(Variable::Array(image.tags.iter().map(|t| s(t)).collect()))
+        });
+    }
+    insert("imagePushedAt", &|| s(&crate::image::iso(image.pushed_at)));
+    if let Some(t) = image.last_pulled_at {
+        insert("lastRecordedPullTime", &|| s(&crate::image::iso(t)));
+    }
+    if let Some(n) = image.size_bytes {
+        insert("imageSizeInBytes", &|| {
+            Rcvar::new(Variable::Number(n.into()))
+        });
+    }
+    if let Some(t) = &image.manifest_media_type {
+        insert("imageManifestMediaType", &|| s(t));
+    }
+    if let Some(t) = &image.artifact_media_type {
+        insert("artifactMediaType", &|| s(t));
+    }
+    insert("imageStatus", &|| s(image.status.as_str()));
+    if let Some(t) = image.archived_at {
+        insert("lastArchivedAt", &|| s(&crate::image::iso(t)));
+    }
+    if let Some(t) = image.activated_at {
+        insert("lastActivatedAt", &|| s(&crate::image::iso(t)));
+    }
+    if let Some(d) = image.subject {
+        insert("subjectManifestDigest", &|| s(&d.to_string()));
+    }
+    if !image.children.is_empty() {
+        insert("childManifestDigests", &|| {
+            Rcvar::new(Variable::Array(
+                image.children.iter().map(|d| s(&d.to_string())).collect(),
+            ))
+        });
+    }
+    Variable::Object(m)
+}
+
+/// The members [`detail_variable`] builds from the image itself.
+const BUILT: [&str; 13] = [
+    "repositoryName",
+    "imageDigest",
+    "imageTags",
+    "imagePushedAt",
+    "lastRecordedPullTime",
+    "imageSizeInBytes",
+    "imageManifestMediaType",
+    "artifactMediaType",
+    "imageStatus",
+    "lastArchivedAt",
+    "lastActivatedAt",
+    "subjectManifestDigest",
+    "childManifestDigests",
+];
+
+/// Collects the top-level members an expression names; true when it can read the whole
+/// top-level object (`@` or `*` evaluated against it).
+fn reads_whole_root(
+    ast: &jmespath::ast::Ast,
+    at_root: bool,
+    fields: &mut BTreeSet<String>,
+) -> bool {
+    use jmespath::ast::Ast;
+    match ast {
+        Ast::Identity { .. } => at_root,
+        Ast::Field { name, .. } => {
+            if at_root {
+                fields.insert(name.clone());
+            }
+            false
+        }
+        Ast::Literal { .. } | Ast::Index { .. } | Ast::Slice { .. } => false,
+        // The right-hand side sees the left-hand side's value (or each of its elements).
+        Ast::Subexpr { lhs, rhs, .. } | Ast::Projection { lhs, rhs, .. } => {
+            let l = reads_whole_root(lhs, at_root, fields);
+            reads_whole_root(rhs, false, fields) | l
+        }
+        Ast::Expref { ast, .. } => reads_whole_root(ast, false, fields),
+        Ast::Flatten { node, .. } | Ast::ObjectValues { node, .. } | Ast::Not { node, .. } => {
+            reads_whole_root(node, at_root, fields)
+        }
+        Ast::Comparison { lhs, rhs, .. } | Ast::And { lhs, rhs, .. } | Ast::Or { lhs, rhs, .. } => {
+            let l = reads_whole_root(lhs, at_root, fields);
+            reads_whole_root(rhs, at_root, fields) | l
+        }
+        Ast::Condition {
+            predicate, then, ..
+        } => {
+            let p = reads_whole_root(predicate, at_root, fields);
+            reads_whole_root(then, at_root, fields) | p
+        }
+        Ast::Function { args, .. } | Ast::MultiList { elements: args, .. } => args
+            .iter()
+            .fold(false, |acc, a| reads_whole_root(a, at_root, fields) | acc),
+        Ast::MultiHash { elements, .. } => elements.iter().fold(false, |acc, kv| {
+            reads_whole_root(&kv.value, at_root, fields) | acc
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::image::Digest;
+
+    #[test]
+    fn an_expression_sees_the_same_answer_with_only_the_members_it_names() {
+        let mut img = Image::new(
+            Digest::from_bytes([7; 32]),
+            &["v1", "prod"],
+            jiff::Timestamp::UNIX_EPOCH,
+        );
+        img.size_bytes = Some(1200);
+        img.extra =
+            Some(r#"{"imageScanFindingsSummary":{"findingSeverityCounts":{"CRITICAL":2}}}"#.into());
+        for (expr, expect) in [
+            ("imageSizeInBytes > `1000`", true),
+            ("contains(imageTags, 'prod')", true),
+            ("imageTags[?starts_with(@, 'v')] | length(@) == `1`", true),
+            (
+                "imageScanFindingsSummary.findingSeverityCounts.CRITICAL > `1`",
+                true,
+            ),
+            ("length(keys(@)) > `3`", true),
+            ("*.CRITICAL | length(@) == `0`", true),
+            ("repositoryName == 'web'", true),
+            ("imageStatus == 'ARCHIVED'", false),
+        ] {
+            let w = Where::new(expr).unwrap();
+            assert_eq!(w.holds(&img, Some("web")), Ok(expect), "{expr}");
+        }
+        assert!(
+            Where::new("length(keys(@)) > `3`")
+                .unwrap()
+                .fields
+                .is_none()
+        );
+        let w = Where::new("imageTags[?starts_with(@, 'v')]").unwrap();
+        assert_eq!(
+            w.fields.as_deref(),
+            Some(&BTreeSet::from(["imageTags".to_string()]))
+        );
+    }
+
+    #[test]
+    fn the_jmespath_document_is_the_detail_json() {
+        let mut img = Image::new(
+            Digest::from_bytes([7; 32]),
+            &["v1"],
+            jiff::Timestamp::UNIX_EPOCH,
+        );
+        img.size_bytes = Some(12);
+        img.subject = Some(Digest::from_bytes([1; 32]));
+        img.extra =
+            Some(r#"{"imageScanFindingsSummary":{"findingSeverityCounts":{"HIGH":2}}}"#.into());
+        let direct = detail_variable(&img, Some("web"), None);
+        let via_json =
+            jmespath::Variable::from_json(&img.to_detail_json(Some("web")).to_string()).unwrap();
+        assert_eq!(direct, via_json);
     }
 }

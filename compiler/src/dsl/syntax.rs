@@ -28,7 +28,7 @@ pub struct PolicyDoc {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exclude: Vec<Sp<String>>,
     /// The rules, highest priority first.
-    pub rules: Vec<Sp<RuleDoc>>,
+    pub rules: Sp<Vec<Sp<RuleDoc>>>,
 }
 
 /// One rule: the images it matches and which of them it keeps.

@@ -208,7 +208,7 @@ fn older_than_days(now: Timestamp, then: Timestamp, days: i64) -> bool {
 
 /// Applies what happens after the rules: index children and referrers.
 ///
-/// An image listed by a live index (ACTIVE and not acted on) is blocked: nothing is done to
+/// An image listed by a live index (one not expired here) is blocked: nothing is done to
 /// it. Blocking an image can make it live in turn, so this repeats until no new image is
 /// blocked. The blocked set only grows, which ends the loop on any input, cycles included.
 fn settle(images: &[Image], own: &[Option<(ActionType, i64)>]) -> Outcome {
@@ -232,14 +232,26 @@ fn settle(images: &[Image], own: &[Option<(ActionType, i64)>]) -> Outcome {
     let mut blocked = vec![false; images.len()];
     loop {
         let actions = effective_actions(images, own, &subject_of, &blocked);
-        let live: Vec<bool> = images
+        // DESIGN.md §3.2: an image a live manifest list references is never expired, and an
+        // index is live unless this evaluation expires it (an archived index still exists).
+        // Archiving follows the docs: a child may be archived once its index is archived.
+        let holds_expiry: Vec<bool> = actions
+            .iter()
+            .map(|action| !matches!(action, Some((ActionType::Expire, _))))
+            .collect();
+        let holds_transition: Vec<bool> = images
             .iter()
             .zip(&actions)
             .map(|(img, action)| img.status == ImageStatus::Active && action.is_none())
             .collect();
         let mut grew = false;
         for (i, ps) in parents.iter().enumerate() {
-            if !blocked[i] && actions[i].is_some() && ps.iter().any(|&p| live[p]) {
+            let held = match actions[i] {
+                None => false,
+                Some((ActionType::Expire, _)) => ps.iter().any(|&p| holds_expiry[p]),
+                Some((ActionType::Transition, _)) => ps.iter().any(|&p| holds_transition[p]),
+            };
+            if !blocked[i] && held {
                 blocked[i] = true;
                 grew = true;
             }

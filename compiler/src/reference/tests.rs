@@ -69,7 +69,7 @@ fn within_keeps_strictly_younger_images() {
     let p = policy("  - {name: r, match: any, keep: {within: 14d}}\n");
     let mut at_boundary = img(2, &[], 14);
     let mut just_inside = img(3, &[], 14);
-    just_inside.pushed_at = just_inside.pushed_at + SignedDuration::from_nanos(1);
+    just_inside.pushed_at += SignedDuration::from_nanos(1);
     at_boundary.pushed_at = now() - SignedDuration::from_secs(14 * DAY);
     let images = [img(1, &[], 13), at_boundary, just_inside, img(4, &[], 15)];
     assert_eq!(expired(&p, &images), vec![2, 4]);

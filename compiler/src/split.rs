@@ -1,0 +1,571 @@
+//! The compiler proper (DESIGN.md §3.3): for one policy, the native ECR lifecycle policy that
+//! does as much of the work as ECR can do soundly, and an account of every rule — what ECR
+//! does, what the runner does, and why.
+//!
+//! ECR does not evaluate rules first-match (§3.2): an image can only be acted on by the first
+//! rule whose tag filter it matches (the shield), but `imageCountMoreThan` counts every image
+//! its filter matches, shielded or not. So:
+//! - a rule may act natively only if every earlier rule that could select the same images is
+//!   itself expressed natively (as an action or as a *claim*: its filter with an action that
+//!   never fires), so that ECR's shield reproduces first-match governance exactly;
+//! - a count may be native only if no earlier rule can select an image the rule selects at
+//!   all, so that the count sees exactly the rule's own images.
+//!
+//! The runner deletes what the reference semantics expire and ECR does not ([`runner_expired`]).
+
+use std::collections::BTreeSet;
+
+use jiff::Timestamp;
+
+use crate::diagnostic::Diagnostic;
+use crate::dsl::Policy;
+use crate::dsl::policy::{Keep, Matcher, Rule, TagClass};
+use crate::image::{Digest, Image};
+use crate::native::{self, ValidPolicy};
+use crate::reference;
+
+/// How a claim-only rule's part in ECR starts; the reason follows.
+const SHIELDS_ONLY: &str = "shields its images from later rules, and expires nothing: ";
+
+/// Days in a claim's `sinceImagePushed`: a century, so the claim never fires.
+pub const CLAIM_DAYS: i64 = 36_500;
+
+/// An ECR tag filter: `tagStatus` and, for `tagged`, the AND-list of patterns.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum TagFilter {
+    Any,
+    Untagged,
+    Tagged(Vec<String>),
+}
+
+impl TagFilter {
+    fn class(&self) -> TagClass {
+        match self {
+            TagFilter::Any => TagClass::Both,
+            TagFilter::Untagged => TagClass::Untagged,
+            TagFilter::Tagged(_) => TagClass::Tagged,
+        }
+    }
+}
+
+/// What a native rule does to the images it may act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NativeAction {
+    /// `imageCountMoreThan N`.
+    ExpireBeyondCount(u32),
+    /// `sinceImagePushed N days`.
+    ExpireOlderThanDays(i64),
+    /// A claim: shields its images from later rules and never fires.
+    Claim,
+}
+
+/// One rule of the native policy, before it is written as ECR JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NativeRuleSpec {
+    pub priority: u32,
+    pub description: String,
+    pub filter: TagFilter,
+    pub action: NativeAction,
+    /// The DSL rule it comes from.
+    pub rule: usize,
+}
+
+/// Who carries out a rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Disposition {
+    /// ECR does all of it (the runner only catches images exactly at a day boundary).
+    Native,
+    /// ECR does most of it; the runner deletes the rest.
+    NativeAndRuntime,
+    /// The runner does all of it.
+    Runtime,
+}
+
+/// The account of one DSL rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleReport {
+    pub rule: usize,
+    pub name: String,
+    pub disposition: Disposition,
+    /// Priorities of the native rules that carry this rule's filters (actions or claims).
+    pub native_priorities: Vec<u32>,
+    /// What ECR does, in a sentence.
+    pub ecr: String,
+    /// What the runner does, in a sentence (empty when nothing).
+    pub runtime: String,
+}
+
+/// A compiled policy.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    pub specs: Vec<NativeRuleSpec>,
+    /// `None` when ECR can do nothing for this policy.
+    pub native: Option<ValidPolicy>,
+    pub rules: Vec<RuleReport>,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Why a match cannot be an ECR tag filter.
+fn filters_for(m: &Matcher) -> Result<Vec<TagFilter>, String> {
+    match m {
+        Matcher::Any { filter: None } => Ok(vec![TagFilter::Any]),
+        Matcher::Untagged { filter: None } => Ok(vec![TagFilter::Untagged]),
+        Matcher::Any { filter: Some(_) } | Matcher::Untagged { filter: Some(_) } => {
+            Err("its `where` expression cannot be evaluated by ECR".into())
+        }
+        Matcher::Tagged(t) => {
+            if t.filter.is_some() {
+                return Err("its `where` expression cannot be evaluated by ECR".into());
+            }
+            if t.regex.is_some() {
+                return Err("ECR tag patterns have no regular expressions".into());
+            }
+            for g in t.any_of.iter().chain(&t.all_of) {
+                if let Some(why) = g.ecr_inexpressible() {
+                    return Err(why);
+                }
+            }
+            let all: Vec<String> = t.all_of.iter().map(|g| g.to_string()).collect();
+            if t.any_of.is_empty() {
+                // `untagged: false` alone: `*` matches any tag.
+                let list = if all.is_empty() {
+                    vec!["*".into()]
+                } else {
+                    all
+                };
+                return Ok(vec![TagFilter::Tagged(list)]);
+            }
+            // OR over `tags`: one filter per glob, each AND-ed with `tags_all`.
+            Ok(t.any_of
+                .iter()
+                .map(|g| {
+                    let mut list = vec![g.to_string()];
+                    list.extend(all.iter().filter(|a| **a != g.as_str()).cloned());
+                    TagFilter::Tagged(list)
+                })
+                .collect())
+        }
+    }
+}
+
+/// The native action a keep would need, and whether ECR's version is exact.
+enum Wanted {
+    Count(u32),
+    Age { days: i64, exact: bool },
+    Nothing(String),
+}
+
+fn wanted(keep: &Keep) -> Wanted {
+    match keep {
+        Keep::All => Wanted::Nothing("it keeps every image it governs".into()),
+        Keep::None => Wanted::Age {
+            days: 1,
+            exact: false,
+        },
+        Keep::Retain(r) => {
+            if r.alternatives() > 1 {
+                return Wanted::Nothing(
+                    "it keeps an image when any of several conditions holds, and an ECR rule has one condition".into(),
+                );
+            }
+            if let Some(n) = &r.newest {
+                return Wanted::Count(n.value);
+            }
+            if let Some(d) = &r.within {
+                return Wanted::Age {
+                    days: d.ceil_days(),
+                    exact: d.is_whole_days(),
+                };
+            }
+            if r.pulled_within.is_some() {
+                return Wanted::Nothing(
+                    "ECR can only archive, not expire, by the time of the last pull".into(),
+                );
+            }
+            Wanted::Nothing("ECR has no anchored windows".into())
+        }
+    }
+}
+
+/// Compiles one policy.
+pub fn compile(policy: &Policy) -> Compiled {
+    let mut specs: Vec<NativeRuleSpec> = Vec::new();
+    let mut reports = Vec::new();
+    let mut warnings = Vec::new();
+    // Earlier rules ECR cannot see: the images they govern could fall through to later filters.
+    let mut unshielded: Vec<(usize, TagClass, String)> = Vec::new();
+
+    for (i, rule) in policy.rules.iter().enumerate() {
+        let class = rule.matcher.class();
+        let name = rule.name.value.clone();
+        let filters = match filters_for(&rule.matcher) {
+            Ok(f) => f,
+            Err(why) => {
+                unshielded.push((i, class, why.clone()));
+                let runtime = runtime_sentence(rule);
+                warnings.push(
+                    Diagnostic::warning(
+                        format!("rule `{name}` runs at runtime: ECR cannot select its images"),
+                        rule.matcher.span,
+                    )
+                    .with_label(why.clone())
+                    .with_note(
+                        "later rules that could select the same images cannot delete natively either",
+                    ),
+                );
+                reports.push(RuleReport {
+                    rule: i,
+                    name,
+                    disposition: Disposition::Runtime,
+                    native_priorities: Vec::new(),
+                    ecr: format!("nothing: {why}"),
+                    runtime,
+                });
+                continue;
+            }
+        };
+        let blocker = unshielded.iter().find(|(_, c, _)| c.overlaps(class));
+        let earlier_overlap = policy.rules[..i]
+            .iter()
+            .find(|r| r.matcher.class().overlaps(class));
+        let action = match (wanted(&rule.keep.value), blocker) {
+            (Wanted::Nothing(why), _) => Err(why),
+            (_, Some((j, _, _))) => Err(format!(
+                "rule `{}` before it could select the same images and ECR cannot see which",
+                *policy.rules[*j].name
+            )),
+            (Wanted::Count(n), None) => match (filters.len(), earlier_overlap) {
+                (1, None) => Ok((NativeAction::ExpireBeyondCount(n), true)),
+                (_, Some(earlier)) => Err(format!(
+                    "ECR's count would include images that rule `{}` governs",
+                    *earlier.name
+                )),
+                _ => Err("ECR counts each tag pattern separately, not their union".into()),
+            },
+            (Wanted::Age { days, exact }, None) => {
+                Ok((NativeAction::ExpireOlderThanDays(days), exact))
+            }
+        };
+        let mut priorities = Vec::new();
+        for f in filters {
+            // An identical filter earlier already shields these images: emit it once.
+            if specs.iter().any(|s| s.filter == f) {
+                continue;
+            }
+            let priority = specs.len() as u32 + 1;
+            let act = action.as_ref().map_or(NativeAction::Claim, |(a, _)| *a);
+            specs.push(NativeRuleSpec {
+                priority,
+                description: describe(rule, act),
+                filter: f,
+                action: act,
+                rule: i,
+            });
+            priorities.push(priority);
+        }
+        let report = match &action {
+            Ok((a, exact)) => {
+                let ecr = ecr_sentence(*a);
+                let (disposition, runtime) = if *exact {
+                    (Disposition::Native, String::new())
+                } else {
+                    let runtime = match (&rule.keep.value, a) {
+                        (Keep::None, _) => "deletes the images pushed in the last day".to_string(),
+                        (_, NativeAction::ExpireOlderThanDays(d)) => {
+                            format!("deletes the images past the window but not yet {d} days old")
+                        }
+                        _ => String::new(),
+                    };
+                    warnings.push(
+                        Diagnostic::warning(
+                            format!("rule `{name}` runs partly at runtime"),
+                            rule.keep.span,
+                        )
+                        .with_label(format!("ECR {ecr}; the runner {runtime}"))
+                        .with_help(
+                            "ECR counts whole days: a window in whole days runs entirely in ECR",
+                        ),
+                    );
+                    (Disposition::NativeAndRuntime, runtime)
+                };
+                RuleReport {
+                    rule: i,
+                    name,
+                    disposition,
+                    native_priorities: priorities,
+                    ecr,
+                    runtime,
+                }
+            }
+            Err(why) => {
+                if !matches!(rule.keep.value, Keep::All) {
+                    warnings.push(
+                        Diagnostic::warning(
+                            format!("rule `{name}` runs at runtime"),
+                            rule.keep.span,
+                        )
+                        .with_label(why.clone()),
+                    );
+                }
+                RuleReport {
+                    rule: i,
+                    name,
+                    disposition: if matches!(rule.keep.value, Keep::All) {
+                        Disposition::Native
+                    } else {
+                        Disposition::Runtime
+                    },
+                    native_priorities: priorities,
+                    ecr: if matches!(rule.keep.value, Keep::All) {
+                        "shields its images from later rules (a claim that never expires anything)"
+                            .into()
+                    } else {
+                        format!("{SHIELDS_ONLY}{why}")
+                    },
+                    runtime: runtime_sentence(rule),
+                }
+            }
+        };
+        reports.push(report);
+    }
+
+    prune_claims(&mut specs, &mut reports);
+    fit_ecr_limits(policy, &mut specs, &mut reports, &mut warnings);
+    let native = if specs.is_empty() {
+        None
+    } else {
+        match native::validate(to_native(&specs)) {
+            Ok(v) => Some(v),
+            Err(errors) => {
+                // The compiler only emits what ECR accepts; a failure here is a bug, reported
+                // rather than hidden, and the policy falls back to runtime.
+                for e in errors {
+                    warnings.push(Diagnostic::file_error(format!(
+                        "internal: the native policy was refused ({e}); every rule runs at runtime"
+                    )));
+                }
+                None
+            }
+        }
+    };
+    if native.is_none() {
+        specs.clear();
+        for r in &mut reports {
+            if r.disposition != Disposition::Runtime && !r.native_priorities.is_empty() {
+                r.disposition = Disposition::Runtime;
+            }
+            r.native_priorities.clear();
+        }
+    }
+    Compiled {
+        specs,
+        native,
+        rules: reports,
+        warnings,
+    }
+}
+
+/// Claims matter only before a native rule that acts on images of an overlapping class;
+/// the rest would shield nothing and only make the policy longer.
+fn prune_claims(specs: &mut Vec<NativeRuleSpec>, reports: &mut [RuleReport]) {
+    let keep: Vec<bool> = (0..specs.len())
+        .map(|p| {
+            specs[p].action != NativeAction::Claim
+                || specs[p + 1..].iter().any(|later| {
+                    later.action != NativeAction::Claim
+                        && later.filter.class().overlaps(specs[p].filter.class())
+                })
+        })
+        .collect();
+    let mut renumber = std::collections::HashMap::new();
+    let mut next = 1u32;
+    let mut kept = Vec::new();
+    for (spec, k) in specs.drain(..).zip(keep) {
+        if k {
+            renumber.insert(spec.priority, next);
+            kept.push(NativeRuleSpec {
+                priority: next,
+                ..spec
+            });
+            next += 1;
+        }
+    }
+    *specs = kept;
+    for r in reports.iter_mut() {
+        r.native_priorities = r
+            .native_priorities
+            .iter()
+            .filter_map(|p| renumber.get(p).copied())
+            .collect();
+        if r.native_priorities.is_empty()
+            && r.disposition == Disposition::Native
+            && r.runtime.is_empty()
+        {
+            // A `keep: all` rule whose claim was pruned: nothing to do anywhere.
+            r.ecr = "nothing to do: it keeps every image it governs".into();
+        }
+        if r.native_priorities.is_empty()
+            && let Some(why) = r.ecr.strip_prefix(SHIELDS_ONLY)
+        {
+            r.ecr = format!("nothing: {why}");
+        }
+    }
+}
+
+/// ECR accepts at most 50 rules and 30,720 characters. Keeping a prefix of the native rules is
+/// sound (every kept rule keeps the shields before it); the rules cut off run at runtime.
+fn fit_ecr_limits(
+    policy: &Policy,
+    specs: &mut Vec<NativeRuleSpec>,
+    reports: &mut [RuleReport],
+    warnings: &mut Vec<Diagnostic>,
+) {
+    let fits = |specs: &[NativeRuleSpec]| {
+        specs.len() <= native::validate::MAX_RULES
+            && to_native(specs).to_json_pretty().chars().count()
+                <= native::validate::MAX_POLICY_CHARS
+    };
+    if fits(specs) {
+        return;
+    }
+    let mut keep = specs.len().min(native::validate::MAX_RULES);
+    while keep > 0 && !fits(&specs[..keep]) {
+        keep -= 1;
+    }
+    let first_cut = specs.get(keep).map(|s| s.rule);
+    specs.truncate(keep);
+    let Some(first_cut) = first_cut else { return };
+    for r in reports.iter_mut().filter(|r| r.rule >= first_cut) {
+        let lost: Vec<u32> = r
+            .native_priorities
+            .iter()
+            .copied()
+            .filter(|p| *p as usize > keep)
+            .collect();
+        if lost.is_empty() && r.rule > first_cut {
+            continue;
+        }
+        r.native_priorities.retain(|p| *p as usize <= keep);
+        if r.disposition != Disposition::Runtime
+            && !matches!(policy.rules[r.rule].keep.value, Keep::All)
+        {
+            r.disposition = Disposition::Runtime;
+            r.ecr = "nothing: the native policy reached ECR's limit of 50 rules or 30,720 characters before this rule".into();
+            r.runtime = runtime_sentence(&policy.rules[r.rule]);
+        }
+    }
+    warnings.push(
+        Diagnostic::warning(
+            format!(
+                "the native policy is cut at {keep} rules to fit ECR's limits; rule `{}` and later run at runtime",
+                *policy.rules[first_cut].name
+            ),
+            policy.rules[first_cut].name.span,
+        )
+        .with_help("ECR accepts at most 50 rules and 30,720 characters per lifecycle policy"),
+    );
+    // Claims at the end now shield nothing.
+    prune_claims(specs, reports);
+}
+
+fn ecr_sentence(a: NativeAction) -> String {
+    match a {
+        NativeAction::ExpireBeyondCount(n) => {
+            format!("expires all but the {n} most recently pushed")
+        }
+        NativeAction::ExpireOlderThanDays(d) => {
+            format!("expires images pushed more than {d} days ago")
+        }
+        NativeAction::Claim => "shields its images from later rules".into(),
+    }
+}
+
+fn runtime_sentence(rule: &Rule) -> String {
+    match &rule.keep.value {
+        Keep::All => String::new(),
+        Keep::None => "deletes every image it governs".into(),
+        Keep::Retain(_) => "deletes the images it governs and does not keep".into(),
+    }
+}
+
+fn describe(rule: &Rule, action: NativeAction) -> String {
+    let what = match action {
+        NativeAction::Claim => "claim, never expires".to_string(),
+        NativeAction::ExpireBeyondCount(n) => format!("keep newest {n}"),
+        NativeAction::ExpireOlderThanDays(d) => format!("expire after {d} days"),
+    };
+    match &rule.description {
+        Some(d) => format!("{}: {d} ({what})", *rule.name),
+        None => format!("{} ({what})", *rule.name),
+    }
+}
+
+/// The ECR model of the specs.
+pub fn to_native(specs: &[NativeRuleSpec]) -> native::LifecyclePolicy {
+    native::LifecyclePolicy {
+        rules: specs
+            .iter()
+            .map(|s| {
+                let (status, patterns) = match &s.filter {
+                    TagFilter::Any => (native::TagStatus::Any, None),
+                    TagFilter::Untagged => (native::TagStatus::Untagged, None),
+                    TagFilter::Tagged(p) => (native::TagStatus::Tagged, Some(p.clone())),
+                };
+                let (count_type, count_unit, count_number) = match s.action {
+                    NativeAction::ExpireBeyondCount(n) => {
+                        (native::CountType::ImageCountMoreThan, None, i64::from(n))
+                    }
+                    NativeAction::ExpireOlderThanDays(d) => (
+                        native::CountType::SinceImagePushed,
+                        Some(native::CountUnit::Days),
+                        d,
+                    ),
+                    NativeAction::Claim => (
+                        native::CountType::SinceImagePushed,
+                        Some(native::CountUnit::Days),
+                        CLAIM_DAYS,
+                    ),
+                };
+                native::NativeRule {
+                    rule_priority: i64::from(s.priority),
+                    description: Some(s.description.clone()),
+                    selection: native::Selection {
+                        tag_status: status,
+                        tag_pattern_list: patterns,
+                        tag_prefix_list: None,
+                        storage_class: None,
+                        count_type,
+                        count_unit,
+                        count_number,
+                    },
+                    action: native::Action {
+                        action_type: native::ActionType::Expire,
+                        target_storage_class: None,
+                    },
+                }
+            })
+            .collect(),
+    }
+}
+
+/// What the runner deletes: everything the policy expires that ECR's policy does not.
+pub fn runner_expired(
+    policy: &Policy,
+    compiled: &Compiled,
+    images: &[Image],
+    repository: Option<&str>,
+    now: Timestamp,
+) -> BTreeSet<Digest> {
+    let reference = reference::evaluate(policy, images, repository, now).expired(images);
+    match &compiled.native {
+        None => reference,
+        Some(n) => {
+            let ecr = native::simulate(n, images, now).expired;
+            reference.difference(&ecr).copied().collect()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

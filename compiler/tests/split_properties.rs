@@ -1,0 +1,288 @@
+//! Property tests of the compiler's central promise (DESIGN.md §3.3), over random policies and
+//! random image sets with ties and exact day boundaries:
+//!
+//!   simulate(native) ⊆ reference(policy)            ECR never expires an image the policy keeps
+//!   simulate(native) ∪ runner(policy) = reference(policy)
+//!
+//! and that a rule the compiler calls native really is carried out by ECR.
+
+use std::collections::BTreeSet;
+
+use ecr_lifecycle_compiler::dsl::{self, Policy};
+use ecr_lifecycle_compiler::image::{Digest, Image, ImageStatus};
+use ecr_lifecycle_compiler::native;
+use ecr_lifecycle_compiler::reference;
+use ecr_lifecycle_compiler::source::SourceFile;
+use ecr_lifecycle_compiler::split::{self, Disposition, NativeAction};
+use jiff::{SignedDuration, Timestamp};
+use proptest::prelude::*;
+
+const HOUR: i64 = 3600;
+const DAY: i64 = 24 * HOUR;
+const TAGS: &[&str] = &[
+    "v1", "v2", "v10", "prod", "prod-1", "dev", "dev-2", "rc1", "latest", "a", "ab", "b",
+];
+const GLOBS: &[&str] = &[
+    "v*", "prod*", "dev-*", "*", "a*", "*b", "rc?", "v1", "prod", "latest", "*1*", "*-*",
+];
+
+fn now() -> Timestamp {
+    Timestamp::from_second(1_800_000_000).unwrap()
+}
+
+fn globs() -> impl Strategy<Value = Vec<&'static str>> {
+    prop::collection::vec(prop::sample::select(GLOBS), 1..3)
+}
+
+fn quoted(list: &[&str]) -> String {
+    let items: Vec<String> = list.iter().map(|g| format!("'{g}'")).collect();
+    format!("[{}]", items.join(", "))
+}
+
+fn matcher() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => Just("any".to_string()),
+        3 => Just("{untagged: true}".to_string()),
+        2 => Just("{untagged: false}".to_string()),
+        4 => globs().prop_map(|g| format!("{{tags: {}}}", quoted(&g))),
+        2 => globs().prop_map(|g| format!("{{tags_all: {}}}", quoted(&g))),
+        1 => (globs(), globs()).prop_map(|(a, b)| format!("{{tags: {}, tags_all: {}}}", quoted(&a), quoted(&b))),
+        1 => Just("{tag_regex: 'v[0-9]+'}".to_string()),
+        1 => Just("{where: \"imageSizeInBytes > `500`\"}".to_string()),
+        1 => Just("{untagged: true, where: \"imageSizeInBytes > `500`\"}".to_string()),
+    ]
+}
+
+fn duration() -> impl Strategy<Value = String> {
+    prop_oneof![
+        (1u32..12).prop_map(|d| format!("{d}d")),
+        (1u32..200).prop_map(|h| format!("{h}h")),
+        (1u32..3).prop_map(|w| format!("{w}w")),
+    ]
+}
+
+fn keep() -> impl Strategy<Value = String> {
+    prop_oneof![
+        2 => Just("all".to_string()),
+        2 => Just("none".to_string()),
+        4 => (1u32..6).prop_map(|n| format!("{{newest: {n}}}")),
+        4 => duration().prop_map(|d| format!("{{within: {d}}}")),
+        1 => duration().prop_map(|d| format!("{{pulled_within: {d}}}")),
+        1 => ((1u32..4), duration()).prop_map(|(n, d)| format!("{{newest: {n}, within: {d}}}")),
+        1 => (duration(), globs(), 0u32..4).prop_map(|(d, g, n)| format!(
+            "{{within: {d}, anchor: {{oldest_tagged: {}}}, at_least: {n}}}", quoted(&g)
+        )),
+    ]
+}
+
+fn policy() -> impl Strategy<Value = Policy> {
+    prop::collection::vec((matcher(), keep()), 1..6).prop_filter_map(
+        "unreachable rules are refused by the checker",
+        |rules| {
+            let mut text = String::from("version: 1\nrules:\n");
+            for (i, (m, k)) in rules.iter().enumerate() {
+                text.push_str(&format!("  - name: r{i}\n    match: {m}\n    keep: {k}\n"));
+            }
+            dsl::parse(&SourceFile::new("p.yaml", text)).ok()
+        },
+    )
+}
+
+fn digest(n: usize) -> Digest {
+    let mut b = [0u8; 32];
+    b[30] = (n >> 8) as u8;
+    b[31] = n as u8;
+    Digest::from_bytes(b)
+}
+
+#[derive(Debug, Clone)]
+struct Spec {
+    tags: Vec<&'static str>,
+    /// Push age in half days: a multiple lands exactly on every whole-day boundary.
+    age_half_days: i64,
+    jitter_secs: i64,
+    pulled_half_days_ago: Option<i64>,
+    size: u64,
+    archived: bool,
+    /// Index into the image list: this image is listed as a child of that one.
+    child_of: Option<usize>,
+    /// Index into the image list: this image is a referrer of that one.
+    subject: Option<usize>,
+}
+
+fn spec() -> impl Strategy<Value = Spec> {
+    (
+        prop::collection::vec(prop::sample::select(TAGS), 0..3),
+        0i64..40,
+        prop_oneof![4 => Just(0i64), 1 => -3i64..3],
+        prop::option::of(0i64..30),
+        0u64..1000,
+        prop::bool::weighted(0.05),
+        prop::option::weighted(0.15, 0usize..30),
+        prop::option::weighted(0.15, 0usize..30),
+    )
+        .prop_map(
+            |(tags, age, jitter, pulled, size, archived, child_of, subject)| Spec {
+                tags,
+                age_half_days: age,
+                jitter_secs: jitter,
+                pulled_half_days_ago: pulled,
+                size,
+                archived,
+                child_of,
+                subject,
+            },
+        )
+}
+
+fn images() -> impl Strategy<Value = Vec<Image>> {
+    prop::collection::vec(spec(), 0..30).prop_map(|specs| {
+        let n = specs.len();
+        let mut images: Vec<Image> = specs
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let mut tags = s.tags.clone();
+                tags.sort_unstable();
+                tags.dedup();
+                let pushed =
+                    now() - SignedDuration::from_secs(s.age_half_days * 12 * HOUR + s.jitter_secs);
+                let mut img = Image::new(digest(i), &tags, pushed);
+                img.last_pulled_at = s
+                    .pulled_half_days_ago
+                    .map(|p| now() - SignedDuration::from_secs(p * 12 * HOUR));
+                img.size_bytes = Some(s.size);
+                if s.archived {
+                    img.status = ImageStatus::Archived;
+                }
+                if let Some(j) = s.subject.filter(|j| *j < n && *j != i) {
+                    img.subject = Some(digest(j));
+                }
+                img
+            })
+            .collect();
+        for (i, s) in specs.iter().enumerate() {
+            if let Some(parent) = s.child_of.filter(|p| *p < n && *p != i) {
+                let mut children = images[parent].children.to_vec();
+                children.push(digest(i));
+                images[parent].children = children.into_boxed_slice();
+            }
+        }
+        images
+    })
+}
+
+/// Referrers of present subjects, and everything reachable from them through index children
+/// and further referrers.
+fn exposed_through_referrers(images: &[Image]) -> BTreeSet<Digest> {
+    let present: BTreeSet<Digest> = images.iter().map(|i| i.digest).collect();
+    let mut exposed: BTreeSet<Digest> = images
+        .iter()
+        .filter(|i| {
+            i.subject
+                .is_some_and(|s| present.contains(&s) && s != i.digest)
+        })
+        .map(|i| i.digest)
+        .collect();
+    loop {
+        let before = exposed.len();
+        for img in images {
+            if exposed.contains(&img.digest) {
+                exposed.extend(img.children.iter().filter(|c| present.contains(c)));
+            }
+            if img.subject.is_some_and(|s| exposed.contains(&s)) {
+                exposed.insert(img.digest);
+            }
+        }
+        if exposed.len() == before {
+            return exposed;
+        }
+    }
+}
+
+fn short(set: &BTreeSet<Digest>) -> Vec<usize> {
+    set.iter()
+        .map(|d| (usize::from(d.as_bytes()[30]) << 8) | usize::from(d.as_bytes()[31]))
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn native_is_sound_and_native_plus_runner_is_the_policy(p in policy(), images in images()) {
+        let compiled = split::compile(&p);
+        prop_assert!(
+            compiled.warnings.iter().all(|w| !w.message.starts_with("internal")),
+            "the compiler emitted a policy ECR would refuse: {:?}", compiled.warnings
+        );
+        let evaluation = reference::evaluate(&p, &images, None, now());
+        let reference = evaluation.expired(&images);
+        let ecr = compiled
+            .native
+            .as_ref()
+            .map(|n| native::simulate(n, &images, now()).expired)
+            .unwrap_or_default();
+        // ECR's rules can reach referrers whose subject is kept (README, known limits), and with
+        // them whatever the policy keeps only through such a referrer (an index's children);
+        // every other image ECR expires must be one the policy expires.
+        let exposed = exposed_through_referrers(&images);
+        let is_referrer = |d: &Digest| exposed.contains(d);
+        let unsound: BTreeSet<Digest> = ecr
+            .difference(&reference)
+            .filter(|d| !is_referrer(d))
+            .copied()
+            .collect();
+        prop_assert!(
+            unsound.is_empty(),
+            "ECR would expire kept images {:?}\nreference {:?}\necr {:?}\nnative {:?}",
+            short(&unsound), short(&reference), short(&ecr), compiled.specs
+        );
+        let runner = split::runner_expired(&p, &compiled, &images, None, now());
+        let both: BTreeSet<Digest> = ecr
+            .union(&runner)
+            .filter(|d| !is_referrer(d) || reference.contains(d))
+            .copied()
+            .collect();
+        prop_assert_eq!(short(&both), short(&reference));
+
+        // A rule called native is carried out by ECR, apart from what only the runner can know:
+        // images exactly on a day boundary, index children and referrers (their fate follows
+        // another image's).
+        let in_graph = |img: &Image| {
+            img.subject.is_some() || images.iter().any(|i| i.children.contains(&img.digest))
+        };
+        for report in &compiled.rules {
+            let acting: Vec<&split::NativeRuleSpec> = compiled
+                .specs
+                .iter()
+                .filter(|s| s.rule == report.rule && s.action != NativeAction::Claim)
+                .collect();
+            if report.disposition == Disposition::Runtime || acting.is_empty() {
+                continue;
+            }
+            for (img, d) in images.iter().zip(&evaluation.decisions) {
+                if d.rule != Some(report.rule) || !d.expire || in_graph(img) {
+                    continue;
+                }
+                let age = now().duration_since(img.pushed_at).as_secs();
+                let beyond_ecr_days = acting.iter().all(|s| match s.action {
+                    NativeAction::ExpireOlderThanDays(days) => age > days * DAY,
+                    _ => true,
+                });
+                if report.disposition == Disposition::NativeAndRuntime && !beyond_ecr_days {
+                    continue;
+                }
+                if age % DAY == 0 {
+                    continue;
+                }
+                prop_assert!(
+                    ecr.contains(&img.digest),
+                    "rule `{}` is called {:?} but ECR does not expire {:?} (age {}s)\nnative {:?}",
+                    report.name, report.disposition, short(&BTreeSet::from([img.digest])),
+                    age, compiled.specs
+                );
+            }
+        }
+    }
+}

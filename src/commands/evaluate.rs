@@ -1,0 +1,53 @@
+use std::collections::BTreeSet;
+
+use ecr_lifecycle_compiler::reference;
+
+use crate::cli::EvaluateArgs;
+use crate::commands::load;
+use crate::exit::ExitStatus;
+use crate::output;
+
+pub fn run(args: &EvaluateArgs) -> ExitStatus {
+    let Some(policies) = load::policies(&args.files) else {
+        return ExitStatus::Failure;
+    };
+    let (repos, now) =
+        match load::images(&args.images).and_then(|r| Ok((r, load::now(&args.images)?))) {
+            Ok(v) => v,
+            Err(e) => {
+                output::error(&e);
+                return ExitStatus::Failure;
+            }
+        };
+    let mut expired = BTreeSet::new();
+    for repo in repos {
+        let name = repo.repository.clone().or_else(|| args.repository.clone());
+        if let (Some(wanted), Some(actual)) = (&args.repository, &repo.repository)
+            && wanted != actual
+        {
+            continue;
+        }
+        // With a name, the one file that governs it; without, the only file given.
+        let policy = match &name {
+            Some(n) => policies.iter().find(|(_, p)| p.repositories.selects(n)),
+            None if policies.len() == 1 => policies.first(),
+            None => {
+                output::error(
+                    "the images carry no `repositoryName` and several policy files were given: name the repository with --repository",
+                );
+                return ExitStatus::Failure;
+            }
+        };
+        let Some((_, policy)) = policy else {
+            output::warning(&format!(
+                "no policy file governs repository `{}`: its images are kept",
+                name.as_deref().unwrap_or("")
+            ));
+            continue;
+        };
+        let e = reference::evaluate(policy, &repo.images, name.as_deref(), now);
+        expired.extend(e.expired(&repo.images));
+    }
+    output::stdout(&expired.iter().map(|d| format!("{d}\n")).collect::<String>());
+    ExitStatus::Success
+}

@@ -1,0 +1,72 @@
+//! Loading what several commands share: policy files (checked together) and image files.
+
+use std::path::PathBuf;
+
+use ecr_lifecycle_compiler::dsl::{self, Policy, claims};
+use ecr_lifecycle_compiler::image::{RepositoryImages, parse_images_json, parse_timestamp};
+use ecr_lifecycle_compiler::source::SourceFile;
+use jiff::Timestamp;
+
+use crate::cli::ImagesArgs;
+use crate::files;
+use crate::output;
+
+/// Parses and checks every policy file, printing every error; `None` if any failed.
+pub fn policies(paths: &[PathBuf]) -> Option<Vec<(SourceFile, Policy)>> {
+    let mut ok = Vec::new();
+    let mut failed = false;
+    for path in paths {
+        let file = match files::read_source(path) {
+            Ok(f) => f,
+            Err(e) => {
+                output::error(&e);
+                failed = true;
+                continue;
+            }
+        };
+        match dsl::parse(&file) {
+            Ok(p) => ok.push((file, p)),
+            Err(errors) => {
+                output::diagnostics(&file, &errors);
+                failed = true;
+            }
+        }
+    }
+    let refs: Vec<&Policy> = ok.iter().map(|(_, p)| p).collect();
+    let conflicts = claims::conflicting_claims(&refs);
+    for (i, d) in &conflicts {
+        output::diagnostics(&ok[*i].0, std::slice::from_ref(d));
+    }
+    if failed || !conflicts.is_empty() {
+        let n = paths.len();
+        let mut unusable = n - ok.len();
+        let mut conflicting: Vec<usize> = conflicts.iter().map(|(i, _)| *i).collect();
+        conflicting.dedup();
+        unusable += conflicting.len();
+        output::error(&format!(
+            "{unusable} of {n} policy file{} could not be used",
+            if n == 1 { "" } else { "s" }
+        ));
+        return None;
+    }
+    Some(ok)
+}
+
+/// The images file, grouped by repository.
+pub fn images(args: &ImagesArgs) -> Result<Vec<RepositoryImages>, String> {
+    let text = files::read_text(&args.images)?;
+    parse_images_json(&text).map_err(|e| {
+        format!(
+            "{}:{e}\n  hint: the file must be the JSON that `aws ecr describe-images --output json` prints",
+            args.images.display()
+        )
+    })
+}
+
+/// `--now`, or the clock.
+pub fn now(args: &ImagesArgs) -> Result<Timestamp, String> {
+    match &args.now {
+        Some(t) => parse_timestamp(t).map_err(|e| format!("--now: {e}")),
+        None => Ok(Timestamp::now()),
+    }
+}

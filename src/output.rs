@@ -1,0 +1,42 @@
+//! Writing diagnostics and messages to the terminal.
+
+use std::io::Write;
+
+use ecr_lifecycle_compiler::diagnostic::{Diagnostic, render};
+use ecr_lifecycle_compiler::source::SourceFile;
+
+/// Whether standard error gets colour (anstream strips it otherwise, honouring NO_COLOR).
+fn stderr_colored() -> bool {
+    !matches!(
+        anstream::AutoStream::choice(&std::io::stderr()),
+        anstream::ColorChoice::Never
+    )
+}
+
+/// Prints diagnostics about `file` to standard error, each followed by a blank line.
+pub fn diagnostics(file: &SourceFile, diagnostics: &[Diagnostic]) {
+    let color = stderr_colored();
+    let mut err = anstream::stderr().lock();
+    for d in diagnostics {
+        let _ = writeln!(err, "{}\n", render(d, file, color));
+    }
+}
+
+/// `error: message` on standard error.
+pub fn error(message: &str) {
+    let style = anstyle::AnsiColor::BrightRed.on_default().bold();
+    let _ = writeln!(anstream::stderr(), "{style}error{style:#}: {message}");
+}
+
+/// `warning: message` on standard error.
+pub fn warning(message: &str) {
+    let style = anstyle::AnsiColor::BrightYellow.on_default().bold();
+    let _ = writeln!(anstream::stderr(), "{style}warning{style:#}: {message}");
+}
+
+/// Writes to standard output, ignoring a closed pipe (`| head`).
+pub fn stdout(text: &str) {
+    let mut out = anstream::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+}

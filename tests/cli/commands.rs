@@ -1,0 +1,261 @@
+//! The offline commands: validate, compile (--out, --check, --format json), simulate, evaluate.
+
+use crate::harness::{Cli, temp_dir};
+
+const NOW: &str = "2026-06-01T00:00:00Z";
+
+#[test]
+fn validate_reports_every_error_with_position_caret_and_hint() {
+    let dir = temp_dir(&[(
+        "bad.yaml",
+        "version: 1\nrules:\n  - name: keep-prod\n    match: { tags: [\"prod[0-9]\"] }\n    keep: all\n  - name: old\n    match: any\n    keep: { within: 3 months }\n  - name: old\n    match: { untagged: true }\n    keep: { newest: 0 }\n",
+    )]);
+    let run = Cli::new()
+        .dir(dir.path())
+        .args(["validate", "bad.yaml"])
+        .run();
+    insta::assert_snapshot!(run.snapshot(Some(dir.path())));
+}
+
+#[test]
+fn validate_reports_a_yaml_error_and_a_misspelled_key() {
+    let dir = temp_dir(&[
+        (
+            "typo.yaml",
+            "version: 1\nrules:\n  - name: a\n    match: { untaged: true }\n    keep: all\n",
+        ),
+        ("broken.yaml", "version: 1\nrules: [\n"),
+        (
+            "good.yaml",
+            "version: 1\nrepositories: [x]\nrules: [{name: a, match: any, keep: all}]\n",
+        ),
+    ]);
+    let run = Cli::new()
+        .dir(dir.path())
+        .args([
+            "validate",
+            "typo.yaml",
+            "broken.yaml",
+            "good.yaml",
+            "missing.yaml",
+        ])
+        .run();
+    insta::assert_snapshot!(run.snapshot(Some(dir.path())));
+}
+
+#[test]
+fn validate_refuses_two_files_governing_one_repository() {
+    let dir = temp_dir(&[
+        (
+            "a.yaml",
+            "version: 1\nrepositories: [\"web-*\"]\nrules: [{name: a, match: any, keep: all}]\n",
+        ),
+        (
+            "b.yaml",
+            "version: 1\nrepositories: [\"*-api\"]\nrules: [{name: a, match: any, keep: all}]\n",
+        ),
+    ]);
+    let run = Cli::new()
+        .dir(dir.path())
+        .args(["validate", "a.yaml", "b.yaml"])
+        .run();
+    insta::assert_snapshot!(run.snapshot(Some(dir.path())));
+}
+
+#[test]
+fn compile_out_then_check_is_fresh_then_stale_after_an_edit() {
+    let policy = "version: 1\nrules:\n  - name: untagged\n    match: { untagged: true }\n    keep: { within: 14d }\n";
+    let dir = temp_dir(&[("p.yaml", policy)]);
+    let out = dir.path().join("out");
+    let out_s = out.display().to_string();
+    let cli = || Cli::new().dir(dir.path());
+
+    let run = cli()
+        .args(["compile", "p.yaml", "--out", &out_s, "--check"])
+        .run();
+    assert_eq!(run.code, 2, "missing output is stale: {}", run.stderr);
+
+    let run = cli().args(["compile", "p.yaml", "--out", &out_s]).run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let native = std::fs::read_to_string(out.join("p.lifecycle-policy.json")).unwrap();
+    insta::assert_snapshot!("untagged-native-json", native);
+
+    let run = cli()
+        .args(["compile", "p.yaml", "--out", &out_s, "--check"])
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    std::fs::write(dir.path().join("p.yaml"), policy.replace("14d", "7d")).unwrap();
+    let run = cli()
+        .args(["compile", "p.yaml", "--out", &out_s, "--check"])
+        .run();
+    insta::assert_snapshot!(run.snapshot(Some(dir.path())));
+}
+
+#[test]
+fn compile_json_is_one_document_for_machines() {
+    let run = Cli::new()
+        .args(["compile", "policies/mixed.yaml", "--format", "json"])
+        .run();
+    assert_eq!(run.code, 0);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("stdout is JSON");
+    let rules = doc[0]["rules"].as_array().unwrap();
+    let names: Vec<&str> = rules.iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "production",
+            "feature-branches",
+            "untagged",
+            "semver",
+            "leftovers"
+        ]
+    );
+    assert_eq!(rules[1]["disposition"], "native");
+    assert_eq!(rules[3]["disposition"], "runtime");
+    assert!(doc[0]["warnings"].as_array().unwrap().iter().all(|w| {
+        w["location"]
+            .as_str()
+            .unwrap()
+            .starts_with("policies/mixed.yaml:")
+    }));
+}
+
+/// ECR's documented "Example B" trap as a native policy written by hand, and the same intent
+/// in the DSL: the native policy expires an image the intent keeps.
+const TRAP_NATIVE: &str = r#"{"rules":[
+  {"rulePriority":1,"selection":{"tagStatus":"tagged","tagPatternList":["prod*"],"countType":"imageCountMoreThan","countNumber":1},"action":{"type":"expire"}},
+  {"rulePriority":2,"selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":1},"action":{"type":"expire"}}
+]}"#;
+const TRAP_DSL: &str = "version: 1\nrules:\n  - {name: prod, match: {tags: [\"prod*\"]}, keep: {newest: 1}}\n  - {name: rest, match: any, keep: {newest: 1}}\n";
+
+fn images_json() -> String {
+    let img = |n: u8, tags: &[&str], day: u32| {
+        serde_json::json!({
+            "repositoryName": "web",
+            "imageDigest": format!("sha256:{:064x}", n),
+            "imageTags": tags,
+            "imagePushedAt": format!("2026-05-{day:02}T10:00:00+00:00"),
+            "imageSizeInBytes": 1000 * u64::from(n),
+        })
+    };
+    let details = vec![
+        img(1, &["dev-1"], 1),
+        img(2, &["dev-2"], 2),
+        img(3, &["prod-3"], 3),
+        img(4, &["prod-4"], 4),
+    ];
+    serde_json::to_string_pretty(&serde_json::json!({ "imageDetails": details })).unwrap()
+}
+
+#[test]
+fn simulate_and_evaluate_show_the_counting_trap() {
+    let dir = temp_dir(&[
+        ("native.json", TRAP_NATIVE),
+        ("intent.yaml", TRAP_DSL),
+        ("images.json", &images_json()),
+    ]);
+    let sim = Cli::new()
+        .dir(dir.path())
+        .args([
+            "simulate",
+            "--policy",
+            "native.json",
+            "--images",
+            "images.json",
+            "--now",
+            NOW,
+        ])
+        .run();
+    let eval = Cli::new()
+        .dir(dir.path())
+        .args([
+            "evaluate",
+            "intent.yaml",
+            "--images",
+            "images.json",
+            "--now",
+            NOW,
+        ])
+        .run();
+    // ECR: rule 1 keeps prod-4 and expires prod-3; rule 2 counts all four images, keeps only
+    // prod-4 and marks the rest, so both dev images expire (it may act on them).
+    // The DSL: the newest prod (prod-4) and the newest other image (dev-2) survive.
+    insta::assert_snapshot!(format!("{}\n{}", sim.snapshot(None), eval.snapshot(None)));
+    let compiled = Cli::new()
+        .dir(dir.path())
+        .args(["compile", "intent.yaml", "--format", "json"])
+        .run();
+    let doc: serde_json::Value = serde_json::from_str(&compiled.stdout).unwrap();
+    assert_eq!(
+        doc[0]["rules"][1]["disposition"], "runtime",
+        "the catch-all count cannot be native"
+    );
+}
+
+#[test]
+fn simulate_refuses_a_policy_ecr_would_refuse() {
+    let dir = temp_dir(&[
+        (
+            "bad.json",
+            r#"{"rules":[{"rulePriority":0,"selection":{"tagStatus":"tagged","countType":"imageCountMoreThan","countNumber":0},"action":{"type":"expire"}}]}"#,
+        ),
+        ("images.json", "{\"imageDetails\": []}"),
+    ]);
+    let run = Cli::new()
+        .dir(dir.path())
+        .args([
+            "simulate",
+            "--policy",
+            "bad.json",
+            "--images",
+            "images.json",
+            "--now",
+            NOW,
+        ])
+        .run();
+    assert_eq!(run.code, 1);
+    assert!(run.stdout.is_empty());
+    assert!(
+        run.stderr
+            .contains("ECR would refuse this lifecycle policy"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn images_file_errors_name_the_position() {
+    let dir = temp_dir(&[
+        ("p.yaml", TRAP_DSL),
+        (
+            "images.json",
+            "{\"imageDetails\": [\n  {\"imageDigest\": \"sha256:1234\", \"imagePushedAt\": 1}\n]}",
+        ),
+    ]);
+    let run = Cli::new()
+        .dir(dir.path())
+        .args([
+            "evaluate",
+            "p.yaml",
+            "--images",
+            "images.json",
+            "--now",
+            NOW,
+        ])
+        .run();
+    insta::assert_snapshot!(run.snapshot(Some(dir.path())));
+}
+
+#[test]
+fn evaluate_reads_epoch_seconds_and_standard_input_is_not_a_terminal() {
+    let text = images_json().replace("\"2026-05-01T10:00:00+00:00\"", "1777629600.0");
+    let dir = temp_dir(&[("p.yaml", TRAP_DSL), ("images.json", &text)]);
+    let run = Cli::new()
+        .dir(dir.path())
+        .args(["evaluate", "p.yaml", "--images", "images.json"])
+        .env("ECR_LIFECYCLE_NOW", NOW)
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout.lines().count(), 2, "{}", run.stdout);
+}

@@ -1,0 +1,6 @@
+//! End-to-end tests of the `ecr-lifecycle` binary: each runs it with files and arguments and
+//! compares one snapshot of exit code, standard output and standard error.
+
+mod commands;
+mod harness;
+mod policies;
