@@ -1,1 +1,6 @@
+//! The edges of ecr-lifecycle: registries (ECR through the AWS SDK, or a snapshot file), plans
+//! made from what a registry holds, carrying a plan out, and drift between desired and applied
+//! native policies. Decisions come from the pure compiler crate; this crate does the I/O.
 
+pub mod registry;
+pub mod snapshot;

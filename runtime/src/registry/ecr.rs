@@ -1,0 +1,425 @@
+//! Amazon ECR through the AWS SDK for Rust, or any ECR-compatible endpoint.
+//!
+//! Reads each repository once: DescribeImages in pages of 1000 with `imageStatus: ANY` (the
+//! default hides archived images), GetLifecyclePolicy once, and BatchGetImage (100 ids a call)
+//! only for image indexes, to learn their children. Throttling and 5xx answers are retried by
+//! the SDK's standard retry strategy (exponential backoff with jitter).
+
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_sdk_ecr::Client;
+use aws_sdk_ecr::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_ecr::types::{DescribeImagesFilter, ImageIdentifier, ImageStatusFilter};
+use ecr_lifecycle_compiler::image::{Digest, Image, ImageStatus};
+use jiff::Timestamp;
+
+use crate::registry::{DeleteFailure, DeleteOutcome, ErrorKind, Registry, RegistryError};
+use crate::snapshot::RepositoryState;
+
+/// Media types of manifests that list other manifests.
+pub const INDEX_MEDIA_TYPES: [&str; 2] = [
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+];
+
+/// How to reach ECR; unset fields follow the AWS CLI conventions (environment, profile files).
+#[derive(Debug, Clone, Default)]
+pub struct EcrOptions {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+    /// Attempts per call, including the first (throttling and 5xx are retried).
+    pub max_attempts: Option<u32>,
+}
+
+pub struct EcrRegistry {
+    client: Client,
+}
+
+impl EcrRegistry {
+    pub async fn connect(options: &EcrOptions) -> EcrRegistry {
+        let http = aws_smithy_http_client::Builder::new()
+            .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+                aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+            ))
+            .build_https();
+        let retry = RetryConfig::standard()
+            .with_max_attempts(options.max_attempts.unwrap_or(6))
+            .with_initial_backoff(Duration::from_millis(200))
+            .with_max_backoff(Duration::from_secs(20));
+        let timeouts = TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .operation_attempt_timeout(Duration::from_secs(30))
+            .operation_timeout(Duration::from_secs(180))
+            .build();
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(http)
+            .retry_config(retry)
+            .timeout_config(timeouts);
+        if let Some(p) = &options.profile {
+            loader = loader.profile_name(p);
+        }
+        if let Some(r) = &options.region {
+            loader = loader.region(aws_config::Region::new(r.clone()));
+        }
+        if let Some(u) = &options.endpoint_url {
+            loader = loader.endpoint_url(u);
+        }
+        let config = loader.load().await;
+        EcrRegistry {
+            client: Client::new(&config),
+        }
+    }
+
+    async fn describe_images(&self, name: &str) -> Result<Vec<Image>, RegistryError> {
+        let mut pages = self
+            .client
+            .describe_images()
+            .repository_name(name)
+            .filter(
+                DescribeImagesFilter::builder()
+                    .image_status(ImageStatusFilter::Any)
+                    .build(),
+            )
+            .max_results(1000)
+            .into_paginator()
+            .send();
+        let mut images = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| sdk_error("DescribeImages", Some(name), e))?;
+            for d in page.image_details() {
+                if let Some(img) = convert(d) {
+                    images.push(img);
+                }
+            }
+        }
+        Ok(images)
+    }
+
+    /// Fills in the children of image indexes, 100 manifests per BatchGetImage call.
+    async fn index_children(&self, name: &str, images: &mut [Image]) -> Result<(), RegistryError> {
+        let indexes: Vec<usize> = images
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| {
+                i.manifest_media_type
+                    .as_deref()
+                    .is_some_and(|m| INDEX_MEDIA_TYPES.contains(&m))
+            })
+            .map(|(n, _)| n)
+            .collect();
+        for chunk in indexes.chunks(100) {
+            let mut req = self.client.batch_get_image().repository_name(name);
+            for m in INDEX_MEDIA_TYPES {
+                req = req.accepted_media_types(m);
+            }
+            for &n in chunk {
+                req = req.image_ids(
+                    ImageIdentifier::builder()
+                        .image_digest(images[n].digest.to_string())
+                        .build(),
+                );
+            }
+            let out = req
+                .send()
+                .await
+                .map_err(|e| sdk_error("BatchGetImage", Some(name), e))?;
+            for got in out.images() {
+                let Some(digest) = got
+                    .image_id()
+                    .and_then(|i| i.image_digest())
+                    .and_then(|d| d.parse::<Digest>().ok())
+                else {
+                    continue;
+                };
+                let children = got
+                    .image_manifest()
+                    .map(manifest_children)
+                    .unwrap_or_default();
+                if let Some(img) = images.iter_mut().find(|i| i.digest == digest) {
+                    img.children = children.into_boxed_slice();
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The digests an image index lists.
+pub fn manifest_children(manifest: &str) -> Vec<Digest> {
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(manifest) else {
+        return Vec::new();
+    };
+    v["manifests"]
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .filter_map(|m| m["digest"].as_str()?.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn time(t: &aws_smithy_types::DateTime) -> Option<Timestamp> {
+    Timestamp::new(t.secs(), t.subsec_nanos() as i32).ok()
+}
+
+fn convert(d: &aws_sdk_ecr::types::ImageDetail) -> Option<Image> {
+    let digest: Digest = d.image_digest()?.parse().ok()?;
+    let pushed = time(d.image_pushed_at()?)?;
+    let tags: Vec<&str> = d.image_tags().iter().map(String::as_str).collect();
+    let mut img = Image::new(digest, &tags, pushed);
+    img.last_pulled_at = d.last_recorded_pull_time().and_then(time);
+    img.size_bytes = d.image_size_in_bytes().and_then(|s| u64::try_from(s).ok());
+    img.manifest_media_type = d.image_manifest_media_type().map(Into::into);
+    img.artifact_media_type = d.artifact_media_type().map(Into::into);
+    img.status = match d.image_status().map(|s| s.as_str()) {
+        Some("ARCHIVED") => ImageStatus::Archived,
+        Some("ACTIVATING") => ImageStatus::Activating,
+        _ => ImageStatus::Active,
+    };
+    img.archived_at = d.last_archived_at().and_then(time);
+    img.activated_at = d.last_activated_at().and_then(time);
+    img.subject = d.subject_manifest_digest().and_then(|s| s.parse().ok());
+    let mut extra = serde_json::Map::new();
+    if let Some(r) = d.registry_id() {
+        extra.insert("registryId".into(), r.into());
+    }
+    if let Some(s) = d.image_scan_status().and_then(|s| s.status()) {
+        extra.insert(
+            "imageScanStatus".into(),
+            serde_json::json!({ "status": s.as_str() }),
+        );
+    }
+    if let Some(f) = d.image_scan_findings_summary() {
+        let counts: serde_json::Map<String, serde_json::Value> = f
+            .finding_severity_counts()
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| (k.as_str().to_string(), (*v).into()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        extra.insert(
+            "imageScanFindingsSummary".into(),
+            serde_json::json!({ "findingSeverityCounts": counts }),
+        );
+    }
+    if !extra.is_empty() {
+        img.extra = Some(
+            serde_json::Value::Object(extra)
+                .to_string()
+                .into_boxed_str(),
+        );
+    }
+    Some(img)
+}
+
+/// Maps an SDK error to what the user can act on. Never includes credentials.
+fn sdk_error<E, R>(
+    operation: &'static str,
+    repository: Option<&str>,
+    e: SdkError<E, R>,
+) -> RegistryError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let code = e.code().unwrap_or("").to_string();
+    let (kind, message) = match &e {
+        SdkError::ServiceError(s) => {
+            let m = s.err().message().unwrap_or("").to_string();
+            let kind = match code.as_str() {
+                "RepositoryNotFoundException"
+                | "LifecyclePolicyNotFoundException"
+                | "ImageNotFoundException" => ErrorKind::NotFound,
+                "AccessDeniedException" | "AccessDenied" => ErrorKind::AccessDenied,
+                "UnrecognizedClientException"
+                | "InvalidSignatureException"
+                | "ExpiredTokenException"
+                | "InvalidClientTokenId" => ErrorKind::Credentials,
+                "ThrottlingException" | "TooManyRequestsException" => ErrorKind::Throttled,
+                "InvalidParameterException" | "ValidationException" | "LimitExceededException" => {
+                    ErrorKind::Invalid
+                }
+                _ => ErrorKind::Other,
+            };
+            (
+                kind,
+                if m.is_empty() {
+                    code.clone()
+                } else {
+                    format!("{code}: {m}")
+                },
+            )
+        }
+        SdkError::TimeoutError(_) => (ErrorKind::Unreachable, "timed out".to_string()),
+        SdkError::DispatchFailure(d) => {
+            let text = format!("{:?}", d);
+            if text.contains("credential") || text.contains("Credential") {
+                (
+                    ErrorKind::Credentials,
+                    "no usable AWS credentials were found".to_string(),
+                )
+            } else if d.is_timeout() {
+                (
+                    ErrorKind::Unreachable,
+                    "the endpoint did not answer in time".to_string(),
+                )
+            } else {
+                (
+                    ErrorKind::Unreachable,
+                    "could not connect to the ECR endpoint".to_string(),
+                )
+            }
+        }
+        SdkError::ConstructionFailure(_) => {
+            let text = source_chain(&e);
+            if text.to_lowercase().contains("credential") {
+                (
+                    ErrorKind::Credentials,
+                    "no usable AWS credentials were found".to_string(),
+                )
+            } else if text.to_lowercase().contains("region") {
+                (
+                    ErrorKind::Unreachable,
+                    "no AWS region is set (use --region or AWS_REGION)".to_string(),
+                )
+            } else {
+                (ErrorKind::Other, text)
+            }
+        }
+        SdkError::ResponseError(_) => (
+            ErrorKind::Other,
+            "the endpoint sent an answer that is not ECR's".to_string(),
+        ),
+        _ => (ErrorKind::Other, source_chain(&e)),
+    };
+    RegistryError::new(operation, repository, kind, message)
+}
+
+fn source_chain(e: &dyn std::error::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        parts.push(s.to_string());
+        cur = s.source();
+    }
+    parts.join(": ")
+}
+
+impl Registry for EcrRegistry {
+    async fn list_repositories(&self) -> Result<Vec<String>, RegistryError> {
+        let mut pages = self
+            .client
+            .describe_repositories()
+            .max_results(1000)
+            .into_paginator()
+            .send();
+        let mut names = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| sdk_error("DescribeRepositories", None, e))?;
+            names.extend(
+                page.repositories()
+                    .iter()
+                    .filter_map(|r| r.repository_name().map(str::to_string)),
+            );
+        }
+        names.sort();
+        Ok(names)
+    }
+
+    async fn read_repository(&self, name: &str) -> Result<RepositoryState, RegistryError> {
+        let mut images = self.describe_images(name).await?;
+        self.index_children(name, &mut images).await?;
+        let lifecycle_policy = match self
+            .client
+            .get_lifecycle_policy()
+            .repository_name(name)
+            .send()
+            .await
+        {
+            Ok(out) => out.lifecycle_policy_text().map(str::to_string),
+            Err(e) if e.code() == Some("LifecyclePolicyNotFoundException") => None,
+            Err(e) => return Err(sdk_error("GetLifecyclePolicy", Some(name), e)),
+        };
+        Ok(RepositoryState {
+            name: name.to_string(),
+            lifecycle_policy,
+            images,
+        })
+    }
+
+    async fn put_lifecycle_policy(
+        &self,
+        repository: &str,
+        text: &str,
+    ) -> Result<(), RegistryError> {
+        self.client
+            .put_lifecycle_policy()
+            .repository_name(repository)
+            .lifecycle_policy_text(text)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| sdk_error("PutLifecyclePolicy", Some(repository), e))
+    }
+
+    async fn delete_lifecycle_policy(&self, repository: &str) -> Result<(), RegistryError> {
+        self.client
+            .delete_lifecycle_policy()
+            .repository_name(repository)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| sdk_error("DeleteLifecyclePolicy", Some(repository), e))
+    }
+
+    async fn batch_delete(
+        &self,
+        repository: &str,
+        digests: &[Digest],
+    ) -> Result<DeleteOutcome, RegistryError> {
+        let mut req = self.client.batch_delete_image().repository_name(repository);
+        for d in digests {
+            req = req.image_ids(
+                ImageIdentifier::builder()
+                    .image_digest(d.to_string())
+                    .build(),
+            );
+        }
+        let out = req
+            .send()
+            .await
+            .map_err(|e| sdk_error("BatchDeleteImage", Some(repository), e))?;
+        let mut outcome = DeleteOutcome::default();
+        for id in out.image_ids() {
+            if let Some(d) = id.image_digest().and_then(|d| d.parse::<Digest>().ok())
+                && !outcome.deleted.contains(&d)
+            {
+                outcome.deleted.push(d);
+            }
+        }
+        for f in out.failures() {
+            let Some(digest) = f
+                .image_id()
+                .and_then(|i| i.image_digest())
+                .and_then(|d| d.parse().ok())
+            else {
+                continue;
+            };
+            outcome.failures.push(DeleteFailure {
+                digest,
+                code: f
+                    .failure_code()
+                    .map(|c| c.as_str().to_string())
+                    .unwrap_or_default(),
+                reason: f.failure_reason().unwrap_or("").to_string(),
+            });
+        }
+        Ok(outcome)
+    }
+}

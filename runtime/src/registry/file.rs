@@ -1,0 +1,177 @@
+//! A registry kept in a snapshot file. Changes rewrite the file atomically (write a sibling,
+//! then rename), so a crash never leaves half a snapshot.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use ecr_lifecycle_compiler::image::Digest;
+
+use crate::registry::{DeleteFailure, DeleteOutcome, ErrorKind, Registry, RegistryError};
+use crate::snapshot::{RepositoryState, Snapshot};
+
+pub struct FileRegistry {
+    path: PathBuf,
+    state: Mutex<Snapshot>,
+}
+
+impl FileRegistry {
+    pub fn open(path: &Path) -> Result<FileRegistry, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => format!("{}: no such snapshot file", path.display()),
+            _ => format!("{}: cannot read: {e}", path.display()),
+        })?;
+        let snapshot = Snapshot::parse(&text).map_err(|e| {
+            format!(
+                "{}:{e}\n  hint: a snapshot is what `ecr-lifecycle snapshot -o FILE` writes",
+                path.display()
+            )
+        })?;
+        Ok(FileRegistry {
+            path: path.to_path_buf(),
+            state: Mutex::new(snapshot),
+        })
+    }
+
+    fn with_repo<T>(
+        &self,
+        operation: &'static str,
+        name: &str,
+        f: impl FnOnce(&mut RepositoryState) -> T,
+    ) -> Result<T, RegistryError> {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let repo = state
+            .repositories
+            .iter_mut()
+            .find(|r| r.name == name)
+            .ok_or_else(|| not_found(operation, name))?;
+        Ok(f(repo))
+    }
+
+    fn save(&self, operation: &'static str, repository: &str) -> Result<(), RegistryError> {
+        let text = self
+            .state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .to_json();
+        write_atomically(&self.path, &text).map_err(|e| {
+            RegistryError::new(
+                operation,
+                Some(repository),
+                ErrorKind::Other,
+                format!("cannot write {}: {e}", self.path.display()),
+            )
+        })
+    }
+}
+
+fn not_found(operation: &'static str, name: &str) -> RegistryError {
+    RegistryError::new(
+        operation,
+        Some(name),
+        ErrorKind::NotFound,
+        "the repository does not exist in the snapshot",
+    )
+}
+
+/// Writes `text` to a temporary sibling and renames it over `path`.
+pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
+impl Registry for FileRegistry {
+    async fn list_repositories(&self) -> Result<Vec<String>, RegistryError> {
+        let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(state.repositories.iter().map(|r| r.name.clone()).collect())
+    }
+
+    async fn read_repository(&self, name: &str) -> Result<RepositoryState, RegistryError> {
+        self.with_repo("DescribeImages", name, |r| r.clone())
+    }
+
+    async fn put_lifecycle_policy(
+        &self,
+        repository: &str,
+        text: &str,
+    ) -> Result<(), RegistryError> {
+        self.with_repo("PutLifecyclePolicy", repository, |r| {
+            r.lifecycle_policy = Some(text.to_string());
+        })?;
+        self.save("PutLifecyclePolicy", repository)
+    }
+
+    async fn delete_lifecycle_policy(&self, repository: &str) -> Result<(), RegistryError> {
+        let existed = self.with_repo("DeleteLifecyclePolicy", repository, |r| {
+            r.lifecycle_policy.take().is_some()
+        })?;
+        if !existed {
+            return Err(RegistryError::new(
+                "DeleteLifecyclePolicy",
+                Some(repository),
+                ErrorKind::NotFound,
+                "the repository has no lifecycle policy",
+            ));
+        }
+        self.save("DeleteLifecyclePolicy", repository)
+    }
+
+    async fn batch_delete(
+        &self,
+        repository: &str,
+        digests: &[Digest],
+    ) -> Result<DeleteOutcome, RegistryError> {
+        if digests.len() > 100 {
+            return Err(RegistryError::new(
+                "BatchDeleteImage",
+                Some(repository),
+                ErrorKind::Invalid,
+                format!(
+                    "{} image ids in one call; ECR allows at most 100",
+                    digests.len()
+                ),
+            ));
+        }
+        let outcome = self.with_repo("BatchDeleteImage", repository, |r| {
+            let mut out = DeleteOutcome::default();
+            for d in digests {
+                // As ECR: an image a remaining index lists cannot be deleted.
+                let referenced = r
+                    .images
+                    .iter()
+                    .any(|i| !digests.contains(&i.digest) && i.children.contains(d));
+                match r.images.iter().position(|i| i.digest == *d) {
+                    None => out.failures.push(DeleteFailure {
+                        digest: *d,
+                        code: "ImageNotFound".into(),
+                        reason: "Requested image not found".into(),
+                    }),
+                    Some(_) if referenced => out.failures.push(DeleteFailure {
+                        digest: *d,
+                        code: "ImageReferencedByManifestList".into(),
+                        reason: "Requested image is referenced by an image index".into(),
+                    }),
+                    Some(pos) => {
+                        r.images.remove(pos);
+                        out.deleted.push(*d);
+                    }
+                }
+            }
+            out
+        })?;
+        if !outcome.deleted.is_empty() {
+            self.save("BatchDeleteImage", repository)?;
+        }
+        Ok(outcome)
+    }
+}

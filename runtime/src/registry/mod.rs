@@ -1,0 +1,140 @@
+//! Where repositories, images and lifecycle policies live: Amazon ECR (or any ECR-compatible
+//! endpoint) through the AWS SDK, or a snapshot file.
+
+pub mod ecr;
+pub mod file;
+
+use std::fmt;
+
+use ecr_lifecycle_compiler::image::Digest;
+
+use crate::snapshot::RepositoryState;
+
+/// What one BatchDeleteImage round achieved.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeleteOutcome {
+    pub deleted: Vec<Digest>,
+    pub failures: Vec<DeleteFailure>,
+}
+
+/// One `failures[]` entry of BatchDeleteImage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeleteFailure {
+    pub digest: Digest,
+    pub code: String,
+    pub reason: String,
+}
+
+impl DeleteFailure {
+    /// ECR refuses to delete an image a live manifest list references: not an error, the
+    /// image stays until its index goes.
+    pub fn is_referenced_by_index(&self) -> bool {
+        self.code == "ImageReferencedByManifestList"
+    }
+}
+
+/// A failed registry call, with the operation and repository it concerned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistryError {
+    pub operation: &'static str,
+    pub repository: Option<String>,
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    NotFound,
+    AccessDenied,
+    Credentials,
+    Unreachable,
+    Throttled,
+    Invalid,
+    Other,
+}
+
+impl RegistryError {
+    pub fn new(
+        operation: &'static str,
+        repository: Option<&str>,
+        kind: ErrorKind,
+        message: impl Into<String>,
+    ) -> Self {
+        RegistryError {
+            operation,
+            repository: repository.map(str::to_string),
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// What the user can do about it.
+    pub fn hint(&self) -> &'static str {
+        match self.kind {
+            ErrorKind::NotFound => {
+                "check the repository name and the region (--region or AWS_REGION)"
+            }
+            ErrorKind::AccessDenied => {
+                "the principal needs ECR permissions on this repository; see `ecr-lifecycle iam-policy`"
+            }
+            ErrorKind::Credentials => {
+                "configure AWS credentials (AWS_PROFILE / --profile, environment variables, or SSO: `aws sso login`)"
+            }
+            ErrorKind::Unreachable => {
+                "check the network, the region and AWS_ENDPOINT_URL / --endpoint-url"
+            }
+            ErrorKind::Throttled => {
+                "ECR kept throttling after several retries; run again later or lower --concurrency"
+            }
+            ErrorKind::Invalid => {
+                "the request was refused as invalid; this is likely a bug worth reporting"
+            }
+            ErrorKind::Other => "run again; if it persists, check the AWS Health Dashboard",
+        }
+    }
+}
+
+impl fmt::Display for RegistryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.repository {
+            Some(r) => write!(
+                f,
+                "{} on repository `{r}` failed: {}",
+                self.operation, self.message
+            ),
+            None => write!(f, "{} failed: {}", self.operation, self.message),
+        }
+    }
+}
+
+impl std::error::Error for RegistryError {}
+
+/// The operations plan and apply need.
+pub trait Registry: Send + Sync {
+    /// Repository names, sorted.
+    fn list_repositories(&self) -> impl Future<Output = Result<Vec<String>, RegistryError>> + Send;
+
+    /// One repository's images (every status, index children known) and lifecycle policy.
+    fn read_repository(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = Result<RepositoryState, RegistryError>> + Send;
+
+    fn put_lifecycle_policy(
+        &self,
+        repository: &str,
+        text: &str,
+    ) -> impl Future<Output = Result<(), RegistryError>> + Send;
+
+    fn delete_lifecycle_policy(
+        &self,
+        repository: &str,
+    ) -> impl Future<Output = Result<(), RegistryError>> + Send;
+
+    /// Deletes up to 100 images by digest in one call.
+    fn batch_delete(
+        &self,
+        repository: &str,
+        digests: &[Digest],
+    ) -> impl Future<Output = Result<DeleteOutcome, RegistryError>> + Send;
+}
