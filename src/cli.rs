@@ -11,7 +11,10 @@ Examples:
   ecr-lifecycle validate policies/*.yaml
   ecr-lifecycle compile policies/*.yaml --out compiled/
   ecr-lifecycle compile policies/*.yaml --out compiled/ --check
-  ecr-lifecycle evaluate policies/web.yaml --images images.json --now 2026-01-01T00:00:00Z";
+  ecr-lifecycle evaluate policies/web.yaml --images images.json --now 2026-01-01T00:00:00Z
+  ecr-lifecycle plan policies/*.yaml --registry file:demo/registry.json -o plan.json
+  ecr-lifecycle apply plan.json --registry file:demo/registry.json
+  ecr-lifecycle diff policies/*.yaml --region eu-west-1";
 
 /// Retention rules for Amazon ECR, written once in a reviewed YAML DSL: compiled into native
 /// lifecycle policies where ECR can do the work, and run by this tool where it cannot.
@@ -81,6 +84,40 @@ pub enum Command {
         after_help = "Example:\n  aws ecr describe-images --repository-name web --output json > images.json\n  ecr-lifecycle evaluate policies/web.yaml --images images.json --repository web"
     )]
     Evaluate(EvaluateArgs),
+
+    /// Show what would change in a registry: native policies to put, replace or delete, the
+    /// images the runner would delete (with rule and reason), and what ECR will expire itself.
+    ///
+    /// Reads each governed repository once. Exit code 0: no changes, 2: changes, 1: error.
+    /// Save the plan with `-o` and carry it out exactly with `apply`.
+    #[command(
+        after_help = "Examples:\n  ecr-lifecycle plan policies/*.yaml --registry file:demo/registry.json\n  ecr-lifecycle plan policies/*.yaml --region eu-west-1 -o plan.json\n  ecr-lifecycle plan policies/*.yaml --format markdown > plan.md   # for a pull request"
+    )]
+    Plan(PlanArgs),
+
+    /// Carry out a saved plan (or, with --auto-approve, plan and apply policy files at once).
+    ///
+    /// Re-reads every repository and deletes only images that are in the plan and still expire
+    /// now; the rest are skipped and reported. Refuses a plan made from other policy files.
+    /// Running the same plan twice deletes nothing the second time.
+    #[command(
+        after_help = "Examples:\n  ecr-lifecycle apply plan.json\n  ecr-lifecycle apply --auto-approve policies/*.yaml --registry file:demo/registry.json"
+    )]
+    Apply(ApplyArgs),
+
+    /// Show drift between the compiled native policies and those applied, as unified diffs.
+    ///
+    /// Also lists repositories with a native policy that no policy file governs.
+    /// Exit code 0: no drift, 2: drift, 1: error.
+    #[command(after_help = "Example:\n  ecr-lifecycle diff policies/*.yaml --region eu-west-1")]
+    Diff(DiffArgs),
+
+    /// Save a registry's repositories, images and lifecycle policies to a file, for offline
+    /// plans, reviews and tests (`--registry file:FILE`).
+    #[command(
+        after_help = "Example:\n  ecr-lifecycle snapshot --repositories 'team/*' -o registry.json"
+    )]
+    Snapshot(SnapshotArgs),
 }
 
 #[derive(Debug, Args)]
@@ -146,4 +183,98 @@ pub struct ImagesArgs {
     /// The time to evaluate at (RFC 3339, like 2026-01-31T12:00:00Z). Default: now.
     #[arg(long, value_name = "TIME", env = "ECR_LIFECYCLE_NOW")]
     pub now: Option<String>,
+}
+
+/// Where the registry is, and how to reach it.
+#[derive(Debug, Args, Clone)]
+pub struct RegistryArgs {
+    /// `ecr` (Amazon ECR, through the standard AWS credential chain) or `file:PATH` (a snapshot).
+    #[arg(long, value_name = "ecr|file:PATH", default_value = "ecr")]
+    pub registry: String,
+    /// The AWS profile to use (as `aws --profile`).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// The AWS region (as `aws --region`); default: from the environment or profile.
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Send ECR calls to this endpoint (also read from AWS_ENDPOINT_URL).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// How many repositories to read at once.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub concurrency: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    /// Terraform-style text.
+    Text,
+    /// The plan file's JSON.
+    Json,
+    /// For a pull-request comment.
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Policy files (YAML).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// Save the plan to this file, for `apply`.
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+    /// The time to plan at (RFC 3339). Default: now.
+    #[arg(long, value_name = "TIME", env = "ECR_LIFECYCLE_NOW")]
+    pub now: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// A saved plan (`plan -o FILE`), or, with --auto-approve, policy files.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Plan and apply policy files without asking.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Refuse to delete more images than this in one apply.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub max_delete: usize,
+    /// Where to apply; a saved plan made against a snapshot file applies to that file.
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// The time to check expiry at (RFC 3339). Default: now.
+    #[arg(long, value_name = "TIME", env = "ECR_LIFECYCLE_NOW")]
+    pub now: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Policy files (YAML).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CompileFormat::Text)]
+    pub format: CompileFormat,
+    /// The time to evaluate at (RFC 3339), which decides where a native policy is withheld.
+    #[arg(long, value_name = "TIME", env = "ECR_LIFECYCLE_NOW")]
+    pub now: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SnapshotArgs {
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// Only repositories matching these globs (default: all).
+    #[arg(long, value_name = "GLOB", num_args = 1..)]
+    pub repositories: Vec<String>,
+    /// The snapshot file to write.
+    #[arg(short = 'o', long = "out", value_name = "FILE", required = true)]
+    pub out: PathBuf,
 }

@@ -40,3 +40,28 @@ pub fn stdout(text: &str) {
     let _ = out.write_all(text.as_bytes());
     let _ = out.flush();
 }
+
+/// A note for the user on standard error (not part of the output proper).
+pub fn note(message: &str) {
+    let _ = writeln!(anstream::stderr(), "{message}");
+}
+
+/// Rendered lines on standard output, styled by kind (colour only on a terminal).
+pub fn lines(lines: &ecr_lifecycle_runtime::render::Lines) {
+    use anstyle::{AnsiColor, Style};
+    use ecr_lifecycle_runtime::render::Kind;
+    let mut out = anstream::stdout().lock();
+    for (kind, text) in lines {
+        let style = match kind {
+            Kind::Heading => Style::new().bold(),
+            Kind::Add => AnsiColor::Green.on_default(),
+            Kind::Change => AnsiColor::Yellow.on_default(),
+            Kind::Remove => AnsiColor::Red.on_default(),
+            Kind::Note => Style::new().dimmed(),
+            Kind::Warning => AnsiColor::Yellow.on_default().bold(),
+            Kind::Plain => Style::new(),
+        };
+        let _ = writeln!(out, "{style}{text}{style:#}");
+    }
+    let _ = out.flush();
+}

@@ -68,6 +68,9 @@ pub enum AnchorReason {
     },
     BeforeWindow {
         anchor: Timestamp,
+        /// Seconds before the anchor the window reaches back.
+        window: i64,
+        at_least: u32,
     },
 }
 
@@ -305,7 +308,11 @@ fn anchored(a: &Anchored, members: &[usize], images: &[Image]) -> Vec<(usize, bo
                 (
                     i,
                     false,
-                    Reason::Anchor(AnchorReason::BeforeWindow { anchor }),
+                    Reason::Anchor(AnchorReason::BeforeWindow {
+                        anchor,
+                        window: a.window.value.seconds(),
+                        at_least: a.at_least,
+                    }),
                 )
             }
         })
@@ -431,8 +438,13 @@ pub fn describe(reason: &Reason, now: Timestamp) -> String {
                 "number {rank} among the images pushed before the anchor ({}), which the rule keeps at least of",
                 date(*anchor)
             ),
-            AnchorReason::BeforeWindow { anchor } => format!(
-                "pushed before the window that ends at the anchor ({}), and not among the images kept before it",
+            AnchorReason::BeforeWindow {
+                anchor,
+                window,
+                at_least,
+            } => format!(
+                "pushed more than {} before the anchor (the oldest image with an anchor tag, pushed {}), and not among the {at_least} kept just before it",
+                days(*window),
                 date(*anchor)
             ),
         },

@@ -2,5 +2,11 @@
 //! made from what a registry holds, carrying a plan out, and drift between desired and applied
 //! native policies. Decisions come from the pure compiler crate; this crate does the I/O.
 
+pub mod apply;
+pub mod drift;
+pub mod normalize;
+pub mod plan;
+pub mod planner;
 pub mod registry;
+pub mod render;
 pub mod snapshot;

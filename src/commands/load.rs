@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use ecr_lifecycle_compiler::dsl::{self, Policy, claims};
 use ecr_lifecycle_compiler::image::{RepositoryImages, parse_images_json, parse_timestamp};
 use ecr_lifecycle_compiler::source::SourceFile;
+use ecr_lifecycle_runtime::plan::LoadedPolicy;
 use jiff::Timestamp;
 
 use crate::cli::ImagesArgs;
@@ -65,8 +66,23 @@ pub fn images(args: &ImagesArgs) -> Result<Vec<RepositoryImages>, String> {
 
 /// `--now`, or the clock.
 pub fn now(args: &ImagesArgs) -> Result<Timestamp, String> {
-    match &args.now {
+    now_from(args.now.as_deref())
+}
+
+pub fn now_from(now: Option<&str>) -> Result<Timestamp, String> {
+    match now {
         Some(t) => parse_timestamp(t).map_err(|e| format!("--now: {e}")),
         None => Ok(Timestamp::now()),
     }
+}
+
+/// Policy files, checked together and compiled.
+pub fn loaded_policies(paths: &[PathBuf]) -> Option<Vec<LoadedPolicy>> {
+    let policies = policies(paths)?;
+    Some(
+        policies
+            .into_iter()
+            .map(|(file, policy)| LoadedPolicy::new(file, policy))
+            .collect(),
+    )
 }

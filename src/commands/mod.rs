@@ -1,9 +1,14 @@
 //! One module per subcommand; each returns how it ended.
 
+mod apply;
 mod compile;
+mod diff;
 mod evaluate;
 mod load;
+mod plan;
+mod registry;
 mod simulate;
+mod snapshot;
 mod validate;
 
 use crate::cli::Command;
@@ -19,5 +24,9 @@ pub fn run(command: Command) -> ExitStatus {
         }
         Command::Simulate(args) => simulate::run(&args),
         Command::Evaluate(args) => evaluate::run(&args),
+        Command::Plan(args) => plan::run(&args),
+        Command::Apply(args) => apply::run(&args),
+        Command::Diff(args) => diff::run(&args),
+        Command::Snapshot(args) => snapshot::run(&args),
     }
 }

@@ -4,3 +4,4 @@
 mod commands;
 mod harness;
 mod policies;
+mod workflow;

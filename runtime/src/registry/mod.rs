@@ -138,3 +138,54 @@ pub trait Registry: Send + Sync {
         digests: &[Digest],
     ) -> impl Future<Output = Result<DeleteOutcome, RegistryError>> + Send;
 }
+
+/// Either backend, chosen on the command line.
+pub enum AnyRegistry {
+    Ecr(ecr::EcrRegistry),
+    File(file::FileRegistry),
+}
+
+impl Registry for AnyRegistry {
+    async fn list_repositories(&self) -> Result<Vec<String>, RegistryError> {
+        match self {
+            AnyRegistry::Ecr(r) => r.list_repositories().await,
+            AnyRegistry::File(r) => r.list_repositories().await,
+        }
+    }
+
+    async fn read_repository(&self, name: &str) -> Result<RepositoryState, RegistryError> {
+        match self {
+            AnyRegistry::Ecr(r) => r.read_repository(name).await,
+            AnyRegistry::File(r) => r.read_repository(name).await,
+        }
+    }
+
+    async fn put_lifecycle_policy(
+        &self,
+        repository: &str,
+        text: &str,
+    ) -> Result<(), RegistryError> {
+        match self {
+            AnyRegistry::Ecr(r) => r.put_lifecycle_policy(repository, text).await,
+            AnyRegistry::File(r) => r.put_lifecycle_policy(repository, text).await,
+        }
+    }
+
+    async fn delete_lifecycle_policy(&self, repository: &str) -> Result<(), RegistryError> {
+        match self {
+            AnyRegistry::Ecr(r) => r.delete_lifecycle_policy(repository).await,
+            AnyRegistry::File(r) => r.delete_lifecycle_policy(repository).await,
+        }
+    }
+
+    async fn batch_delete(
+        &self,
+        repository: &str,
+        digests: &[Digest],
+    ) -> Result<DeleteOutcome, RegistryError> {
+        match self {
+            AnyRegistry::Ecr(r) => r.batch_delete(repository, digests).await,
+            AnyRegistry::File(r) => r.batch_delete(repository, digests).await,
+        }
+    }
+}

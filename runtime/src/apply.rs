@@ -1,0 +1,242 @@
+//! Carrying out a saved plan exactly: re-read each repository, put or delete the planned
+//! policies, and delete only images that are in the plan and still expire now. Everything else
+//! is skipped and reported; a second apply of the same plan deletes nothing.
+
+use std::collections::BTreeSet;
+
+use ecr_lifecycle_compiler::image::Digest;
+use jiff::Timestamp;
+
+use crate::normalize::same_policy;
+use crate::plan::{LoadedPolicy, Plan, PolicyChange, governing, plan_repository, sha256_hex};
+use crate::planner::Progress;
+use crate::registry::{DeleteFailure, Registry, RegistryError};
+
+/// ECR's limit of image ids per BatchDeleteImage call.
+pub const BATCH: usize = 100;
+
+/// What an apply did, per repository.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ApplyReport {
+    pub repositories: Vec<RepositoryReport>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RepositoryReport {
+    pub name: String,
+    /// `put`, `replaced`, `deleted`, or empty when the policy was left alone.
+    pub policy: Option<String>,
+    pub deleted: Vec<Digest>,
+    pub bytes_deleted: u64,
+    /// Planned, but gone already (a second apply, or deleted by someone else).
+    pub already_gone: Vec<Digest>,
+    /// Planned, but the current state keeps them (pushed again, re-tagged, now in use...).
+    pub no_longer_expire: Vec<Digest>,
+    /// ECR refused to delete them because an image index lists them.
+    pub referenced_by_index: Vec<Digest>,
+    pub failures: Vec<DeleteFailure>,
+    /// A call that failed outright; the repository's remaining work was not done.
+    pub error: Option<RegistryError>,
+}
+
+impl ApplyReport {
+    pub fn deleted(&self) -> usize {
+        self.repositories.iter().map(|r| r.deleted.len()).sum()
+    }
+
+    pub fn bytes_deleted(&self) -> u64 {
+        self.repositories.iter().map(|r| r.bytes_deleted).sum()
+    }
+
+    pub fn failed(&self) -> bool {
+        self.repositories
+            .iter()
+            .any(|r| r.error.is_some() || !r.failures.is_empty())
+    }
+}
+
+/// Why a plan cannot be applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    PolicyFilesDiffer(String),
+    TooManyDeletions { planned: usize, max: usize },
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::PolicyFilesDiffer(why) => write!(
+                f,
+                "the plan was made from other policy files: {why}; make a new plan"
+            ),
+            Refusal::TooManyDeletions { planned, max } => write!(
+                f,
+                "the plan deletes {planned} images, more than --max-delete {max}; review the plan, then raise --max-delete"
+            ),
+        }
+    }
+}
+
+/// Checks that `policies` are the very files the plan was made from.
+pub fn check_policy_files(plan: &Plan, policies: &[LoadedPolicy]) -> Result<(), Refusal> {
+    let given: Vec<(&str, String)> = policies
+        .iter()
+        .map(|p| (p.file.name.as_str(), sha256_hex(p.file.text.as_bytes())))
+        .collect();
+    let planned: Vec<(&str, String)> = plan
+        .policy_files
+        .iter()
+        .map(|p| (p.path.as_str(), p.sha256.clone()))
+        .collect();
+    if given.len() != planned.len() || given.iter().zip(&planned).any(|(g, p)| g.0 != p.0) {
+        let names = |v: &[(&str, String)]| v.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ");
+        return Err(Refusal::PolicyFilesDiffer(format!(
+            "it names [{}], and these are [{}]",
+            names(&planned),
+            names(&given)
+        )));
+    }
+    for (g, p) in given.iter().zip(&planned) {
+        if g.1 != p.1 {
+            return Err(Refusal::PolicyFilesDiffer(format!(
+                "`{}` has changed since",
+                g.0
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Carries out `plan` against `registry`, with the same policies, at `now`.
+pub async fn apply<R: Registry>(
+    registry: &R,
+    plan: &Plan,
+    policies: &[LoadedPolicy],
+    now: Timestamp,
+    max_delete: usize,
+    progress: &dyn Progress,
+) -> Result<ApplyReport, Refusal> {
+    check_policy_files(plan, policies)?;
+    if plan.summary.images_to_delete > max_delete {
+        return Err(Refusal::TooManyDeletions {
+            planned: plan.summary.images_to_delete,
+            max: max_delete,
+        });
+    }
+    let mut report = ApplyReport::default();
+    progress.start("applying", plan.summary.images_to_delete as u64);
+    for planned in &plan.repositories {
+        let mut r = RepositoryReport {
+            name: planned.name.clone(),
+            ..RepositoryReport::default()
+        };
+        let Some(loaded) = governing(policies, &planned.name) else {
+            report.repositories.push(r);
+            continue;
+        };
+        let state = match registry.read_repository(&planned.name).await {
+            Ok(s) => s,
+            Err(e) => {
+                r.error = Some(e);
+                report.repositories.push(r);
+                continue;
+            }
+        };
+        if let Err(e) = apply_policy(
+            registry,
+            &planned.lifecycle_policy,
+            &state.lifecycle_policy,
+            &planned.name,
+            &mut r,
+        )
+        .await
+        {
+            r.error = Some(e);
+            report.repositories.push(r);
+            continue;
+        }
+        // Delete only what the plan lists and the current state still expires.
+        let fresh = plan_repository(loaded, &state, now);
+        // Still expiring under the policy now, whether the runner or ECR was to do it.
+        let expiring: BTreeSet<String> = fresh
+            .deletions
+            .iter()
+            .chain(&fresh.ecr_expirations)
+            .map(|d| d.digest.clone())
+            .collect();
+        let present: BTreeSet<Digest> = state.images.iter().map(|i| i.digest).collect();
+        let mut todo: Vec<Digest> = Vec::new();
+        for d in &planned.deletions {
+            let Ok(digest) = d.digest.parse::<Digest>() else {
+                continue;
+            };
+            if !present.contains(&digest) {
+                r.already_gone.push(digest);
+            } else if !expiring.contains(&d.digest) {
+                r.no_longer_expire.push(digest);
+            } else {
+                todo.push(digest);
+            }
+        }
+        progress.advance((r.already_gone.len() + r.no_longer_expire.len()) as u64);
+        let sizes: std::collections::HashMap<Digest, u64> = state
+            .images
+            .iter()
+            .map(|i| (i.digest, i.size_bytes.unwrap_or(0)))
+            .collect();
+        for batch in todo.chunks(BATCH) {
+            match registry.batch_delete(&planned.name, batch).await {
+                Ok(outcome) => {
+                    for d in &outcome.deleted {
+                        r.bytes_deleted += sizes.get(d).copied().unwrap_or(0);
+                    }
+                    r.deleted.extend(outcome.deleted);
+                    for f in outcome.failures {
+                        if f.is_referenced_by_index() {
+                            r.referenced_by_index.push(f.digest);
+                        } else if f.code == "ImageNotFound" {
+                            r.already_gone.push(f.digest);
+                        } else {
+                            r.failures.push(f);
+                        }
+                    }
+                    progress.advance(batch.len() as u64);
+                }
+                Err(e) => {
+                    // Nothing more for this repository: retrying here could delete twice
+                    // what a lost answer already deleted. A new plan picks up the rest.
+                    r.error = Some(e);
+                    break;
+                }
+            }
+        }
+        report.repositories.push(r);
+    }
+    progress.finish();
+    Ok(report)
+}
+
+async fn apply_policy<R: Registry>(
+    registry: &R,
+    change: &PolicyChange,
+    current: &Option<String>,
+    repository: &str,
+    r: &mut RepositoryReport,
+) -> Result<(), RegistryError> {
+    match change {
+        PolicyChange::Unchanged => {}
+        PolicyChange::Put { text } | PolicyChange::Replace { text, .. } => {
+            if !current.as_deref().is_some_and(|c| same_policy(c, text)) {
+                registry.put_lifecycle_policy(repository, text).await?;
+                r.policy = Some(if current.is_some() { "replaced" } else { "put" }.into());
+            }
+        }
+        PolicyChange::Delete { .. } => {
+            if current.is_some() {
+                registry.delete_lifecycle_policy(repository).await?;
+                r.policy = Some("deleted".into());
+            }
+        }
+    }
+    Ok(())
+}

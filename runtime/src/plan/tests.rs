@@ -1,0 +1,121 @@
+use ecr_lifecycle_compiler::dsl;
+use ecr_lifecycle_compiler::image::{Digest, Image};
+use ecr_lifecycle_compiler::source::SourceFile;
+use jiff::{SignedDuration, Timestamp};
+
+use super::*;
+
+fn now() -> Timestamp {
+    Timestamp::from_second(1_800_000_000).unwrap()
+}
+
+fn loaded(rules: &str) -> LoadedPolicy {
+    let file = SourceFile::new("p.yaml", format!("version: 1\nrules:\n{rules}"));
+    let policy = dsl::parse(&file).unwrap();
+    LoadedPolicy::new(file, policy)
+}
+
+fn img(n: u8, tags: &[&str], days: i64) -> Image {
+    let mut i = Image::new(
+        Digest::from_bytes([n; 32]),
+        tags,
+        now() - SignedDuration::from_hours(days * 24),
+    );
+    i.size_bytes = Some(u64::from(n) * 1000);
+    i
+}
+
+fn state(images: Vec<Image>, policy: Option<&str>) -> RepositoryState {
+    RepositoryState {
+        name: "web".into(),
+        lifecycle_policy: policy.map(str::to_string),
+        images,
+    }
+}
+
+const UNTAGGED_14D: &str = "  - {name: untagged, match: {untagged: true}, keep: {within: 14d}}\n  - {name: tagged, match: {tag_regex: 'v.*'}, keep: {newest: 1}}\n";
+
+#[test]
+fn splits_deletions_between_ecr_and_the_runner() {
+    let l = loaded(UNTAGGED_14D);
+    let s = state(
+        vec![
+            img(1, &[], 30),
+            img(2, &[], 1),
+            img(3, &["v1"], 50),
+            img(4, &["v2"], 2),
+        ],
+        None,
+    );
+    let p = plan_repository(&l, &s, now());
+    assert!(matches!(p.lifecycle_policy, PolicyChange::Put { .. }));
+    let digests = |v: &[ImageAction]| v.iter().map(|a| a.digest.clone()).collect::<Vec<_>>();
+    assert_eq!(
+        digests(&p.ecr_expirations),
+        vec![Digest::from_bytes([1; 32]).to_string()]
+    );
+    assert_eq!(
+        digests(&p.deletions),
+        vec![Digest::from_bytes([3; 32]).to_string()]
+    );
+    assert_eq!(p.deletions[0].rule, "tagged");
+    assert_eq!(p.images_seen, 4);
+}
+
+#[test]
+fn an_equal_policy_in_another_layout_is_unchanged_and_a_stale_one_is_replaced() {
+    let l = loaded(UNTAGGED_14D);
+    let text = l.compiled.native.as_ref().unwrap().to_json_compact();
+    let p = plan_repository(&l, &state(vec![], Some(&text)), now());
+    assert_eq!(p.lifecycle_policy, PolicyChange::Unchanged);
+    let p = plan_repository(&l, &state(vec![], Some(&text.replace("14", "15"))), now());
+    assert!(matches!(p.lifecycle_policy, PolicyChange::Replace { .. }));
+    let none = loaded("  - {name: all, match: {tag_regex: 'x'}, keep: all}\n");
+    let p = plan_repository(&none, &state(vec![], Some(&text)), now());
+    assert!(matches!(p.lifecycle_policy, PolicyChange::Delete { .. }));
+}
+
+#[test]
+fn withholds_the_native_policy_where_ecr_would_expire_a_kept_referrer() {
+    let l = loaded(UNTAGGED_14D);
+    let subject = img(1, &["v1"], 1);
+    let mut signature = img(2, &[], 30);
+    signature.subject = Some(subject.digest);
+    let p = plan_repository(&l, &state(vec![subject, signature], None), now());
+    assert_eq!(
+        p.lifecycle_policy,
+        PolicyChange::Unchanged,
+        "no native policy is put"
+    );
+    assert!(p.deletions.is_empty() && p.ecr_expirations.is_empty());
+    assert!(p.warnings[0].contains("withheld"), "{:?}", p.warnings);
+}
+
+#[test]
+fn summary_counts_and_prices() {
+    let l = loaded(UNTAGGED_14D);
+    let mut big = img(3, &["v1"], 50);
+    big.size_bytes = Some(10 << 30);
+    let p = plan_repository(&l, &state(vec![big, img(4, &["v2"], 1)], None), now());
+    let s = summarize(&[p]);
+    assert_eq!(
+        (s.policies_to_put, s.images_to_delete, s.bytes_to_delete),
+        (1, 1, 10 << 30)
+    );
+    assert!((s.monthly_saving_usd - 1.0).abs() < 1e-9);
+}
+
+#[test]
+fn a_plan_of_another_format_is_refused() {
+    assert!(
+        Plan::from_json("{\"formatVersion\": 2}")
+            .unwrap_err()
+            .contains("version 2")
+    );
+    assert!(Plan::from_json("[]").unwrap_err().contains("formatVersion"));
+    assert!(
+        Plan::from_json("nope")
+            .unwrap_err()
+            .starts_with("not a plan file")
+    );
+}

@@ -1,0 +1,487 @@
+//! Renderings of a plan and of drift. Lines are decided here, with a kind each; styling is
+//! applied in one place by the caller, so the words never depend on the terminal.
+
+use similar::{ChangeTag, TextDiff};
+
+use crate::apply::ApplyReport;
+use crate::drift::{DriftStatus, RepositoryDrift};
+use crate::plan::{ImageAction, Plan, PolicyChange, monthly_cost};
+
+/// What a line is, for styling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Heading,
+    Add,
+    Change,
+    Remove,
+    Note,
+    Warning,
+    Plain,
+}
+
+pub type Lines = Vec<(Kind, String)>;
+
+/// Lines without styling, each ending in a newline.
+pub fn plain(lines: &Lines) -> String {
+    lines.iter().map(|(_, l)| format!("{l}\n")).collect()
+}
+
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
+fn short(digest: &str) -> String {
+    match digest.strip_prefix("sha256:") {
+        Some(hex) if hex.len() > 12 => format!("sha256:{}", &hex[..12]),
+        _ => digest.to_string(),
+    }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+fn image_line(a: &ImageAction) -> String {
+    let tags = if a.tags.is_empty() {
+        "<untagged>".to_string()
+    } else {
+        a.tags.join(", ")
+    };
+    let size = a
+        .size_bytes
+        .map(bytes)
+        .unwrap_or_else(|| "size unknown".into());
+    format!(
+        "  - {}  {tags}  pushed {}  {size}",
+        short(&a.digest),
+        &a.pushed_at[..a.pushed_at.len().min(10)]
+    )
+}
+
+/// A unified diff of two normalised policies.
+pub fn policy_diff(from: &str, to: &str, from_name: &str, to_name: &str) -> Lines {
+    let diff = TextDiff::from_lines(from, to);
+    let mut out: Lines = vec![
+        (Kind::Remove, format!("--- {from_name}")),
+        (Kind::Add, format!("+++ {to_name}")),
+    ];
+    for group in diff.grouped_ops(3) {
+        let (first, last) = (group[0].old_range(), group[group.len() - 1].old_range());
+        let (nf, nl) = (group[0].new_range(), group[group.len() - 1].new_range());
+        // Unified-diff ranges: an empty range names the line before it.
+        let range = |start: usize, len: usize| {
+            if len == 0 {
+                format!("{start},0")
+            } else {
+                format!("{},{len}", start + 1)
+            }
+        };
+        out.push((
+            Kind::Note,
+            format!(
+                "@@ -{} +{} @@",
+                range(first.start, last.end - first.start),
+                range(nf.start, nl.end - nf.start)
+            ),
+        ));
+        for op in &group {
+            for change in diff.iter_changes(op) {
+                let text = change.value().trim_end_matches('\n');
+                let line = match change.tag() {
+                    ChangeTag::Delete => (Kind::Remove, format!("-{text}")),
+                    ChangeTag::Insert => (Kind::Add, format!("+{text}")),
+                    ChangeTag::Equal => (Kind::Plain, format!(" {text}")),
+                };
+                out.push(line);
+            }
+        }
+    }
+    out
+}
+
+fn indent(lines: Lines, by: &str) -> Lines {
+    lines
+        .into_iter()
+        .map(|(k, l)| (k, format!("{by}{l}")))
+        .collect()
+}
+
+/// The plan in Terraform's shape: a legend of the actions present, a block per repository
+/// with one fixed headline per image and `# (rule …: …)` notes, then one summary line.
+pub fn plan_text(plan: &Plan) -> Lines {
+    let mut out: Lines = Vec::new();
+    out.push((
+        Kind::Plain,
+        format!(
+            "ecr-lifecycle plan: {} at {}, {}",
+            plan.registry,
+            plan.created_at,
+            plural(
+                plan.repositories.len(),
+                "repository governed",
+                "repositories governed"
+            )
+        ),
+    ));
+    if !plan.has_changes() {
+        out.push((Kind::Plain, String::new()));
+        out.push((Kind::Heading, "No changes.".into()));
+        let why = if plan.repositories.is_empty() {
+            "No repository in the registry is governed by these policy files.".to_string()
+        } else {
+            "Every governed repository has its native policy, and nothing is due for the runner to delete.".to_string()
+        };
+        out.push((Kind::Plain, why));
+        push_ecr_summary(plan, &mut out);
+        return out;
+    }
+    let s = &plan.summary;
+    let mut legend = Vec::new();
+    if s.policies_to_put > 0 {
+        legend.push("+ put a lifecycle policy");
+    }
+    if s.policies_to_replace > 0 {
+        legend.push("~ replace a lifecycle policy");
+    }
+    if s.policies_to_delete > 0 || s.images_to_delete > 0 {
+        legend.push("- delete");
+    }
+    out.push((Kind::Plain, String::new()));
+    out.push((Kind::Plain, format!("Actions: {}", legend.join("   "))));
+    for r in &plan.repositories {
+        let changes =
+            r.lifecycle_policy.is_change() || !r.deletions.is_empty() || !r.warnings.is_empty();
+        if !changes {
+            continue;
+        }
+        out.push((Kind::Plain, String::new()));
+        out.push((
+            Kind::Heading,
+            format!("# repository {} (policy {})", r.name, r.policy_file),
+        ));
+        match &r.lifecycle_policy {
+            PolicyChange::Unchanged => {}
+            PolicyChange::Put { text } => {
+                out.push((Kind::Add, "  + native lifecycle policy will be put".into()));
+                out.extend(indent(
+                    policy_diff("", text, "applied (none)", "compiled"),
+                    "      ",
+                ));
+            }
+            PolicyChange::Replace { current, text } => {
+                out.push((
+                    Kind::Change,
+                    "  ~ native lifecycle policy will be replaced".into(),
+                ));
+                out.extend(indent(
+                    policy_diff(current, text, "applied", "compiled"),
+                    "      ",
+                ));
+            }
+            PolicyChange::Delete { .. } => {
+                out.push((
+                    Kind::Remove,
+                    "  - native lifecycle policy will be deleted".into(),
+                ));
+                out.push((
+                    Kind::Note,
+                    "      # (the policy file leaves nothing to ECR here)".into(),
+                ));
+            }
+        }
+        for a in &r.deletions {
+            out.push((Kind::Remove, image_line(a)));
+            out.push((
+                Kind::Note,
+                format!("      # (rule {}: {})", a.rule, a.reason),
+            ));
+        }
+        if !r.ecr_expirations.is_empty() {
+            let b: u64 = r.ecr_expirations.iter().filter_map(|a| a.size_bytes).sum();
+            out.push((
+                Kind::Note,
+                format!(
+                    "  # ECR's own policy will expire {} ({}) within a day of its next run",
+                    plural(r.ecr_expirations.len(), "more image", "more images"),
+                    bytes(b)
+                ),
+            ));
+        }
+        for w in &r.warnings {
+            out.push((Kind::Warning, format!("  ! {w}")));
+        }
+    }
+    out.push((Kind::Plain, String::new()));
+    out.push((Kind::Heading, summary_line(plan)));
+    push_ecr_summary(plan, &mut out);
+    out
+}
+
+fn push_ecr_summary(plan: &Plan, out: &mut Lines) {
+    let s = &plan.summary;
+    if s.ecr_expirations > 0 {
+        out.push((
+            Kind::Note,
+            format!(
+                "ECR's native policies will expire {} ({}, ${:.2}/month) on their own.",
+                plural(s.ecr_expirations, "more image", "more images"),
+                bytes(s.ecr_bytes),
+                monthly_cost(s.ecr_bytes)
+            ),
+        ));
+    }
+}
+
+pub fn summary_line(plan: &Plan) -> String {
+    let s = &plan.summary;
+    format!(
+        "Plan: {} to put, {} to replace, {} to delete, {} to delete ({}, ${:.2}/month).",
+        plural(s.policies_to_put, "policy", "policies"),
+        s.policies_to_replace,
+        s.policies_to_delete,
+        plural(s.images_to_delete, "image", "images"),
+        bytes(s.bytes_to_delete),
+        s.monthly_saving_usd
+    )
+}
+
+/// The plan for a pull-request comment: totals first, a collapsible block per repository.
+pub fn plan_markdown(plan: &Plan) -> String {
+    let mut s = String::from("### ecr-lifecycle plan\n\n");
+    if !plan.has_changes() {
+        s.push_str("**No changes.**\n");
+    } else {
+        s.push_str(&format!("**{}**\n", summary_line(plan)));
+    }
+    s.push_str(&format!(
+        "\nRegistry `{}`, evaluated at {}; {}.\n",
+        plan.registry,
+        plan.created_at,
+        plural(
+            plan.repositories.len(),
+            "repository governed",
+            "repositories governed"
+        )
+    ));
+    for r in &plan.repositories {
+        let changes =
+            r.lifecycle_policy.is_change() || !r.deletions.is_empty() || !r.warnings.is_empty();
+        if !changes {
+            continue;
+        }
+        let b: u64 = r.deletions.iter().filter_map(|a| a.size_bytes).sum();
+        let policy = match &r.lifecycle_policy {
+            PolicyChange::Unchanged => "policy unchanged",
+            PolicyChange::Put { .. } => "policy to put",
+            PolicyChange::Replace { .. } => "policy to replace",
+            PolicyChange::Delete { .. } => "policy to delete",
+        };
+        s.push_str(&format!(
+            "\n<details><summary><code>{}</code>: {}, {} ({})</summary>\n\n",
+            r.name,
+            policy,
+            plural(r.deletions.len(), "image to delete", "images to delete"),
+            bytes(b)
+        ));
+        for w in &r.warnings {
+            s.push_str(&format!("> **Warning:** {w}\n\n"));
+        }
+        match &r.lifecycle_policy {
+            PolicyChange::Put { text } | PolicyChange::Replace { text, .. } => {
+                let (from, name) = match &r.lifecycle_policy {
+                    PolicyChange::Replace { current, .. } => (current.as_str(), "applied"),
+                    _ => ("", "applied (none)"),
+                };
+                s.push_str("```diff\n");
+                s.push_str(&plain(&policy_diff(from, text, name, "compiled")));
+                s.push_str("```\n\n");
+            }
+            PolicyChange::Delete { .. } => {
+                s.push_str("The native lifecycle policy will be deleted.\n\n")
+            }
+            PolicyChange::Unchanged => {}
+        }
+        if !r.deletions.is_empty() {
+            s.push_str(
+                "| digest | tags | pushed | size | rule | why |\n|---|---|---|---|---|---|\n",
+            );
+            for a in &r.deletions {
+                s.push_str(&format!(
+                    "| `{}` | {} | {} | {} | {} | {} |\n",
+                    short(&a.digest),
+                    if a.tags.is_empty() {
+                        "—".to_string()
+                    } else {
+                        a.tags.join(", ")
+                    },
+                    &a.pushed_at[..a.pushed_at.len().min(10)],
+                    a.size_bytes.map(bytes).unwrap_or_default(),
+                    a.rule,
+                    a.reason.replace('|', "\\|")
+                ));
+            }
+        }
+        s.push_str("\n</details>\n");
+    }
+    s
+}
+
+/// Drift as a unified diff per repository, or "No drift.".
+pub fn drift_text(drift: &[RepositoryDrift]) -> Lines {
+    let mut out: Lines = Vec::new();
+    let drifted: Vec<&RepositoryDrift> = drift.iter().filter(|d| d.status.is_drift()).collect();
+    for d in &drift
+        .iter()
+        .filter(|d| d.status != DriftStatus::InSync)
+        .collect::<Vec<_>>()
+    {
+        let file = d.policy_file.as_deref().unwrap_or("no policy file");
+        let head = match d.status {
+            DriftStatus::InSync => continue,
+            DriftStatus::Missing => {
+                format!("# {} ({file}): no native policy is applied", d.repository)
+            }
+            DriftStatus::Differs => format!(
+                "# {} ({file}): the applied native policy differs",
+                d.repository
+            ),
+            DriftStatus::Unwanted => format!(
+                "# {} ({file}): a native policy is applied, and none is wanted",
+                d.repository
+            ),
+            DriftStatus::Ungoverned => format!(
+                "# {}: a native policy is applied, and no policy file governs the repository",
+                d.repository
+            ),
+        };
+        out.push((Kind::Heading, head));
+        if d.status != DriftStatus::Ungoverned {
+            let from = d.applied.as_deref().unwrap_or("");
+            let to = d.desired.as_deref().unwrap_or("");
+            let from_name = if d.applied.is_some() {
+                "applied"
+            } else {
+                "applied (none)"
+            };
+            let to_name = if d.desired.is_some() {
+                "compiled"
+            } else {
+                "compiled (none)"
+            };
+            out.extend(policy_diff(from, to, from_name, to_name));
+        }
+        out.push((Kind::Plain, String::new()));
+    }
+    if drifted.is_empty() {
+        out.push((Kind::Heading, "No drift.".into()));
+    } else {
+        out.push((
+            Kind::Heading,
+            format!(
+                "Drift in {} of {}.",
+                plural(drifted.len(), "repository", "repositories"),
+                plural(
+                    drift.iter().filter(|d| d.policy_file.is_some()).count(),
+                    "governed repository",
+                    "governed repositories"
+                )
+            ),
+        ));
+    }
+    out
+}
+
+/// What an apply did, one line per repository with something to say, then a total.
+pub fn apply_text(report: &ApplyReport) -> Lines {
+    let mut out: Lines = Vec::new();
+    for r in &report.repositories {
+        if let Some(p) = &r.policy {
+            out.push((
+                Kind::Change,
+                format!("{}: native lifecycle policy {p}", r.name),
+            ));
+        }
+        if !r.deleted.is_empty() {
+            out.push((
+                Kind::Remove,
+                format!(
+                    "{}: deleted {} ({})",
+                    r.name,
+                    plural(r.deleted.len(), "image", "images"),
+                    bytes(r.bytes_deleted)
+                ),
+            ));
+        }
+        if !r.already_gone.is_empty() {
+            out.push((
+                Kind::Note,
+                format!(
+                    "{}: {} already gone",
+                    r.name,
+                    plural(r.already_gone.len(), "image was", "images were")
+                ),
+            ));
+        }
+        if !r.no_longer_expire.is_empty() {
+            out.push((
+                Kind::Note,
+                format!(
+                    "{}: skipped {} the current state keeps ({})",
+                    r.name,
+                    plural(r.no_longer_expire.len(), "image", "images"),
+                    r.no_longer_expire
+                        .iter()
+                        .take(3)
+                        .map(|d| short(&d.to_string()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        if !r.referenced_by_index.is_empty() {
+            out.push((
+                Kind::Note,
+                format!(
+                    "{}: skipped {} an image index still lists (ImageReferencedByManifestList)",
+                    r.name,
+                    plural(r.referenced_by_index.len(), "image", "images")
+                ),
+            ));
+        }
+        for f in &r.failures {
+            out.push((
+                Kind::Warning,
+                format!(
+                    "{}: not deleted {}: {} {}",
+                    r.name, f.digest, f.code, f.reason
+                ),
+            ));
+        }
+        if let Some(e) = &r.error {
+            out.push((Kind::Warning, format!("{}: stopped: {e}", r.name)));
+            out.push((Kind::Note, format!("  hint: {}", e.hint())));
+        }
+    }
+    let failed = report.failed();
+    out.push((
+        Kind::Heading,
+        format!(
+            "Apply {}: {} deleted ({}).",
+            if failed { "incomplete" } else { "complete" },
+            plural(report.deleted(), "image", "images"),
+            bytes(report.bytes_deleted())
+        ),
+    ));
+    out
+}

@@ -1,0 +1,97 @@
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
+
+use ecr_lifecycle_runtime::apply;
+use ecr_lifecycle_runtime::plan::Plan;
+use ecr_lifecycle_runtime::render;
+
+use crate::cli::ApplyArgs;
+use crate::commands::{load, plan, registry};
+use crate::exit::ExitStatus;
+use crate::{files, output};
+
+pub fn run(args: &ApplyArgs) -> ExitStatus {
+    match run_inner(args) {
+        Ok(status) => status,
+        Err(e) => {
+            output::error(&e);
+            ExitStatus::Failure
+        }
+    }
+}
+
+/// A saved plan is one JSON file with a `formatVersion`; anything else is policy files.
+fn saved_plan(files_given: &[std::path::PathBuf]) -> Result<Option<Plan>, String> {
+    let [only] = files_given else { return Ok(None) };
+    if only.extension().and_then(|e| e.to_str()) != Some("json") {
+        return Ok(None);
+    }
+    let text = files::read_text(only)?;
+    Plan::from_json(&text)
+        .map(Some)
+        .map_err(|e| format!("{}: {e}", only.display()))
+}
+
+fn run_inner(args: &ApplyArgs) -> Result<ExitStatus, String> {
+    let now = load::now_from(args.now.as_deref())?;
+    let (plan, policies) = match saved_plan(&args.files)? {
+        Some(plan) => {
+            let paths: Vec<std::path::PathBuf> = plan
+                .policy_files
+                .iter()
+                .map(|p| Path::new(&p.path).to_path_buf())
+                .collect();
+            let policies =
+                load::loaded_policies(&paths).ok_or("the plan's policy files could not be read")?;
+            (plan, policies)
+        }
+        None => {
+            let policies =
+                load::loaded_policies(&args.files).ok_or("the policy files could not be used")?;
+            let plan = plan::make(&args.registry, &policies, now)?;
+            output::lines(&render::plan_text(&plan));
+            if !plan.has_changes() {
+                return Ok(ExitStatus::Success);
+            }
+            if !args.auto_approve && !confirm()? {
+                output::note("Apply cancelled.");
+                return Ok(ExitStatus::Success);
+            }
+            (plan, policies)
+        }
+    };
+    // A saved plan names its registry; flags given here win.
+    let mut reg_args = args.registry.clone();
+    if reg_args.registry == "ecr" && plan.registry.starts_with("file:") {
+        reg_args.registry = plan.registry.clone();
+    }
+    let rt = registry::runtime()?;
+    let report = rt.block_on(async {
+        let reg = registry::open(&reg_args).await?;
+        let bar = registry::Bar::new();
+        apply::apply(&reg, &plan, &policies, now, args.max_delete, &bar)
+            .await
+            .map_err(|e| e.to_string())
+    })?;
+    output::lines(&render::apply_text(&report));
+    Ok(if report.failed() {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    })
+}
+
+/// Asks on the terminal; without one, refuses rather than guessing.
+fn confirm() -> Result<bool, String> {
+    if !std::io::stdin().is_terminal() {
+        return Err("refusing to apply without confirmation: standard input is not a terminal; pass --auto-approve, or save a plan with `plan -o FILE` and apply that".into());
+    }
+    eprint!("\nDo you want to carry out this plan? Only `yes` is accepted: ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| format!("cannot read the answer: {e}"))?;
+    Ok(answer.trim() == "yes")
+}

@@ -1,0 +1,75 @@
+use ecr_lifecycle_runtime::plan::{LoadedPolicy, Plan};
+use ecr_lifecycle_runtime::planner;
+use ecr_lifecycle_runtime::registry::file::write_atomically;
+use ecr_lifecycle_runtime::render;
+
+use crate::cli::{PlanArgs, PlanFormat};
+use crate::commands::{load, registry};
+use crate::exit::ExitStatus;
+use crate::output;
+
+pub fn run(args: &PlanArgs) -> ExitStatus {
+    let Some(policies) = load::loaded_policies(&args.files) else {
+        return ExitStatus::Failure;
+    };
+    let now = match load::now_from(args.now.as_deref()) {
+        Ok(n) => n,
+        Err(e) => {
+            output::error(&e);
+            return ExitStatus::Failure;
+        }
+    };
+    let plan = match make(&args.registry, &policies, now) {
+        Ok(p) => p,
+        Err(e) => {
+            output::error(&e);
+            return ExitStatus::Failure;
+        }
+    };
+    if let Some(path) = &args.out
+        && let Err(e) = write_atomically(path, &plan.to_json())
+    {
+        output::error(&format!("cannot write {}: {e}", path.display()));
+        return ExitStatus::Failure;
+    }
+    match args.format {
+        PlanFormat::Text => output::lines(&render::plan_text(&plan)),
+        PlanFormat::Json => output::stdout(&plan.to_json()),
+        PlanFormat::Markdown => output::stdout(&render::plan_markdown(&plan)),
+    }
+    if let Some(path) = &args.out {
+        output::note(&format!(
+            "Saved the plan to {}. To carry it out exactly: ecr-lifecycle apply {}",
+            path.display(),
+            path.display()
+        ));
+    }
+    if plan.has_changes() {
+        ExitStatus::Changes
+    } else {
+        ExitStatus::Success
+    }
+}
+
+/// Plans against the registry the arguments name.
+pub fn make(
+    args: &crate::cli::RegistryArgs,
+    policies: &[LoadedPolicy],
+    now: jiff::Timestamp,
+) -> Result<Plan, String> {
+    let rt = registry::runtime()?;
+    rt.block_on(async {
+        let reg = registry::open(args).await?;
+        let bar = registry::Bar::new();
+        planner::make_plan(
+            &reg,
+            args.registry.clone(),
+            policies,
+            now,
+            args.concurrency,
+            &bar,
+        )
+        .await
+        .map_err(|e| registry::explain(&e))
+    })
+}

@@ -1,0 +1,77 @@
+//! Opening the registry named on the command line, the async runtime, and progress bars.
+
+use std::path::Path;
+
+use ecr_lifecycle_runtime::planner::Progress;
+use ecr_lifecycle_runtime::registry::ecr::{EcrOptions, EcrRegistry};
+use ecr_lifecycle_runtime::registry::file::FileRegistry;
+use ecr_lifecycle_runtime::registry::{AnyRegistry, RegistryError};
+
+use crate::cli::RegistryArgs;
+
+/// The runtime for SDK calls.
+pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))
+}
+
+/// Opens `ecr` or `file:PATH`.
+pub async fn open(args: &RegistryArgs) -> Result<AnyRegistry, String> {
+    if let Some(path) = args.registry.strip_prefix("file:") {
+        return FileRegistry::open(Path::new(path)).map(AnyRegistry::File);
+    }
+    if args.registry != "ecr" {
+        return Err(format!(
+            "unknown registry `{}`: use `ecr` or `file:PATH`",
+            args.registry
+        ));
+    }
+    let options = EcrOptions {
+        profile: args.profile.clone(),
+        region: args.region.clone(),
+        endpoint_url: args.endpoint_url.clone(),
+        max_attempts: std::env::var("ECR_LIFECYCLE_MAX_ATTEMPTS")
+            .ok()
+            .and_then(|v| v.parse().ok()),
+    };
+    Ok(AnyRegistry::Ecr(EcrRegistry::connect(&options).await))
+}
+
+/// A registry error as one paragraph: what failed, and what to do.
+pub fn explain(e: &RegistryError) -> String {
+    format!("{e}\n  hint: {}", e.hint())
+}
+
+/// A progress bar on standard error when it is a terminal; nothing otherwise.
+pub struct Bar(indicatif::ProgressBar);
+
+impl Bar {
+    pub fn new() -> Bar {
+        let bar =
+            indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{msg:>22} [{bar:30}] {pos}/{len} ({elapsed})")
+        {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        Bar(bar)
+    }
+}
+
+impl Progress for Bar {
+    fn start(&self, what: &str, total: u64) {
+        self.0.set_message(what.to_string());
+        self.0.set_length(total);
+        self.0.set_position(0);
+    }
+
+    fn advance(&self, n: u64) {
+        self.0.inc(n);
+    }
+
+    fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}

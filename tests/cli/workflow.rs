@@ -1,0 +1,335 @@
+//! plan → apply → plan → diff against a snapshot-file registry (`--registry file:PATH`).
+
+use crate::harness::{Cli, repo_root, temp_dir};
+
+const NOW: &str = "2026-11-01T12:00:00Z";
+
+/// A copy of the demo registry and the example policies in a temporary directory.
+fn workspace() -> tempfile::TempDir {
+    let root = repo_root();
+    let mut files: Vec<(String, String)> = vec![(
+        "registry.json".into(),
+        std::fs::read_to_string(root.join("demo/registry.json")).unwrap(),
+    )];
+    for e in std::fs::read_dir(root.join("policies")).unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        files.push((
+            format!("policies/{name}"),
+            std::fs::read_to_string(e.path()).unwrap(),
+        ));
+    }
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    temp_dir(&refs)
+}
+
+fn policies(dir: &std::path::Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir.join("policies"))
+        .unwrap()
+        .flatten()
+        .map(|e| format!("policies/{}", e.file_name().to_string_lossy()))
+        .collect();
+    v.sort();
+    v
+}
+
+fn cli(dir: &std::path::Path) -> Cli {
+    Cli::new().dir(dir).env("ECR_LIFECYCLE_NOW", NOW)
+}
+
+#[test]
+fn plan_apply_plan_is_no_changes_and_diff_is_clean() {
+    let dir = workspace();
+    let d = dir.path();
+    let files = policies(d);
+    let mut args = vec!["plan".to_string()];
+    args.extend(files.clone());
+    args.extend(["--registry", "file:registry.json", "-o", "plan.json"].map(String::from));
+    let plan = cli(d).args(&args).run();
+    assert_eq!(plan.code, 2, "changes are due: {}", plan.stderr);
+    assert!(
+        plan.stdout
+            .contains("Plan: 1 policy to put, 1 to replace, 0 to delete, 111 images to delete"),
+        "{}",
+        plan.stdout
+    );
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("plan.json")).unwrap()).unwrap();
+    assert_eq!(saved["formatVersion"], 1);
+    assert_eq!(saved["summary"]["imagesToDelete"], 111);
+
+    let before = std::fs::read_to_string(d.join("registry.json")).unwrap();
+    let apply = cli(d).args(["apply", "plan.json"]).run();
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    assert!(
+        apply.stdout.contains("Apply complete: 111 images deleted"),
+        "{}",
+        apply.stdout
+    );
+    let after = std::fs::read_to_string(d.join("registry.json")).unwrap();
+    assert_ne!(before, after, "the snapshot file was rewritten");
+    assert!(!d.join(".registry.json.tmp").exists());
+
+    // The index's untagged children stay with their index.
+    let snapshot: serde_json::Value = serde_json::from_str(&after).unwrap();
+    let sandbox = snapshot["repositories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["repositoryName"] == "sandbox/experiments")
+        .unwrap();
+    let index = sandbox["imageDetails"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["imageTags"][0] == "multiarch")
+        .expect("the index is kept");
+    for child in index["childManifestDigests"].as_array().unwrap() {
+        assert!(
+            after.contains(child.as_str().unwrap()),
+            "child {child} of a kept index must survive"
+        );
+    }
+
+    // Applying the same plan again deletes nothing and succeeds.
+    let again = cli(d).args(["apply", "plan.json"]).run();
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(
+        again.stdout.contains("Apply complete: 0 images deleted"),
+        "{}",
+        again.stdout
+    );
+    assert!(again.stdout.contains("already gone"), "{}", again.stdout);
+
+    args.truncate(args.len() - 2);
+    let replan = cli(d).args(&args).run();
+    assert_eq!(replan.code, 0, "{}", replan.stdout);
+    assert!(replan.stdout.contains("No changes."), "{}", replan.stdout);
+
+    let mut diff = vec!["diff".to_string()];
+    diff.extend(files);
+    diff.extend(["--registry", "file:registry.json"].map(String::from));
+    let run = cli(d).args(&diff).run();
+    insta::assert_snapshot!(run.snapshot(Some(d)));
+}
+
+#[test]
+fn drift_made_behind_the_tools_back_shows_as_a_diff() {
+    let dir = workspace();
+    let d = dir.path();
+    let run = cli(d)
+        .args([
+            "diff",
+            "policies/release-lines.yaml",
+            "policies/untagged-cleanup.yaml",
+            "--registry",
+            "file:registry.json",
+        ])
+        .run();
+    insta::assert_snapshot!(run.snapshot(Some(d)));
+    let json = cli(d)
+        .args([
+            "diff",
+            "policies/release-lines.yaml",
+            "--registry",
+            "file:registry.json",
+            "--format",
+            "json",
+        ])
+        .run();
+    assert_eq!(json.code, 2);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let payments = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["repository"] == "services/payments")
+        .unwrap();
+    assert_eq!(payments["status"], "differs");
+}
+
+#[test]
+fn a_plan_from_other_policy_files_is_refused_and_nothing_is_deleted() {
+    let dir = workspace();
+    let d = dir.path();
+    let plan = cli(d)
+        .args([
+            "plan",
+            "policies/release-window.yaml",
+            "--registry",
+            "file:registry.json",
+            "-o",
+            "plan.json",
+        ])
+        .run();
+    assert_eq!(plan.code, 2, "{}", plan.stderr);
+    let policy = d.join("policies/release-window.yaml");
+    let text = std::fs::read_to_string(&policy).unwrap();
+    std::fs::write(&policy, text.replace("at_least: 13", "at_least: 3")).unwrap();
+    let before = std::fs::read_to_string(d.join("registry.json")).unwrap();
+    let run = cli(d).args(["apply", "plan.json"]).run();
+    insta::assert_snapshot!(run.snapshot(Some(d)));
+    assert_eq!(
+        before,
+        std::fs::read_to_string(d.join("registry.json")).unwrap()
+    );
+}
+
+#[test]
+fn max_delete_stops_an_apply_before_it_starts() {
+    let dir = workspace();
+    let d = dir.path();
+    let run = cli(d)
+        .args([
+            "apply",
+            "--auto-approve",
+            "policies/release-window.yaml",
+            "--registry",
+            "file:registry.json",
+            "--max-delete",
+            "10",
+        ])
+        .run();
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("the plan deletes 47 images, more than --max-delete 10"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("registry.json")).unwrap(),
+        std::fs::read_to_string(repo_root().join("demo/registry.json")).unwrap()
+    );
+}
+
+#[test]
+fn apply_of_policy_files_without_a_terminal_asks_for_auto_approve() {
+    let dir = workspace();
+    let run = cli(dir.path())
+        .args([
+            "apply",
+            "policies/release-window.yaml",
+            "--registry",
+            "file:registry.json",
+        ])
+        .run();
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("pass --auto-approve"), "{}", run.stderr);
+}
+
+#[test]
+fn corrupt_plan_and_snapshot_files_are_clear_errors() {
+    let dir = temp_dir(&[
+        ("plan.json", "{\"formatVersion\": 99}"),
+        (
+            "broken.json",
+            "{\"repositories\": [ {\"repositoryName\": \"x\", \"imageDetails\": [ {\"imageDigest\": 5} ] } ]",
+        ),
+        (
+            "p.yaml",
+            "version: 1\nrules: [{name: a, match: any, keep: all}]\n",
+        ),
+    ]);
+    let d = dir.path();
+    let plan = Cli::new().dir(d).args(["apply", "plan.json"]).run();
+    let snap = Cli::new()
+        .dir(d)
+        .args(["plan", "p.yaml", "--registry", "file:broken.json"])
+        .run();
+    let missing = Cli::new()
+        .dir(d)
+        .args(["plan", "p.yaml", "--registry", "file:nope.json"])
+        .run();
+    let unknown = Cli::new()
+        .dir(d)
+        .args(["plan", "p.yaml", "--registry", "s3:bucket"])
+        .run();
+    insta::assert_snapshot!(format!(
+        "{}\n{}\n{}\n{}",
+        plan.snapshot(Some(d)),
+        snap.snapshot(Some(d)),
+        missing.snapshot(Some(d)),
+        unknown.snapshot(Some(d))
+    ));
+}
+
+#[test]
+fn plan_text_markdown_and_snapshot_of_a_small_registry() {
+    let registry = r#"{"repositories": [
+      {"repositoryName": "web", "lifecyclePolicy": null, "imageDetails": [
+        {"imageDigest": "sha256:1111111111111111111111111111111111111111111111111111111111111111", "imageTags": ["v1"], "imagePushedAt": "2026-01-01T00:00:00Z", "imageSizeInBytes": 1073741824},
+        {"imageDigest": "sha256:2222222222222222222222222222222222222222222222222222222222222222", "imageTags": ["v2"], "imagePushedAt": "2026-06-01T00:00:00Z", "imageSizeInBytes": 536870912},
+        {"imageDigest": "sha256:3333333333333333333333333333333333333333333333333333333333333333", "imagePushedAt": "2026-10-01T00:00:00Z", "imageSizeInBytes": 1000},
+        {"imageDigest": "sha256:4444444444444444444444444444444444444444444444444444444444444444", "imageTags": ["v3"], "imagePushedAt": "2026-10-30T00:00:00Z", "imageSizeInBytes": 2048}
+      ]},
+      {"repositoryName": "other", "lifecyclePolicy": null, "imageDetails": []}
+    ]}"#;
+    let policy = "version: 1\nrepositories: [web]\nrules:\n  - name: untagged\n    match: { untagged: true }\n    keep: { within: 14d }\n  - name: releases\n    match: { tag_regex: 'v[0-9]+' }\n    keep: { newest: 1 }\n";
+    let dir = temp_dir(&[("registry.json", registry), ("p.yaml", policy)]);
+    let d = dir.path();
+    let text = cli(d)
+        .args(["plan", "p.yaml", "--registry", "file:registry.json"])
+        .run();
+    let md = cli(d)
+        .args([
+            "plan",
+            "p.yaml",
+            "--registry",
+            "file:registry.json",
+            "--format",
+            "markdown",
+        ])
+        .run();
+    insta::assert_snapshot!(format!(
+        "{}\n{}",
+        text.snapshot(Some(d)),
+        md.snapshot(Some(d))
+    ));
+
+    let snap = cli(d)
+        .args([
+            "snapshot",
+            "--registry",
+            "file:registry.json",
+            "--repositories",
+            "w*",
+            "-o",
+            "copy.json",
+        ])
+        .run();
+    assert_eq!(snap.code, 0, "{}", snap.stderr);
+    let copy: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("copy.json")).unwrap()).unwrap();
+    let repos = copy["repositories"].as_array().unwrap();
+    assert_eq!(repos.len(), 1);
+    assert_eq!(repos[0]["imageDetails"].as_array().unwrap().len(), 4);
+    // A snapshot plans exactly like the registry it was taken from.
+    let again = cli(d)
+        .args([
+            "plan",
+            "p.yaml",
+            "--registry",
+            "file:copy.json",
+            "--format",
+            "json",
+        ])
+        .run();
+    let first = cli(d)
+        .args([
+            "plan",
+            "p.yaml",
+            "--registry",
+            "file:registry.json",
+            "--format",
+            "json",
+        ])
+        .run();
+    let strip = |s: &str| {
+        s.replace("file:copy.json", "R")
+            .replace("file:registry.json", "R")
+    };
+    assert_eq!(strip(&again.stdout), strip(&first.stdout));
+}
