@@ -203,6 +203,9 @@ pub struct RegistryArgs {
     /// How many repositories to read at once.
     #[arg(long, value_name = "N", default_value_t = 8)]
     pub concurrency: usize,
+    /// Print the number of calls per API operation and the time spent, on standard error.
+    #[arg(long)]
+    pub stats: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -10,3 +10,4 @@ pub mod planner;
 pub mod registry;
 pub mod render;
 pub mod snapshot;
+pub mod stats;

@@ -69,9 +69,11 @@ fn run_inner(args: &ApplyArgs) -> Result<ExitStatus, String> {
     let report = rt.block_on(async {
         let reg = registry::open(&reg_args).await?;
         let bar = registry::Bar::new();
-        apply::apply(&reg, &plan, &policies, now, args.max_delete, &bar)
+        let report = apply::apply(&reg, &plan, &policies, now, args.max_delete, &bar)
             .await
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string());
+        registry::report_stats(&reg, &reg_args);
+        report
     })?;
     output::lines(&render::apply_text(&report));
     Ok(if report.failed() {

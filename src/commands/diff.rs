@@ -23,8 +23,9 @@ pub fn run(args: &DiffArgs) -> ExitStatus {
             let bar = registry::Bar::new();
             let states = planner::read_repositories(&reg, names, args.registry.concurrency, &bar)
                 .await
-                .map_err(|e| registry::explain(&e))?;
-            Ok(drift::drift(&policies, &states, now))
+                .map_err(|e| registry::explain(&e));
+            registry::report_stats(&reg, &args.registry);
+            Ok(drift::drift(&policies, &states?, now))
         })
     });
     let drift = match result {

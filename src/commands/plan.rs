@@ -61,7 +61,7 @@ pub fn make(
     rt.block_on(async {
         let reg = registry::open(args).await?;
         let bar = registry::Bar::new();
-        planner::make_plan(
+        let plan = planner::make_plan(
             &reg,
             args.registry.clone(),
             policies,
@@ -70,6 +70,8 @@ pub fn make(
             &bar,
         )
         .await
-        .map_err(|e| registry::explain(&e))
+        .map_err(|e| registry::explain(&e));
+        registry::report_stats(&reg, args);
+        plan
     })
 }

@@ -39,6 +39,17 @@ pub async fn open(args: &RegistryArgs) -> Result<AnyRegistry, String> {
     Ok(AnyRegistry::Ecr(EcrRegistry::connect(&options).await))
 }
 
+/// With `--stats`: calls per API operation and time spent, on standard error.
+pub fn report_stats(registry: &AnyRegistry, args: &RegistryArgs) {
+    if !args.stats {
+        return;
+    }
+    match registry {
+        AnyRegistry::Ecr(r) => crate::output::note(r.stats.table().trim_end()),
+        AnyRegistry::File(_) => crate::output::note("API calls: none (a snapshot file)"),
+    }
+}
+
 /// A registry error as one paragraph: what failed, and what to do.
 pub fn explain(e: &RegistryError) -> String {
     format!("{e}\n  hint: {}", e.hint())

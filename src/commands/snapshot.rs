@@ -47,7 +47,9 @@ fn snapshot(args: &SnapshotArgs) -> Result<usize, String> {
         let bar = registry::Bar::new();
         let repositories = planner::read_repositories(&reg, names, args.registry.concurrency, &bar)
             .await
-            .map_err(|e| registry::explain(&e))?;
+            .map_err(|e| registry::explain(&e));
+        registry::report_stats(&reg, &args.registry);
+        let repositories = repositories?;
         Ok::<_, String>(Snapshot { repositories })
     })?;
     write_atomically(&args.out, &snapshot.to_json())

@@ -333,3 +333,37 @@ fn plan_text_markdown_and_snapshot_of_a_small_registry() {
     };
     assert_eq!(strip(&again.stdout), strip(&first.stdout));
 }
+
+#[test]
+fn a_repository_gone_since_the_plan_is_reported_and_the_others_proceed() {
+    let dir = workspace();
+    let d = dir.path();
+    let plan = cli(d)
+        .args([
+            "plan",
+            "policies/release-window.yaml",
+            "policies/mixed.yaml",
+            "--registry",
+            "file:registry.json",
+            "-o",
+            "plan.json",
+        ])
+        .run();
+    assert_eq!(plan.code, 2, "{}", plan.stderr);
+    let mut reg: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("registry.json")).unwrap()).unwrap();
+    reg["repositories"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|r| r["repositoryName"] != "apps/web");
+    std::fs::write(d.join("registry.json"), reg.to_string()).unwrap();
+    let run = cli(d).args(["apply", "plan.json"]).run();
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(run.stdout.contains("apps/web: stopped: DescribeImages on repository `apps/web` failed: the repository does not exist"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("web-frontend: deleted"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("Apply incomplete"), "{}", run.stdout);
+}

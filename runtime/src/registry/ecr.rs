@@ -37,6 +37,7 @@ pub struct EcrOptions {
 
 pub struct EcrRegistry {
     client: Client,
+    pub stats: crate::stats::Stats,
 }
 
 impl EcrRegistry {
@@ -71,6 +72,7 @@ impl EcrRegistry {
         let config = loader.load().await;
         EcrRegistry {
             client: Client::new(&config),
+            stats: crate::stats::Stats::default(),
         }
     }
 
@@ -88,7 +90,12 @@ impl EcrRegistry {
             .into_paginator()
             .send();
         let mut images = Vec::new();
-        while let Some(page) = pages.next().await {
+        loop {
+            let timer = self.stats.start("DescribeImages");
+            let Some(page) = pages.next().await else {
+                break;
+            };
+            timer.done();
             let page = page.map_err(|e| sdk_error("DescribeImages", Some(name), e))?;
             for d in page.image_details() {
                 if let Some(img) = convert(d) {
@@ -123,10 +130,10 @@ impl EcrRegistry {
                         .build(),
                 );
             }
-            let out = req
-                .send()
-                .await
-                .map_err(|e| sdk_error("BatchGetImage", Some(name), e))?;
+            let timer = self.stats.start("BatchGetImage");
+            let out = req.send().await;
+            timer.done();
+            let out = out.map_err(|e| sdk_error("BatchGetImage", Some(name), e))?;
             for got in out.images() {
                 let Some(digest) = got
                     .image_id()
@@ -320,7 +327,12 @@ impl Registry for EcrRegistry {
             .into_paginator()
             .send();
         let mut names = Vec::new();
-        while let Some(page) = pages.next().await {
+        loop {
+            let timer = self.stats.start("DescribeRepositories");
+            let Some(page) = pages.next().await else {
+                break;
+            };
+            timer.done();
             let page = page.map_err(|e| sdk_error("DescribeRepositories", None, e))?;
             names.extend(
                 page.repositories()
@@ -335,13 +347,15 @@ impl Registry for EcrRegistry {
     async fn read_repository(&self, name: &str) -> Result<RepositoryState, RegistryError> {
         let mut images = self.describe_images(name).await?;
         self.index_children(name, &mut images).await?;
-        let lifecycle_policy = match self
+        let timer = self.stats.start("GetLifecyclePolicy");
+        let got = self
             .client
             .get_lifecycle_policy()
             .repository_name(name)
             .send()
-            .await
-        {
+            .await;
+        timer.done();
+        let lifecycle_policy = match got {
             Ok(out) => out.lifecycle_policy_text().map(str::to_string),
             Err(e) if e.code() == Some("LifecyclePolicyNotFoundException") => None,
             Err(e) => return Err(sdk_error("GetLifecyclePolicy", Some(name), e)),
@@ -358,23 +372,29 @@ impl Registry for EcrRegistry {
         repository: &str,
         text: &str,
     ) -> Result<(), RegistryError> {
-        self.client
+        let timer = self.stats.start("PutLifecyclePolicy");
+        let out = self
+            .client
             .put_lifecycle_policy()
             .repository_name(repository)
             .lifecycle_policy_text(text)
             .send()
-            .await
-            .map(|_| ())
+            .await;
+        timer.done();
+        out.map(|_| ())
             .map_err(|e| sdk_error("PutLifecyclePolicy", Some(repository), e))
     }
 
     async fn delete_lifecycle_policy(&self, repository: &str) -> Result<(), RegistryError> {
-        self.client
+        let timer = self.stats.start("DeleteLifecyclePolicy");
+        let out = self
+            .client
             .delete_lifecycle_policy()
             .repository_name(repository)
             .send()
-            .await
-            .map(|_| ())
+            .await;
+        timer.done();
+        out.map(|_| ())
             .map_err(|e| sdk_error("DeleteLifecyclePolicy", Some(repository), e))
     }
 
@@ -391,10 +411,10 @@ impl Registry for EcrRegistry {
                     .build(),
             );
         }
-        let out = req
-            .send()
-            .await
-            .map_err(|e| sdk_error("BatchDeleteImage", Some(repository), e))?;
+        let timer = self.stats.start("BatchDeleteImage");
+        let out = req.send().await;
+        timer.done();
+        let out = out.map_err(|e| sdk_error("BatchDeleteImage", Some(repository), e))?;
         let mut outcome = DeleteOutcome::default();
         for id in out.image_ids() {
             if let Some(d) = id.image_digest().and_then(|d| d.parse::<Digest>().ok())

@@ -167,6 +167,15 @@ impl Registry for FileRegistry {
                     }
                 }
             }
+            // As ECR: referrers (signatures, SBOMs) go with their subject.
+            let mut gone: Vec<Digest> = out.deleted.clone();
+            while let Some(subject) = gone.pop() {
+                let (referrers, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut r.images)
+                    .into_iter()
+                    .partition(|i| i.subject == Some(subject));
+                r.images = rest;
+                gone.extend(referrers.iter().map(|i| i.digest));
+            }
             out
         })?;
         if !outcome.deleted.is_empty() {
