@@ -1,12 +1,21 @@
 #!/usr/bin/env bash
-# Runs every test of the project: formatting, lints, unit, property, snapshot and CLI tests.
-# This is the README's test command and what CI runs.
+# Runs every test of the project: formatting, lints, unit, property, snapshot, CLI and
+# end-to-end tests (the latter against a local ECR API: moto in a Python virtual environment
+# this script creates in .venv). This is the README's test command and what CI runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 # Snapshots are reviewed, never accepted by a test run.
 export INSTA_UPDATE=no
+
+echo "== Python environment for the local ECR API (.venv)"
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -r tests/e2e/requirements.txt
+.venv/bin/python -c 'import moto; print("moto", moto.__version__)'
+export ECR_LIFECYCLE_TEST_PYTHON="$PWD/.venv/bin/python"
 
 echo "== cargo fmt --check"
 cargo fmt --all --check

@@ -2,6 +2,8 @@
 //! compares one snapshot of exit code, standard output and standard error.
 
 mod commands;
+mod e2e;
 mod harness;
 mod policies;
+mod stand_in;
 mod workflow;
