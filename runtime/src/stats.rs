@@ -48,8 +48,9 @@ impl Stats {
             s.push_str("  none\n");
         }
         for (op, n, d) in rows {
+            let calls = if n == 1 { "call " } else { "calls" };
             s.push_str(&format!(
-                "  {op:<24} {n:>6} calls  {:>9.3} s\n",
+                "  {op:<24} {n:>6} {calls}  {:>9.3} s\n",
                 d.as_secs_f64()
             ));
         }

@@ -35,6 +35,10 @@ pub async fn open(args: &RegistryArgs) -> Result<AnyRegistry, String> {
         max_attempts: std::env::var("ECR_LIFECYCLE_MAX_ATTEMPTS")
             .ok()
             .and_then(|v| v.parse().ok()),
+        attempt_timeout: std::env::var("ECR_LIFECYCLE_ATTEMPT_TIMEOUT_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .map(std::time::Duration::from_millis),
     };
     Ok(AnyRegistry::Ecr(EcrRegistry::connect(&options).await))
 }

@@ -3,7 +3,9 @@
 
 mod commands;
 mod e2e;
+mod faults;
 mod harness;
 mod policies;
+mod proxy;
 mod stand_in;
 mod workflow;

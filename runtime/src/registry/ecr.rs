@@ -33,6 +33,8 @@ pub struct EcrOptions {
     pub endpoint_url: Option<String>,
     /// Attempts per call, including the first (throttling and 5xx are retried).
     pub max_attempts: Option<u32>,
+    /// How long one attempt may take before it is abandoned and retried (default 30 s).
+    pub attempt_timeout: Option<Duration>,
 }
 
 pub struct EcrRegistry {
@@ -53,7 +55,7 @@ impl EcrRegistry {
             .with_max_backoff(Duration::from_secs(20));
         let timeouts = TimeoutConfig::builder()
             .connect_timeout(Duration::from_secs(5))
-            .operation_attempt_timeout(Duration::from_secs(30))
+            .operation_attempt_timeout(options.attempt_timeout.unwrap_or(Duration::from_secs(30)))
             .operation_timeout(Duration::from_secs(180))
             .build();
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
