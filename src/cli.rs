@@ -118,6 +118,29 @@ pub enum Command {
         after_help = "Example:\n  ecr-lifecycle snapshot --repositories 'team/*' -o registry.json"
     )]
     Snapshot(SnapshotArgs),
+
+    /// Explain one image: the rule that governs it, whether it is kept or expires and why
+    /// (rank among the newest, age, anchor date), and whether ECR or the runner acts on it.
+    #[command(
+        after_help = "Examples:\n  ecr-lifecycle explain web-frontend:v3.2.1 policies/*.yaml --registry file:demo/registry.json\n  ecr-lifecycle explain apps/web@sha256:3a55… policies/*.yaml --region eu-west-1"
+    )]
+    Explain(ExplainArgs),
+
+    /// Print the least-privilege IAM policy for `plan`, `diff` and `snapshot` (read-only), or
+    /// with --apply for `apply` too; given policy files, scoped to their repositories.
+    #[command(
+        after_help = "Examples:\n  ecr-lifecycle iam-policy\n  ecr-lifecycle iam-policy --apply policies/*.yaml > ecr-lifecycle-apply.json"
+    )]
+    IamPolicy(IamPolicyArgs),
+
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(
+        after_help = "Examples:\n  ecr-lifecycle completions bash > /etc/bash_completion.d/ecr-lifecycle\n  ecr-lifecycle completions zsh > \"${fpath[1]}/_ecr-lifecycle\""
+    )]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -280,4 +303,30 @@ pub struct SnapshotArgs {
     /// The snapshot file to write.
     #[arg(short = 'o', long = "out", value_name = "FILE", required = true)]
     pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// `REPOSITORY@sha256:…` or `REPOSITORY:TAG` (a registry host in front is ignored).
+    pub image: String,
+    /// Policy files (YAML).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CompileFormat::Text)]
+    pub format: CompileFormat,
+    /// The time to evaluate at (RFC 3339). Default: now.
+    #[arg(long, value_name = "TIME", env = "ECR_LIFECYCLE_NOW")]
+    pub now: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct IamPolicyArgs {
+    /// Include what `apply` needs: putting and deleting lifecycle policies, deleting images.
+    #[arg(long)]
+    pub apply: bool,
+    /// Scope repository permissions to the repositories these policy files govern.
+    pub files: Vec<PathBuf>,
 }

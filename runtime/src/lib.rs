@@ -4,6 +4,7 @@
 
 pub mod apply;
 pub mod drift;
+pub mod explain;
 pub mod normalize;
 pub mod plan;
 pub mod planner;

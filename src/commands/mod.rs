@@ -4,6 +4,8 @@ mod apply;
 mod compile;
 mod diff;
 mod evaluate;
+mod explain;
+mod iam;
 mod load;
 mod plan;
 mod registry;
@@ -28,5 +30,14 @@ pub fn run(command: Command) -> ExitStatus {
         Command::Apply(args) => apply::run(&args),
         Command::Diff(args) => diff::run(&args),
         Command::Snapshot(args) => snapshot::run(&args),
+        Command::Explain(args) => explain::run(&args),
+        Command::IamPolicy(args) => iam::run(&args),
+        Command::Completions { shell } => {
+            let mut cmd = <crate::cli::Cli as clap::CommandFactory>::command();
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "ecr-lifecycle", &mut out);
+            crate::output::stdout(&String::from_utf8_lossy(&out));
+            ExitStatus::Success
+        }
     }
 }

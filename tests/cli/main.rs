@@ -3,6 +3,7 @@
 
 mod commands;
 mod e2e;
+mod ecosystem;
 mod faults;
 mod harness;
 mod policies;

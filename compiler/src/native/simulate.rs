@@ -84,6 +84,17 @@ fn rule_actions(
     own
 }
 
+/// The priority of the one native rule allowed to act on the image (the first, by priority,
+/// whose storage class and tag filter select it), if any.
+pub fn governing_rule(policy: &ValidPolicy, image: &Image) -> Option<i64> {
+    policy
+        .rules
+        .iter()
+        .filter(|r| selects(r, image))
+        .map(|r| r.rule_priority)
+        .min()
+}
+
 /// Whether the rule's storage class and tag filter select the image.
 fn selects(rule: &NativeRule, image: &Image) -> bool {
     let class_ok = match rule.storage_class() {

@@ -1,0 +1,194 @@
+//! Why one image is kept or expires: the rule that governs it, the decision with its reason,
+//! and who acts on it (ECR's native policy, the runner, or nobody).
+
+use ecr_lifecycle_compiler::image::{Digest, Image, iso};
+use ecr_lifecycle_compiler::native;
+use ecr_lifecycle_compiler::reference::{self, Reason};
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::plan::{LoadedPolicy, desired_policy};
+use crate::render::bytes;
+use crate::snapshot::RepositoryState;
+
+/// `repo@sha256:…` or `repo:tag`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageRef {
+    pub repository: String,
+    pub selector: Selector,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selector {
+    Digest(Digest),
+    Tag(String),
+}
+
+impl ImageRef {
+    pub fn parse(text: &str) -> Result<ImageRef, String> {
+        // A registry host may come first: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/web:v1`.
+        let path = match text.split_once('/') {
+            Some((host, rest)) if host.contains('.') || host.contains(':') => rest,
+            _ => text,
+        };
+        if let Some((repo, digest)) = path.split_once('@') {
+            let d = digest.parse::<Digest>().map_err(|e| e.to_string())?;
+            return Ok(ImageRef {
+                repository: repo.to_string(),
+                selector: Selector::Digest(d),
+            });
+        }
+        match path.rsplit_once(':') {
+            Some((repo, tag)) if !repo.is_empty() && !tag.is_empty() => Ok(ImageRef {
+                repository: repo.to_string(),
+                selector: Selector::Tag(tag.to_string()),
+            }),
+            _ => Err(format!(
+                "`{text}` is not an image reference: write `REPOSITORY@sha256:…` or `REPOSITORY:TAG`"
+            )),
+        }
+    }
+
+    pub fn find<'a>(&self, images: &'a [Image]) -> Option<&'a Image> {
+        images.iter().find(|i| match &self.selector {
+            Selector::Digest(d) => i.digest == *d,
+            Selector::Tag(t) => i.tags.iter().any(|x| **x == **t),
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Explanation {
+    pub repository: String,
+    pub digest: String,
+    pub tags: Vec<String>,
+    pub pushed_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size_bytes: Option<u64>,
+    pub policy_file: String,
+    /// The governing rule's name, if any rule governs the image.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    pub expires: bool,
+    pub reason: String,
+    /// What ECR's native policy does with the image.
+    pub ecr: String,
+    /// What the runner does with the image.
+    pub runner: String,
+}
+
+pub fn explain(
+    loaded: &LoadedPolicy,
+    state: &RepositoryState,
+    image: &Image,
+    now: Timestamp,
+) -> Explanation {
+    let evaluation = reference::evaluate(&loaded.policy, &state.images, Some(&state.name), now);
+    let idx = state
+        .images
+        .iter()
+        .position(|i| i.digest == image.digest)
+        .unwrap_or(0);
+    let decision = &evaluation.decisions[idx];
+    let desired = desired_policy(loaded, state, &evaluation, now);
+    let (ecr_expires, ecr) = match desired.native {
+        None => (
+            false,
+            "no native policy governs this repository, so ECR does nothing".to_string(),
+        ),
+        Some(n) => {
+            let outcome = native::simulate(n, &state.images, now);
+            let rule = native::governing_rule(n, image);
+            let expires = outcome.expired.contains(&image.digest);
+            let text = match (expires, rule, outcome.causes.get(&image.digest)) {
+                (true, _, Some(native::Cause::Subject(s))) => {
+                    format!("expires it with its subject {s}")
+                }
+                (true, Some(p), _) => format!("native rule {p} expires it"),
+                (true, None, _) => "expires it".to_string(),
+                (false, Some(p), _) => format!("native rule {p} governs it and keeps it"),
+                (false, None, _) => "no native rule selects it".to_string(),
+            };
+            (expires, text)
+        }
+    };
+    let runner = match (decision.expire, ecr_expires) {
+        (true, true) => "nothing: ECR expires it".to_string(),
+        (true, false) => "deletes it (`plan` lists it, `apply` deletes it)".to_string(),
+        (false, _) => "keeps it".to_string(),
+    };
+    let rule_span = decision
+        .rule
+        .and_then(|r| loaded.policy.rules.get(r))
+        .map(|r| {
+            let (line, col) = loaded.file.line_col(r.name.span.start as usize);
+            format!("`{}` ({}:{line}:{col})", *r.name, loaded.file.name)
+        });
+    Explanation {
+        repository: state.name.clone(),
+        digest: image.digest.to_string(),
+        tags: image.tags.iter().map(|t| t.to_string()).collect(),
+        pushed_at: iso(image.pushed_at),
+        size_bytes: image.size_bytes,
+        policy_file: loaded.file.name.clone(),
+        rule: rule_span,
+        expires: decision.expire,
+        reason: match &decision.reason {
+            Reason::Ungoverned => "no rule matches it, so it is kept".to_string(),
+            r => reference::describe(r, now),
+        },
+        ecr,
+        runner,
+    }
+}
+
+/// The explanation as text.
+pub fn text(e: &Explanation) -> String {
+    let tags = if e.tags.is_empty() {
+        "untagged".to_string()
+    } else {
+        format!("tags {}", e.tags.join(", "))
+    };
+    let size = e
+        .size_bytes
+        .map(bytes)
+        .map(|b| format!(", {b}"))
+        .unwrap_or_default();
+    let mut s = format!(
+        "{}@{}\n  {tags}; pushed {}{size}\n",
+        e.repository, e.digest, e.pushed_at
+    );
+    match &e.rule {
+        Some(r) => s.push_str(&format!("  governed by rule {r}\n")),
+        None => s.push_str(&format!("  governed by no rule of {}\n", e.policy_file)),
+    }
+    s.push_str(&format!(
+        "  {}: {}\n",
+        if e.expires { "expires" } else { "kept" },
+        e.reason
+    ));
+    s.push_str(&format!("  ECR:    {}\n  runner: {}\n", e.ecr, e.runner));
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_references_with_and_without_a_registry_host() {
+        let d = "sha256:0000000000000000000000000000000000000000000000000000000000000001";
+        let r = ImageRef::parse(&format!("team/web@{d}")).unwrap();
+        assert_eq!(r.repository, "team/web");
+        assert_eq!(r.selector, Selector::Digest(d.parse().unwrap()));
+        let r =
+            ImageRef::parse("123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/web:v1.2").unwrap();
+        assert_eq!(
+            (r.repository.as_str(), r.selector),
+            ("team/web", Selector::Tag("v1.2".into()))
+        );
+        assert!(ImageRef::parse("web").is_err());
+        assert!(ImageRef::parse("web@sha256:12").is_err());
+    }
+}

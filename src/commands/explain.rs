@@ -1,0 +1,54 @@
+use ecr_lifecycle_runtime::explain::{self, ImageRef};
+use ecr_lifecycle_runtime::plan::governing;
+use ecr_lifecycle_runtime::registry::Registry;
+
+use crate::cli::{CompileFormat, ExplainArgs};
+use crate::commands::{load, registry};
+use crate::exit::ExitStatus;
+use crate::output;
+
+pub fn run(args: &ExplainArgs) -> ExitStatus {
+    match run_inner(args) {
+        Ok(()) => ExitStatus::Success,
+        Err(e) => {
+            output::error(&e);
+            ExitStatus::Failure
+        }
+    }
+}
+
+fn run_inner(args: &ExplainArgs) -> Result<(), String> {
+    let image_ref = ImageRef::parse(&args.image)?;
+    let policies =
+        load::loaded_policies(&args.files).ok_or("the policy files could not be used")?;
+    let loaded = governing(&policies, &image_ref.repository).ok_or_else(|| {
+        format!(
+            "no policy file governs repository `{}`, so all its images are kept",
+            image_ref.repository
+        )
+    })?;
+    let now = load::now_from(args.now.as_deref())?;
+    let rt = registry::runtime()?;
+    let state = rt.block_on(async {
+        let reg = registry::open(&args.registry).await?;
+        let state = reg
+            .read_repository(&image_ref.repository)
+            .await
+            .map_err(|e| registry::explain(&e));
+        registry::report_stats(&reg, &args.registry);
+        state
+    })?;
+    let image = image_ref
+        .find(&state.images)
+        .ok_or_else(|| format!("repository `{}` has no image `{}`", state.name, args.image))?;
+    let e = explain::explain(loaded, &state, image, now);
+    match args.format {
+        CompileFormat::Text => output::stdout(&explain::text(&e)),
+        CompileFormat::Json => {
+            let mut s = serde_json::to_string_pretty(&e).unwrap_or_default();
+            s.push('\n');
+            output::stdout(&s);
+        }
+    }
+    Ok(())
+}

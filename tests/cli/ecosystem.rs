@@ -1,0 +1,100 @@
+//! Commands that fit ecr-lifecycle into how teams work: explain, iam-policy, completions.
+
+use crate::harness::Cli;
+
+const NOW: &str = "2026-11-01T12:00:00Z";
+
+#[test]
+fn explain_says_which_rule_why_and_who_acts() {
+    let run = |image: &str| {
+        Cli::new()
+            .env("ECR_LIFECYCLE_NOW", NOW)
+            .args([
+                "explain",
+                image,
+                "policies/mixed.yaml",
+                "policies/release-window.yaml",
+                "policies/release-lines.yaml",
+                "--registry",
+                "file:demo/registry.json",
+            ])
+            .run()
+            .snapshot(None)
+    };
+    let out = [
+        run("web-frontend:prod"),
+        run("web-frontend:v3.0.1"),
+        run("apps/web:build-1"),
+        run("services/payments:main-3"),
+        run("web-frontend:no-such-tag"),
+        run("unknown-repo:v1"),
+        run("web-frontend"),
+    ]
+    .join("\n");
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn explain_json_for_machines() {
+    let run = Cli::new()
+        .env("ECR_LIFECYCLE_NOW", NOW)
+        .args([
+            "explain",
+            "apps/web:build-1",
+            "policies/release-window.yaml",
+            "--registry",
+            "file:demo/registry.json",
+            "--format",
+            "json",
+        ])
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["expires"], true);
+    assert_eq!(
+        v["rule"],
+        "`release-window` (policies/release-window.yaml:9:11)"
+    );
+}
+
+#[test]
+fn iam_policy_is_least_privilege_and_scoped_to_the_files() {
+    let read = Cli::new().args(["iam-policy"]).run();
+    let apply = Cli::new()
+        .args([
+            "iam-policy",
+            "--apply",
+            "policies/mixed.yaml",
+            "policies/release-lines.yaml",
+        ])
+        .run();
+    insta::assert_snapshot!(format!("{}\n{}", read.snapshot(None), apply.snapshot(None)));
+}
+
+#[test]
+fn completions_are_generated_for_each_shell() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let run = Cli::new().args(["completions", shell]).run();
+        assert_eq!(run.code, 0, "{shell}: {}", run.stderr);
+        for sub in ["plan", "apply", "diff", "explain", "iam-policy"] {
+            assert!(run.stdout.contains(sub), "{shell} completion lacks `{sub}`");
+        }
+    }
+}
+
+#[test]
+fn help_teaches_with_examples_and_exit_codes() {
+    let run = Cli::new().args(["--help"]).run();
+    assert_eq!(run.code, 0);
+    assert!(
+        run.stdout.contains("Exit codes: 0 nothing to do"),
+        "{}",
+        run.stdout
+    );
+    let plan = Cli::new().args(["plan", "--help"]).run();
+    assert!(
+        plan.stdout.contains("Examples:") && plan.stdout.contains("--format markdown"),
+        "{}",
+        plan.stdout
+    );
+}
