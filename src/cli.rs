@@ -156,6 +156,17 @@ pub enum CompileFormat {
     Text,
     /// One JSON document for machines.
     Json,
+    /// `aws_ecr_lifecycle_policy` resources in Terraform JSON syntax (`*.tf.json`), for the
+    /// native part; ecr-lifecycle then runs only the runtime rules (`--native-policies ignore`).
+    Terraform,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// For people.
+    Text,
+    /// For machines.
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -251,6 +262,11 @@ pub struct PlanArgs {
     /// Save the plan to this file, for `apply`.
     #[arg(short = 'o', long = "out", value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// `manage`: put, replace and delete native policies. `ignore`: leave them to another tool
+    /// (Terraform, with `compile --format terraform`) and plan only the runner's deletions,
+    /// assuming the compiled native policies are in place.
+    #[arg(long, value_enum, default_value_t = NativePolicies::Manage)]
+    pub native_policies: NativePolicies,
     /// Output format.
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,
@@ -267,6 +283,9 @@ pub struct ApplyArgs {
     /// Plan and apply policy files without asking.
     #[arg(long)]
     pub auto_approve: bool,
+    /// With policy files: whether to manage native policies (see `plan --help`).
+    #[arg(long, value_enum, default_value_t = NativePolicies::Manage)]
+    pub native_policies: NativePolicies,
     /// Refuse to delete more images than this in one apply.
     #[arg(long, value_name = "N", default_value_t = 1000)]
     pub max_delete: usize,
@@ -286,8 +305,8 @@ pub struct DiffArgs {
     #[command(flatten)]
     pub registry: RegistryArgs,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = CompileFormat::Text)]
-    pub format: CompileFormat,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
     /// The time to evaluate at (RFC 3339), which decides where a native policy is withheld.
     #[arg(long, value_name = "TIME", env = "ECR_LIFECYCLE_NOW")]
     pub now: Option<String>,
@@ -315,8 +334,8 @@ pub struct ExplainArgs {
     #[command(flatten)]
     pub registry: RegistryArgs,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = CompileFormat::Text)]
-    pub format: CompileFormat,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
     /// The time to evaluate at (RFC 3339). Default: now.
     #[arg(long, value_name = "TIME", env = "ECR_LIFECYCLE_NOW")]
     pub now: Option<String>,
@@ -329,4 +348,10 @@ pub struct IamPolicyArgs {
     pub apply: bool,
     /// Scope repository permissions to the repositories these policy files govern.
     pub files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NativePolicies {
+    Manage,
+    Ignore,
 }

@@ -265,10 +265,23 @@ pub fn plan_repository(
     state: &RepositoryState,
     now: Timestamp,
 ) -> RepositoryPlan {
+    plan_repository_with(loaded, state, now, true)
+}
+
+/// Like [`plan_repository`]; with `manage_policies` false the native policy is left to another
+/// tool (Terraform): no change is planned for it, and the runner's share assumes the compiled
+/// policy is in place.
+pub fn plan_repository_with(
+    loaded: &LoadedPolicy,
+    state: &RepositoryState,
+    now: Timestamp,
+    manage_policies: bool,
+) -> RepositoryPlan {
     let evaluation = reference::evaluate(&loaded.policy, &state.images, Some(&state.name), now);
     let desired = desired_policy(loaded, state, &evaluation, now);
     let desired_text = desired.native.map(|n| n.to_json_pretty());
     let lifecycle_policy = match (&state.lifecycle_policy, desired_text) {
+        _ if !manage_policies => PolicyChange::Unchanged,
         (None, None) => PolicyChange::Unchanged,
         (None, Some(text)) => PolicyChange::Put { text },
         (Some(current), None) => PolicyChange::Delete {

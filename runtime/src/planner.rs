@@ -3,7 +3,7 @@
 use futures_util::stream::{self, StreamExt};
 use jiff::Timestamp;
 
-use crate::plan::{LoadedPolicy, Plan, RepositoryPlan, assemble, governing, plan_repository};
+use crate::plan::{LoadedPolicy, Plan, RepositoryPlan, assemble, governing, plan_repository_with};
 use crate::registry::{Registry, RegistryError};
 use crate::snapshot::RepositoryState;
 
@@ -50,6 +50,7 @@ pub async fn make_plan<R: Registry>(
     policies: &[LoadedPolicy],
     now: Timestamp,
     concurrency: usize,
+    manage_policies: bool,
     progress: &dyn Progress,
 ) -> Result<Plan, RegistryError> {
     let names: Vec<String> = registry
@@ -61,7 +62,9 @@ pub async fn make_plan<R: Registry>(
     let states = read_repositories(registry, names, concurrency, progress).await?;
     let repos: Vec<RepositoryPlan> = states
         .iter()
-        .filter_map(|s| governing(policies, &s.name).map(|p| plan_repository(p, s, now)))
+        .filter_map(|s| {
+            governing(policies, &s.name).map(|p| plan_repository_with(p, s, now, manage_policies))
+        })
         .collect();
     Ok(assemble(policies, label, now, repos))
 }

@@ -14,6 +14,7 @@ use crate::output;
 
 const COMPILED: &str = ".compiled.json";
 const NATIVE: &str = ".lifecycle-policy.json";
+const TERRAFORM: &str = ".tf.json";
 
 pub fn run(args: &CompileArgs) -> ExitStatus {
     let Some(policies) = load::policies(&args.files) else {
@@ -39,11 +40,20 @@ pub fn run(args: &CompileArgs) -> ExitStatus {
                     .map(|(f, p, c)| text(f, p, c))
                     .collect::<Vec<_>>()
                     .join("\n"),
+                CompileFormat::Terraform => {
+                    let mut merged = serde_json::Map::new();
+                    for (f, p, c) in &compiled {
+                        if let Some(doc) = terraform(f, p, c) {
+                            merge(&mut merged, doc);
+                        }
+                    }
+                    pretty(&Value::Object(merged))
+                }
             };
             output::stdout(&text);
             ExitStatus::Success
         }
-        Some(dir) => match outputs(&compiled) {
+        Some(dir) => match outputs(&compiled, args.format) {
             Err(e) => {
                 output::error(&e);
                 ExitStatus::Failure
@@ -57,6 +67,7 @@ pub fn run(args: &CompileArgs) -> ExitStatus {
 /// The files `--out` writes, by name.
 fn outputs(
     compiled: &[(&SourceFile, &Policy, Compiled)],
+    format: CompileFormat,
 ) -> Result<BTreeMap<String, String>, String> {
     let mut files = BTreeMap::new();
     let mut stems: BTreeMap<String, &str> = BTreeMap::new();
@@ -67,6 +78,12 @@ fn outputs(
                 "`{other}` and `{}` would both compile to `{stem}{COMPILED}`: rename one of them",
                 file.name
             ));
+        }
+        if format == CompileFormat::Terraform {
+            if let Some(doc) = terraform(file, policy, c) {
+                files.insert(format!("{stem}{TERRAFORM}"), pretty(&doc));
+            }
+            continue;
         }
         files.insert(
             format!("{stem}{COMPILED}"),
@@ -98,7 +115,7 @@ fn existing(dir: &Path) -> BTreeMap<String, Option<String>> {
     if let Ok(entries) = std::fs::read_dir(dir) {
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            if name.ends_with(COMPILED) || name.ends_with(NATIVE) {
+            if name.ends_with(COMPILED) || name.ends_with(NATIVE) || name.ends_with(TERRAFORM) {
                 found.insert(name, std::fs::read_to_string(entry.path()).ok());
             }
         }
@@ -293,4 +310,102 @@ fn text(file: &SourceFile, policy: &Policy, c: &Compiled) -> String {
         }
     }
     s
+}
+
+/// A Terraform identifier made from a file stem.
+fn identifier(stem: &str) -> String {
+    let mut id: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if !id.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+        id.insert(0, '_');
+    }
+    format!("ecr_lifecycle_{id}")
+}
+
+/// The native part of one file as Terraform JSON: a variable for the repositories it governs
+/// (defaulting to them when the file names them literally) and an `aws_ecr_lifecycle_policy`
+/// per repository. `None` when ECR has nothing to do for this file.
+fn terraform(file: &SourceFile, policy: &Policy, c: &Compiled) -> Option<Value> {
+    let native = c.native.as_ref()?;
+    let id = identifier(&stem(&file.name));
+    let include: Vec<String> = policy
+        .repositories
+        .include_globs()
+        .iter()
+        .map(|g| g.to_string())
+        .collect();
+    let exclude: Vec<String> = policy
+        .repositories
+        .exclude
+        .iter()
+        .map(|g| g.to_string())
+        .collect();
+    let mut described = format!(
+        "Repositories governed by {} ({}",
+        file.name,
+        include.join(", ")
+    );
+    if !exclude.is_empty() {
+        described.push_str(&format!(", except {}", exclude.join(", ")));
+    }
+    described
+        .push_str("). Its runtime rules run with `ecr-lifecycle apply --native-policies ignore`.");
+    let mut variable = json!({ "type": "set(string)", "description": described });
+    let literal = policy.repositories.include.is_some()
+        && exclude.is_empty()
+        && include.iter().all(|g| !g.contains(['*', '?']));
+    if literal {
+        variable["default"] = json!(include);
+    }
+    Some(json!({
+        "variable": { format!("{id}_repositories"): variable },
+        "resource": {
+            "aws_ecr_lifecycle_policy": {
+                id.clone(): {
+                    "for_each": format!("${{var.{id}_repositories}}"),
+                    "repository": "${each.value}",
+                    "policy": escape_template(&native.to_json_compact()),
+                }
+            }
+        }
+    }))
+}
+
+/// Terraform reads `${` and `%{` in JSON strings as template syntax; doubling them keeps
+/// the text literal.
+fn escape_template(text: &str) -> String {
+    text.replace("${", "$${").replace("%{", "%%{")
+}
+
+/// Merges Terraform JSON documents (their blocks are maps keyed by name).
+fn merge(into: &mut serde_json::Map<String, Value>, doc: Value) {
+    let Value::Object(doc) = doc else { return };
+    for (k, v) in doc {
+        match (into.get_mut(&k), v) {
+            (Some(Value::Object(existing)), Value::Object(more)) => {
+                let mut more = Value::Object(more);
+                if let (Some(e), Value::Object(m)) = (Some(existing), &mut more) {
+                    for (k2, v2) in std::mem::take(m) {
+                        match (e.get_mut(&k2), v2) {
+                            (Some(Value::Object(e2)), Value::Object(m2)) => e2.extend(m2),
+                            (_, v2) => {
+                                e.insert(k2, v2);
+                            }
+                        }
+                    }
+                }
+            }
+            (_, v) => {
+                into.insert(k, v);
+            }
+        }
+    }
 }

@@ -3,7 +3,7 @@ use ecr_lifecycle_runtime::planner;
 use ecr_lifecycle_runtime::registry::Registry;
 use ecr_lifecycle_runtime::render;
 
-use crate::cli::{CompileFormat, DiffArgs};
+use crate::cli::{DiffArgs, Format};
 use crate::commands::{load, registry};
 use crate::exit::ExitStatus;
 use crate::output;
@@ -36,8 +36,8 @@ pub fn run(args: &DiffArgs) -> ExitStatus {
         }
     };
     match args.format {
-        CompileFormat::Text => output::lines(&render::drift_text(&drift)),
-        CompileFormat::Json => {
+        Format::Text => output::lines(&render::drift_text(&drift)),
+        Format::Json => {
             let mut s = serde_json::to_string_pretty(&drift).unwrap_or_default();
             s.push('\n');
             output::stdout(&s);

@@ -2,7 +2,7 @@ use ecr_lifecycle_runtime::explain::{self, ImageRef};
 use ecr_lifecycle_runtime::plan::governing;
 use ecr_lifecycle_runtime::registry::Registry;
 
-use crate::cli::{CompileFormat, ExplainArgs};
+use crate::cli::{ExplainArgs, Format};
 use crate::commands::{load, registry};
 use crate::exit::ExitStatus;
 use crate::output;
@@ -43,8 +43,8 @@ fn run_inner(args: &ExplainArgs) -> Result<(), String> {
         .ok_or_else(|| format!("repository `{}` has no image `{}`", state.name, args.image))?;
     let e = explain::explain(loaded, &state, image, now);
     match args.format {
-        CompileFormat::Text => output::stdout(&explain::text(&e)),
-        CompileFormat::Json => {
+        Format::Text => output::stdout(&explain::text(&e)),
+        Format::Json => {
             let mut s = serde_json::to_string_pretty(&e).unwrap_or_default();
             s.push('\n');
             output::stdout(&s);

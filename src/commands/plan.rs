@@ -19,7 +19,8 @@ pub fn run(args: &PlanArgs) -> ExitStatus {
             return ExitStatus::Failure;
         }
     };
-    let plan = match make(&args.registry, &policies, now) {
+    let manage = args.native_policies == crate::cli::NativePolicies::Manage;
+    let plan = match make(&args.registry, &policies, now, manage) {
         Ok(p) => p,
         Err(e) => {
             output::error(&e);
@@ -56,6 +57,7 @@ pub fn make(
     args: &crate::cli::RegistryArgs,
     policies: &[LoadedPolicy],
     now: jiff::Timestamp,
+    manage_policies: bool,
 ) -> Result<Plan, String> {
     let rt = registry::runtime()?;
     rt.block_on(async {
@@ -67,6 +69,7 @@ pub fn make(
             policies,
             now,
             args.concurrency,
+            manage_policies,
             &bar,
         )
         .await

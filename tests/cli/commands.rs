@@ -259,3 +259,84 @@ fn evaluate_reads_epoch_seconds_and_standard_input_is_not_a_terminal() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(run.stdout.lines().count(), 2, "{}", run.stdout);
 }
+
+#[test]
+fn compile_terraform_emits_lifecycle_policy_resources_for_the_native_part() {
+    let dir = temp_dir(&[
+        (
+            "web.yaml",
+            "version: 1\nrepositories: [web, api]\nrules:\n  - name: untagged\n    description: 'cost ${var.x} 100%{'\n    match: { untagged: true }\n    keep: { within: 14d }\n  - name: rest\n    match: { tag_regex: 'v.*' }\n    keep: { newest: 5 }\n",
+        ),
+        (
+            "runtime-only.yaml",
+            "version: 1\nrepositories: [\"other-*\"]\nrules:\n  - name: w\n    match: any\n    keep: { within: 3d, anchor: { oldest_tagged: [prod] } }\n",
+        ),
+    ]);
+    let d = dir.path();
+    let run = Cli::new()
+        .dir(d)
+        .args([
+            "compile",
+            "web.yaml",
+            "runtime-only.yaml",
+            "--format",
+            "terraform",
+        ])
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    insta::assert_snapshot!(run.stdout);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let policy = doc["resource"]["aws_ecr_lifecycle_policy"]["ecr_lifecycle_web"]["policy"]
+        .as_str()
+        .unwrap();
+    // The literal text survives Terraform's template syntax once unescaped.
+    let unescaped = policy.replace("$${", "${").replace("%%{", "%{");
+    let parsed: serde_json::Value = serde_json::from_str(&unescaped).unwrap();
+    assert_eq!(
+        parsed["rules"][0]["description"],
+        "untagged: cost ${var.x} 100%{ (expire after 14 days)"
+    );
+    assert_eq!(
+        doc["variable"]["ecr_lifecycle_web_repositories"]["default"],
+        serde_json::json!(["web", "api"])
+    );
+
+    let out = d.join("tf").display().to_string();
+    let run = Cli::new()
+        .dir(d)
+        .args([
+            "compile",
+            "web.yaml",
+            "runtime-only.yaml",
+            "--format",
+            "terraform",
+            "--out",
+            &out,
+        ])
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let names: Vec<String> = std::fs::read_dir(d.join("tf"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names,
+        vec!["web.tf.json".to_string()],
+        "no file where ECR has nothing to do"
+    );
+    let check = Cli::new()
+        .dir(d)
+        .args([
+            "compile",
+            "web.yaml",
+            "runtime-only.yaml",
+            "--format",
+            "terraform",
+            "--out",
+            &out,
+            "--check",
+        ])
+        .run();
+    assert_eq!(check.code, 0, "{}", check.stderr);
+}

@@ -367,3 +367,39 @@ fn a_repository_gone_since_the_plan_is_reported_and_the_others_proceed() {
     );
     assert!(run.stdout.contains("Apply incomplete"), "{}", run.stdout);
 }
+
+#[test]
+fn with_native_policies_left_to_terraform_the_plan_only_deletes() {
+    let dir = workspace();
+    let d = dir.path();
+    let files = policies(d);
+    let run_with = |mode: &str| {
+        let mut args = vec!["plan".to_string()];
+        args.extend(files.clone());
+        args.extend(
+            [
+                "--registry",
+                "file:registry.json",
+                "--format",
+                "json",
+                "--native-policies",
+                mode,
+            ]
+            .map(String::from),
+        );
+        let run = cli(d).args(&args).run();
+        serde_json::from_str::<serde_json::Value>(&run.stdout).unwrap()
+    };
+    let managed = run_with("manage");
+    let ignored = run_with("ignore");
+    assert_eq!(ignored["summary"]["policiesToPut"], 0);
+    assert_eq!(ignored["summary"]["policiesToReplace"], 0);
+    assert_eq!(
+        managed["summary"]["imagesToDelete"],
+        ignored["summary"]["imagesToDelete"]
+    );
+    assert_eq!(
+        managed["summary"]["ecrExpirations"],
+        ignored["summary"]["ecrExpirations"]
+    );
+}
