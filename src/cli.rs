@@ -90,10 +90,16 @@ pub enum Command {
     ///
     /// Reads each governed repository once. Exit code 0: no changes, 2: changes, 1: error.
     /// Save the plan with `-o` and carry it out exactly with `apply`.
+    ///
+    /// To split tens of thousands of repositories across machines (a CI matrix, a Kubernetes
+    /// Indexed Job, an AWS Batch array job), run `plan --shard I/N -o plan-I.json` on each and
+    /// combine them with `plan merge plan-*.json -o plan.json`.
     #[command(
-        after_help = "Examples:\n  ecr-lifecycle plan policies/*.yaml --registry file:demo/registry.json\n  ecr-lifecycle plan policies/*.yaml --region eu-west-1 -o plan.json\n  ecr-lifecycle plan policies/*.yaml --format markdown > plan.md   # for a pull request"
+        after_help = "Examples:\n  ecr-lifecycle plan policies/*.yaml --registry file:demo/registry.json\n  ecr-lifecycle plan policies/*.yaml --region eu-west-1 -o plan.json\n  ecr-lifecycle plan policies/*.yaml --format markdown > plan.md   # for a pull request\n  ecr-lifecycle plan policies/*.yaml --shard 2/8 -o plan-2.json     # one of 8 machines\n  ecr-lifecycle plan merge plan-*.json -o plan.json",
+        args_conflicts_with_subcommands = true,
+        subcommand_negates_reqs = true
     )]
-    Plan(PlanArgs),
+    Plan(PlanCommand),
 
     /// Carry out a saved plan (or, with --auto-approve, plan and apply policy files at once).
     ///
@@ -253,6 +259,51 @@ pub enum PlanFormat {
 }
 
 #[derive(Debug, Args)]
+pub struct PlanCommand {
+    #[command(subcommand)]
+    pub merge: Option<PlanSub>,
+    #[command(flatten)]
+    pub args: PlanArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PlanSub {
+    /// Combine plans made with `--shard I/N` (same policy files, same registry) into one.
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Shard plans (`plan --shard I/N -o FILE`).
+    #[arg(required = true)]
+    pub plans: Vec<PathBuf>,
+    /// Write the combined plan here (default: standard output, as JSON).
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// `I/N`: the I-th of N shards (1-based).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u32,
+    pub count: u32,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Shard, String> {
+        let bad = || format!("`{s}` is not a shard: write I/N with 1 <= I <= N, like 2/8");
+        let (i, n) = s.split_once('/').ok_or_else(bad)?;
+        let (index, count): (u32, u32) =
+            (i.parse().map_err(|_| bad())?, n.parse().map_err(|_| bad())?);
+        if index == 0 || count == 0 || index > count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+#[derive(Debug, Args)]
 pub struct PlanArgs {
     /// Policy files (YAML).
     #[arg(required = true)]
@@ -273,6 +324,10 @@ pub struct PlanArgs {
     /// The time to plan at (RFC 3339). Default: now.
     #[arg(long, value_name = "TIME", env = "ECR_LIFECYCLE_NOW")]
     pub now: Option<String>,
+    /// Plan only the I-th of N deterministic parts of the repositories (by a stable hash of
+    /// their names), for running on N machines.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<Shard>,
 }
 
 #[derive(Debug, Args)]

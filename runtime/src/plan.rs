@@ -60,6 +60,9 @@ pub struct Plan {
     pub created_at: String,
     /// Where it was made: `ecr` (with region/endpoint) or `file:PATH`.
     pub registry: String,
+    /// `I/N` when the plan covers one shard of the repositories.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
     pub policy_files: Vec<PolicyFileRef>,
     pub repositories: Vec<RepositoryPlan>,
     pub summary: Summary,
@@ -369,6 +372,7 @@ pub fn assemble(
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         created_at: iso(now),
         registry,
+        shard: None,
         policy_files: policies
             .iter()
             .map(|p| PolicyFileRef {

@@ -44,20 +44,46 @@ pub async fn read_repositories<R: Registry>(
 }
 
 /// Plans every repository some policy file governs.
+/// What to plan.
+pub struct PlanOptions {
+    pub label: String,
+    pub now: Timestamp,
+    pub concurrency: usize,
+    pub manage_policies: bool,
+    /// `(index, count)`, 1-based: plan only the repositories of this shard.
+    pub shard: Option<(u32, u32)>,
+}
+
+/// The shard (1-based) a repository belongs to among `count`: FNV-1a of its name, so every
+/// machine agrees without talking to the others.
+pub fn shard_of(name: &str, count: u32) -> u32 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in name.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    (h % u64::from(count.max(1))) as u32 + 1
+}
+
 pub async fn make_plan<R: Registry>(
     registry: &R,
-    label: String,
     policies: &[LoadedPolicy],
-    now: Timestamp,
-    concurrency: usize,
-    manage_policies: bool,
+    options: PlanOptions,
     progress: &dyn Progress,
 ) -> Result<Plan, RegistryError> {
+    let PlanOptions {
+        label,
+        now,
+        concurrency,
+        manage_policies,
+        shard,
+    } = options;
     let names: Vec<String> = registry
         .list_repositories()
         .await?
         .into_iter()
         .filter(|n| governing(policies, n).is_some())
+        .filter(|n| shard.is_none_or(|(i, count)| shard_of(n, count) == i))
         .collect();
     let states = read_repositories(registry, names, concurrency, progress).await?;
     let repos: Vec<RepositoryPlan> = states
@@ -66,5 +92,58 @@ pub async fn make_plan<R: Registry>(
             governing(policies, &s.name).map(|p| plan_repository_with(p, s, now, manage_policies))
         })
         .collect();
-    Ok(assemble(policies, label, now, repos))
+    let mut plan = assemble(policies, label, now, repos);
+    plan.shard = shard.map(|(i, n)| format!("{i}/{n}"));
+    Ok(plan)
+}
+
+/// Combines shard plans: same format, policy files and registry, disjoint repositories.
+pub fn merge(plans: Vec<Plan>) -> Result<Plan, String> {
+    let mut iter = plans.into_iter();
+    let mut merged = iter.next().ok_or("no plans to merge")?;
+    let mut seen: std::collections::BTreeSet<String> =
+        merged.repositories.iter().map(|r| r.name.clone()).collect();
+    let mut shards: Vec<String> = merged.shard.iter().cloned().collect();
+    for p in iter {
+        if p.policy_files != merged.policy_files {
+            return Err("the plans were made from different policy files".into());
+        }
+        if p.registry != merged.registry {
+            return Err(format!(
+                "the plans were made against different registries (`{}` and `{}`)",
+                merged.registry, p.registry
+            ));
+        }
+        if let Some(s) = &p.shard {
+            if shards.contains(s) {
+                return Err(format!("shard {s} is given twice"));
+            }
+            shards.push(s.clone());
+        }
+        for r in p.repositories {
+            if !seen.insert(r.name.clone()) {
+                return Err(format!("repository `{}` is in more than one plan", r.name));
+            }
+            merged.repositories.push(r);
+        }
+        // The oldest time any shard was evaluated at: apply checks expiry again anyway.
+        if p.created_at < merged.created_at {
+            merged.created_at = p.created_at;
+        }
+    }
+    if let Some(n) = shards
+        .first()
+        .and_then(|s| s.split('/').nth(1))
+        .and_then(|n| n.parse::<usize>().ok())
+        && shards.len() != n
+    {
+        return Err(format!(
+            "{} of {n} shards given: merge all of them",
+            shards.len()
+        ));
+    }
+    merged.repositories.sort_by(|a, b| a.name.cmp(&b.name));
+    merged.summary = crate::plan::summarize(&merged.repositories);
+    merged.shard = None;
+    Ok(merged)
 }

@@ -26,7 +26,10 @@ pub fn run(command: Command) -> ExitStatus {
         }
         Command::Simulate(args) => simulate::run(&args),
         Command::Evaluate(args) => evaluate::run(&args),
-        Command::Plan(args) => plan::run(&args),
+        Command::Plan(cmd) => match cmd.merge {
+            Some(crate::cli::PlanSub::Merge(args)) => plan::merge(&args),
+            None => plan::run(&cmd.args),
+        },
         Command::Apply(args) => apply::run(&args),
         Command::Diff(args) => diff::run(&args),
         Command::Snapshot(args) => snapshot::run(&args),

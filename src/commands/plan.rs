@@ -20,7 +20,8 @@ pub fn run(args: &PlanArgs) -> ExitStatus {
         }
     };
     let manage = args.native_policies == crate::cli::NativePolicies::Manage;
-    let plan = match make(&args.registry, &policies, now, manage) {
+    let shard = args.shard.map(|s| (s.index, s.count));
+    let plan = match make(&args.registry, &policies, now, manage, shard) {
         Ok(p) => p,
         Err(e) => {
             output::error(&e);
@@ -58,23 +59,58 @@ pub fn make(
     policies: &[LoadedPolicy],
     now: jiff::Timestamp,
     manage_policies: bool,
+    shard: Option<(u32, u32)>,
 ) -> Result<Plan, String> {
     let rt = registry::runtime()?;
     rt.block_on(async {
         let reg = registry::open(args).await?;
         let bar = registry::Bar::new();
-        let plan = planner::make_plan(
-            &reg,
-            args.registry.clone(),
-            policies,
+        let options = planner::PlanOptions {
+            label: args.registry.clone(),
             now,
-            args.concurrency,
+            concurrency: args.concurrency,
             manage_policies,
-            &bar,
-        )
-        .await
-        .map_err(|e| registry::explain(&e));
+            shard,
+        };
+        let plan = planner::make_plan(&reg, policies, options, &bar)
+            .await
+            .map_err(|e| registry::explain(&e));
         registry::report_stats(&reg, args);
         plan
     })
+}
+
+/// `plan merge`: combines shard plans into one.
+pub fn merge(args: &crate::cli::MergeArgs) -> ExitStatus {
+    let result = args
+        .plans
+        .iter()
+        .map(|p| {
+            crate::files::read_text(p)
+                .and_then(|t| Plan::from_json(&t).map_err(|e| format!("{}: {e}", p.display())))
+        })
+        .collect::<Result<Vec<Plan>, String>>()
+        .and_then(planner::merge);
+    let plan = match result {
+        Ok(p) => p,
+        Err(e) => {
+            output::error(&e);
+            return ExitStatus::Failure;
+        }
+    };
+    match &args.out {
+        Some(path) => {
+            if let Err(e) = write_atomically(path, &plan.to_json()) {
+                output::error(&format!("cannot write {}: {e}", path.display()));
+                return ExitStatus::Failure;
+            }
+            output::lines(&render::plan_text(&plan));
+        }
+        None => output::stdout(&plan.to_json()),
+    }
+    if plan.has_changes() {
+        ExitStatus::Changes
+    } else {
+        ExitStatus::Success
+    }
 }

@@ -403,3 +403,80 @@ fn with_native_policies_left_to_terraform_the_plan_only_deletes() {
         ignored["summary"]["ecrExpirations"]
     );
 }
+
+#[test]
+fn shard_plans_merge_into_the_whole_plan() {
+    let dir = workspace();
+    let d = dir.path();
+    let files = policies(d);
+    let plan_args = |extra: &[&str]| {
+        let mut a = vec!["plan".to_string()];
+        a.extend(files.clone());
+        a.extend(["--registry", "file:registry.json"].map(String::from));
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let whole = cli(d).args(plan_args(&["-o", "whole.json"])).run();
+    assert_eq!(whole.code, 2);
+    let mut sizes = Vec::new();
+    for i in 1..=3 {
+        let run = cli(d)
+            .args(plan_args(&[
+                "--shard",
+                &format!("{i}/3"),
+                "-o",
+                &format!("s{i}.json"),
+            ]))
+            .run();
+        assert!(run.code == 0 || run.code == 2, "{}", run.stderr);
+        let p: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(d.join(format!("s{i}.json"))).unwrap())
+                .unwrap();
+        assert_eq!(p["shard"], format!("{i}/3"));
+        sizes.push(p["repositories"].as_array().unwrap().len());
+    }
+    assert_eq!(
+        sizes.iter().sum::<usize>(),
+        6,
+        "every governed repository in exactly one shard: {sizes:?}"
+    );
+    let merged = cli(d)
+        .args([
+            "plan",
+            "merge",
+            "s1.json",
+            "s2.json",
+            "s3.json",
+            "-o",
+            "merged.json",
+        ])
+        .run();
+    assert_eq!(merged.code, 2, "{}", merged.stderr);
+    let read = |n: &str| {
+        let mut v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(d.join(n)).unwrap()).unwrap();
+        v.as_object_mut().unwrap().remove("shard");
+        v
+    };
+    assert_eq!(read("merged.json"), read("whole.json"));
+    let missing = cli(d).args(["plan", "merge", "s1.json", "s2.json"]).run();
+    assert_eq!(missing.code, 1);
+    assert!(
+        missing.stderr.contains("2 of 3 shards given"),
+        "{}",
+        missing.stderr
+    );
+    let twice = cli(d)
+        .args(["plan", "merge", "s1.json", "s1.json", "s2.json"])
+        .run();
+    assert!(
+        twice.stderr.contains("shard 1/3 is given twice"),
+        "{}",
+        twice.stderr
+    );
+    let bad = cli(d).args(plan_args(&["--shard", "4/3"])).run();
+    assert!(bad.stderr.contains("is not a shard"), "{}", bad.stderr);
+    // The merged plan applies like the whole one.
+    let apply = cli(d).args(["apply", "merged.json"]).run();
+    assert_eq!(apply.code, 0, "{}", apply.stdout);
+}
