@@ -143,6 +143,13 @@ pub struct Summary {
     pub ecr_bytes: u64,
 }
 
+impl RepositoryPlan {
+    /// Whether a rendering has anything to say about this repository.
+    pub fn has_news(&self) -> bool {
+        self.lifecycle_policy.is_change() || !self.deletions.is_empty() || !self.warnings.is_empty()
+    }
+}
+
 impl Plan {
     pub fn has_changes(&self) -> bool {
         self.summary.policies_to_put

@@ -127,11 +127,7 @@ pub fn plan_text(plan: &Plan) -> Lines {
             "ecr-lifecycle plan: {} at {}, {}",
             plan.registry,
             plan.created_at,
-            plural(
-                plan.repositories.len(),
-                "repository governed",
-                "repositories governed"
-            )
+            governed(plan)
         ),
     ));
     if !plan.has_changes() {
@@ -160,9 +156,7 @@ pub fn plan_text(plan: &Plan) -> Lines {
     out.push((Kind::Plain, String::new()));
     out.push((Kind::Plain, format!("Actions: {}", legend.join("   "))));
     for r in &plan.repositories {
-        let changes =
-            r.lifecycle_policy.is_change() || !r.deletions.is_empty() || !r.warnings.is_empty();
-        if !changes {
+        if !r.has_news() {
             continue;
         }
         out.push((Kind::Plain, String::new()));
@@ -243,6 +237,14 @@ fn push_ecr_summary(plan: &Plan, out: &mut Lines) {
     }
 }
 
+fn governed(plan: &Plan) -> String {
+    plural(
+        plan.repositories.len(),
+        "repository governed",
+        "repositories governed",
+    )
+}
+
 pub fn summary_line(plan: &Plan) -> String {
     let s = &plan.summary;
     format!(
@@ -268,16 +270,10 @@ pub fn plan_markdown(plan: &Plan) -> String {
         "\nRegistry `{}`, evaluated at {}; {}.\n",
         plan.registry,
         plan.created_at,
-        plural(
-            plan.repositories.len(),
-            "repository governed",
-            "repositories governed"
-        )
+        governed(plan)
     ));
     for r in &plan.repositories {
-        let changes =
-            r.lifecycle_policy.is_change() || !r.deletions.is_empty() || !r.warnings.is_empty();
-        if !changes {
+        if !r.has_news() {
             continue;
         }
         let b: u64 = r.deletions.iter().filter_map(|a| a.size_bytes).sum();

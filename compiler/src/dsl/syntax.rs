@@ -19,6 +19,7 @@ use crate::source::Sp;
 #[schemars(title = "ecr-lifecycle policy")]
 pub struct PolicyDoc {
     /// The format version of this file. Always `1`.
+    #[schemars(range(min = 1, max = 1))]
     pub version: Sp<u64>,
     /// Globs over repository names (`*` any run, `?` one character; `*` crosses `/`).
     /// Default: every repository.
@@ -107,6 +108,7 @@ pub enum KeepWord {
 pub struct RetainDoc {
     /// Keep the N most recently pushed images.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
     pub newest: Option<Sp<u64>>,
     /// Keep images pushed less than this long ago (`12h`, `14d`, `2w`). With `anchor`: the
     /// window before the anchor instead.
