@@ -8,7 +8,7 @@ use ecr_lifecycle_compiler::image::Digest;
 use jiff::Timestamp;
 
 use crate::normalize::same_policy;
-use crate::plan::{LoadedPolicy, Plan, PolicyChange, governing, plan_repository, sha256_hex};
+use crate::plan::{LoadedPolicy, Plan, PolicyChange, governing_in, plan_repository, sha256_hex};
 use crate::planner::Progress;
 use crate::registry::{DeleteFailure, Registry, RegistryError};
 
@@ -107,15 +107,8 @@ pub fn check_policy_files(plan: &Plan, policies: &[LoadedPolicy]) -> Result<(), 
     Ok(())
 }
 
-/// Carries out `plan` against `registry`, with the same policies, at `now`.
-pub async fn apply<R: Registry>(
-    registry: &R,
-    plan: &Plan,
-    policies: &[LoadedPolicy],
-    now: Timestamp,
-    max_delete: usize,
-    progress: &dyn Progress,
-) -> Result<ApplyReport, Refusal> {
+/// Checks that a plan may be applied at all: the same policy files, within `max_delete`.
+pub fn check(plan: &Plan, policies: &[LoadedPolicy], max_delete: usize) -> Result<(), Refusal> {
     check_policy_files(plan, policies)?;
     if plan.summary.images_to_delete > max_delete {
         return Err(Refusal::TooManyDeletions {
@@ -123,14 +116,38 @@ pub async fn apply<R: Registry>(
             max: max_delete,
         });
     }
+    Ok(())
+}
+
+/// Carries out the part of `plan` in `region` (`None`: the default) against `registry`,
+/// with the same policies, at `now`. Call [`check`] first.
+pub async fn apply<R: Registry>(
+    registry: &R,
+    plan: &Plan,
+    region: Option<&str>,
+    policies: &[LoadedPolicy],
+    now: Timestamp,
+    progress: &dyn Progress,
+) -> ApplyReport {
     let mut report = ApplyReport::default();
-    progress.start("applying", plan.summary.images_to_delete as u64);
-    for planned in &plan.repositories {
+    let mine: Vec<_> = plan
+        .repositories
+        .iter()
+        .filter(|r| r.region.as_deref() == region)
+        .collect();
+    progress.start(
+        "applying",
+        mine.iter().map(|r| r.deletions.len() as u64).sum(),
+    );
+    for planned in mine {
         let mut r = RepositoryReport {
-            name: planned.name.clone(),
+            name: match &planned.region {
+                Some(g) => format!("{} in {g}", planned.name),
+                None => planned.name.clone(),
+            },
             ..RepositoryReport::default()
         };
-        let Some(loaded) = governing(policies, &planned.name) else {
+        let Some(loaded) = governing_in(policies, &planned.name, region) else {
             report.repositories.push(r);
             continue;
         };
@@ -213,7 +230,7 @@ pub async fn apply<R: Registry>(
         report.repositories.push(r);
     }
     progress.finish();
-    Ok(report)
+    report
 }
 
 async fn apply_policy<R: Registry>(

@@ -4,13 +4,15 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::normalize::normalize;
-use crate::plan::{LoadedPolicy, desired_policy, governing};
+use crate::plan::{LoadedPolicy, desired_policy, governing_in};
 use crate::snapshot::RepositoryState;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RepositoryDrift {
     pub repository: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub policy_file: Option<String>,
     pub status: DriftStatus,
@@ -44,15 +46,17 @@ impl DriftStatus {
 pub fn drift(
     policies: &[LoadedPolicy],
     states: &[RepositoryState],
+    region: Option<&str>,
     now: Timestamp,
 ) -> Vec<RepositoryDrift> {
     let mut out = Vec::new();
     for state in states {
         let applied = state.lifecycle_policy.as_deref().map(normalize);
-        let Some(loaded) = governing(policies, &state.name) else {
+        let Some(loaded) = governing_in(policies, &state.name, region) else {
             if applied.is_some() {
                 out.push(RepositoryDrift {
                     repository: state.name.clone(),
+                    region: region.map(str::to_string),
                     policy_file: None,
                     status: DriftStatus::Ungoverned,
                     applied,
@@ -79,6 +83,7 @@ pub fn drift(
         };
         out.push(RepositoryDrift {
             repository: state.name.clone(),
+            region: region.map(str::to_string),
             policy_file: Some(loaded.file.name.clone()),
             status,
             applied,

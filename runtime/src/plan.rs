@@ -79,6 +79,9 @@ pub struct PolicyFileRef {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RepositoryPlan {
     pub name: String,
+    /// The AWS region, when the policy file names regions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
     pub policy_file: String,
     pub lifecycle_policy: PolicyChange,
     /// Images the runner deletes.
@@ -328,6 +331,7 @@ pub fn plan_repository_with(
     ecr_expirations.sort_by(order);
     RepositoryPlan {
         name: state.name.clone(),
+        region: None,
         policy_file: loaded.file.name.clone(),
         lifecycle_policy,
         deletions,
@@ -358,11 +362,34 @@ fn image_action(
     }
 }
 
-/// The policy file that governs a repository, if any.
+/// The policy file that governs a repository of the default region, if any.
 pub fn governing<'a>(policies: &'a [LoadedPolicy], repository: &str) -> Option<&'a LoadedPolicy> {
+    governing_in(policies, repository, None)
+}
+
+/// The policy file that governs a repository in `region` (`None`: the run-time default).
+pub fn governing_in<'a>(
+    policies: &'a [LoadedPolicy],
+    repository: &str,
+    region: Option<&str>,
+) -> Option<&'a LoadedPolicy> {
     policies
         .iter()
-        .find(|p| p.policy.repositories.selects(repository))
+        .find(|p| p.policy.covers_region(region) && p.policy.repositories.selects(repository))
+}
+
+/// The units of work the policies name: each region once, `None` for the run-time default.
+pub fn regions(policies: &[LoadedPolicy]) -> Vec<Option<String>> {
+    let mut out: Vec<Option<String>> = Vec::new();
+    for p in policies {
+        match &p.policy.regions {
+            None => out.push(None),
+            Some(list) => out.extend(list.iter().cloned().map(Some)),
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// Assembles a plan from planned repositories.
@@ -372,7 +399,7 @@ pub fn assemble(
     now: Timestamp,
     mut repositories: Vec<RepositoryPlan>,
 ) -> Plan {
-    repositories.sort_by(|a, b| a.name.cmp(&b.name));
+    repositories.sort_by(|a, b| (&a.region, &a.name).cmp(&(&b.region, &b.name)));
     let summary = summarize(&repositories);
     Plan {
         format_version: FORMAT_VERSION,

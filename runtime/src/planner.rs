@@ -3,7 +3,9 @@
 use futures_util::stream::{self, StreamExt};
 use jiff::Timestamp;
 
-use crate::plan::{LoadedPolicy, Plan, RepositoryPlan, assemble, governing, plan_repository_with};
+use crate::plan::{
+    LoadedPolicy, Plan, RepositoryPlan, assemble, governing_in, plan_repository_with,
+};
 use crate::registry::{Registry, RegistryError};
 use crate::snapshot::RepositoryState;
 
@@ -52,6 +54,8 @@ pub struct PlanOptions {
     pub manage_policies: bool,
     /// `(index, count)`, 1-based: plan only the repositories of this shard.
     pub shard: Option<(u32, u32)>,
+    /// The region this registry is in, as the policy files name it (`None`: the default).
+    pub region: Option<String>,
 }
 
 /// The shard (1-based) a repository belongs to among `count`: FNV-1a of its name, so every
@@ -77,19 +81,25 @@ pub async fn make_plan<R: Registry>(
         concurrency,
         manage_policies,
         shard,
+        region,
     } = options;
+    let region = region.as_deref();
     let names: Vec<String> = registry
         .list_repositories()
         .await?
         .into_iter()
-        .filter(|n| governing(policies, n).is_some())
+        .filter(|n| governing_in(policies, n, region).is_some())
         .filter(|n| shard.is_none_or(|(i, count)| shard_of(n, count) == i))
         .collect();
     let states = read_repositories(registry, names, concurrency, progress).await?;
     let repos: Vec<RepositoryPlan> = states
         .iter()
         .filter_map(|s| {
-            governing(policies, &s.name).map(|p| plan_repository_with(p, s, now, manage_policies))
+            governing_in(policies, &s.name, region).map(|p| {
+                let mut r = plan_repository_with(p, s, now, manage_policies);
+                r.region = region.map(str::to_string);
+                r
+            })
         })
         .collect();
     let mut plan = assemble(policies, label, now, repos);
@@ -101,8 +111,11 @@ pub async fn make_plan<R: Registry>(
 pub fn merge(plans: Vec<Plan>) -> Result<Plan, String> {
     let mut iter = plans.into_iter();
     let mut merged = iter.next().ok_or("no plans to merge")?;
-    let mut seen: std::collections::BTreeSet<String> =
-        merged.repositories.iter().map(|r| r.name.clone()).collect();
+    let mut seen: std::collections::BTreeSet<(Option<String>, String)> = merged
+        .repositories
+        .iter()
+        .map(|r| (r.region.clone(), r.name.clone()))
+        .collect();
     let mut shards: Vec<String> = merged.shard.iter().cloned().collect();
     for p in iter {
         if p.policy_files != merged.policy_files {
@@ -121,7 +134,7 @@ pub fn merge(plans: Vec<Plan>) -> Result<Plan, String> {
             shards.push(s.clone());
         }
         for r in p.repositories {
-            if !seen.insert(r.name.clone()) {
+            if !seen.insert((r.region.clone(), r.name.clone())) {
                 return Err(format!("repository `{}` is in more than one plan", r.name));
             }
             merged.repositories.push(r);
@@ -142,8 +155,25 @@ pub fn merge(plans: Vec<Plan>) -> Result<Plan, String> {
             shards.len()
         ));
     }
-    merged.repositories.sort_by(|a, b| a.name.cmp(&b.name));
+    merged
+        .repositories
+        .sort_by(|a, b| (&a.region, &a.name).cmp(&(&b.region, &b.name)));
     merged.summary = crate::plan::summarize(&merged.repositories);
     merged.shard = None;
     Ok(merged)
+}
+
+/// Joins the plans of several regions (same policy files, same time) into one.
+pub fn combine_regions(parts: Vec<Plan>) -> Plan {
+    let mut iter = parts.into_iter();
+    let Some(mut plan) = iter.next() else {
+        return crate::plan::assemble(&[], String::new(), Timestamp::UNIX_EPOCH, Vec::new());
+    };
+    for p in iter {
+        plan.repositories.extend(p.repositories);
+    }
+    plan.repositories
+        .sort_by(|a, b| (&a.region, &a.name).cmp(&(&b.region, &b.name)));
+    plan.summary = crate::plan::summarize(&plan.repositories);
+    plan
 }

@@ -160,9 +160,14 @@ pub fn plan_text(plan: &Plan) -> Lines {
             continue;
         }
         out.push((Kind::Plain, String::new()));
+        let place = r
+            .region
+            .as_deref()
+            .map(|g| format!(" in {g}"))
+            .unwrap_or_default();
         out.push((
             Kind::Heading,
-            format!("# repository {} (policy {})", r.name, r.policy_file),
+            format!("# repository {}{place} (policy {})", r.name, r.policy_file),
         ));
         match &r.lifecycle_policy {
             PolicyChange::Unchanged => {}
@@ -343,22 +348,25 @@ pub fn drift_text(drift: &[RepositoryDrift]) -> Lines {
         .collect::<Vec<_>>()
     {
         let file = d.policy_file.as_deref().unwrap_or("no policy file");
+        let repo = match &d.region {
+            Some(g) => format!("{} in {g}", d.repository),
+            None => d.repository.clone(),
+        };
         let head = match d.status {
             DriftStatus::InSync => continue,
             DriftStatus::Missing => {
-                format!("# {} ({file}): no native policy is applied", d.repository)
+                format!("# {} ({file}): no native policy is applied", repo)
             }
-            DriftStatus::Differs => format!(
-                "# {} ({file}): the applied native policy differs",
-                d.repository
-            ),
+            DriftStatus::Differs => {
+                format!("# {} ({file}): the applied native policy differs", repo)
+            }
             DriftStatus::Unwanted => format!(
                 "# {} ({file}): a native policy is applied, and none is wanted",
-                d.repository
+                repo
             ),
             DriftStatus::Ungoverned => format!(
                 "# {}: a native policy is applied, and no policy file governs the repository",
-                d.repository
+                repo
             ),
         };
         out.push((Kind::Heading, head));

@@ -66,15 +66,22 @@ fn run_inner(args: &ApplyArgs) -> Result<ExitStatus, String> {
     if reg_args.registry == "ecr" && plan.registry.starts_with("file:") {
         reg_args.registry = plan.registry.clone();
     }
+    apply::check(&plan, &policies, args.max_delete).map_err(|e| e.to_string())?;
+    let mut regions: Vec<Option<String>> =
+        plan.repositories.iter().map(|r| r.region.clone()).collect();
+    regions.sort();
+    regions.dedup();
     let rt = registry::runtime()?;
     let report = rt.block_on(async {
-        let reg = registry::open(&reg_args).await?;
-        let bar = registry::Bar::new();
-        let report = apply::apply(&reg, &plan, &policies, now, args.max_delete, &bar)
-            .await
-            .map_err(|e| e.to_string());
-        registry::report_stats(&reg, &reg_args);
-        report
+        let mut report = apply::ApplyReport::default();
+        for region in &regions {
+            let reg = registry::open_in(&reg_args, region.as_deref()).await?;
+            let bar = registry::Bar::new();
+            let part = apply::apply(&reg, &plan, region.as_deref(), &policies, now, &bar).await;
+            registry::report_stats(&reg, &reg_args);
+            report.repositories.extend(part.repositories);
+        }
+        Ok::<_, String>(report)
     })?;
     output::lines(&render::apply_text(&report));
     Ok(if report.failed() {

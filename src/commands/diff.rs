@@ -15,17 +15,22 @@ pub fn run(args: &DiffArgs) -> ExitStatus {
     let result = load::now_from(args.now.as_deref()).and_then(|now| {
         let rt = registry::runtime()?;
         rt.block_on(async {
-            let reg = registry::open(&args.registry).await?;
-            let names = reg
-                .list_repositories()
-                .await
-                .map_err(|e| registry::explain(&e))?;
-            let bar = registry::Bar::new();
-            let states = planner::read_repositories(&reg, names, args.registry.concurrency, &bar)
-                .await
-                .map_err(|e| registry::explain(&e));
-            registry::report_stats(&reg, &args.registry);
-            Ok(drift::drift(&policies, &states?, now))
+            let mut all = Vec::new();
+            for region in ecr_lifecycle_runtime::plan::regions(&policies) {
+                let reg = registry::open_in(&args.registry, region.as_deref()).await?;
+                let names = reg
+                    .list_repositories()
+                    .await
+                    .map_err(|e| registry::explain(&e))?;
+                let bar = registry::Bar::new();
+                let states =
+                    planner::read_repositories(&reg, names, args.registry.concurrency, &bar)
+                        .await
+                        .map_err(|e| registry::explain(&e));
+                registry::report_stats(&reg, &args.registry);
+                all.extend(drift::drift(&policies, &states?, region.as_deref(), now));
+            }
+            Ok(all)
         })
     });
     let drift = match result {

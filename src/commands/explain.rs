@@ -1,5 +1,5 @@
 use ecr_lifecycle_runtime::explain::{self, ImageRef};
-use ecr_lifecycle_runtime::plan::governing;
+use ecr_lifecycle_runtime::plan::{governing, governing_in};
 use ecr_lifecycle_runtime::registry::Registry;
 
 use crate::cli::{ExplainArgs, Format};
@@ -21,12 +21,19 @@ fn run_inner(args: &ExplainArgs) -> Result<(), String> {
     let image_ref = ImageRef::parse(&args.image)?;
     let policies =
         load::loaded_policies(&args.files).ok_or("the policy files could not be used")?;
-    let loaded = governing(&policies, &image_ref.repository).ok_or_else(|| {
-        format!(
-            "no policy file governs repository `{}`, so all its images are kept",
-            image_ref.repository
-        )
-    })?;
+    // A file naming the region first; then one for the run-time default region.
+    let loaded = args
+        .registry
+        .region
+        .as_deref()
+        .and_then(|r| governing_in(&policies, &image_ref.repository, Some(r)))
+        .or_else(|| governing(&policies, &image_ref.repository))
+        .ok_or_else(|| {
+            format!(
+                "no policy file governs repository `{}`, so all its images are kept",
+                image_ref.repository
+            )
+        })?;
     let now = load::now_from(args.now.as_deref())?;
     let rt = registry::runtime()?;
     let state = rt.block_on(async {

@@ -63,20 +63,26 @@ pub fn make(
 ) -> Result<Plan, String> {
     let rt = registry::runtime()?;
     rt.block_on(async {
-        let reg = registry::open(args).await?;
-        let bar = registry::Bar::new();
-        let options = planner::PlanOptions {
-            label: args.registry.clone(),
-            now,
-            concurrency: args.concurrency,
-            manage_policies,
-            shard,
-        };
-        let plan = planner::make_plan(&reg, policies, options, &bar)
-            .await
-            .map_err(|e| registry::explain(&e));
-        registry::report_stats(&reg, args);
-        plan
+        // Each region the policy files name is its own unit of work, with its own registry.
+        let mut parts = Vec::new();
+        for region in ecr_lifecycle_runtime::plan::regions(policies) {
+            let reg = registry::open_in(args, region.as_deref()).await?;
+            let bar = registry::Bar::new();
+            let options = planner::PlanOptions {
+                label: args.registry.clone(),
+                now,
+                concurrency: args.concurrency,
+                manage_policies,
+                shard,
+                region,
+            };
+            let plan = planner::make_plan(&reg, policies, options, &bar)
+                .await
+                .map_err(|e| registry::explain(&e));
+            registry::report_stats(&reg, args);
+            parts.push(plan?);
+        }
+        Ok(planner::combine_regions(parts))
     })
 }
 

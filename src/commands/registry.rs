@@ -19,6 +19,12 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
 
 /// Opens `ecr` or `file:PATH`.
 pub async fn open(args: &RegistryArgs) -> Result<AnyRegistry, String> {
+    open_in(args, None).await
+}
+
+/// Opens the registry of `region` (as a policy file names it), or of the run-time default.
+/// A snapshot file holds one registry, whatever the region.
+pub async fn open_in(args: &RegistryArgs, region: Option<&str>) -> Result<AnyRegistry, String> {
     if let Some(path) = args.registry.strip_prefix("file:") {
         return FileRegistry::open(Path::new(path)).map(AnyRegistry::File);
     }
@@ -30,7 +36,7 @@ pub async fn open(args: &RegistryArgs) -> Result<AnyRegistry, String> {
     }
     let options = EcrOptions {
         profile: args.profile.clone(),
-        region: args.region.clone(),
+        region: region.map(str::to_string).or_else(|| args.region.clone()),
         endpoint_url: args.endpoint_url.clone(),
         max_attempts: std::env::var("ECR_LIFECYCLE_MAX_ATTEMPTS")
             .ok()

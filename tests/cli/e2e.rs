@@ -325,3 +325,69 @@ fn unreachable_endpoint_and_missing_credentials_are_one_paragraph_errors() {
     );
     assert!(no_creds.stderr.contains("hint:"), "{}", no_creds.stderr);
 }
+
+#[test]
+fn each_region_a_policy_names_is_planned_and_applied_on_its_own() {
+    let s = StandIn::start();
+    let images = |n: usize| -> Vec<Value> {
+        (0..n)
+            .map(|k| json!({"tags": [], "pushedAt": days_ago(10 + k as i64), "sizeInBytes": 1000}))
+            .collect()
+    };
+    let us = s.seed(
+        json!({"region": "us-east-1", "repositories": [{"name": "web", "images": images(4)}]}),
+    );
+    let eu = s.seed(
+        json!({"region": "eu-west-1", "repositories": [{"name": "web", "images": images(6)}]}),
+    );
+    let policy = "version: 1\nregions: [us-east-1, eu-west-1]\nrules:\n  - name: untagged\n    match: { untagged: true }\n    keep: { newest: 1, within: 1d }\n";
+    let dir = temp_dir(&[("p.yaml", policy)]);
+    let d = dir.path();
+    let cli = || s.cli(d).env("ECR_LIFECYCLE_NOW", NOW);
+    let plan = cli()
+        .args(["plan", "p.yaml", "-o", "plan.json", "--format", "json"])
+        .run();
+    assert_eq!(plan.code, 2, "{}", plan.stderr);
+    let p: Value = serde_json::from_str(&plan.stdout).unwrap();
+    let per_region: Vec<(String, usize)> = p["repositories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["region"].as_str().unwrap().to_string(),
+                r["deletions"].as_array().unwrap().len(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        per_region,
+        vec![("eu-west-1".to_string(), 5), ("us-east-1".to_string(), 3)]
+    );
+    let apply = cli().args(["apply", "plan.json"]).run();
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    assert!(
+        apply.stdout.contains("web in eu-west-1: deleted 5 images"),
+        "{}",
+        apply.stdout
+    );
+    assert!(
+        apply.stdout.contains("web in us-east-1: deleted 3 images"),
+        "{}",
+        apply.stdout
+    );
+    for (region, seeded, kept) in [("us-east-1", &us, 1), ("eu-west-1", &eu, 1)] {
+        let snap = cli()
+            .args(["snapshot", "--region", region, "-o", "s.json"])
+            .run();
+        assert_eq!(snap.code, 0, "{}", snap.stderr);
+        let text = std::fs::read_to_string(d.join("s.json")).unwrap();
+        let left = digests(seeded, "web")
+            .iter()
+            .filter(|d| text.contains(d.as_str()))
+            .count();
+        assert_eq!(left, kept, "{region}: the newest untagged image stays");
+    }
+    let diff = cli().args(["diff", "p.yaml"]).run();
+    assert_eq!(diff.code, 0, "{}", diff.stdout);
+}

@@ -19,7 +19,19 @@ pub fn conflicting_claims(policies: &[&Policy]) -> Vec<(usize, Diagnostic)> {
     out
 }
 
+/// Whether two policies can govern registries of one region.
+fn regions_overlap(a: &Policy, b: &Policy) -> bool {
+    match (&a.regions, &b.regions) {
+        (Some(x), Some(y)) => x.iter().any(|r| y.contains(r)),
+        // The run-time default region may be any region.
+        _ => true,
+    }
+}
+
 fn conflict(a: &Policy, b: &Policy) -> Option<Diagnostic> {
+    if !regions_overlap(a, b) {
+        return None;
+    }
     let excluded: Vec<&Glob> = a
         .repositories
         .exclude

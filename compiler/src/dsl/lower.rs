@@ -45,6 +45,7 @@ pub(crate) fn lower(doc: PolicyDoc, file: &SourceFile) -> Result<Policy, Vec<Dia
         cx.globs(&list, GlobKind::Repository)
     });
     let exclude = cx.globs(&doc.exclude, GlobKind::Repository);
+    let regions = doc.regions.map(|list| cx.regions(&list));
     if doc.rules.is_empty() {
         cx.errors.push(
             Diagnostic::error("the policy has no rules", doc.rules.span)
@@ -77,6 +78,7 @@ pub(crate) fn lower(doc: PolicyDoc, file: &SourceFile) -> Result<Policy, Vec<Dia
         Ok(Policy {
             source: file.name.clone(),
             repositories: RepositorySelector { include, exclude },
+            regions,
             rules,
         })
     } else {
@@ -101,6 +103,48 @@ impl Lower<'_> {
                 }
             })
             .collect()
+    }
+
+    /// AWS region names, like `eu-west-1` or `us-gov-west-1`, each once.
+    fn regions(&mut self, list: &Sp<Vec<Sp<String>>>) -> Vec<String> {
+        if list.is_empty() {
+            self.errors.push(
+                Diagnostic::error(
+                    "`regions` is empty, so the policy governs nothing",
+                    list.span,
+                )
+                .with_help(
+                    "list regions, or leave `regions` out to use the region given at run time",
+                ),
+            );
+        }
+        let mut out: Vec<String> = Vec::new();
+        for r in list.iter() {
+            let parts: Vec<&str> = r.split('-').collect();
+            let valid = parts.len() >= 3
+                && parts.iter().all(|p| {
+                    !p.is_empty()
+                        && p.chars()
+                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+                })
+                && parts
+                    .last()
+                    .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()));
+            if !valid {
+                self.errors.push(
+                    Diagnostic::error(format!("`{}` is not an AWS region", **r), r.span)
+                        .with_help("write a region code like `eu-west-1` or `us-east-2`"),
+                );
+            } else if out.contains(&r.value) {
+                self.errors.push(Diagnostic::error(
+                    format!("region `{}` is listed twice", **r),
+                    r.span,
+                ));
+            } else {
+                out.push(r.value.clone());
+            }
+        }
+        out
     }
 
     fn rule(&mut self, rule: Sp<syntax::RuleDoc>) -> Option<Rule> {

@@ -15,7 +15,20 @@ pub struct Policy {
     /// The file this policy came from (as named on the command line).
     pub source: String,
     pub repositories: RepositorySelector,
+    /// The AWS regions it governs; `None`: the region given at run time.
+    pub regions: Option<Vec<String>>,
     pub rules: Vec<Rule>,
+}
+
+impl Policy {
+    /// Whether the policy governs a registry in `region` (`None`: the run-time default).
+    pub fn covers_region(&self, region: Option<&str>) -> bool {
+        match (&self.regions, region) {
+            (None, _) => region.is_none(),
+            (Some(list), Some(r)) => list.iter().any(|x| x == r),
+            (Some(_), None) => false,
+        }
+    }
 }
 
 /// Which repositories a policy governs.

@@ -28,6 +28,10 @@ pub struct PolicyDoc {
     /// Globs over repository names removed from `repositories`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exclude: Vec<Sp<String>>,
+    /// AWS regions whose registries the policy governs, each planned as its own unit of work.
+    /// Default: the region of the command line or environment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regions: Option<Sp<Vec<Sp<String>>>>,
     /// The rules, highest priority first.
     pub rules: Sp<Vec<Sp<RuleDoc>>>,
 }

@@ -234,3 +234,57 @@ fn overlapping_repository_claims_are_reported_with_an_example() {
         "repository `web-api` would be governed by both `a.yaml` and `b.yaml`"
     );
 }
+
+#[test]
+fn regions_are_checked_and_separate_claims() {
+    let p = parse(&file("version: 1\nregions: [eu-west-1, us-gov-west-1]\nrules: [{name: a, match: any, keep: all}]\n")).unwrap();
+    assert_eq!(
+        p.regions.as_deref(),
+        Some(&["eu-west-1".to_string(), "us-gov-west-1".to_string()][..])
+    );
+    assert!(
+        p.covers_region(Some("eu-west-1"))
+            && !p.covers_region(None)
+            && !p.covers_region(Some("us-east-1"))
+    );
+    let errs = errors(
+        "version: 1\nregions: [eu-west-1, Europe, eu-west-1]\nrules: [{name: a, match: any, keep: all}]\n",
+    );
+    assert_eq!(
+        errs,
+        vec![
+            (
+                "`Europe` is not an AWS region".to_string(),
+                "Europe".to_string()
+            ),
+            (
+                "region `eu-west-1` is listed twice".to_string(),
+                "eu-west-1".to_string()
+            ),
+        ]
+    );
+    let in_eu = parse(&SourceFile::new(
+        "eu.yaml",
+        "version: 1\nregions: [eu-west-1]\nrules: [{name: r, match: any, keep: all}]\n",
+    ))
+    .unwrap();
+    let in_us = parse(&SourceFile::new(
+        "us.yaml",
+        "version: 1\nregions: [us-east-1]\nrules: [{name: r, match: any, keep: all}]\n",
+    ))
+    .unwrap();
+    let default = parse(&SourceFile::new(
+        "d.yaml",
+        "version: 1\nrules: [{name: r, match: any, keep: all}]\n",
+    ))
+    .unwrap();
+    assert!(
+        claims::conflicting_claims(&[&in_eu, &in_us]).is_empty(),
+        "same names, other regions"
+    );
+    assert_eq!(
+        claims::conflicting_claims(&[&in_eu, &default]).len(),
+        1,
+        "the default region may be eu-west-1"
+    );
+}
