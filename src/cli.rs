@@ -132,6 +132,17 @@ pub enum Command {
     )]
     Explain(ExplainArgs),
 
+    /// Write a policy file equivalent to the native lifecycle policy applied in a registry, so
+    /// that adoption starts from what exists.
+    ///
+    /// The file keeps ECR's evaluation (`evaluation: ecr`), names rules from their descriptions,
+    /// and compiles back to exactly the applied policy. All selected repositories must carry
+    /// the same policy; narrow `--repositories` otherwise.
+    #[command(
+        after_help = "Examples:\n  ecr-lifecycle import --repositories 'team/*' -o policies/team.yaml\n  ecr-lifecycle import --registry file:demo/registry.json --repositories legacy-tools"
+    )]
+    Import(ImportArgs),
+
     /// Print the least-privilege IAM policy for `plan`, `diff` and `snapshot` (read-only), or
     /// with --apply for `apply` too; given policy files, scoped to their repositories.
     #[command(
@@ -409,4 +420,16 @@ pub struct IamPolicyArgs {
 pub enum NativePolicies {
     Manage,
     Ignore,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// Only repositories matching these globs (default: all that carry a policy).
+    #[arg(long, value_name = "GLOB", num_args = 1..)]
+    pub repositories: Vec<String>,
+    /// Write the policy file here (default: standard output).
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }

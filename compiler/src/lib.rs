@@ -9,6 +9,7 @@ pub mod dsl;
 pub mod duration;
 pub mod glob;
 pub mod image;
+pub mod import;
 pub mod native;
 pub mod reference;
 pub mod schema;

@@ -53,6 +53,10 @@ pub enum Reason {
     FollowsSubject(Digest),
     /// A `where` expression failed on this image; the image is kept.
     WhereFailed(String),
+    /// `evaluation: ecr`: the native rule of this priority acts on the image (or no rule does).
+    Ecr {
+        priority: Option<i64>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,6 +103,9 @@ pub fn evaluate(
     repository: Option<&str>,
     now: Timestamp,
 ) -> Evaluation {
+    if policy.evaluation == crate::dsl::policy::Evaluation::Ecr {
+        return evaluate_as_ecr(policy, images, now);
+    }
     let mut decisions: Vec<Decision> = images
         .iter()
         .map(|i| Decision {
@@ -149,6 +156,41 @@ pub fn evaluate(
         decide(&rule.keep, &governed[r], images, now, &mut decisions);
     }
     close(images, &mut decisions);
+    Evaluation { decisions }
+}
+
+/// `evaluation: ecr`: the policy means what ECR does with its native translation.
+fn evaluate_as_ecr(policy: &Policy, images: &[Image], now: Timestamp) -> Evaluation {
+    let Ok((specs, native)) = crate::split::ecr_native(policy) else {
+        // The checker refuses such policies; if one is built by hand, nothing expires.
+        return Evaluation {
+            decisions: images
+                .iter()
+                .map(|_| Decision {
+                    rule: None,
+                    expire: false,
+                    reason: Reason::Ecr { priority: None },
+                })
+                .collect(),
+        };
+    };
+    let outcome = crate::native::simulate(&native, images, now);
+    let decisions = images
+        .iter()
+        .map(|image| {
+            let priority = crate::native::governing_rule(&native, image);
+            Decision {
+                rule: priority.and_then(|p| {
+                    specs
+                        .iter()
+                        .find(|s| i64::from(s.priority) == p)
+                        .map(|s| s.rule)
+                }),
+                expire: outcome.expired.contains(&image.digest),
+                reason: Reason::Ecr { priority },
+            }
+        })
+        .collect();
     Evaluation { decisions }
 }
 
@@ -452,5 +494,9 @@ pub fn describe(reason: &Reason, now: Timestamp) -> String {
         Reason::ChildOfKeptIndex(d) => format!("listed by the kept image index {d}"),
         Reason::FollowsSubject(d) => format!("a referrer of {d}, which it follows"),
         Reason::WhereFailed(e) => format!("kept: the `where` expression failed on it ({e})"),
+        Reason::Ecr { priority: Some(p) } => {
+            format!("as ECR evaluates the policy, native rule {p} governs it")
+        }
+        Reason::Ecr { priority: None } => "as ECR evaluates the policy, no rule selects it".into(),
     }
 }

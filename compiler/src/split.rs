@@ -36,6 +36,8 @@ pub enum TagFilter {
     Any,
     Untagged,
     Tagged(Vec<String>),
+    /// `tagPrefixList` (only from `evaluation: ecr`).
+    TaggedPrefixes(Vec<String>),
 }
 
 impl TagFilter {
@@ -43,7 +45,7 @@ impl TagFilter {
         match self {
             TagFilter::Any => TagClass::Both,
             TagFilter::Untagged => TagClass::Untagged,
-            TagFilter::Tagged(_) => TagClass::Tagged,
+            TagFilter::Tagged(_) | TagFilter::TaggedPrefixes(_) => TagClass::Tagged,
         }
     }
 }
@@ -63,7 +65,7 @@ pub enum NativeAction {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NativeRuleSpec {
     pub priority: u32,
-    pub description: String,
+    pub description: Option<String>,
     pub filter: TagFilter,
     pub action: NativeAction,
     /// The DSL rule it comes from.
@@ -190,6 +192,9 @@ fn wanted(keep: &Keep) -> Wanted {
 
 /// Compiles one policy.
 pub fn compile(policy: &Policy) -> Compiled {
+    if policy.evaluation == crate::dsl::policy::Evaluation::Ecr {
+        return compile_ecr(policy);
+    }
     let mut specs: Vec<NativeRuleSpec> = Vec::new();
     let mut reports = Vec::new();
     let mut warnings = Vec::new();
@@ -257,7 +262,7 @@ pub fn compile(policy: &Policy) -> Compiled {
             let act = action.as_ref().map_or(NativeAction::Claim, |(a, _)| *a);
             specs.push(NativeRuleSpec {
                 priority,
-                description: describe(rule, act),
+                description: Some(describe(rule, act)),
                 filter: f,
                 action: act,
                 rule: i,
@@ -511,6 +516,11 @@ pub fn to_native(specs: &[NativeRuleSpec]) -> native::LifecyclePolicy {
                     TagFilter::Any => (native::TagStatus::Any, None),
                     TagFilter::Untagged => (native::TagStatus::Untagged, None),
                     TagFilter::Tagged(p) => (native::TagStatus::Tagged, Some(p.clone())),
+                    TagFilter::TaggedPrefixes(_) => (native::TagStatus::Tagged, None),
+                };
+                let prefixes = match &s.filter {
+                    TagFilter::TaggedPrefixes(p) => Some(p.clone()),
+                    _ => None,
                 };
                 let (count_type, count_unit, count_number) = match s.action {
                     NativeAction::ExpireBeyondCount(n) => {
@@ -529,11 +539,11 @@ pub fn to_native(specs: &[NativeRuleSpec]) -> native::LifecyclePolicy {
                 };
                 native::NativeRule {
                     rule_priority: i64::from(s.priority),
-                    description: Some(s.description.clone()),
+                    description: s.description.clone(),
                     selection: native::Selection {
                         tag_status: status,
                         tag_pattern_list: patterns,
-                        tag_prefix_list: None,
+                        tag_prefix_list: prefixes,
                         storage_class: None,
                         count_type,
                         count_unit,
@@ -547,6 +557,120 @@ pub fn to_native(specs: &[NativeRuleSpec]) -> native::LifecyclePolicy {
             })
             .collect(),
     }
+}
+
+/// Why a rule (by index, when one is at fault) cannot be what the policy asks.
+pub type RuleProblem = (Option<usize>, String);
+
+/// `evaluation: ecr`: each rule is one native rule, verbatim; ECR does all of it.
+fn compile_ecr(policy: &Policy) -> Compiled {
+    match ecr_native(policy) {
+        Ok((specs, native)) => Compiled {
+            rules: policy
+                .rules
+                .iter()
+                .enumerate()
+                .map(|(i, r)| RuleReport {
+                    rule: i,
+                    name: r.name.value.clone(),
+                    disposition: Disposition::Native,
+                    native_priorities: vec![specs[i].priority],
+                    ecr: ecr_sentence(specs[i].action),
+                    runtime: String::new(),
+                })
+                .collect(),
+            specs,
+            native: Some(native),
+            warnings: Vec::new(),
+        },
+        // The checker refuses such files, so this is only reached for a policy built by hand.
+        Err(problems) => Compiled {
+            specs: Vec::new(),
+            native: None,
+            rules: Vec::new(),
+            warnings: problems
+                .into_iter()
+                .map(|(_, m)| Diagnostic::file_error(m))
+                .collect(),
+        },
+    }
+}
+
+/// The native policy of an `evaluation: ecr` policy, rule for rule, or why there is none
+/// (with the index of the rule at fault, where one is).
+pub fn ecr_native(policy: &Policy) -> Result<(Vec<NativeRuleSpec>, ValidPolicy), Vec<RuleProblem>> {
+    let mut problems = Vec::new();
+    let mut specs = Vec::new();
+    for (i, rule) in policy.rules.iter().enumerate() {
+        let filter = match &rule.matcher.value {
+            Matcher::Any { filter: None } => Ok(TagFilter::Any),
+            Matcher::Untagged { filter: None } => Ok(TagFilter::Untagged),
+            Matcher::Tagged(t)
+                if t.filter.is_none() && t.regex.is_none() && t.any_of.len() <= 1 =>
+            {
+                let mut patterns: Vec<String> = t
+                    .any_of
+                    .iter()
+                    .chain(&t.all_of)
+                    .map(|g| g.to_string())
+                    .collect();
+                match (patterns.is_empty(), t.prefixes.is_empty()) {
+                    (false, false) => Err(
+                        "an ECR rule has either tag patterns or tag prefixes, not both".to_string(),
+                    ),
+                    (true, false) => Ok(TagFilter::TaggedPrefixes(
+                        t.prefixes.iter().map(|p| p.value.clone()).collect(),
+                    )),
+                    (false, true) => {
+                        patterns.dedup();
+                        Ok(TagFilter::Tagged(patterns))
+                    }
+                    (true, true) => Ok(TagFilter::Tagged(vec!["*".into()])),
+                }
+            }
+            _ => Err(
+                "ECR cannot express this match (a `where`, a regex, or `tags` with several globs)"
+                    .to_string(),
+            ),
+        };
+        let action = match &rule.keep.value {
+            Keep::Retain(r) if r.alternatives() == 1 => match (&r.newest, &r.within) {
+                (Some(n), _) => Ok(NativeAction::ExpireBeyondCount(n.value)),
+                (_, Some(d)) if d.is_whole_days() => {
+                    Ok(NativeAction::ExpireOlderThanDays(d.ceil_days()))
+                }
+                (_, Some(_)) => Err("ECR counts whole days: write the window in days".to_string()),
+                _ => Err("ECR can express `newest` and `within` here".to_string()),
+            },
+            _ => Err("every ECR rule expires something: keep `newest` or `within`".to_string()),
+        };
+        match (filter, action) {
+            (Ok(filter), Ok(action)) => specs.push(NativeRuleSpec {
+                priority: rule.priority.unwrap_or(i as u32 + 1),
+                description: rule.description.clone(),
+                filter,
+                action,
+                rule: i,
+            }),
+            (Err(e), _) | (_, Err(e)) => {
+                problems.push((Some(i), format!("rule `{}`: {e}", *rule.name)))
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    native::validate(to_native(&specs))
+        .map(|v| (specs, v))
+        .map_err(|errors| {
+            errors
+                .into_iter()
+                .map(|e| {
+                    let rule = e.rule.as_ref().map(|r| r.index);
+                    (rule, format!("ECR would refuse this policy: {e}"))
+                })
+                .collect()
+        })
 }
 
 /// What the runner deletes: everything the policy expires that ECR's policy does not.

@@ -5,6 +5,8 @@
 //! a small one that exercises that description. Each assertion is preceded by the page's own
 //! statement of the outcome.
 
+mod common;
+use common::*;
 use std::collections::{BTreeMap, BTreeSet};
 
 use ecr_lifecycle_compiler::image::{Digest, Image, ImageStatus};
@@ -89,25 +91,6 @@ fn last_pulled_days_ago(n: i64) -> impl FnOnce(&mut Image) {
     move |img| img.last_pulled_at = Some(NOW - days(n))
 }
 
-const IMAGE_AGE: &str = r#"{
-    "rules": [
-        {
-            "rulePriority": 1,
-            "description": "Expire images older than 14 days",
-            "selection": {
-                "tagStatus": "tagged",
-                "tagPatternList": ["prod*"],
-                "countType": "sinceImagePushed",
-                "countUnit": "days",
-                "countNumber": 14
-            },
-            "action": {
-                "type": "expire"
-            }
-        }
-    ]
-}"#;
-
 #[test]
 fn filtering_on_image_age() {
     let repo = Repo::new()
@@ -124,25 +107,6 @@ fn filtering_on_image_age() {
         ["old prod", "old production"]
     );
 }
-
-const LAST_PULLED: &str = r#"{
-    "rules": [
-        {
-            "rulePriority": 1,
-            "description": "Archive images not pulled in 90 days",
-            "selection": {
-                "tagStatus": "any",
-                "countType": "sinceImagePulled",
-                "countUnit": "days",
-                "countNumber": 90
-            },
-            "action": {
-                "type": "transition",
-                "targetStorageClass": "archive"
-            }
-        }
-    ]
-}"#;
 
 #[test]
 fn filtering_on_last_pulled_time() {
@@ -171,25 +135,6 @@ fn filtering_on_last_pulled_time() {
     assert!(repo.expired(&p).is_empty());
 }
 
-const ARCHIVE_TRANSITION_TIME: &str = r#"{
-    "rules": [
-        {
-            "rulePriority": 1,
-            "description": "Expire images archived for more than 365 days",
-            "selection": {
-                "tagStatus": "any",
-                "storageClass": "archive",
-                "countType": "sinceImageTransitioned",
-                "countUnit": "days",
-                "countNumber": 365
-            },
-            "action": {
-                "type": "expire"
-            }
-        }
-    ]
-}"#;
-
 #[test]
 fn filtering_on_archive_transition_time() {
     let repo = Repo::new()
@@ -214,23 +159,6 @@ fn filtering_on_archive_transition_time() {
     );
 }
 
-const IMAGE_COUNT: &str = r#"{
-    "rules": [
-        {
-            "rulePriority": 1,
-            "description": "Keep only one untagged image, expire all others",
-            "selection": {
-                "tagStatus": "untagged",
-                "countType": "imageCountMoreThan",
-                "countNumber": 1
-            },
-            "action": {
-                "type": "expire"
-            }
-        }
-    ]
-}"#;
-
 #[test]
 fn filtering_on_image_count() {
     let repo = Repo::new()
@@ -252,27 +180,6 @@ fn multiple_rules_repo() -> Repo {
         .push("A", &["beta-1", "prod-1"], days(10))
         .push("B", &["beta-2", "prod-2"], days(9))
         .push("C", &["beta-3"], days(8))
-}
-
-fn two_count_rules(list: &str, first: &str, second: &str) -> String {
-    let rule = |priority: u8, entry: &str| {
-        format!(
-            r#"{{
-            "rulePriority": {priority},
-            "description": "Rule {priority}",
-            "selection": {{
-                "tagStatus": "tagged",
-                "{list}": ["{entry}"],
-                "countType": "imageCountMoreThan",
-                "countNumber": 1
-            }},
-            "action": {{
-                "type": "expire"
-            }}
-        }}"#
-        )
-    };
-    format!(r#"{{"rules": [{}, {}]}}"#, rule(1, first), rule(2, second))
 }
 
 #[test]
@@ -316,27 +223,6 @@ fn filtering_on_multiple_rules_example_b_with_prefix_lists() {
     assert_eq!(multiple_rules_repo().expired(&p), ["A", "B"]);
 }
 
-fn alpha_and_beta(count: &str) -> String {
-    format!(
-        r#"{{
-    "rules": [
-        {{
-            "rulePriority": 1,
-            "description": "Rule 1",
-            "selection": {{
-                "tagStatus": "tagged",
-                "tagPatternList": ["alpha*", "beta*"],
-                {count}
-            }},
-            "action": {{
-                "type": "expire"
-            }}
-        }}
-    ]
-}}"#
-    )
-}
-
 #[test]
 fn filtering_on_multiple_tags_in_a_single_rule_example_a() {
     let repo = Repo::new()
@@ -374,23 +260,6 @@ fn filtering_on_multiple_tags_in_a_single_rule_example_b() {
     assert_eq!(repo.expired(&p), ["A", "B"]);
 }
 
-const ALL_IMAGES_A: &str = r#"{
-    "rules": [
-        {
-            "rulePriority": 1,
-            "description": "Rule 1",
-            "selection": {
-                "tagStatus": "any",
-                "countType": "imageCountMoreThan",
-                "countNumber": 1
-            },
-            "action": {
-                "type": "expire"
-            }
-        }
-    ]
-}"#;
-
 #[test]
 fn filtering_on_all_images_example_a() {
     let repo = Repo::new()
@@ -403,49 +272,6 @@ fn filtering_on_all_images_example_a() {
     // "Result: Images A, B, and C are expired."
     assert_eq!(repo.expired(&policy(ALL_IMAGES_A)), ["A", "B", "C"]);
 }
-
-const ALL_IMAGES_B: &str = r#"{
-    "rules": [
-        {
-            "rulePriority": 1,
-            "description": "Rule 1",
-            "selection": {
-                "tagStatus": "tagged",
-                "tagPatternList": ["alpha*"],
-                "countType": "imageCountMoreThan",
-                "countNumber": 1
-            },
-            "action": {
-                "type": "expire"
-            }
-        },
-        {
-            "rulePriority": 2,
-            "description": "Rule 2",
-            "selection": {
-                "tagStatus": "untagged",
-                "countType": "sinceImagePushed",
-                "countUnit": "days",
-                "countNumber": 1
-            },
-            "action": {
-                "type": "expire"
-            }
-        },
-        {
-            "rulePriority": 3,
-            "description": "Rule 3",
-            "selection": {
-                "tagStatus": "any",
-                "countType": "imageCountMoreThan",
-                "countNumber": 1
-            },
-            "action": {
-                "type": "expire"
-            }
-        }
-    ]
-}"#;
 
 #[test]
 fn filtering_on_all_images_example_b() {

@@ -6,6 +6,7 @@ mod diff;
 mod evaluate;
 mod explain;
 mod iam;
+mod import;
 mod load;
 mod plan;
 mod registry;
@@ -35,6 +36,7 @@ pub fn run(command: Command) -> ExitStatus {
         Command::Snapshot(args) => snapshot::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::IamPolicy(args) => iam::run(&args),
+        Command::Import(args) => import::run(&args),
         Command::Completions { shell } => {
             let mut cmd = <crate::cli::Cli as clap::CommandFactory>::command();
             let mut out = Vec::new();

@@ -480,3 +480,66 @@ fn shard_plans_merge_into_the_whole_plan() {
     let apply = cli(d).args(["apply", "merged.json"]).run();
     assert_eq!(apply.code, 0, "{}", apply.stdout);
 }
+
+#[test]
+fn import_writes_a_file_that_compiles_back_to_the_applied_policy() {
+    let dir = workspace();
+    let d = dir.path();
+    let run = cli(d)
+        .args([
+            "import",
+            "--registry",
+            "file:registry.json",
+            "--repositories",
+            "services/*",
+            "-o",
+            "imported.yaml",
+        ])
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let yaml = std::fs::read_to_string(d.join("imported.yaml")).unwrap();
+    insta::assert_snapshot!(yaml);
+    // No drift between the imported file and the registry it came from.
+    let diff = cli(d)
+        .args([
+            "diff",
+            "imported.yaml",
+            "--registry",
+            "file:registry.json",
+            "--format",
+            "json",
+        ])
+        .run();
+    let v: serde_json::Value = serde_json::from_str(&diff.stdout).unwrap();
+    let payments = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["repository"] == "services/payments")
+        .unwrap();
+    assert_eq!(payments["status"], "in_sync", "{}", diff.stdout);
+    // The plan of the imported file deletes nothing itself: ECR does what it always did.
+    let plan = cli(d)
+        .args([
+            "plan",
+            "imported.yaml",
+            "--registry",
+            "file:registry.json",
+            "--format",
+            "json",
+        ])
+        .run();
+    let p: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
+    assert_eq!(p["summary"]["imagesToDelete"], 0, "{}", plan.stdout);
+    assert!(p["summary"]["ecrExpirations"].as_u64().unwrap() > 0);
+
+    let mixed = cli(d)
+        .args(["import", "--registry", "file:registry.json"])
+        .run();
+    assert_eq!(mixed.code, 1);
+    assert!(
+        mixed.stderr.contains("carry 3 different policies"),
+        "{}",
+        mixed.stderr
+    );
+}

@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use crate::diagnostic::Diagnostic;
 use crate::dsl::policy::{
-    Anchored, Keep, Matcher, Policy, RepositorySelector, Retain, Rule, TagConditions, TagRegex,
-    Where,
+    Anchored, Evaluation, Keep, Matcher, Policy, RepositorySelector, Retain, Rule, TagConditions,
+    TagRegex, Where,
 };
 use crate::dsl::syntax::{self, ConditionsDoc, KeepDoc, KeepWord, MatchDoc, PolicyDoc, RetainDoc};
 use crate::duration::Duration;
@@ -19,6 +19,10 @@ pub(crate) fn lower(doc: PolicyDoc, file: &SourceFile) -> Result<Policy, Vec<Dia
     let mut cx = Lower {
         file,
         errors: Vec::new(),
+        evaluation: match doc.evaluation.as_ref().map(|e| e.value) {
+            Some(syntax::EvaluationDoc::Ecr) => Evaluation::Ecr,
+            _ => Evaluation::FirstMatch,
+        },
     };
     if *doc.version != 1 {
         cx.errors.push(
@@ -73,22 +77,42 @@ pub(crate) fn lower(doc: PolicyDoc, file: &SourceFile) -> Result<Policy, Vec<Dia
             rules.push(r);
         }
     }
-    cx.unreachable_rules(&rules);
-    if cx.errors.is_empty() {
-        Ok(Policy {
-            source: file.name.clone(),
-            repositories: RepositorySelector { include, exclude },
-            regions,
-            rules,
-        })
-    } else {
-        Err(cx.errors)
+    if cx.evaluation == Evaluation::FirstMatch {
+        cx.unreachable_rules(&rules);
     }
+    if !cx.errors.is_empty() {
+        return Err(cx.errors);
+    }
+    let policy = Policy {
+        source: file.name.clone(),
+        repositories: RepositorySelector { include, exclude },
+        regions,
+        evaluation: cx.evaluation,
+        rules,
+    };
+    if policy.evaluation == Evaluation::Ecr {
+        // Every rule must be a native rule, and together ECR must accept them.
+        if let Err(problems) = crate::split::ecr_native(&policy) {
+            return Err(problems
+                .into_iter()
+                .map(
+                    |(rule, message)| match rule.and_then(|r| policy.rules.get(r)) {
+                        Some(r) => Diagnostic::error(message, r.name.span).with_help(
+                            "with `evaluation: ecr` every rule must be one ECR can express",
+                        ),
+                        None => Diagnostic::file_error(message),
+                    },
+                )
+                .collect());
+        }
+    }
+    Ok(policy)
 }
 
 struct Lower<'a> {
     file: &'a SourceFile,
     errors: Vec<Diagnostic>,
+    evaluation: Evaluation,
 }
 
 impl Lower<'_> {
@@ -165,6 +189,28 @@ impl Lower<'_> {
                     )),
             );
         }
+        let priority = match (&doc.priority, self.evaluation) {
+            (None, _) => None,
+            (Some(p), Evaluation::Ecr) => match u32::try_from(p.value) {
+                Ok(v) if v >= 1 => Some(v),
+                _ => {
+                    self.errors.push(
+                        Diagnostic::error("`priority` must be a whole number from 1", p.span)
+                            .with_help("ECR's `rulePriority` starts at 1"),
+                    );
+                    None
+                }
+            },
+            (Some(p), Evaluation::FirstMatch) => {
+                self.errors.push(
+                    Diagnostic::error("`priority` only applies with `evaluation: ecr`", p.span)
+                        .with_help(
+                            "rules are evaluated in the order written; move the rule instead",
+                        ),
+                );
+                None
+            }
+        };
         let matcher = self.matcher(doc.matches);
         let keep = self.keep(doc.keep);
         if self.errors.len() > before {
@@ -172,6 +218,7 @@ impl Lower<'_> {
         }
         Some(Rule {
             name: doc.name,
+            priority,
             description: doc.description.map(|d| d.value),
             matcher: matcher?,
             keep: keep?,
@@ -210,7 +257,33 @@ impl Lower<'_> {
                 None
             }
         });
-        let has_tag_condition = c.tags.is_some() || c.tags_all.is_some() || c.tag_regex.is_some();
+        let prefixes: Vec<Sp<String>> = match (&c.tag_prefixes, self.evaluation) {
+            (None, _) => Vec::new(),
+            (Some(list), Evaluation::Ecr) => {
+                if list.is_empty() {
+                    self.errors.push(
+                        Diagnostic::error("`tag_prefixes` is an empty list", list.span)
+                            .with_help("list at least one prefix, or remove `tag_prefixes`"),
+                    );
+                }
+                list.value.clone()
+            }
+            (Some(list), Evaluation::FirstMatch) => {
+                let globs: Vec<String> = list.iter().map(|p| format!("\"{}*\"", **p)).collect();
+                self.errors.push(
+                    Diagnostic::error(
+                        "`tag_prefixes` only applies with `evaluation: ecr`",
+                        list.span,
+                    )
+                    .with_help(format!("write `tags_all: [{}]`", globs.join(", "))),
+                );
+                Vec::new()
+            }
+        };
+        let has_tag_condition = c.tags.is_some()
+            || c.tags_all.is_some()
+            || c.tag_regex.is_some()
+            || c.tag_prefixes.is_some();
         let matcher = match c.untagged.as_ref().map(|u| (u.value, u.span)) {
             Some((true, u_span)) if has_tag_condition => {
                 self.errors.push(
@@ -229,12 +302,14 @@ impl Lower<'_> {
                 all_of,
                 regex,
                 filter,
+                prefixes,
             }),
             None if has_tag_condition => Matcher::Tagged(TagConditions {
                 any_of,
                 all_of,
                 regex,
                 filter,
+                prefixes,
             }),
             None if c.where_.is_some() => Matcher::Any { filter },
             None => {

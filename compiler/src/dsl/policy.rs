@@ -17,7 +17,18 @@ pub struct Policy {
     pub repositories: RepositorySelector,
     /// The AWS regions it governs; `None`: the region given at run time.
     pub regions: Option<Vec<String>>,
+    pub evaluation: Evaluation,
     pub rules: Vec<Rule>,
+}
+
+/// How a policy's rules are evaluated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Evaluation {
+    /// DESIGN.md §3.1: the first rule that matches an image governs it.
+    #[default]
+    FirstMatch,
+    /// As ECR evaluates the native policy the rules translate to one by one.
+    Ecr,
 }
 
 impl Policy {
@@ -63,6 +74,8 @@ impl RepositorySelector {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rule {
     pub name: Sp<String>,
+    /// With `evaluation: ecr`, the native `rulePriority`.
+    pub priority: Option<u32>,
     pub description: Option<String>,
     pub matcher: Sp<Matcher>,
     pub keep: Sp<Keep>,
@@ -89,6 +102,8 @@ pub struct TagConditions {
     pub all_of: Vec<Sp<Glob>>,
     pub regex: Option<Sp<TagRegex>>,
     pub filter: Option<Sp<Where>>,
+    /// For each prefix, some tag starts with it (`evaluation: ecr` only).
+    pub prefixes: Vec<Sp<String>>,
 }
 
 /// The tag classes a matcher can select: ECR can only separate tagged from untagged images,
@@ -143,6 +158,9 @@ impl Matcher {
                     && t.regex
                         .as_ref()
                         .is_none_or(|r| image.tags.iter().any(|tag| r.is_match(tag)))
+                    && t.prefixes
+                        .iter()
+                        .all(|p| image.tags.iter().any(|tag| tag.starts_with(p.as_str())))
             }
         }
     }

@@ -28,6 +28,12 @@ pub struct PolicyDoc {
     /// Globs over repository names removed from `repositories`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exclude: Vec<Sp<String>>,
+    /// How the rules are evaluated: `first-match` (the default: the first rule that matches
+    /// an image governs it) or `ecr` (exactly as ECR evaluates a native policy; every rule must
+    /// be one ECR can express, and the file compiles to that native policy verbatim — what
+    /// `import` writes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evaluation: Option<Sp<EvaluationDoc>>,
     /// AWS regions whose registries the policy governs, each planned as its own unit of work.
     /// Default: the region of the command line or environment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -36,12 +42,25 @@ pub struct PolicyDoc {
     pub rules: Sp<Vec<Sp<RuleDoc>>>,
 }
 
+/// How a policy's rules are evaluated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum EvaluationDoc {
+    /// The first rule that matches an image governs it.
+    FirstMatch,
+    /// As ECR evaluates a native lifecycle policy.
+    Ecr,
+}
+
 /// One rule: the images it matches and which of them it keeps.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RuleDoc {
     /// Unique within the file; shown in plans and explanations.
     pub name: Sp<String>,
+    /// With `evaluation: ecr`: the native rule's `rulePriority` (default: its position).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<Sp<u64>>,
     /// Free text, copied into the native rule's `description`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<Sp<String>>,
@@ -81,6 +100,9 @@ pub struct ConditionsDoc {
     /// For every glob, some tag matches it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags_all: Option<Sp<Vec<Sp<String>>>>,
+    /// With `evaluation: ecr`: for every prefix, some tag starts with it (ECR's `tagPrefixList`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag_prefixes: Option<Sp<Vec<Sp<String>>>>,
     /// At least one tag matches this regular expression (anchored at both ends).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tag_regex: Option<Sp<String>>,

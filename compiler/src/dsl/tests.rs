@@ -288,3 +288,41 @@ fn regions_are_checked_and_separate_claims() {
         "the default region may be eu-west-1"
     );
 }
+
+#[test]
+fn ecr_evaluation_takes_priorities_and_prefixes_and_refuses_what_ecr_cannot_do() {
+    let ok = "version: 1\nevaluation: ecr\nrules:\n  - {name: a, priority: 10, match: {tag_prefixes: [prod]}, keep: {newest: 1}}\n  - {name: b, priority: 20, match: any, keep: {within: 3d}}\n";
+    let p = parse(&file(ok)).unwrap();
+    assert_eq!(p.rules[0].priority, Some(10));
+    let errs = errors(
+        "version: 1\nevaluation: ecr\nrules:\n  - {name: a, match: {tag_regex: 'v.*'}, keep: {newest: 1}}\n  - {name: b, match: any, keep: all}\n",
+    );
+    assert_eq!(errs.len(), 2, "{errs:#?}");
+    assert!(
+        errs[0]
+            .0
+            .starts_with("rule `a`: ECR cannot express this match"),
+        "{errs:#?}"
+    );
+    assert!(
+        errs[1]
+            .0
+            .starts_with("rule `b`: every ECR rule expires something"),
+        "{errs:#?}"
+    );
+    let (msg, _, help) =
+        one_error("version: 1\nrules:\n  - {name: a, match: {tag_prefixes: [prod]}, keep: all}\n");
+    assert_eq!(msg, "`tag_prefixes` only applies with `evaluation: ecr`");
+    assert_eq!(help.as_deref(), Some("write `tags_all: [\"prod*\"]`"));
+    let (msg, _, _) =
+        one_error("version: 1\nrules:\n  - {name: a, priority: 3, match: any, keep: all}\n");
+    assert_eq!(msg, "`priority` only applies with `evaluation: ecr`");
+    // ECR's own rules apply: the `any` rule must come last.
+    let errs = errors(
+        "version: 1\nevaluation: ecr\nrules:\n  - {name: a, priority: 1, match: any, keep: {newest: 1}}\n  - {name: b, priority: 2, match: {untagged: true}, keep: {within: 1d}}\n",
+    );
+    assert!(
+        errs[0].0.starts_with("ECR would refuse this policy"),
+        "{errs:#?}"
+    );
+}

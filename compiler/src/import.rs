@@ -1,0 +1,106 @@
+//! From an applied native lifecycle policy to a policy file that says the same: `evaluation:
+//! ecr` keeps ECR's own evaluation, so compiling the file gives back exactly that policy.
+//! Rules are named from their descriptions.
+
+use crate::native::{ActionType, CountType, LifecyclePolicy, StorageClass, TagStatus};
+
+/// The policy file text for `policy`, governing `repositories`.
+pub fn to_dsl(policy: &LifecyclePolicy, repositories: &[String]) -> Result<String, String> {
+    let mut rules = policy.rules.clone();
+    rules.sort_by_key(|r| r.rule_priority);
+    let mut out = String::new();
+    out.push_str("# Imported from the native lifecycle policy applied to ");
+    out.push_str(&repositories.join(", "));
+    out.push_str(".\n# `evaluation: ecr` keeps ECR's evaluation, which is not first-match: a count includes images\n");
+    out.push_str("# that higher-priority rules protect. To say what you mean with first-match rules, rewrite\n");
+    out.push_str("# the rules and remove `evaluation: ecr` (`ecr-lifecycle compile` then shows what ECR can do).\n");
+    out.push_str("version: 1\nevaluation: ecr\n");
+    out.push_str(&format!("repositories: [{}]\n", quoted_list(repositories)));
+    out.push_str("rules:\n");
+    let mut names: Vec<String> = Vec::new();
+    for rule in &rules {
+        let sel = &rule.selection;
+        let priority = rule.rule_priority;
+        if rule.storage_class() == StorageClass::Archive
+            || rule.action.action_type == ActionType::Transition
+        {
+            return Err(format!(
+                "rule {priority} archives or acts on archived images; the policy language has no archive rules yet, so this policy cannot be imported"
+            ));
+        }
+        let matcher = match sel.tag_status {
+            TagStatus::Any => "any".to_string(),
+            TagStatus::Untagged => "{ untagged: true }".to_string(),
+            TagStatus::Tagged => match (&sel.tag_pattern_list, &sel.tag_prefix_list) {
+                (Some(p), None) => format!("{{ tags_all: [{}] }}", quoted_list(p)),
+                (None, Some(p)) => format!("{{ tag_prefixes: [{}] }}", quoted_list(p)),
+                _ => return Err(format!("rule {priority} has no single tag list")),
+            },
+        };
+        let keep = match sel.count_type {
+            CountType::ImageCountMoreThan => format!("{{ newest: {} }}", sel.count_number),
+            CountType::SinceImagePushed => format!("{{ within: {}d }}", sel.count_number),
+            other => {
+                return Err(format!(
+                    "rule {priority} counts by `{}`, which the policy language does not import yet",
+                    other.as_str()
+                ));
+            }
+        };
+        let mut name = slug(rule.description.as_deref().unwrap_or(""))
+            .unwrap_or_else(|| format!("rule-{priority}"));
+        if names.contains(&name) {
+            name = format!("{name}-{priority}");
+        }
+        names.push(name.clone());
+        out.push_str(&format!("  - name: {name}\n    priority: {priority}\n"));
+        if let Some(d) = &rule.description {
+            out.push_str(&format!("    description: {}\n", json_string(d)));
+        }
+        out.push_str(&format!("    match: {matcher}\n    keep: {keep}\n"));
+    }
+    Ok(out)
+}
+
+/// A rule name from a description: lower-case letters, digits and single dashes, at most 64.
+fn slug(description: &str) -> Option<String> {
+    let mut s = String::new();
+    for c in description.chars() {
+        if c.is_ascii_alphanumeric() {
+            s.push(c.to_ascii_lowercase());
+        } else if !s.ends_with('-') && !s.is_empty() {
+            s.push('-');
+        }
+    }
+    let s: String = s.trim_end_matches('-').chars().take(64).collect();
+    let s = s.trim_end_matches('-').to_string();
+    (!s.is_empty()).then_some(s)
+}
+
+/// A YAML double-quoted scalar (JSON's string syntax is valid YAML).
+fn json_string(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
+}
+
+fn quoted_list(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|i| json_string(i))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_come_from_descriptions() {
+        assert_eq!(
+            slug("Keep only 10 prod images!").as_deref(),
+            Some("keep-only-10-prod-images")
+        );
+        assert_eq!(slug("  --  ").as_deref(), None);
+        assert_eq!(slug(&"x".repeat(100)).map(|s| s.len()), Some(64));
+    }
+}

@@ -1,0 +1,97 @@
+use std::collections::BTreeMap;
+
+use ecr_lifecycle_compiler::glob::{Glob, GlobKind};
+use ecr_lifecycle_compiler::import::to_dsl;
+use ecr_lifecycle_compiler::native::LifecyclePolicy;
+use ecr_lifecycle_runtime::normalize::normalize;
+use ecr_lifecycle_runtime::planner;
+use ecr_lifecycle_runtime::registry::Registry;
+use ecr_lifecycle_runtime::registry::file::write_atomically;
+
+use crate::cli::ImportArgs;
+use crate::commands::registry;
+use crate::exit::ExitStatus;
+use crate::output;
+
+pub fn run(args: &ImportArgs) -> ExitStatus {
+    match import(args) {
+        Ok(()) => ExitStatus::Success,
+        Err(e) => {
+            output::error(&e);
+            ExitStatus::Failure
+        }
+    }
+}
+
+fn import(args: &ImportArgs) -> Result<(), String> {
+    let globs: Vec<Glob> = args
+        .repositories
+        .iter()
+        .map(|g| {
+            Glob::parse(g, GlobKind::Repository)
+                .map_err(|e| format!("--repositories {g}: {}", e.message))
+        })
+        .collect::<Result<_, _>>()?;
+    let rt = registry::runtime()?;
+    let states = rt.block_on(async {
+        let reg = registry::open(&args.registry).await?;
+        let names: Vec<String> = reg
+            .list_repositories()
+            .await
+            .map_err(|e| registry::explain(&e))?
+            .into_iter()
+            .filter(|n| globs.is_empty() || globs.iter().any(|g| g.matches(n)))
+            .collect();
+        let bar = registry::Bar::new();
+        let states = planner::read_repositories(&reg, names, args.registry.concurrency, &bar)
+            .await
+            .map_err(|e| registry::explain(&e));
+        registry::report_stats(&reg, &args.registry);
+        states
+    })?;
+    // Repositories grouped by the policy they carry (normalised).
+    let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for s in &states {
+        if let Some(text) = &s.lifecycle_policy {
+            groups
+                .entry(normalize(text))
+                .or_default()
+                .push(s.name.clone());
+        }
+    }
+    let (text, repos) = match groups.len() {
+        0 => return Err("no selected repository carries a lifecycle policy".into()),
+        1 => groups.into_iter().next().unwrap_or_default(),
+        n => {
+            let list: Vec<String> = groups
+                .values()
+                .map(|r| format!("  - {}", r.join(", ")))
+                .collect();
+            return Err(format!(
+                "the selected repositories carry {n} different policies; import one group at a time with --repositories:\n{}",
+                list.join("\n")
+            ));
+        }
+    };
+    let policy = LifecyclePolicy::from_json(&text).map_err(|e| {
+        format!(
+            "the applied policy of {} is not one this tool reads: {e}",
+            repos.join(", ")
+        )
+    })?;
+    let yaml = to_dsl(&policy, &repos)?;
+    match &args.out {
+        Some(path) => {
+            write_atomically(path, &yaml)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            output::note(&format!(
+                "Wrote {} (the policy of {}). Check it with: ecr-lifecycle diff {}",
+                path.display(),
+                repos.join(", "),
+                path.display()
+            ));
+        }
+        None => output::stdout(&yaml),
+    }
+    Ok(())
+}
