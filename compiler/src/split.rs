@@ -128,7 +128,12 @@ fn filters_for(m: &Matcher) -> Result<Vec<TagFilter>, String> {
                     return Err(why);
                 }
             }
-            let all: Vec<String> = t.all_of.iter().map(|g| g.to_string()).collect();
+            let mut all: Vec<String> = Vec::new();
+            for g in &t.all_of {
+                if !all.contains(&g.to_string()) {
+                    all.push(g.to_string());
+                }
+            }
             if t.any_of.is_empty() {
                 // `untagged: false` alone: `*` matches any tag.
                 let list = if all.is_empty() {
