@@ -279,25 +279,49 @@ pub fn parse_images_json(text: &str) -> Result<Vec<RepositoryImages>, ImagesErro
         line: e.line(),
         column: e.column(),
     })?;
-    group_by_repository(file.image_details)
+    check_groups(file.0)
 }
 
 /// Groups parsed details by repository, refusing a digest listed twice in one repository.
 pub fn group_by_repository(
     details: Vec<(Option<String>, Image)>,
 ) -> Result<Vec<RepositoryImages>, ImagesError> {
-    let mut order: Vec<RepositoryImages> = Vec::new();
-    let mut index: BTreeMap<Option<String>, usize> = BTreeMap::new();
+    let mut grouper = Grouper::default();
     for (repo, image) in details {
-        let i = *index.entry(repo.clone()).or_insert_with(|| {
-            order.push(RepositoryImages {
+        grouper.push(repo, image);
+    }
+    check_groups(grouper.groups)
+}
+
+/// Images into per-repository groups as they are read, so a million images are held once.
+#[derive(Default)]
+struct Grouper {
+    groups: Vec<RepositoryImages>,
+    index: BTreeMap<Option<String>, usize>,
+}
+
+impl Grouper {
+    fn push(&mut self, repo: Option<String>, image: Image) {
+        // Describe-images output lists a repository's images together: try the last group first.
+        if let Some(last) = self.groups.last_mut()
+            && last.repository == repo
+        {
+            last.images.push(image);
+            return;
+        }
+        let groups = &mut self.groups;
+        let i = *self.index.entry(repo.clone()).or_insert_with(|| {
+            groups.push(RepositoryImages {
                 repository: repo,
                 images: Vec::new(),
             });
-            order.len() - 1
+            groups.len() - 1
         });
-        order[i].images.push(image);
+        self.groups[i].images.push(image);
     }
+}
+
+fn check_groups(mut order: Vec<RepositoryImages>) -> Result<Vec<RepositoryImages>, ImagesError> {
     for group in &mut order {
         // Pushed one by one, each vector may hold up to twice its images: give that back.
         group.images.shrink_to_fit();
@@ -318,8 +342,32 @@ pub fn group_by_repository(
     Ok(order)
 }
 
-struct ImagesFile {
-    image_details: Vec<(Option<String>, Image)>,
+/// The images of a describe-images document, grouped as they are read.
+struct ImagesFile(Vec<RepositoryImages>);
+
+/// The `imageDetails` array, grouped as it is read.
+struct Grouped(Vec<RepositoryImages>);
+
+impl<'de> Deserialize<'de> for Grouped {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_seq(GroupedVisitor)
+    }
+}
+
+struct GroupedVisitor;
+
+impl<'de> Visitor<'de> for GroupedVisitor {
+    type Value = Grouped;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of image details")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Grouped, A::Error> {
+        let mut grouper = Grouper::default();
+        while let Some(d) = seq.next_element::<Detail>()? {
+            grouper.push(d.repository, d.image);
+        }
+        Ok(Grouped(grouper.groups))
+    }
 }
 
 impl<'de> Deserialize<'de> for ImagesFile {
@@ -334,26 +382,17 @@ impl<'de> Deserialize<'de> for ImagesFile {
                 let mut details = None;
                 while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
                     if key == "imageDetails" {
-                        details = Some(map.next_value::<Vec<Detail>>()?);
+                        details = Some(map.next_value::<Grouped>()?);
                     } else {
                         map.next_value::<de::IgnoredAny>()?;
                     }
                 }
                 let details = details.ok_or_else(|| de::Error::missing_field("imageDetails"))?;
-                Ok(ImagesFile {
-                    image_details: details
-                        .into_iter()
-                        .map(|d| (d.repository, d.image))
-                        .collect(),
-                })
+                Ok(ImagesFile(details.0))
             }
             // A bare array of image details is accepted too (`--query imageDetails`).
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ImagesFile, A::Error> {
-                let mut out = Vec::new();
-                while let Some(d) = seq.next_element::<Detail>()? {
-                    out.push((d.repository, d.image));
-                }
-                Ok(ImagesFile { image_details: out })
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<ImagesFile, A::Error> {
+                GroupedVisitor.visit_seq(seq).map(|g| ImagesFile(g.0))
             }
         }
         d.deserialize_any(V)

@@ -39,7 +39,15 @@ pub fn to_dsl(policy: &LifecyclePolicy, repositories: &[String]) -> Result<Strin
         };
         let keep = match sel.count_type {
             CountType::ImageCountMoreThan => format!("{{ newest: {} }}", sel.count_number),
-            CountType::SinceImagePushed => format!("{{ within: {}d }}", sel.count_number),
+            CountType::SinceImagePushed if sel.count_number <= 36_500 => {
+                format!("{{ within: {}d }}", sel.count_number)
+            }
+            CountType::SinceImagePushed => {
+                return Err(format!(
+                    "rule {priority} waits {} days, longer than the 36500 days a policy file can say",
+                    sel.count_number
+                ));
+            }
             other => {
                 return Err(format!(
                     "rule {priority} counts by `{}`, which the policy language does not import yet",
@@ -50,7 +58,9 @@ pub fn to_dsl(policy: &LifecyclePolicy, repositories: &[String]) -> Result<Strin
         let mut name = slug(rule.description.as_deref().unwrap_or(""))
             .unwrap_or_else(|| format!("rule-{priority}"));
         if names.contains(&name) {
-            name = format!("{name}-{priority}");
+            let suffix = format!("-{priority}");
+            name.truncate(64 - suffix.len().min(63));
+            name = format!("{}{suffix}", name.trim_end_matches('-'));
         }
         names.push(name.clone());
         out.push_str(&format!("  - name: {name}\n    priority: {priority}\n"));

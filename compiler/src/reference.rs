@@ -390,7 +390,7 @@ fn close(images: &[Image], out: &mut [Decision]) {
             img.subject
                 .as_ref()
                 .and_then(|s| position.get(s).copied())
-                .filter(|&s| s != i && img.is_active())
+                .filter(|&s| s != i)
         })
         .collect();
     let mut keep: Vec<bool> = out

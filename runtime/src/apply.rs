@@ -37,6 +37,8 @@ pub struct RepositoryReport {
     pub failures: Vec<DeleteFailure>,
     /// A call that failed outright; the repository's remaining work was not done.
     pub error: Option<RegistryError>,
+    /// Why the planned policy change was not made.
+    pub policy_skipped: Option<String>,
 }
 
 impl ApplyReport {
@@ -51,7 +53,7 @@ impl ApplyReport {
     pub fn failed(&self) -> bool {
         self.repositories
             .iter()
-            .any(|r| r.error.is_some() || !r.failures.is_empty())
+            .any(|r| r.error.is_some() || !r.failures.is_empty() || r.policy_skipped.is_some())
     }
 }
 
@@ -159,10 +161,21 @@ pub async fn apply<R: Registry>(
                 continue;
             }
         };
+        // The native policy the current state calls for (it may be withheld now).
+        let evaluation = ecr_lifecycle_compiler::reference::evaluate(
+            &loaded.policy,
+            &state.images,
+            Some(&state.name),
+            now,
+        );
+        let desired = crate::plan::desired_policy(loaded, &state, &evaluation, now)
+            .native
+            .map(|n| n.to_json_pretty());
         if let Err(e) = apply_policy(
             registry,
             &planned.lifecycle_policy,
             &state.lifecycle_policy,
+            desired.as_deref(),
             &planned.name,
             &mut r,
         )
@@ -196,6 +209,15 @@ pub async fn apply<R: Registry>(
             }
         }
         progress.advance((r.already_gone.len() + r.no_longer_expire.len()) as u64);
+        // An index before the images it lists: ECR refuses to delete a listed image while its
+        // index stays, so children first would leave them for a second apply.
+        let lists_images: std::collections::HashSet<Digest> = state
+            .images
+            .iter()
+            .filter(|i| !i.children.is_empty())
+            .map(|i| i.digest)
+            .collect();
+        todo.sort_by_key(|d| !lists_images.contains(d));
         let sizes: std::collections::HashMap<Digest, u64> = state
             .images
             .iter()
@@ -220,8 +242,9 @@ pub async fn apply<R: Registry>(
                     progress.advance(batch.len() as u64);
                 }
                 Err(e) => {
-                    // Nothing more for this repository: retrying here could delete twice
-                    // what a lost answer already deleted. A new plan picks up the rest.
+                    // The SDK has already retried transient failures (a retry after a lost
+                    // answer finds those images gone: ImageNotFound, reported as such). Stop
+                    // this repository here; a new plan picks up the rest.
                     r.error = Some(e);
                     break;
                 }
@@ -233,26 +256,50 @@ pub async fn apply<R: Registry>(
     report
 }
 
+/// Puts or deletes the planned native policy, but only while the registry still holds what
+/// the plan saw and the current images still call for the planned policy; otherwise the change
+/// is skipped and reported.
 async fn apply_policy<R: Registry>(
     registry: &R,
     change: &PolicyChange,
     current: &Option<String>,
+    desired: Option<&str>,
     repository: &str,
     r: &mut RepositoryReport,
 ) -> Result<(), RegistryError> {
-    match change {
-        PolicyChange::Unchanged => {}
-        PolicyChange::Put { text } | PolicyChange::Replace { text, .. } => {
-            if !current.as_deref().is_some_and(|c| same_policy(c, text)) {
-                registry.put_lifecycle_policy(repository, text).await?;
-                r.policy = Some(if current.is_some() { "replaced" } else { "put" }.into());
-            }
+    let same = |a: Option<&str>, b: Option<&str>| match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => same_policy(a, b),
+        _ => false,
+    };
+    let (seen, wanted) = match change {
+        PolicyChange::Unchanged => return Ok(()),
+        PolicyChange::Put { text } => (None, Some(text.as_str())),
+        PolicyChange::Replace { current, text } => (Some(current.as_str()), Some(text.as_str())),
+        PolicyChange::Delete { current } => (Some(current.as_str()), None),
+    };
+    if same(current.as_deref(), wanted) {
+        return Ok(()); // Already done (a second apply, or someone else did it).
+    }
+    if !same(current.as_deref(), seen) {
+        r.policy_skipped =
+            Some("the applied native policy changed since the plan; make a new plan".into());
+        return Ok(());
+    }
+    if !same(desired, wanted) {
+        r.policy_skipped = Some(
+            "the current images call for another native policy than the plan's (ECR could expire an image the policy keeps); make a new plan".into(),
+        );
+        return Ok(());
+    }
+    match wanted {
+        Some(text) => {
+            registry.put_lifecycle_policy(repository, text).await?;
+            r.policy = Some(if current.is_some() { "replaced" } else { "put" }.into());
         }
-        PolicyChange::Delete { .. } => {
-            if current.is_some() {
-                registry.delete_lifecycle_policy(repository).await?;
-                r.policy = Some("deleted".into());
-            }
+        None => {
+            registry.delete_lifecycle_policy(repository).await?;
+            r.policy = Some("deleted".into());
         }
     }
     Ok(())

@@ -244,12 +244,39 @@ pub fn desired_policy<'a>(
         .map(|(i, _)| i.digest)
         .collect();
     let outcome = native::simulate(native, &state.images, now);
-    let harmed: Vec<&Digest> = outcome.expired.intersection(&kept).collect();
+    let mut harmed: Vec<Digest> = outcome.expired.intersection(&kept).copied().collect();
+    // ECR ranks a restored image by its restore time: restoring an old archived image could
+    // make a native count expire a newer image the policy keeps. Check that world too.
+    if harmed.is_empty() && state.images.iter().any(|i| !i.is_active()) {
+        let restored: Vec<Image> = state
+            .images
+            .iter()
+            .map(|i| {
+                let mut i = i.clone();
+                if !i.is_active() {
+                    i.status = ecr_lifecycle_compiler::image::ImageStatus::Active;
+                    i.activated_at = Some(now);
+                }
+                i
+            })
+            .collect();
+        let ev = reference::evaluate(&loaded.policy, &restored, Some(&state.name), now);
+        let kept_then: BTreeSet<Digest> = restored
+            .iter()
+            .zip(&ev.decisions)
+            .filter(|(_, d)| !d.expire)
+            .map(|(i, _)| i.digest)
+            .collect();
+        let out = native::simulate(native, &restored, now);
+        harmed = out.expired.intersection(&kept_then).copied().collect();
+    }
     if harmed.is_empty() {
         let mut warnings = Vec::new();
         let untagged_native = native.rules.iter().any(|r| {
-            r.selection.tag_status == native::TagStatus::Untagged
-                || r.selection.tag_status == native::TagStatus::Any
+            matches!(
+                r.selection.tag_status,
+                native::TagStatus::Untagged | native::TagStatus::Any
+            )
         });
         if untagged_native && state.images.iter().any(|i| i.subject.is_some()) {
             warnings.push(

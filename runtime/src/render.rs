@@ -410,6 +410,12 @@ pub fn drift_text(drift: &[RepositoryDrift]) -> Lines {
 pub fn apply_text(report: &ApplyReport) -> Lines {
     let mut out: Lines = Vec::new();
     for r in &report.repositories {
+        if let Some(why) = &r.policy_skipped {
+            out.push((
+                Kind::Warning,
+                format!("{}: native lifecycle policy not changed: {why}", r.name),
+            ));
+        }
         if let Some(p) = &r.policy {
             out.push((
                 Kind::Change,

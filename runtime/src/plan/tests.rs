@@ -119,3 +119,21 @@ fn a_plan_of_another_format_is_refused() {
             .starts_with("not a plan file")
     );
 }
+
+#[test]
+fn withholds_a_native_count_that_a_restore_from_the_archive_would_turn_against_a_kept_image() {
+    let l = loaded("  - {name: all, match: any, keep: {newest: 1}}\n");
+    let newest = img(1, &["new"], 10);
+    let mut archived = img(2, &["old"], 400);
+    archived.status = ecr_lifecycle_compiler::image::ImageStatus::Archived;
+    let p = plan_repository(&l, &state(vec![newest.clone(), archived], None), now());
+    assert_eq!(
+        p.lifecycle_policy,
+        PolicyChange::Unchanged,
+        "no native count is put"
+    );
+    assert!(p.warnings[0].contains("withheld"), "{:?}", p.warnings);
+    // Without archived images the count is native.
+    let p = plan_repository(&l, &state(vec![newest, img(3, &["x"], 20)], None), now());
+    assert!(matches!(p.lifecycle_policy, PolicyChange::Put { .. }));
+}
