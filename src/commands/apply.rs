@@ -61,7 +61,7 @@ fn run_inner(args: &ApplyArgs) -> Result<ExitStatus, String> {
             (plan, policies)
         }
     };
-    // A saved plan names its registry; flags given here win.
+    // A saved plan names its registry; a snapshot file is found from it.
     let mut reg_args = args.registry.clone();
     if reg_args.registry == "ecr" && plan.registry.starts_with("file:") {
         reg_args.registry = plan.registry.clone();
@@ -76,6 +76,13 @@ fn run_inner(args: &ApplyArgs) -> Result<ExitStatus, String> {
         let mut report = apply::ApplyReport::default();
         for region in &regions {
             let reg = registry::open_in(&reg_args, region.as_deref()).await?;
+            let here = reg.identity(&reg_args.registry);
+            if !plan.registry.split(", ").any(|r| r == here) {
+                return Err(format!(
+                    "the plan was made against {}, and this is {here}: set the region (and endpoint) the plan was made with, or make a new plan",
+                    plan.registry
+                ));
+            }
             let bar = registry::Bar::new();
             let part = apply::apply(&reg, &plan, region.as_deref(), &policies, now, &bar).await;
             registry::report_stats(&reg, &reg_args);

@@ -69,7 +69,7 @@ pub fn make(
             let reg = registry::open_in(args, region.as_deref()).await?;
             let bar = registry::Bar::new();
             let options = planner::PlanOptions {
-                label: args.registry.clone(),
+                label: reg.identity(&args.registry),
                 now,
                 concurrency: args.concurrency,
                 manage_policies,
@@ -82,7 +82,13 @@ pub fn make(
             registry::report_stats(&reg, args);
             parts.push(plan?);
         }
-        Ok(planner::combine_regions(parts))
+        // Every region's registry is recorded, for apply to check against.
+        let mut labels: Vec<String> = parts.iter().map(|p| p.registry.clone()).collect();
+        labels.sort();
+        labels.dedup();
+        let mut plan = planner::combine_regions(parts);
+        plan.registry = labels.join(", ");
+        Ok(plan)
     })
 }
 

@@ -391,3 +391,48 @@ fn each_region_a_policy_names_is_planned_and_applied_on_its_own() {
     let diff = cli().args(["diff", "p.yaml"]).run();
     assert_eq!(diff.code, 0, "{}", diff.stdout);
 }
+
+#[test]
+fn a_plan_is_not_applied_to_another_region_than_it_was_made_in() {
+    let s = StandIn::start();
+    let seeded = seed(&s);
+    let dir = temp_dir(&[("p.yaml", POLICY)]);
+    let d = dir.path();
+    let plan = s
+        .cli(d)
+        .env("ECR_LIFECYCLE_NOW", NOW)
+        .args(["plan", "p.yaml", "-o", "plan.json"])
+        .run();
+    assert_eq!(plan.code, 2, "{}", plan.stderr);
+    let elsewhere = s
+        .cli(d)
+        .env("ECR_LIFECYCLE_NOW", NOW)
+        .env("AWS_REGION", "eu-west-1")
+        .args(["apply", "plan.json"])
+        .run();
+    assert_eq!(elsewhere.code, 1, "{}", elsewhere.stdout);
+    assert!(
+        elsewhere
+            .stderr
+            .contains("the plan was made against ecr:us-east-1@"),
+        "{}",
+        elsewhere.stderr
+    );
+    assert!(
+        elsewhere.stderr.contains("and this is ecr:eu-west-1@"),
+        "{}",
+        elsewhere.stderr
+    );
+    let snap = s
+        .cli(d)
+        .args(["snapshot", "--repositories", "bulk", "-o", "after.json"])
+        .run();
+    assert_eq!(snap.code, 0);
+    let text = std::fs::read_to_string(d.join("after.json")).unwrap();
+    assert!(
+        digests(&seeded, "bulk")
+            .iter()
+            .all(|g| text.contains(g.as_str())),
+        "nothing was deleted"
+    );
+}

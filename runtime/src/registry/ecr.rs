@@ -40,6 +40,8 @@ pub struct EcrOptions {
 pub struct EcrRegistry {
     client: Client,
     pub stats: crate::stats::Stats,
+    /// `ecr:REGION` (with `@ENDPOINT` when one is set): what a plan records and apply checks.
+    identity: String,
 }
 
 impl EcrRegistry {
@@ -72,10 +74,29 @@ impl EcrRegistry {
             loader = loader.endpoint_url(u);
         }
         let config = loader.load().await;
+        let region = config
+            .region()
+            .map(|r| r.to_string())
+            .unwrap_or_else(|| "(no region)".into());
+        let endpoint = options
+            .endpoint_url
+            .clone()
+            .or_else(|| std::env::var("AWS_ENDPOINT_URL_ECR").ok())
+            .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok());
+        let identity = match endpoint {
+            Some(e) => format!("ecr:{region}@{e}"),
+            None => format!("ecr:{region}"),
+        };
         EcrRegistry {
             client: Client::new(&config),
             stats: crate::stats::Stats::default(),
+            identity,
         }
+    }
+
+    /// Where this registry is: `ecr:REGION`, with `@ENDPOINT` when one is set.
+    pub fn identity(&self) -> &str {
+        &self.identity
     }
 
     async fn describe_images(&self, name: &str) -> Result<Vec<Image>, RegistryError> {
@@ -100,9 +121,18 @@ impl EcrRegistry {
             timer.done();
             let page = page.map_err(|e| sdk_error("DescribeImages", Some(name), e))?;
             for d in page.image_details() {
-                if let Some(img) = convert(d) {
-                    images.push(img);
-                }
+                let img = convert(d).ok_or_else(|| {
+                    RegistryError::new(
+                        "DescribeImages",
+                        Some(name),
+                        ErrorKind::Other,
+                        format!(
+                            "an image came back without a valid digest or push time ({})",
+                            d.image_digest().unwrap_or("no digest")
+                        ),
+                    )
+                })?;
+                images.push(img);
             }
         }
         Ok(images)
@@ -136,18 +166,33 @@ impl EcrRegistry {
             let out = req.send().await;
             timer.done();
             let out = out.map_err(|e| sdk_error("BatchGetImage", Some(name), e))?;
+            // An index whose children are unknown would protect nothing: fail the repository.
+            let unreadable = |why: String| {
+                RegistryError::new("BatchGetImage", Some(name), ErrorKind::Other, why)
+            };
+            if let Some(f) = out.failures().first() {
+                return Err(unreadable(format!(
+                    "could not read image index {}: {} {}",
+                    f.image_id().and_then(|i| i.image_digest()).unwrap_or("?"),
+                    f.failure_code().map(|c| c.as_str()).unwrap_or(""),
+                    f.failure_reason().unwrap_or("")
+                )));
+            }
             for got in out.images() {
                 let Some(digest) = got
                     .image_id()
                     .and_then(|i| i.image_digest())
                     .and_then(|d| d.parse::<Digest>().ok())
                 else {
-                    continue;
+                    return Err(unreadable(
+                        "an image index came back without a digest".into(),
+                    ));
                 };
                 let children = got
                     .image_manifest()
-                    .map(manifest_children)
-                    .unwrap_or_default();
+                    .ok_or_else(|| format!("index {digest} came back without its manifest"))
+                    .and_then(manifest_children)
+                    .map_err(unreadable)?;
                 if let Some(img) = images.iter_mut().find(|i| i.digest == digest) {
                     img.children = children.into_boxed_slice();
                 }
@@ -158,18 +203,20 @@ impl EcrRegistry {
 }
 
 /// The digests an image index lists.
-pub fn manifest_children(manifest: &str) -> Vec<Digest> {
-    let Ok(v) = serde_json::from_str::<serde_json::Value>(manifest) else {
-        return Vec::new();
-    };
-    v["manifests"]
+pub fn manifest_children(manifest: &str) -> Result<Vec<Digest>, String> {
+    let v = serde_json::from_str::<serde_json::Value>(manifest)
+        .map_err(|e| format!("an image index manifest is not JSON: {e}"))?;
+    let list = v["manifests"]
         .as_array()
-        .map(|list| {
-            list.iter()
-                .filter_map(|m| m["digest"].as_str()?.parse().ok())
-                .collect()
+        .ok_or("an image index manifest has no `manifests` list")?;
+    list.iter()
+        .map(|m| {
+            m["digest"]
+                .as_str()
+                .and_then(|d| d.parse().ok())
+                .ok_or_else(|| "an image index lists a manifest without a valid digest".to_string())
         })
-        .unwrap_or_default()
+        .collect()
 }
 
 fn time(t: &aws_smithy_types::DateTime) -> Option<Timestamp> {
@@ -188,7 +235,9 @@ fn convert(d: &aws_sdk_ecr::types::ImageDetail) -> Option<Image> {
     img.status = match d.image_status().map(|s| s.as_str()) {
         Some("ARCHIVED") => ImageStatus::Archived,
         Some("ACTIVATING") => ImageStatus::Activating,
-        _ => ImageStatus::Active,
+        Some("ACTIVE") | None => ImageStatus::Active,
+        // A status this version does not know: not governed by rules, so kept.
+        Some(_) => ImageStatus::Archived,
     };
     img.archived_at = d.last_archived_at().and_then(time);
     img.activated_at = d.last_activated_at().and_then(time);
@@ -443,5 +492,25 @@ impl Registry for EcrRegistry {
             });
         }
         Ok(outcome)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_children_are_read_or_the_read_fails() {
+        let d = "sha256:0000000000000000000000000000000000000000000000000000000000000001";
+        let ok = format!(
+            r#"{{"schemaVersion":2,"manifests":[{{"digest":"{d}","platform":{{"os":"linux"}}}}]}}"#
+        );
+        assert_eq!(
+            manifest_children(&ok).unwrap(),
+            vec![d.parse::<Digest>().unwrap()]
+        );
+        assert!(manifest_children("not json").is_err());
+        assert!(manifest_children("{}").is_err());
+        assert!(manifest_children(r#"{"manifests":[{"digest":"md5:1"}]}"#).is_err());
     }
 }

@@ -145,6 +145,17 @@ pub enum AnyRegistry {
     File(file::FileRegistry),
 }
 
+impl AnyRegistry {
+    /// What a plan records about where it was made, and apply checks: `ecr:REGION[@ENDPOINT]`
+    /// or `file:PATH` (`file` is the path as given).
+    pub fn identity(&self, file: &str) -> String {
+        match self {
+            AnyRegistry::Ecr(r) => r.identity().to_string(),
+            AnyRegistry::File(_) => file.to_string(),
+        }
+    }
+}
+
 impl Registry for AnyRegistry {
     async fn list_repositories(&self) -> Result<Vec<String>, RegistryError> {
         match self {
