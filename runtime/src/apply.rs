@@ -162,15 +162,7 @@ pub async fn apply<R: Registry>(
             }
         };
         // The native policy the current state calls for (it may be withheld now).
-        let evaluation = ecr_lifecycle_compiler::reference::evaluate(
-            &loaded.policy,
-            &state.images,
-            Some(&state.name),
-            now,
-        );
-        let desired = crate::plan::desired_policy(loaded, &state, &evaluation, now)
-            .native
-            .map(|n| n.to_json_pretty());
+        let desired = crate::plan::desired_text(loaded, &state, now);
         if let Err(e) = apply_policy(
             registry,
             &planned.lifecycle_policy,

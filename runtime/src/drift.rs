@@ -4,7 +4,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::normalize::normalize;
-use crate::plan::{LoadedPolicy, desired_policy, governing_in};
+use crate::plan::{LoadedPolicy, desired_text, governing_in};
 use crate::snapshot::RepositoryState;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -65,15 +65,7 @@ pub fn drift(
             }
             continue;
         };
-        let evaluation = ecr_lifecycle_compiler::reference::evaluate(
-            &loaded.policy,
-            &state.images,
-            Some(&state.name),
-            now,
-        );
-        let desired = desired_policy(loaded, state, &evaluation, now)
-            .native
-            .map(|n| normalize(&n.to_json_pretty()));
+        let desired = desired_text(loaded, state, now).map(|t| normalize(&t));
         let status = match (&applied, &desired) {
             (None, None) => DriftStatus::InSync,
             (None, Some(_)) => DriftStatus::Missing,

@@ -299,6 +299,18 @@ pub fn desired_policy<'a>(
     }
 }
 
+/// The native policy text a repository should carry now, if any (see [`desired_policy`]).
+pub fn desired_text(
+    loaded: &LoadedPolicy,
+    state: &RepositoryState,
+    now: Timestamp,
+) -> Option<String> {
+    let evaluation = reference::evaluate(&loaded.policy, &state.images, Some(&state.name), now);
+    desired_policy(loaded, state, &evaluation, now)
+        .native
+        .map(|n| n.to_json_pretty())
+}
+
 /// Plans one repository under the policy that governs it (pure: no I/O, time passed in).
 pub fn plan_repository(
     loaded: &LoadedPolicy,

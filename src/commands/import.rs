@@ -1,11 +1,8 @@
 use std::collections::BTreeMap;
 
-use ecr_lifecycle_compiler::glob::{Glob, GlobKind};
 use ecr_lifecycle_compiler::import::to_dsl;
 use ecr_lifecycle_compiler::native::LifecyclePolicy;
 use ecr_lifecycle_runtime::normalize::normalize;
-use ecr_lifecycle_runtime::planner;
-use ecr_lifecycle_runtime::registry::Registry;
 use ecr_lifecycle_runtime::registry::file::write_atomically;
 
 use crate::cli::ImportArgs;
@@ -24,31 +21,7 @@ pub fn run(args: &ImportArgs) -> ExitStatus {
 }
 
 fn import(args: &ImportArgs) -> Result<(), String> {
-    let globs: Vec<Glob> = args
-        .repositories
-        .iter()
-        .map(|g| {
-            Glob::parse(g, GlobKind::Repository)
-                .map_err(|e| format!("--repositories {g}: {}", e.message))
-        })
-        .collect::<Result<_, _>>()?;
-    let rt = registry::runtime()?;
-    let states = rt.block_on(async {
-        let reg = registry::open(&args.registry).await?;
-        let names: Vec<String> = reg
-            .list_repositories()
-            .await
-            .map_err(|e| registry::explain(&e))?
-            .into_iter()
-            .filter(|n| globs.is_empty() || globs.iter().any(|g| g.matches(n)))
-            .collect();
-        let bar = registry::Bar::new();
-        let states = planner::read_repositories(&reg, names, args.registry.concurrency, &bar)
-            .await
-            .map_err(|e| registry::explain(&e));
-        registry::report_stats(&reg, &args.registry);
-        states
-    })?;
+    let states = registry::read_matching(&args.registry, &args.repositories)?;
     // Repositories grouped by the policy they carry (normalised).
     let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for s in &states {

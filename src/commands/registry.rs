@@ -96,3 +96,38 @@ impl Progress for Bar {
         self.0.finish_and_clear();
     }
 }
+
+/// Reads the repositories whose names match `patterns` (all when empty), for `snapshot` and
+/// `import`.
+pub fn read_matching(
+    args: &RegistryArgs,
+    patterns: &[String],
+) -> Result<Vec<ecr_lifecycle_runtime::snapshot::RepositoryState>, String> {
+    use ecr_lifecycle_compiler::glob::{Glob, GlobKind};
+    use ecr_lifecycle_runtime::registry::Registry;
+    let globs: Vec<Glob> = patterns
+        .iter()
+        .map(|g| {
+            Glob::parse(g, GlobKind::Repository)
+                .map_err(|e| format!("--repositories {g}: {}", e.message))
+        })
+        .collect::<Result<_, _>>()?;
+    let rt = runtime()?;
+    rt.block_on(async {
+        let reg = open(args).await?;
+        let names: Vec<String> = reg
+            .list_repositories()
+            .await
+            .map_err(|e| explain(&e))?
+            .into_iter()
+            .filter(|n| globs.is_empty() || globs.iter().any(|g| g.matches(n)))
+            .collect();
+        let bar = Bar::new();
+        let states =
+            ecr_lifecycle_runtime::planner::read_repositories(&reg, names, args.concurrency, &bar)
+                .await
+                .map_err(|e| explain(&e));
+        report_stats(&reg, args);
+        states
+    })
+}
