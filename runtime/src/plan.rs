@@ -23,6 +23,7 @@ pub const FORMAT_VERSION: u32 = 1;
 pub const STANDARD_PRICE_PER_GB_MONTH: f64 = 0.10;
 
 /// A policy file with what was compiled from it.
+#[derive(Debug)]
 pub struct LoadedPolicy {
     pub file: SourceFile,
     pub policy: Policy,

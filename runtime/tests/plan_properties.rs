@@ -1,0 +1,115 @@
+//! The planner never puts a native policy that would make ECR expire, on the images it sees,
+//! an image the policy keeps: no exceptions here (referrers, restored or archived images
+//! included), because where the compiled policy would, the planner withholds it.
+
+use std::collections::BTreeSet;
+
+use ecr_lifecycle_compiler::dsl;
+use ecr_lifecycle_compiler::image::{Digest, Image, ImageStatus};
+use ecr_lifecycle_compiler::native;
+use ecr_lifecycle_compiler::reference;
+use ecr_lifecycle_compiler::source::SourceFile;
+use ecr_lifecycle_runtime::plan::{LoadedPolicy, desired_policy, plan_repository};
+use ecr_lifecycle_runtime::snapshot::RepositoryState;
+use jiff::{SignedDuration, Timestamp};
+use proptest::prelude::*;
+
+fn now() -> Timestamp {
+    Timestamp::from_second(1_800_000_000).unwrap()
+}
+
+const RULES: &[&str] = &[
+    "{name: R, match: any, keep: {newest: 2}}",
+    "{name: R, match: {untagged: true}, keep: {within: 3d}}",
+    "{name: R, match: {untagged: true}, keep: {newest: 1}}",
+    "{name: R, match: {untagged: false}, keep: {newest: 2}}",
+    "{name: R, match: {tags: ['v*']}, keep: {newest: 1}}",
+    "{name: R, match: {tags: ['prod']}, keep: all}",
+    "{name: R, match: {tags: ['v*', 'rc*']}, keep: {within: 5d}}",
+    "{name: R, match: {tag_regex: 'v[0-9]'}, keep: {newest: 1}}",
+    "{name: R, match: any, keep: {within: 2d}}",
+];
+
+fn policy() -> impl Strategy<Value = LoadedPolicy> {
+    prop::collection::vec(prop::sample::select(RULES), 1..4).prop_filter_map("reachable", |rules| {
+        let mut text = String::from("version: 1\nrules:\n");
+        for (i, r) in rules.iter().enumerate() {
+            text.push_str(&format!(
+                "  - {}\n",
+                r.replace("name: R", &format!("name: r{i}"))
+            ));
+        }
+        let file = SourceFile::new("p.yaml", text);
+        dsl::parse(&file).ok().map(|p| LoadedPolicy::new(file, p))
+    })
+}
+
+fn digest(n: usize) -> Digest {
+    let mut b = [0u8; 32];
+    b[31] = n as u8;
+    Digest::from_bytes(b)
+}
+
+fn images() -> impl Strategy<Value = Vec<Image>> {
+    let one = (
+        prop::sample::subsequence(vec!["v1", "v2", "rc1", "prod", "dev"], 0..3),
+        0i64..20,
+        0u8..10,
+        prop::option::weighted(0.2, 0usize..12),
+        prop::option::weighted(0.15, 0usize..12),
+        0i64..20,
+    );
+    prop::collection::vec(one, 0..12).prop_map(|specs| {
+        let n = specs.len();
+        let mut images: Vec<Image> = specs
+            .iter()
+            .enumerate()
+            .map(|(i, (tags, age, status, subject, _, restored))| {
+                let mut img = Image::new(
+                    digest(i),
+                    tags,
+                    now() - SignedDuration::from_hours(age * 12),
+                );
+                match status {
+                    0 => img.status = ImageStatus::Archived,
+                    1 => img.status = ImageStatus::Activating,
+                    2 => img.activated_at = Some(now() - SignedDuration::from_hours(restored * 6)),
+                    _ => {}
+                }
+                img.subject = subject.filter(|s| *s < n && *s != i).map(digest);
+                img
+            })
+            .collect();
+        for (i, spec) in specs.iter().enumerate() {
+            if let Some(parent) = spec.4.filter(|p| *p < n && *p != i) {
+                let mut c = images[parent].children.to_vec();
+                c.push(digest(i));
+                images[parent].children = c.into_boxed_slice();
+            }
+        }
+        images
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn the_policy_the_planner_puts_never_expires_a_kept_image(p in policy(), images in images()) {
+        let state = RepositoryState { name: "web".into(), lifecycle_policy: None, images };
+        let evaluation = reference::evaluate(&p.policy, &state.images, Some("web"), now());
+        let expired = evaluation.expired(&state.images);
+        if let Some(native) = desired_policy(&p, &state, &evaluation, now()).native {
+            let ecr = native::simulate(native, &state.images, now()).expired;
+            let harmed: BTreeSet<_> = ecr.difference(&expired).collect();
+            prop_assert!(harmed.is_empty(), "ECR would expire kept {harmed:?}");
+        }
+        // The runner deletes only what the policy expires, and together with ECR all of it.
+        let plan = plan_repository(&p, &state, now());
+        let runner: BTreeSet<Digest> = plan.deletions.iter().map(|a| a.digest.parse().unwrap()).collect();
+        let by_ecr: BTreeSet<Digest> = plan.ecr_expirations.iter().map(|a| a.digest.parse().unwrap()).collect();
+        prop_assert!(runner.is_subset(&expired));
+        prop_assert!(runner.is_disjoint(&by_ecr));
+        prop_assert_eq!(runner.union(&by_ecr).copied().collect::<BTreeSet<_>>(), expired);
+    }
+}
