@@ -3,6 +3,7 @@ use std::path::Path;
 
 use ecr_lifecycle_runtime::apply;
 use ecr_lifecycle_runtime::plan::Plan;
+use ecr_lifecycle_runtime::registry::AnyRegistry;
 use ecr_lifecycle_runtime::render;
 
 use crate::cli::ApplyArgs;
@@ -76,6 +77,18 @@ fn run_inner(args: &ApplyArgs) -> Result<ExitStatus, String> {
         let mut report = apply::ApplyReport::default();
         for region in &regions {
             let reg = registry::open_in(&reg_args, region.as_deref()).await?;
+            if let (AnyRegistry::Ecr(ecr), Some(first)) = (
+                &reg,
+                plan.repositories.iter().find(|r| &r.region == region),
+            ) {
+                // A repository missing here leaves the account unknown; the check below then
+                // tells the registries apart.
+                match ecr.learn_account_from(&first.name).await {
+                    Ok(()) => {}
+                    Err(e) if e.kind == ecr_lifecycle_runtime::registry::ErrorKind::NotFound => {}
+                    Err(e) => return Err(registry::explain(&e)),
+                }
+            }
             let here = reg.identity(&reg_args.registry);
             if !plan.registry.split(", ").any(|r| r == here) {
                 return Err(format!(

@@ -80,7 +80,10 @@ pub fn make(
                 .await
                 .map_err(|e| registry::explain(&e));
             registry::report_stats(&reg, args);
-            parts.push(plan?);
+            let mut plan = plan?;
+            // Listing the repositories told the account.
+            plan.registry = reg.identity(&args.registry);
+            parts.push(plan);
         }
         // Every region's registry is recorded, for apply to check against.
         let mut labels: Vec<String> = parts.iter().map(|p| p.registry.clone()).collect();

@@ -40,8 +40,11 @@ pub struct EcrOptions {
 pub struct EcrRegistry {
     client: Client,
     pub stats: crate::stats::Stats,
-    /// `ecr:REGION` (with `@ENDPOINT` when one is set): what a plan records and apply checks.
-    identity: String,
+    /// `REGION` (with `@ENDPOINT` when one is set): with the account, what a plan records and
+    /// apply checks.
+    place: String,
+    /// The registry's account, learnt from the first repository read or listed.
+    account: std::sync::Mutex<Option<String>>,
 }
 
 impl EcrRegistry {
@@ -83,20 +86,51 @@ impl EcrRegistry {
             .clone()
             .or_else(|| std::env::var("AWS_ENDPOINT_URL_ECR").ok())
             .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok());
-        let identity = match endpoint {
-            Some(e) => format!("ecr:{region}@{e}"),
-            None => format!("ecr:{region}"),
+        let place = match endpoint {
+            Some(e) => format!("{region}@{e}"),
+            None => region,
         };
         EcrRegistry {
             client: Client::new(&config),
             stats: crate::stats::Stats::default(),
-            identity,
+            place,
+            account: std::sync::Mutex::new(None),
         }
     }
 
-    /// Where this registry is: `ecr:REGION`, with `@ENDPOINT` when one is set.
-    pub fn identity(&self) -> &str {
-        &self.identity
+    /// Where this registry is: `ecr:ACCOUNT:REGION`, with `@ENDPOINT` when one is set (the
+    /// account is `?` until a repository has been listed or read).
+    pub fn identity(&self) -> String {
+        let account = self
+            .account
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        format!("ecr:{}:{}", account.as_deref().unwrap_or("?"), self.place)
+    }
+
+    fn learn_account(&self, registry_id: Option<&str>) {
+        if let Some(id) = registry_id {
+            let mut a = self.account.lock().unwrap_or_else(|p| p.into_inner());
+            if a.is_none() {
+                *a = Some(id.to_string());
+            }
+        }
+    }
+
+    /// Learns the account from one repository (one DescribeRepositories call).
+    pub async fn learn_account_from(&self, repository: &str) -> Result<(), RegistryError> {
+        let timer = self.stats.start("DescribeRepositories");
+        let out = self
+            .client
+            .describe_repositories()
+            .repository_names(repository)
+            .send()
+            .await;
+        timer.done();
+        let out = out.map_err(|e| sdk_error("DescribeRepositories", Some(repository), e))?;
+        self.learn_account(out.repositories().first().and_then(|r| r.registry_id()));
+        Ok(())
     }
 
     async fn describe_images(&self, name: &str) -> Result<Vec<Image>, RegistryError> {
@@ -385,6 +419,7 @@ impl Registry for EcrRegistry {
             };
             timer.done();
             let page = page.map_err(|e| sdk_error("DescribeRepositories", None, e))?;
+            self.learn_account(page.repositories().first().and_then(|r| r.registry_id()));
             names.extend(
                 page.repositories()
                     .iter()

@@ -146,11 +146,11 @@ pub enum AnyRegistry {
 }
 
 impl AnyRegistry {
-    /// What a plan records about where it was made, and apply checks: `ecr:REGION[@ENDPOINT]`
-    /// or `file:PATH` (`file` is the path as given).
+    /// What a plan records about where it was made, and apply checks:
+    /// `ecr:ACCOUNT:REGION[@ENDPOINT]` or `file:PATH` (`file` is the path as given).
     pub fn identity(&self, file: &str) -> String {
         match self {
-            AnyRegistry::Ecr(r) => r.identity().to_string(),
+            AnyRegistry::Ecr(r) => r.identity(),
             AnyRegistry::File(_) => file.to_string(),
         }
     }
