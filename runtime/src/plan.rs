@@ -459,13 +459,6 @@ pub fn assemble(
     }
 }
 
-/// Digests to delete per repository, as planned.
-pub fn planned_deletions(plan: &Plan) -> BTreeMap<&str, Vec<&ImageAction>> {
-    plan.repositories
-        .iter()
-        .map(|r| (r.name.as_str(), r.deletions.iter().collect()))
-        .collect()
-}
 
 #[cfg(test)]
 mod tests;
