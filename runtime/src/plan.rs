@@ -1,7 +1,7 @@
 //! Plans: what would change in a registry, as data. Text, Markdown and JSON are renderings of
 //! one [`Plan`]; a saved plan is that JSON, with the format version and what it saw.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use ecr_lifecycle_compiler::dsl::Policy;
 use ecr_lifecycle_compiler::image::{Digest, Image, iso};
@@ -458,7 +458,6 @@ pub fn assemble(
         summary,
     }
 }
-
 
 #[cfg(test)]
 mod tests;
