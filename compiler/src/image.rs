@@ -265,20 +265,23 @@ impl fmt::Display for ImagesError {
 
 impl std::error::Error for ImagesError {}
 
+impl ImagesError {
+    /// A JSON error with its position kept apart from the message.
+    pub fn from_json(e: serde_json::Error) -> ImagesError {
+        let text = e.to_string();
+        ImagesError {
+            message: text.split(" at line ").next().unwrap_or("").to_string(),
+            line: e.line(),
+            column: e.column(),
+        }
+    }
+}
+
 /// Parses the output of `aws ecr describe-images --output json` (one page or several merged),
 /// grouping the images by `repositoryName` in file order. Duplicate digests within a
 /// repository are an error: ECR never reports one manifest twice.
 pub fn parse_images_json(text: &str) -> Result<Vec<RepositoryImages>, ImagesError> {
-    let file: ImagesFile = serde_json::from_str(text).map_err(|e| ImagesError {
-        message: e
-            .to_string()
-            .split(" at line ")
-            .next()
-            .unwrap_or("")
-            .to_string(),
-        line: e.line(),
-        column: e.column(),
-    })?;
+    let file: ImagesFile = serde_json::from_str(text).map_err(ImagesError::from_json)?;
     check_groups(file.0)
 }
 

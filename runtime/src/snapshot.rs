@@ -29,16 +29,7 @@ pub struct Snapshot {
 impl Snapshot {
     /// Reads a snapshot file's text; errors carry the line and column.
     pub fn parse(text: &str) -> Result<Snapshot, ImagesError> {
-        let file: SnapshotFile = serde_json::from_str(text).map_err(|e| ImagesError {
-            message: e
-                .to_string()
-                .split(" at line ")
-                .next()
-                .unwrap_or("")
-                .to_string(),
-            line: e.line(),
-            column: e.column(),
-        })?;
+        let file: SnapshotFile = serde_json::from_str(text).map_err(ImagesError::from_json)?;
         let mut repositories = Vec::new();
         for r in file.repositories {
             let mut images = Vec::with_capacity(r.image_details.len());
