@@ -339,6 +339,26 @@ pub struct PlanArgs {
     /// their names), for running on N machines.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<Shard>,
+    #[command(flatten)]
+    pub choices: PlanChoices,
+}
+
+/// Choices that change what a plan contains.
+#[derive(Debug, Clone, Args)]
+pub struct PlanChoices {
+    /// Delete archived images the policy expires even when they have been in the archive for
+    /// less than ECR's 90-day minimum. ECR bills the rest of the 90 days anyway; the plan shows
+    /// that charge. Without this, such images are held until their 90 days are up.
+    #[arg(long)]
+    pub allow_early_archive_delete: bool,
+    /// Standard storage price in US dollars per GB-month, for the plan's figures.
+    #[arg(long, value_name = "USD", default_value_t = ecr_lifecycle_runtime::plan::STANDARD_PRICE_PER_GB_MONTH)]
+    pub standard_price: f64,
+    /// Archive storage price in US dollars per GB-month, for the plan's figures. AWS bills the
+    /// first 150 TB of archive a month at the standard price and $0.07 above that: give 0.07
+    /// when your archive is larger.
+    #[arg(long, value_name = "USD", default_value_t = ecr_lifecycle_runtime::plan::ARCHIVE_PRICE_PER_GB_MONTH)]
+    pub archive_price: f64,
 }
 
 #[derive(Debug, Args)]
@@ -355,6 +375,9 @@ pub struct ApplyArgs {
     /// Refuse to delete more images than this in one apply.
     #[arg(long, value_name = "N", default_value_t = 1000)]
     pub max_delete: usize,
+    /// With policy files: plan choices (see `plan --help`).
+    #[command(flatten)]
+    pub choices: PlanChoices,
     /// Where to apply; a saved plan made against a snapshot file applies to that file.
     #[command(flatten)]
     pub registry: RegistryArgs,

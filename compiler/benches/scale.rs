@@ -178,7 +178,7 @@ fn main() {
     let mut expired = 0usize;
     for g in &groups {
         let e = reference::evaluate(&policy, &g.images, g.repository.as_deref(), now);
-        expired += e.decisions.iter().filter(|d| d.expire).count();
+        expired += e.decisions.iter().filter(|d| d.expires()).count();
     }
     let eval_one = t.elapsed();
 
@@ -200,7 +200,7 @@ fn main() {
                                 g.repository.as_deref(),
                                 now,
                             );
-                            e.decisions.iter().filter(|d| d.expire).count()
+                            e.decisions.iter().filter(|d| d.expires()).count()
                         })
                         .sum::<usize>()
                 })

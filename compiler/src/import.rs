@@ -16,18 +16,49 @@ pub fn to_dsl(policy: &LifecyclePolicy, repositories: &[String]) -> Result<Strin
     out.push_str("# the rules and remove `evaluation: ecr` (`ecr-lifecycle compile` then shows what ECR can do).\n");
     out.push_str("version: 1\nevaluation: ecr\n");
     out.push_str(&format!("repositories: [{}]\n", quoted_list(repositories)));
+    // ECR's archive storage class: one `any` rule that expires by time in the archive is what
+    // the `archive` section says.
+    let (archived, active): (Vec<_>, Vec<_>) = rules
+        .iter()
+        .partition(|r| r.storage_class() == StorageClass::Archive);
+    let standard_max = active.iter().map(|r| r.rule_priority).max().unwrap_or(0);
+    match archived.as_slice() {
+        [] => {}
+        [rule] => {
+            let sel = &rule.selection;
+            if sel.tag_status != TagStatus::Any {
+                return Err(format!(
+                    "rule {} selects only some archived images; the policy language's `archive` section governs every archived image",
+                    rule.rule_priority
+                ));
+            }
+            out.push_str(&format!(
+                "archive:\n  expire_after: {}d\n",
+                sel.count_number
+            ));
+            if let Some(d) = &rule.description {
+                out.push_str(&format!("  description: {}\n", json_string(d)));
+            }
+            if rule.rule_priority != standard_max + 1 {
+                out.push_str(&format!("  priority: {}\n", rule.rule_priority));
+            }
+        }
+        _ => {
+            return Err(
+                "the policy has several rules for archived images; the policy language's `archive` section is one rule".into(),
+            );
+        }
+    }
+    if active.is_empty() {
+        out.push_str("rules: []\n");
+        return Ok(out);
+    }
     out.push_str("rules:\n");
     let mut names: Vec<String> = Vec::new();
-    for rule in &rules {
+    for rule in active {
         let sel = &rule.selection;
         let priority = rule.rule_priority;
-        if rule.storage_class() == StorageClass::Archive
-            || rule.action.action_type == ActionType::Transition
-        {
-            return Err(format!(
-                "rule {priority} archives or acts on archived images; the policy language has no archive rules yet, so this policy cannot be imported"
-            ));
-        }
+        let archive = rule.action.action_type == ActionType::Transition;
         let matcher = match sel.tag_status {
             TagStatus::Any => "any".to_string(),
             TagStatus::Untagged => "{ untagged: true }".to_string(),
@@ -39,19 +70,21 @@ pub fn to_dsl(policy: &LifecyclePolicy, repositories: &[String]) -> Result<Strin
         };
         let keep = match sel.count_type {
             CountType::ImageCountMoreThan => format!("{{ newest: {} }}", sel.count_number),
-            CountType::SinceImagePushed if sel.count_number <= 36_500 => {
-                format!("{{ within: {}d }}", sel.count_number)
-            }
-            CountType::SinceImagePushed => {
+            CountType::SinceImagePushed | CountType::SinceImagePulled
+                if sel.count_number > 36_500 =>
+            {
                 return Err(format!(
                     "rule {priority} waits {} days, longer than the 36500 days a policy file can say",
                     sel.count_number
                 ));
             }
-            other => {
+            CountType::SinceImagePushed => format!("{{ within: {}d }}", sel.count_number),
+            CountType::SinceImagePulled => {
+                format!("{{ pulled_within: {}d }}", sel.count_number)
+            }
+            CountType::SinceImageTransitioned => {
                 return Err(format!(
-                    "rule {priority} counts by `{}`, which the policy language does not import yet",
-                    other.as_str()
+                    "rule {priority} counts by `sinceImageTransitioned` outside the archive storage class"
                 ));
             }
         };
@@ -68,6 +101,9 @@ pub fn to_dsl(policy: &LifecyclePolicy, repositories: &[String]) -> Result<Strin
             out.push_str(&format!("    description: {}\n", json_string(d)));
         }
         out.push_str(&format!("    match: {matcher}\n    keep: {keep}\n"));
+        if archive {
+            out.push_str("    otherwise: archive\n");
+        }
     }
     Ok(out)
 }

@@ -1,22 +1,57 @@
-//! The reference semantics of a policy over one repository's images (DESIGN.md §3.1, §3.4):
-//! first-match governance, per-rule keep decisions, then the safety closure. Everything else
-//! (the simulator's soundness, the runner's deletions) is checked against this.
+//! The reference semantics of a policy over one repository's images (DESIGN.md §2.1, §3.1,
+//! §3.4): first-match governance of active images, per-rule keep decisions, the `archive`
+//! section for archived images, then the safety closure. Each image gets one fate: keep,
+//! expire or archive. Everything else (the simulator's soundness, the runner's work) is checked
+//! against this.
 
 use std::collections::{BTreeSet, HashMap};
 
 use jiff::Timestamp;
 
 use crate::dsl::Policy;
-use crate::dsl::policy::{Anchored, Keep, Retain};
-use crate::image::{Digest, Image};
+use crate::dsl::policy::{Anchored, ArchiveSettings, Keep, Otherwise, Retain};
+use crate::image::{Digest, Image, ImageStatus};
+
+/// What becomes of an image. The order is protection: `Keep` protects most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Fate {
+    Expire,
+    /// Moved to the archive storage class (only ever for an active image).
+    Archive,
+    Keep,
+}
+
+impl Fate {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Fate::Expire => "expire",
+            Fate::Archive => "archive",
+            Fate::Keep => "keep",
+        }
+    }
+}
 
 /// The fate of one image and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
     /// The rule that governs the image (index into the policy's rules), if any.
     pub rule: Option<usize>,
-    pub expire: bool,
+    pub fate: Fate,
     pub reason: Reason,
+}
+
+impl Decision {
+    pub fn expires(&self) -> bool {
+        self.fate == Fate::Expire
+    }
+
+    pub fn archives(&self) -> bool {
+        self.fate == Fate::Archive
+    }
+
+    pub fn keeps(&self) -> bool {
+        self.fate == Fate::Keep
+    }
 }
 
 /// Why an image is kept or expires.
@@ -24,6 +59,13 @@ pub struct Decision {
 pub enum Reason {
     /// Archived or being restored: rules govern active images only.
     NotActive,
+    /// Archived this many seconds ago; the `archive` section deletes it at `window`.
+    InArchive {
+        seconds: i64,
+        window: i64,
+    },
+    /// Archived, at a time the registry does not say: kept until it does.
+    ArchiveTimeUnknown,
     /// No rule matches the image.
     Ungoverned,
     KeepAll,
@@ -49,6 +91,8 @@ pub enum Reason {
     NoAlternativeKeeps,
     /// Kept because a kept image index lists it.
     ChildOfKeptIndex(Digest),
+    /// Archived, not expired, because an image index that is archived lists it.
+    ChildOfArchivedIndex(Digest),
     /// Follows its subject: kept with it, or expired with it.
     FollowsSubject(Digest),
     /// A `where` expression failed on this image; the image is kept.
@@ -87,10 +131,19 @@ pub struct Evaluation {
 impl Evaluation {
     /// The digests that expire, sorted.
     pub fn expired(&self, images: &[Image]) -> BTreeSet<Digest> {
+        self.with_fate(images, Fate::Expire)
+    }
+
+    /// The digests that are archived, sorted.
+    pub fn archived(&self, images: &[Image]) -> BTreeSet<Digest> {
+        self.with_fate(images, Fate::Archive)
+    }
+
+    pub fn with_fate(&self, images: &[Image], fate: Fate) -> BTreeSet<Digest> {
         images
             .iter()
             .zip(&self.decisions)
-            .filter(|(_, d)| d.expire)
+            .filter(|(_, d)| d.fate == fate)
             .map(|(i, _)| i.digest)
             .collect()
     }
@@ -108,14 +161,13 @@ pub fn evaluate(
     }
     let mut decisions: Vec<Decision> = images
         .iter()
-        .map(|i| Decision {
-            rule: None,
-            expire: false,
-            reason: if i.is_active() {
-                Reason::Ungoverned
-            } else {
-                Reason::NotActive
+        .map(|i| match i.status {
+            ImageStatus::Active => Decision {
+                rule: None,
+                fate: Fate::Keep,
+                reason: Reason::Ungoverned,
             },
+            _ => in_archive(i, policy.archive.as_ref(), now),
         })
         .collect();
 
@@ -139,7 +191,7 @@ pub fn evaluate(
                         // An expression that cannot be evaluated never deletes anything.
                         decisions[idx] = Decision {
                             rule: Some(r),
-                            expire: false,
+                            fate: Fate::Keep,
                             reason: Reason::WhereFailed(e),
                         };
                         break;
@@ -153,10 +205,48 @@ pub fn evaluate(
     }
 
     for (r, rule) in policy.rules.iter().enumerate() {
-        decide(&rule.keep, &governed[r], images, now, &mut decisions);
+        let otherwise = match rule.otherwise {
+            Otherwise::Expire => Fate::Expire,
+            Otherwise::Archive => Fate::Archive,
+        };
+        decide(
+            &rule.keep,
+            otherwise,
+            &governed[r],
+            images,
+            now,
+            &mut decisions,
+        );
     }
     close(images, &mut decisions);
     Evaluation { decisions }
+}
+
+/// An image that is not active: the `archive` section decides for archived images; images
+/// being restored are left alone.
+fn in_archive(image: &Image, archive: Option<&ArchiveSettings>, now: Timestamp) -> Decision {
+    let keep = |reason| Decision {
+        rule: None,
+        fate: Fate::Keep,
+        reason,
+    };
+    let (Some(settings), ImageStatus::Archived) = (archive, image.status) else {
+        return keep(Reason::NotActive);
+    };
+    let Some(archived_at) = image.archived_at else {
+        return keep(Reason::ArchiveTimeUnknown);
+    };
+    let seconds = age_seconds(now, archived_at);
+    let window = settings.expire_after.seconds();
+    Decision {
+        rule: None,
+        fate: if seconds >= window {
+            Fate::Expire
+        } else {
+            Fate::Keep
+        },
+        reason: Reason::InArchive { seconds, window },
+    }
 }
 
 /// `evaluation: ecr`: the policy means what ECR does with its native translation.
@@ -168,7 +258,7 @@ fn evaluate_as_ecr(policy: &Policy, images: &[Image], now: Timestamp) -> Evaluat
                 .iter()
                 .map(|_| Decision {
                     rule: None,
-                    expire: false,
+                    fate: Fate::Keep,
                     reason: Reason::Ecr { priority: None },
                 })
                 .collect(),
@@ -185,8 +275,15 @@ fn evaluate_as_ecr(policy: &Policy, images: &[Image], now: Timestamp) -> Evaluat
                         .iter()
                         .find(|s| i64::from(s.priority) == p)
                         .map(|s| s.rule)
+                        .filter(|&r| r != crate::split::ARCHIVE_RULE)
                 }),
-                expire: outcome.expired.contains(&image.digest),
+                fate: if outcome.expired.contains(&image.digest) {
+                    Fate::Expire
+                } else if outcome.transitioned.contains(&image.digest) {
+                    Fate::Archive
+                } else {
+                    Fate::Keep
+                },
                 reason: Reason::Ecr { priority },
             }
         })
@@ -194,17 +291,25 @@ fn evaluate_as_ecr(policy: &Policy, images: &[Image], now: Timestamp) -> Evaluat
     Evaluation { decisions }
 }
 
-fn decide(keep: &Keep, members: &[usize], images: &[Image], now: Timestamp, out: &mut [Decision]) {
+/// `otherwise` is the fate of the governed images the rule does not keep.
+fn decide(
+    keep: &Keep,
+    otherwise: Fate,
+    members: &[usize],
+    images: &[Image],
+    now: Timestamp,
+    out: &mut [Decision],
+) {
     match keep {
-        Keep::All => set_all(members, out, false, Reason::KeepAll),
-        Keep::None => set_all(members, out, true, Reason::KeepNone),
-        Keep::Retain(retain) => retain_decide(retain, members, images, now, out),
+        Keep::All => set_all(members, out, Fate::Keep, Reason::KeepAll),
+        Keep::None => set_all(members, out, otherwise, Reason::KeepNone),
+        Keep::Retain(retain) => retain_decide(retain, otherwise, members, images, now, out),
     }
 }
 
-fn set_all(members: &[usize], out: &mut [Decision], expire: bool, reason: Reason) {
+fn set_all(members: &[usize], out: &mut [Decision], fate: Fate, reason: Reason) {
     for &i in members {
-        out[i].expire = expire;
+        out[i].fate = fate;
         out[i].reason = reason.clone();
     }
 }
@@ -223,6 +328,7 @@ fn by_recency(members: &[usize], images: &[Image]) -> Vec<usize> {
 
 fn retain_decide(
     retain: &Retain,
+    otherwise: Fate,
     members: &[usize],
     images: &[Image],
     now: Timestamp,
@@ -282,11 +388,11 @@ fn retain_decide(
     for &i in members {
         match kept.remove(&i) {
             Some(reason) => {
-                out[i].expire = false;
+                out[i].fate = Fate::Keep;
                 out[i].reason = reason;
             }
             None => {
-                out[i].expire = true;
+                out[i].fate = otherwise;
                 out[i].reason = if several {
                     Reason::NoAlternativeKeeps
                 } else {
@@ -361,9 +467,15 @@ fn anchored(a: &Anchored, members: &[usize], images: &[Image]) -> Vec<(usize, bo
         .collect()
 }
 
-/// The safety closure (§3.1 step 5), as a least fixpoint so that it terminates on any input:
-/// a referrer whose subject is present follows its subject; a kept index keeps its children;
-/// a kept image keeps its referrers.
+/// The safety closure (§3.1 step 5), over fates ordered by protection (expire < archive <
+/// keep), as a least fixpoint so that it terminates on any input:
+/// - a referrer whose subject is present follows its subject (kept, archived or expired with
+///   it), unless an index it belongs to protects it more;
+/// - the children of an index get at least the index's protection: a kept index keeps its
+///   children, and an archived index keeps its children from expiring (they are archived with
+///   it, so that it can be restored whole).
+///
+/// An image already in the archive that the closure would archive simply stays there.
 fn close(images: &[Image], out: &mut [Decision]) {
     let position: HashMap<Digest, usize> = images
         .iter()
@@ -382,7 +494,7 @@ fn close(images: &[Image], out: &mut [Decision]) {
         return;
     }
     // Base: rule decisions, except that referrers of present subjects start as expiring and
-    // are kept only through their subject (or an index) below.
+    // are raised only through their subject (or an index) below.
     let follows: Vec<Option<usize>> = images
         .iter()
         .enumerate()
@@ -393,40 +505,61 @@ fn close(images: &[Image], out: &mut [Decision]) {
                 .filter(|&s| s != i)
         })
         .collect();
-    let mut keep: Vec<bool> = out
+    let mut fate: Vec<Fate> = out
         .iter()
         .zip(&follows)
-        .map(|(d, f)| f.is_none() && !d.expire)
+        .map(|(d, f)| if f.is_some() { Fate::Expire } else { d.fate })
         .collect();
-    let mut stack: Vec<usize> = (0..images.len()).filter(|&i| keep[i]).collect();
+    let mut stack: Vec<usize> = (0..images.len())
+        .filter(|&i| fate[i] > Fate::Expire)
+        .collect();
     let mut why: HashMap<usize, Reason> = HashMap::new();
     while let Some(i) = stack.pop() {
+        // An image that stays in the archive protects what hangs on it from expiry only:
+        // archiving them with it loses nothing.
+        let level = match (images[i].status, fate[i]) {
+            (ImageStatus::Archived, Fate::Keep) => Fate::Archive,
+            (_, f) => f,
+        };
         for child in images[i].children.iter().filter_map(|c| position.get(c)) {
-            if !keep[*child] {
-                keep[*child] = true;
-                why.insert(*child, Reason::ChildOfKeptIndex(images[i].digest));
+            if fate[*child] < level {
+                fate[*child] = level;
+                let d = images[i].digest;
+                why.insert(
+                    *child,
+                    if level == Fate::Keep {
+                        Reason::ChildOfKeptIndex(d)
+                    } else {
+                        Reason::ChildOfArchivedIndex(d)
+                    },
+                );
                 stack.push(*child);
             }
         }
         for &r in referrers.get(&i).map(Vec::as_slice).unwrap_or(&[]) {
-            if !keep[r] {
-                keep[r] = true;
+            if fate[r] < level {
+                fate[r] = level;
                 why.insert(r, Reason::FollowsSubject(images[i].digest));
                 stack.push(r);
             }
         }
     }
     for i in 0..images.len() {
-        if keep[i] && out[i].expire {
-            out[i].expire = false;
-            if let Some(r) = why.remove(&i) {
-                out[i].reason = r;
-            }
-        } else if !keep[i] && !out[i].expire {
-            // Only a referrer whose subject expires gets here.
-            out[i].expire = true;
-            if let Some(s) = follows[i] {
-                out[i].reason = Reason::FollowsSubject(images[s].digest);
+        let mut new = fate[i];
+        if new == Fate::Archive && images[i].status != ImageStatus::Active {
+            new = Fate::Keep; // Already archived (or being restored): nothing to do.
+        }
+        if new == out[i].fate {
+            continue;
+        }
+        out[i].fate = new;
+        match why.remove(&i) {
+            Some(r) => out[i].reason = r,
+            // Only a referrer that follows its subject down gets here.
+            None => {
+                if let Some(s) = follows[i] {
+                    out[i].reason = Reason::FollowsSubject(images[s].digest);
+                }
             }
         }
     }
@@ -449,6 +582,14 @@ pub fn describe(reason: &Reason, now: Timestamp) -> String {
     let _ = now;
     match reason {
         Reason::NotActive => "archived: rules govern active images only".into(),
+        Reason::InArchive { seconds, window } => format!(
+            "in the archive for {}; the policy deletes archived images after {}",
+            days(*seconds),
+            days(*window)
+        ),
+        Reason::ArchiveTimeUnknown => {
+            "archived at a time the registry does not report, so it is kept".into()
+        }
         Reason::Ungoverned => "no rule matches it".into(),
         Reason::KeepAll => "the rule keeps every image it governs".into(),
         Reason::KeepNone => "the rule keeps none of its images".into(),
@@ -492,6 +633,9 @@ pub fn describe(reason: &Reason, now: Timestamp) -> String {
         },
         Reason::NoAlternativeKeeps => "none of the rule's alternatives keeps it".into(),
         Reason::ChildOfKeptIndex(d) => format!("listed by the kept image index {d}"),
+        Reason::ChildOfArchivedIndex(d) => {
+            format!("listed by the image index {d}, which is archived with it")
+        }
         Reason::FollowsSubject(d) => format!("a referrer of {d}, which it follows"),
         Reason::WhereFailed(e) => format!("kept: the `where` expression failed on it ({e})"),
         Reason::Ecr { priority: Some(p) } => {

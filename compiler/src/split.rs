@@ -19,7 +19,7 @@ use jiff::Timestamp;
 
 use crate::diagnostic::Diagnostic;
 use crate::dsl::Policy;
-use crate::dsl::policy::{Keep, Matcher, Rule, TagClass};
+use crate::dsl::policy::{Keep, Matcher, Otherwise, Rule, TagClass};
 use crate::image::{Digest, Image};
 use crate::native::{self, ValidPolicy};
 use crate::reference;
@@ -29,6 +29,9 @@ const SHIELDS_ONLY: &str = "shields its images from later rules, and expires not
 
 /// Days in a claim's `sinceImagePushed`: a century, so the claim never fires.
 pub const CLAIM_DAYS: i64 = 36_500;
+
+/// The `rule` of the native rule that carries the policy's `archive` section.
+pub const ARCHIVE_RULE: usize = usize::MAX;
 
 /// An ECR tag filter: `tagStatus` and, for `tagged`, the AND-list of patterns.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -53,12 +56,31 @@ impl TagFilter {
 /// What a native rule does to the images it may act on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NativeAction {
-    /// `imageCountMoreThan N`.
+    /// `imageCountMoreThan N`, expire.
     ExpireBeyondCount(u32),
-    /// `sinceImagePushed N days`.
+    /// `sinceImagePushed N days`, expire.
     ExpireOlderThanDays(i64),
+    /// `imageCountMoreThan N`, transition to the archive.
+    ArchiveBeyondCount(u32),
+    /// `sinceImagePushed N days`, transition to the archive.
+    ArchiveOlderThanDays(i64),
+    /// `sinceImagePulled N days`, transition to the archive.
+    ArchiveNotPulledForDays(i64),
+    /// In the archive storage class: `sinceImageTransitioned N days`, expire.
+    ExpireArchivedAfterDays(i64),
     /// A claim: shields its images from later rules and never fires.
     Claim,
+}
+
+impl NativeAction {
+    /// Whether the rule selects archived images rather than active ones.
+    pub fn in_archive(self) -> bool {
+        matches!(self, NativeAction::ExpireArchivedAfterDays(_))
+    }
+
+    fn acts(self) -> bool {
+        self != NativeAction::Claim
+    }
 }
 
 /// One rule of the native policy, before it is written as ECR JSON.
@@ -158,16 +180,30 @@ fn filters_for(m: &Matcher) -> Result<Vec<TagFilter>, String> {
 
 /// The native action a keep would need, and whether ECR's version is exact.
 enum Wanted {
-    Count(u32),
-    Age { days: i64, exact: bool },
+    Action { action: NativeAction, exact: bool },
     Nothing(String),
 }
 
-fn wanted(keep: &Keep) -> Wanted {
+fn wanted(keep: &Keep, otherwise: Otherwise) -> Wanted {
+    let archive = otherwise == Otherwise::Archive;
+    let count = |n: u32| {
+        if archive {
+            NativeAction::ArchiveBeyondCount(n)
+        } else {
+            NativeAction::ExpireBeyondCount(n)
+        }
+    };
+    let age = |d: i64| {
+        if archive {
+            NativeAction::ArchiveOlderThanDays(d)
+        } else {
+            NativeAction::ExpireOlderThanDays(d)
+        }
+    };
     match keep {
         Keep::All => Wanted::Nothing("it keeps every image it governs".into()),
-        Keep::None => Wanted::Age {
-            days: 1,
+        Keep::None => Wanted::Action {
+            action: age(1),
             exact: false,
         },
         Keep::Retain(r) => {
@@ -177,18 +213,27 @@ fn wanted(keep: &Keep) -> Wanted {
                 );
             }
             if let Some(n) = &r.newest {
-                return Wanted::Count(n.value);
+                return Wanted::Action {
+                    action: count(n.value),
+                    exact: true,
+                };
             }
             if let Some(d) = &r.within {
-                return Wanted::Age {
-                    days: d.ceil_days(),
+                return Wanted::Action {
+                    action: age(d.ceil_days()),
                     exact: d.is_whole_days(),
                 };
             }
-            if r.pulled_within.is_some() {
-                return Wanted::Nothing(
-                    "ECR can only archive, not expire, by the time of the last pull".into(),
-                );
+            if let Some(d) = &r.pulled_within {
+                if !archive {
+                    return Wanted::Nothing(
+                        "ECR can only archive, not expire, by the time of the last pull".into(),
+                    );
+                }
+                return Wanted::Action {
+                    action: NativeAction::ArchiveNotPulledForDays(d.ceil_days()),
+                    exact: d.is_whole_days(),
+                };
             }
             Wanted::Nothing("ECR has no anchored windows".into())
         }
@@ -239,23 +284,29 @@ pub fn compile(policy: &Policy) -> Compiled {
         let earlier_overlap = policy.rules[..i]
             .iter()
             .find(|r| r.matcher.class().overlaps(class));
-        let action = match (wanted(&rule.keep.value), blocker) {
+        let action = match (wanted(&rule.keep.value, rule.otherwise), blocker) {
             (Wanted::Nothing(why), _) => Err(why),
             (_, Some((j, _, _))) => Err(format!(
                 "rule `{}` before it could select the same images and ECR cannot see which",
                 *policy.rules[*j].name
             )),
-            (Wanted::Count(n), None) => match (filters.len(), earlier_overlap) {
-                (1, None) => Ok((NativeAction::ExpireBeyondCount(n), true)),
+            (
+                Wanted::Action {
+                    action:
+                        action @ (NativeAction::ExpireBeyondCount(_)
+                        | NativeAction::ArchiveBeyondCount(_)),
+                    exact,
+                },
+                None,
+            ) => match (filters.len(), earlier_overlap) {
+                (1, None) => Ok((action, exact)),
                 (_, Some(earlier)) => Err(format!(
                     "ECR's count would include images that rule `{}` governs",
                     *earlier.name
                 )),
                 _ => Err("ECR counts each tag pattern separately, not their union".into()),
             },
-            (Wanted::Age { days, exact }, None) => {
-                Ok((NativeAction::ExpireOlderThanDays(days), exact))
-            }
+            (Wanted::Action { action, exact }, None) => Ok((action, exact)),
         };
         let mut priorities = Vec::new();
         for f in filters {
@@ -280,10 +331,16 @@ pub fn compile(policy: &Policy) -> Compiled {
                 let (disposition, runtime) = if *exact {
                     (Disposition::Native, String::new())
                 } else {
+                    let verb = verb(rule.otherwise);
                     let runtime = match (&rule.keep.value, a) {
-                        (Keep::None, _) => "deletes the images pushed in the last day".to_string(),
-                        (_, NativeAction::ExpireOlderThanDays(d)) => {
-                            format!("deletes the images past the window but not yet {d} days old")
+                        (Keep::None, _) => format!("{verb} the images pushed in the last day"),
+                        (
+                            _,
+                            NativeAction::ExpireOlderThanDays(d)
+                            | NativeAction::ArchiveOlderThanDays(d)
+                            | NativeAction::ArchiveNotPulledForDays(d),
+                        ) => {
+                            format!("{verb} the images past the window but not yet {d} days old")
                         }
                         _ => String::new(),
                     };
@@ -340,8 +397,47 @@ pub fn compile(policy: &Policy) -> Compiled {
         reports.push(report);
     }
 
+    // The archive storage class has rules of its own, so its rule is always sound: it selects
+    // archived images, which no rule above selects, and rules govern active ones.
+    let archive_spec = policy.archive.as_ref().map(|a| {
+        let days = a.expire_after.ceil_days();
+        if !a.expire_after.is_whole_days() {
+            warnings.push(
+                Diagnostic::warning(
+                    "the archive section runs partly at runtime",
+                    a.expire_after.span,
+                )
+                .with_label(format!(
+                    "ECR deletes archived images after {days} days; the runner deletes the ones in between"
+                ))
+                .with_help("ECR counts whole days: write `expire_after` in days"),
+            );
+        }
+        NativeRuleSpec {
+            priority: 0,
+            description: Some(match &a.description {
+                Some(d) => format!("archive: {d} (expire after {days} days in archive)"),
+                None => format!("archive (expire after {days} days in archive)"),
+            }),
+            filter: TagFilter::Any,
+            action: NativeAction::ExpireArchivedAfterDays(days),
+            rule: ARCHIVE_RULE,
+        }
+    });
     prune_claims(&mut specs, &mut reports);
-    fit_ecr_limits(policy, &mut specs, &mut reports, &mut warnings);
+    fit_ecr_limits(
+        policy,
+        &mut specs,
+        archive_spec.as_ref(),
+        &mut reports,
+        &mut warnings,
+    );
+    if let Some(a) = archive_spec {
+        specs.push(NativeRuleSpec {
+            priority: specs.len() as u32 + 1,
+            ..a
+        });
+    }
     let native = if specs.is_empty() {
         None
     } else {
@@ -381,9 +477,10 @@ pub fn compile(policy: &Policy) -> Compiled {
 fn prune_claims(specs: &mut Vec<NativeRuleSpec>, reports: &mut [RuleReport]) {
     let keep: Vec<bool> = (0..specs.len())
         .map(|p| {
-            specs[p].action != NativeAction::Claim
+            specs[p].action.acts()
                 || specs[p + 1..].iter().any(|later| {
-                    later.action != NativeAction::Claim
+                    later.action.acts()
+                        && !later.action.in_archive()
                         && later.filter.class().overlaps(specs[p].filter.class())
                 })
         })
@@ -425,21 +522,26 @@ fn prune_claims(specs: &mut Vec<NativeRuleSpec>, reports: &mut [RuleReport]) {
 
 /// ECR accepts at most 50 rules and 30,720 characters. Keeping a prefix of the native rules is
 /// sound (every kept rule keeps the shields before it); the rules cut off run at runtime.
+/// `last` is a rule that must stay at the end whatever is cut (the archive section's).
 fn fit_ecr_limits(
     policy: &Policy,
     specs: &mut Vec<NativeRuleSpec>,
+    last: Option<&NativeRuleSpec>,
     reports: &mut [RuleReport],
     warnings: &mut Vec<Diagnostic>,
 ) {
     let fits = |specs: &[NativeRuleSpec]| {
-        specs.len() <= native::validate::MAX_RULES
-            && to_native(specs).to_json_pretty().chars().count()
+        let all: Vec<NativeRuleSpec> = specs.iter().chain(last).cloned().collect();
+        all.len() <= native::validate::MAX_RULES
+            && to_native(&all).to_json_pretty().chars().count()
                 <= native::validate::MAX_POLICY_CHARS
     };
     if fits(specs) {
         return;
     }
-    let mut keep = specs.len().min(native::validate::MAX_RULES);
+    let mut keep = specs
+        .len()
+        .min(native::validate::MAX_RULES - usize::from(last.is_some()));
     while keep > 0 && !fits(&specs[..keep]) {
         keep -= 1;
     }
@@ -487,15 +589,36 @@ fn ecr_sentence(a: NativeAction) -> String {
         NativeAction::ExpireOlderThanDays(d) => {
             format!("expires images pushed more than {d} days ago")
         }
+        NativeAction::ArchiveBeyondCount(n) => {
+            format!("archives all but the {n} most recently pushed")
+        }
+        NativeAction::ArchiveOlderThanDays(d) => {
+            format!("archives images pushed more than {d} days ago")
+        }
+        NativeAction::ArchiveNotPulledForDays(d) => {
+            format!("archives images not pulled (or pushed, or restored) in {d} days")
+        }
+        NativeAction::ExpireArchivedAfterDays(d) => {
+            format!("expires images archived more than {d} days ago")
+        }
         NativeAction::Claim => "shields its images from later rules".into(),
     }
 }
 
+/// What the runner does to the images a rule does not keep.
+fn verb(otherwise: Otherwise) -> &'static str {
+    match otherwise {
+        Otherwise::Expire => "deletes",
+        Otherwise::Archive => "archives",
+    }
+}
+
 fn runtime_sentence(rule: &Rule) -> String {
+    let verb = verb(rule.otherwise);
     match &rule.keep.value {
         Keep::All => String::new(),
-        Keep::None => "deletes every image it governs".into(),
-        Keep::Retain(_) => "deletes the images it governs and does not keep".into(),
+        Keep::None => format!("{verb} every image it governs"),
+        Keep::Retain(_) => format!("{verb} the images it governs and does not keep"),
     }
 }
 
@@ -504,6 +627,12 @@ fn describe(rule: &Rule, action: NativeAction) -> String {
         NativeAction::Claim => "claim, never expires".to_string(),
         NativeAction::ExpireBeyondCount(n) => format!("keep newest {n}"),
         NativeAction::ExpireOlderThanDays(d) => format!("expire after {d} days"),
+        NativeAction::ArchiveBeyondCount(n) => format!("keep newest {n}, archive the rest"),
+        NativeAction::ArchiveOlderThanDays(d) => format!("archive after {d} days"),
+        NativeAction::ArchiveNotPulledForDays(d) => {
+            format!("archive when not pulled for {d} days")
+        }
+        NativeAction::ExpireArchivedAfterDays(d) => format!("expire after {d} days in archive"),
     };
     match &rule.description {
         Some(d) => format!("{}: {d} ({what})", *rule.name),
@@ -527,21 +656,29 @@ pub fn to_native(specs: &[NativeRuleSpec]) -> native::LifecyclePolicy {
                     TagFilter::TaggedPrefixes(p) => Some(p.clone()),
                     _ => None,
                 };
+                let days = Some(native::CountUnit::Days);
                 let (count_type, count_unit, count_number) = match s.action {
-                    NativeAction::ExpireBeyondCount(n) => {
+                    NativeAction::ExpireBeyondCount(n) | NativeAction::ArchiveBeyondCount(n) => {
                         (native::CountType::ImageCountMoreThan, None, i64::from(n))
                     }
-                    NativeAction::ExpireOlderThanDays(d) => (
-                        native::CountType::SinceImagePushed,
-                        Some(native::CountUnit::Days),
-                        d,
-                    ),
-                    NativeAction::Claim => (
-                        native::CountType::SinceImagePushed,
-                        Some(native::CountUnit::Days),
-                        CLAIM_DAYS,
-                    ),
+                    NativeAction::ExpireOlderThanDays(d)
+                    | NativeAction::ArchiveOlderThanDays(d) => {
+                        (native::CountType::SinceImagePushed, days, d)
+                    }
+                    NativeAction::ArchiveNotPulledForDays(d) => {
+                        (native::CountType::SinceImagePulled, days, d)
+                    }
+                    NativeAction::ExpireArchivedAfterDays(d) => {
+                        (native::CountType::SinceImageTransitioned, days, d)
+                    }
+                    NativeAction::Claim => (native::CountType::SinceImagePushed, days, CLAIM_DAYS),
                 };
+                let transition = matches!(
+                    s.action,
+                    NativeAction::ArchiveBeyondCount(_)
+                        | NativeAction::ArchiveOlderThanDays(_)
+                        | NativeAction::ArchiveNotPulledForDays(_)
+                );
                 native::NativeRule {
                     rule_priority: i64::from(s.priority),
                     description: s.description.clone(),
@@ -549,14 +686,18 @@ pub fn to_native(specs: &[NativeRuleSpec]) -> native::LifecyclePolicy {
                         tag_status: status,
                         tag_pattern_list: patterns,
                         tag_prefix_list: prefixes,
-                        storage_class: None,
+                        storage_class: s
+                            .action
+                            .in_archive()
+                            .then_some(native::StorageClass::Archive),
                         count_type,
                         count_unit,
                         count_number,
                     },
-                    action: native::Action {
-                        action_type: native::ActionType::Expire,
-                        target_storage_class: None,
+                    action: if transition {
+                        native::Action::transition_to_archive()
+                    } else {
+                        native::Action::expire()
                     },
                 }
             })
@@ -638,16 +779,33 @@ pub fn ecr_native(policy: &Policy) -> Result<(Vec<NativeRuleSpec>, ValidPolicy),
                     .to_string(),
             ),
         };
+        let archive = rule.otherwise == Otherwise::Archive;
+        let whole = "ECR counts whole days: write the window in days".to_string();
         let action = match &rule.keep.value {
-            Keep::Retain(r) if r.alternatives() == 1 => match (&r.newest, &r.within) {
-                (Some(n), _) => Ok(NativeAction::ExpireBeyondCount(n.value)),
-                (_, Some(d)) if d.is_whole_days() => {
-                    Ok(NativeAction::ExpireOlderThanDays(d.ceil_days()))
+            Keep::Retain(r) if r.alternatives() == 1 => {
+                match (&r.newest, &r.within, &r.pulled_within) {
+                    (Some(n), _, _) if archive => Ok(NativeAction::ArchiveBeyondCount(n.value)),
+                    (Some(n), _, _) => Ok(NativeAction::ExpireBeyondCount(n.value)),
+                    (_, Some(d), _) if !d.is_whole_days() => Err(whole),
+                    (_, Some(d), _) if archive => {
+                        Ok(NativeAction::ArchiveOlderThanDays(d.ceil_days()))
+                    }
+                    (_, Some(d), _) => Ok(NativeAction::ExpireOlderThanDays(d.ceil_days())),
+                    (_, _, Some(_)) if !archive => Err(
+                        "ECR can only archive by the time of the last pull: add `otherwise: archive`"
+                            .to_string(),
+                    ),
+                    (_, _, Some(d)) if !d.is_whole_days() => Err(whole),
+                    (_, _, Some(d)) => Ok(NativeAction::ArchiveNotPulledForDays(d.ceil_days())),
+                    _ => Err(
+                        "ECR can express `newest`, `within` and `pulled_within` here".to_string(),
+                    ),
                 }
-                (_, Some(_)) => Err("ECR counts whole days: write the window in days".to_string()),
-                _ => Err("ECR can express `newest` and `within` here".to_string()),
-            },
-            _ => Err("every ECR rule expires something: keep `newest` or `within`".to_string()),
+            }
+            _ => Err(
+                "every ECR rule acts on something: keep `newest`, `within` or `pulled_within`"
+                    .to_string(),
+            ),
         };
         match (filter, action) {
             (Ok(filter), Ok(action)) => specs.push(NativeRuleSpec {
@@ -660,6 +818,23 @@ pub fn ecr_native(policy: &Policy) -> Result<(Vec<NativeRuleSpec>, ValidPolicy),
             (Err(e), _) | (_, Err(e)) => {
                 problems.push((Some(i), format!("rule `{}`: {e}", *rule.name)))
             }
+        }
+    }
+    if let Some(a) = &policy.archive {
+        if a.expire_after.is_whole_days() {
+            let after = specs.iter().map(|s| s.priority).max().unwrap_or(0) + 1;
+            specs.push(NativeRuleSpec {
+                priority: a.priority.unwrap_or(after),
+                description: a.description.clone(),
+                filter: TagFilter::Any,
+                action: NativeAction::ExpireArchivedAfterDays(a.expire_after.ceil_days()),
+                rule: ARCHIVE_RULE,
+            });
+        } else {
+            problems.push((
+                None,
+                "`archive`: ECR counts whole days: write `expire_after` in days".to_string(),
+            ));
         }
     }
     if !problems.is_empty() {
@@ -691,6 +866,24 @@ pub fn runner_expired(
         None => reference,
         Some(n) => {
             let ecr = native::simulate(n, images, now).expired;
+            reference.difference(&ecr).copied().collect()
+        }
+    }
+}
+
+/// What the runner archives: everything the policy archives that ECR's policy does not.
+pub fn runner_archived(
+    policy: &Policy,
+    compiled: &Compiled,
+    images: &[Image],
+    repository: Option<&str>,
+    now: Timestamp,
+) -> BTreeSet<Digest> {
+    let reference = reference::evaluate(policy, images, repository, now).archived(images);
+    match &compiled.native {
+        None => reference,
+        Some(n) => {
+            let ecr = native::simulate(n, images, now).transitioned;
             reference.difference(&ecr).copied().collect()
         }
     }

@@ -1,6 +1,5 @@
 //! `import` then `compile` gives back exactly the applied policy, for every example policy of
-//! the AWS page "Examples of lifecycle policies in Amazon ECR" that uses standard storage.
-//! (The archive examples wait for archive rules in the policy language.)
+//! the AWS page "Examples of lifecycle policies in Amazon ECR", archive examples included.
 
 mod common;
 
@@ -16,9 +15,11 @@ fn canonical(mut p: LifecyclePolicy) -> String {
 }
 
 #[test]
-fn every_standard_storage_example_round_trips() {
-    let examples = common::standard_storage_examples();
+fn every_example_round_trips() {
+    let mut examples = common::standard_storage_examples();
     assert_eq!(examples.len(), 10);
+    examples.extend(common::archive_examples());
+    assert_eq!(examples.len(), 14);
     for (name, text) in examples {
         let applied = LifecyclePolicy::from_json(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
         let yaml = to_dsl(&applied, &["web".to_string()]).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -36,8 +37,26 @@ fn every_standard_storage_example_round_trips() {
 }
 
 #[test]
-fn archive_rules_are_refused_with_a_reason() {
-    let text = r#"{"rules":[{"rulePriority":1,"selection":{"tagStatus":"any","countType":"sinceImagePulled","countUnit":"days","countNumber":90},"action":{"type":"transition","targetStorageClass":"archive"}}]}"#;
-    let err = to_dsl(&LifecyclePolicy::from_json(text).unwrap(), &["web".into()]).unwrap_err();
-    assert!(err.contains("archive"), "{err}");
+fn archive_rules_the_language_cannot_say_are_refused_with_a_reason() {
+    let tagged = r#"{"rules":[{"rulePriority":1,"selection":{"tagStatus":"tagged","tagPatternList":["v*"],"storageClass":"archive","countType":"sinceImageTransitioned","countUnit":"days","countNumber":90},"action":{"type":"expire"}}]}"#;
+    let err = to_dsl(
+        &LifecyclePolicy::from_json(tagged).unwrap(),
+        &["web".into()],
+    )
+    .unwrap_err();
+    assert!(err.contains("every archived image"), "{err}");
+}
+
+#[test]
+fn an_imported_archive_policy_reads_as_archive_rules() {
+    let yaml = to_dsl(
+        &LifecyclePolicy::from_json(common::ARCHIVE_THEN_EXPIRE).unwrap(),
+        &["web".into()],
+    )
+    .unwrap();
+    assert!(yaml.contains("archive:\n  expire_after: 365d\n"), "{yaml}");
+    assert!(
+        yaml.contains("    keep: { within: 30d }\n    otherwise: archive\n"),
+        "{yaml}"
+    );
 }

@@ -298,27 +298,7 @@ fn filtering_on_all_images_example_b() {
 
 #[test]
 fn archiving_images_older_than_a_number_of_days() {
-    let p = policy(
-        r#"{
-    "rules": [
-        {
-            "rulePriority": 1,
-            "description": "Archive production images older than 30 days",
-            "selection": {
-                "tagStatus": "tagged",
-                "tagPatternList": ["prod*"],
-                "countType": "sinceImagePushed",
-                "countUnit": "days",
-                "countNumber": 30
-            },
-            "action": {
-                "type": "transition",
-                "targetStorageClass": "archive"
-            }
-        }
-    ]
-}"#,
-    );
+    let p = policy(ARCHIVE_OLDER_THAN);
     let repo = Repo::new()
         .push("old prod", &["prod-1"], days(40))
         .push("new prod", &["prod-2"], days(20))
@@ -355,40 +335,7 @@ fn archiving_images_not_pulled_in_a_number_of_days() {
 
 #[test]
 fn combining_archive_and_expire_rules() {
-    let p = policy(
-        r#"{
-    "rules": [
-        {
-            "rulePriority": 1,
-            "description": "Archive images older than 30 days",
-            "selection": {
-                "tagStatus": "any",
-                "countType": "sinceImagePushed",
-                "countUnit": "days",
-                "countNumber": 30
-            },
-            "action": {
-                "type": "transition",
-                "targetStorageClass": "archive"
-            }
-        },
-        {
-            "rulePriority": 2,
-            "description": "Expire images archived for more than 365 days",
-            "selection": {
-                "tagStatus": "any",
-                "storageClass": "archive",
-                "countType": "sinceImageTransitioned",
-                "countUnit": "days",
-                "countNumber": 365
-            },
-            "action": {
-                "type": "expire"
-            }
-        }
-    ]
-}"#,
-    );
+    let p = policy(ARCHIVE_THEN_EXPIRE);
     let repo = Repo::new()
         .push("active, 40 days", &["v1"], days(40))
         .push("active, 10 days", &["v2"], days(10))

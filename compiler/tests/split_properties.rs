@@ -1,8 +1,10 @@
 //! Property tests of the compiler's central promise (DESIGN.md §3.3), over random policies and
-//! random image sets with ties and exact day boundaries:
+//! random image sets (active and archived) with ties and exact day boundaries, for both actions:
 //!
-//!   simulate(native) ⊆ reference(policy)            ECR never expires an image the policy keeps
-//!   simulate(native) ∪ runner(policy) = reference(policy)
+//!   expired(native) ⊆ expired(policy)         ECR never expires an image the policy keeps or
+//!                                              only archives
+//!   archived(native) ∩ kept(policy) = ∅       ECR never archives an image the policy keeps
+//!   native ∪ runner = policy                  for expiries and archivals alike
 //!
 //! and that a rule the compiler calls native really is carried out by ECR.
 
@@ -11,7 +13,7 @@ use std::collections::BTreeSet;
 use ecr_lifecycle_compiler::dsl::{self, Policy};
 use ecr_lifecycle_compiler::image::{Digest, Image, ImageStatus};
 use ecr_lifecycle_compiler::native;
-use ecr_lifecycle_compiler::reference;
+use ecr_lifecycle_compiler::reference::{self, Fate};
 use ecr_lifecycle_compiler::source::SourceFile;
 use ecr_lifecycle_compiler::split::{self, Disposition, NativeAction};
 use jiff::{SignedDuration, Timestamp};
@@ -75,17 +77,38 @@ fn keep() -> impl Strategy<Value = String> {
     ]
 }
 
-fn policy() -> impl Strategy<Value = Policy> {
-    prop::collection::vec((matcher(), keep()), 1..6).prop_filter_map(
-        "unreachable rules are refused by the checker",
-        |rules| {
-            let mut text = String::from("version: 1\nrules:\n");
-            for (i, (m, k)) in rules.iter().enumerate() {
-                text.push_str(&format!("  - name: r{i}\n    match: {m}\n    keep: {k}\n"));
-            }
-            dsl::parse(&SourceFile::new("p.yaml", text)).ok()
-        },
+fn archive_section() -> impl Strategy<Value = Option<String>> {
+    prop::option::weighted(
+        0.4,
+        prop_oneof![
+            (90u32..100).prop_map(|d| format!("{d}d")),
+            (90 * 24u32..100 * 24).prop_map(|h| format!("{h}h")),
+        ],
     )
+}
+
+fn policy() -> impl Strategy<Value = Policy> {
+    (
+        prop::collection::vec((matcher(), keep(), prop::bool::weighted(0.35)), 1..6),
+        archive_section(),
+    )
+        .prop_filter_map(
+            "unreachable rules (and `keep: all` with `otherwise: archive`) are refused",
+            |(rules, archive)| {
+                let mut text = String::from("version: 1\n");
+                if let Some(d) = archive {
+                    text.push_str(&format!("archive: {{expire_after: {d}}}\n"));
+                }
+                text.push_str("rules:\n");
+                for (i, (m, k, archives)) in rules.iter().enumerate() {
+                    text.push_str(&format!("  - name: r{i}\n    match: {m}\n    keep: {k}\n"));
+                    if *archives {
+                        text.push_str("    otherwise: archive\n");
+                    }
+                }
+                dsl::parse(&SourceFile::new("p.yaml", text)).ok()
+            },
+        )
 }
 
 fn digest(n: usize) -> Digest {
@@ -103,7 +126,8 @@ struct Spec {
     jitter_secs: i64,
     pulled_half_days_ago: Option<i64>,
     size: u64,
-    archived: bool,
+    /// In the archive since this many half days (around the 90-day minimum), if at all.
+    archived_half_days_ago: Option<Option<i64>>,
     /// Index into the image list: this image is listed as a child of that one.
     child_of: Option<usize>,
     /// Index into the image list: this image is a referrer of that one.
@@ -117,7 +141,7 @@ fn spec() -> impl Strategy<Value = Spec> {
         prop_oneof![4 => Just(0i64), 1 => -3i64..3],
         prop::option::of(0i64..30),
         0u64..1000,
-        prop::bool::weighted(0.05),
+        prop::option::weighted(0.1, prop::option::weighted(0.9, 170i64..210)),
         prop::option::weighted(0.15, 0usize..30),
         prop::option::weighted(0.15, 0usize..30),
     )
@@ -128,7 +152,7 @@ fn spec() -> impl Strategy<Value = Spec> {
                 jitter_secs: jitter,
                 pulled_half_days_ago: pulled,
                 size,
-                archived,
+                archived_half_days_ago: archived,
                 child_of,
                 subject,
             },
@@ -152,8 +176,10 @@ fn images() -> impl Strategy<Value = Vec<Image>> {
                     .pulled_half_days_ago
                     .map(|p| now() - SignedDuration::from_secs(p * 12 * HOUR));
                 img.size_bytes = Some(s.size);
-                if s.archived {
+                if let Some(at) = s.archived_half_days_ago {
                     img.status = ImageStatus::Archived;
+                    img.archived_at = at
+                        .map(|a| now() - SignedDuration::from_secs(a * 12 * HOUR + s.jitter_secs));
                 }
                 if let Some(j) = s.subject.filter(|j| *j < n && *j != i) {
                     img.subject = Some(digest(j));
@@ -218,11 +244,15 @@ proptest! {
         );
         let evaluation = reference::evaluate(&p, &images, None, now());
         let reference = evaluation.expired(&images);
-        let ecr = compiled
+        let reference_archived = evaluation.archived(&images);
+        let kept = evaluation.with_fate(&images, Fate::Keep);
+        let outcome = compiled
             .native
             .as_ref()
-            .map(|n| native::simulate(n, &images, now()).expired)
+            .map(|n| native::simulate(n, &images, now()))
             .unwrap_or_default();
+        let ecr = outcome.expired.clone();
+        let ecr_archived = outcome.transitioned.clone();
         // ECR's rules can reach referrers whose subject is kept (README, known limits), and with
         // them whatever the policy keeps only through such a referrer (an index's children);
         // every other image ECR expires must be one the policy expires.
@@ -238,6 +268,16 @@ proptest! {
             "ECR would expire kept images {:?}\nreference {:?}\necr {:?}\nnative {:?}",
             short(&unsound), short(&reference), short(&ecr), compiled.specs
         );
+        let wrongly_archived: BTreeSet<Digest> = ecr_archived
+            .intersection(&kept)
+            .filter(|d| !is_referrer(d))
+            .copied()
+            .collect();
+        prop_assert!(
+            wrongly_archived.is_empty(),
+            "ECR would archive kept images {:?}\nreference archives {:?}\necr archives {:?}\nnative {:?}",
+            short(&wrongly_archived), short(&reference_archived), short(&ecr_archived), compiled.specs
+        );
         let runner = split::runner_expired(&p, &compiled, &images, None, now());
         let both: BTreeSet<Digest> = ecr
             .union(&runner)
@@ -245,6 +285,14 @@ proptest! {
             .copied()
             .collect();
         prop_assert_eq!(short(&both), short(&reference));
+        let runner_archived = split::runner_archived(&p, &compiled, &images, None, now());
+        prop_assert!(runner_archived.is_disjoint(&ecr_archived));
+        let archived_by_both: BTreeSet<Digest> = ecr_archived
+            .union(&runner_archived)
+            .filter(|d| reference_archived.contains(d))
+            .copied()
+            .collect();
+        prop_assert_eq!(short(&archived_by_both), short(&reference_archived));
 
         // A rule called native is carried out by ECR, apart from what only the runner can know:
         // images exactly on a day boundary, index children and referrers (their fate follows
@@ -262,12 +310,18 @@ proptest! {
                 continue;
             }
             for (img, d) in images.iter().zip(&evaluation.decisions) {
-                if d.rule != Some(report.rule) || !d.expire || in_graph(img) {
+                if d.rule != Some(report.rule) || d.keeps() || in_graph(img) {
                     continue;
                 }
-                let age = now().duration_since(img.pushed_at).as_secs();
+                let by_pull = acting
+                    .iter()
+                    .any(|s| matches!(s.action, NativeAction::ArchiveNotPulledForDays(_)));
+                let clock = if by_pull { img.pulled_or_pushed_at() } else { img.pushed_at };
+                let age = now().duration_since(clock).as_secs();
                 let beyond_ecr_days = acting.iter().all(|s| match s.action {
-                    NativeAction::ExpireOlderThanDays(days) => age > days * DAY,
+                    NativeAction::ExpireOlderThanDays(days)
+                    | NativeAction::ArchiveOlderThanDays(days)
+                    | NativeAction::ArchiveNotPulledForDays(days) => age > days * DAY,
                     _ => true,
                 });
                 if report.disposition == Disposition::NativeAndRuntime && !beyond_ecr_days {
@@ -276,9 +330,10 @@ proptest! {
                 if age % DAY == 0 {
                     continue;
                 }
+                let done_by_ecr = if d.expires() { &ecr } else { &ecr_archived };
                 prop_assert!(
-                    ecr.contains(&img.digest),
-                    "rule `{}` is called {:?} but ECR does not expire {:?} (age {}s)\nnative {:?}",
+                    done_by_ecr.contains(&img.digest),
+                    "rule `{}` is called {:?} but ECR does not act on {:?} (age {}s)\nnative {:?}",
                     report.name, report.disposition, short(&BTreeSet::from([img.digest])),
                     age, compiled.specs
                 );

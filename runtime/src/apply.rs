@@ -4,13 +4,16 @@
 
 use std::collections::BTreeSet;
 
-use ecr_lifecycle_compiler::image::Digest;
+use ecr_lifecycle_compiler::image::{Digest, ImageStatus};
 use jiff::Timestamp;
 
 use crate::normalize::same_policy;
-use crate::plan::{LoadedPolicy, Plan, PolicyChange, governing_in, plan_repository, sha256_hex};
+use crate::plan::{
+    LoadedPolicy, Plan, PolicyChange, RepositoryOptions, governing_in, plan_repository_with,
+    sha256_hex,
+};
 use crate::planner::Progress;
-use crate::registry::{DeleteFailure, Registry, RegistryError};
+use crate::registry::{ImageFailure, Registry, RegistryError};
 
 /// ECR's limit of image ids per BatchDeleteImage call.
 pub const BATCH: usize = 100;
@@ -34,7 +37,15 @@ pub struct RepositoryReport {
     pub no_longer_expire: Vec<Digest>,
     /// ECR refused to delete them because an image index lists them.
     pub referenced_by_index: Vec<Digest>,
-    pub failures: Vec<DeleteFailure>,
+    pub failures: Vec<ImageFailure>,
+    /// Moved to the archive storage class.
+    pub archived: Vec<Digest>,
+    pub bytes_archived: u64,
+    /// Planned for the archive, but archived already (a second apply, or ECR's own policy).
+    pub already_archived: Vec<Digest>,
+    /// Planned for the archive, but the current state keeps them active.
+    pub no_longer_archive: Vec<Digest>,
+    pub archive_failures: Vec<ImageFailure>,
     /// A call that failed outright; the repository's remaining work was not done.
     pub error: Option<RegistryError>,
     /// Why the planned policy change was not made.
@@ -50,10 +61,21 @@ impl ApplyReport {
         self.repositories.iter().map(|r| r.bytes_deleted).sum()
     }
 
+    pub fn archived(&self) -> usize {
+        self.repositories.iter().map(|r| r.archived.len()).sum()
+    }
+
+    pub fn bytes_archived(&self) -> u64 {
+        self.repositories.iter().map(|r| r.bytes_archived).sum()
+    }
+
     pub fn failed(&self) -> bool {
-        self.repositories
-            .iter()
-            .any(|r| r.error.is_some() || !r.failures.is_empty() || r.policy_skipped.is_some())
+        self.repositories.iter().any(|r| {
+            r.error.is_some()
+                || !r.failures.is_empty()
+                || !r.archive_failures.is_empty()
+                || r.policy_skipped.is_some()
+        })
     }
 }
 
@@ -139,8 +161,14 @@ pub async fn apply<R: Registry>(
         .collect();
     progress.start(
         "applying",
-        mine.iter().map(|r| r.deletions.len() as u64).sum(),
+        mine.iter()
+            .map(|r| (r.deletions.len() + r.archivals.len()) as u64)
+            .sum(),
     );
+    let options = RepositoryOptions {
+        manage_policies: true,
+        allow_early_archive_delete: plan.allow_early_archive_delete,
+    };
     for planned in mine {
         let mut r = RepositoryReport {
             name: match &planned.region {
@@ -177,8 +205,9 @@ pub async fn apply<R: Registry>(
             report.repositories.push(r);
             continue;
         }
-        // Delete only what the plan lists and the current state still expires.
-        let fresh = plan_repository(loaded, &state, now);
+        // Delete only what the plan lists and the current state still expires (an archived
+        // image under its 90 days only when the plan allows it).
+        let fresh = plan_repository_with(loaded, &state, now, options);
         // Still expiring under the policy now, whether the runner or ECR was to do it.
         let expiring: BTreeSet<String> = fresh
             .deletions
@@ -210,13 +239,41 @@ pub async fn apply<R: Registry>(
             .map(|i| i.digest)
             .collect();
         todo.sort_by_key(|d| !lists_images.contains(d));
-        let sizes: std::collections::HashMap<Digest, u64> = state
-            .images
-            .iter()
-            .map(|i| (i.digest, i.size_bytes.unwrap_or(0)))
-            .collect();
+        let stopped =
+            delete_batches(registry, &planned.name, &todo, &state, &mut r, progress).await;
+        if !stopped {
+            archive(
+                registry,
+                planned,
+                &fresh,
+                &state,
+                &lists_images,
+                now,
+                &mut r,
+                progress,
+            )
+            .await;
+        }
+        report.repositories.push(r);
+    }
+    progress.finish();
+    report
+}
+
+/// Deletes `todo` in batches of [`BATCH`]; true when a call failed outright and the
+/// repository's remaining work was stopped.
+async fn delete_batches<R: Registry>(
+    registry: &R,
+    repository: &str,
+    todo: &[Digest],
+    state: &crate::snapshot::RepositoryState,
+    r: &mut RepositoryReport,
+    progress: &dyn Progress,
+) -> bool {
+    {
+        let sizes = sizes(state);
         for batch in todo.chunks(BATCH) {
-            match registry.batch_delete(&planned.name, batch).await {
+            match registry.batch_delete(repository, batch).await {
                 Ok(outcome) => {
                     for d in &outcome.deleted {
                         r.bytes_deleted += sizes.get(d).copied().unwrap_or(0);
@@ -238,14 +295,80 @@ pub async fn apply<R: Registry>(
                     // answer finds those images gone: ImageNotFound, reported as such). Stop
                     // this repository here; a new plan picks up the rest.
                     r.error = Some(e);
-                    break;
+                    return true;
                 }
             }
         }
-        report.repositories.push(r);
     }
-    progress.finish();
-    report
+    false
+}
+
+fn sizes(state: &crate::snapshot::RepositoryState) -> std::collections::HashMap<Digest, u64> {
+    state
+        .images
+        .iter()
+        .map(|i| (i.digest, i.size_bytes.unwrap_or(0)))
+        .collect()
+}
+
+/// Archives what the plan lists and the current state still archives: indexes before the
+/// images they list, as ECR archives a listed image only once its index is archived.
+#[allow(clippy::too_many_arguments)]
+async fn archive<R: Registry>(
+    registry: &R,
+    planned: &crate::plan::RepositoryPlan,
+    fresh: &crate::plan::RepositoryPlan,
+    state: &crate::snapshot::RepositoryState,
+    lists_images: &std::collections::HashSet<Digest>,
+    now: Timestamp,
+    r: &mut RepositoryReport,
+    progress: &dyn Progress,
+) {
+    if planned.archivals.is_empty() {
+        return;
+    }
+    let still: BTreeSet<&str> = fresh
+        .archivals
+        .iter()
+        .chain(&fresh.ecr_archivals)
+        .map(|a| a.digest.as_str())
+        .collect();
+    let status: std::collections::HashMap<Digest, ImageStatus> =
+        state.images.iter().map(|i| (i.digest, i.status)).collect();
+    let mut todo: Vec<Digest> = Vec::new();
+    for a in &planned.archivals {
+        let Ok(digest) = a.digest.parse::<Digest>() else {
+            continue;
+        };
+        match status.get(&digest) {
+            None => r.already_gone.push(digest),
+            Some(ImageStatus::Active) if still.contains(a.digest.as_str()) => todo.push(digest),
+            Some(ImageStatus::Active) => r.no_longer_archive.push(digest),
+            Some(_) => r.already_archived.push(digest),
+        }
+    }
+    progress.advance((planned.archivals.len() - todo.len()) as u64);
+    let (indexes, rest): (Vec<Digest>, Vec<Digest>) =
+        todo.into_iter().partition(|d| lists_images.contains(d));
+    let sizes = sizes(state);
+    for group in [indexes, rest] {
+        if group.is_empty() {
+            continue;
+        }
+        let outcome = registry.archive_images(&planned.name, &group, now).await;
+        for d in &outcome.archived {
+            r.bytes_archived += sizes.get(d).copied().unwrap_or(0);
+        }
+        r.archived.extend(outcome.archived);
+        for f in outcome.failures {
+            if f.code == "ImageNotFound" {
+                r.already_gone.push(f.digest);
+            } else {
+                r.archive_failures.push(f);
+            }
+        }
+        progress.advance(group.len() as u64);
+    }
 }
 
 /// Puts or deletes the planned native policy, but only while the registry still holds what

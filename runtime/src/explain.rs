@@ -3,7 +3,7 @@
 
 use ecr_lifecycle_compiler::image::{Digest, Image, iso};
 use ecr_lifecycle_compiler::native;
-use ecr_lifecycle_compiler::reference::{self, Reason};
+use ecr_lifecycle_compiler::reference::{self, Fate, Reason};
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -70,7 +70,8 @@ pub struct Explanation {
     /// The governing rule's name, if any rule governs the image.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
-    pub expires: bool,
+    /// `keep`, `expire` or `archive`.
+    pub fate: String,
     pub reason: String,
     /// What ECR's native policy does with the image.
     pub ecr: String,
@@ -92,31 +93,52 @@ pub fn explain(
         .unwrap_or(0);
     let decision = &evaluation.decisions[idx];
     let desired = desired_policy(loaded, state, &evaluation, now);
-    let (ecr_expires, ecr) = match desired.native {
+    let (ecr_acts, ecr) = match desired.native {
         None => (
-            false,
+            None,
             "no native policy governs this repository, so ECR does nothing".to_string(),
         ),
         Some(n) => {
             let outcome = native::simulate(n, &state.images, now);
             let rule = native::governing_rule(n, image);
-            let expires = outcome.expired.contains(&image.digest);
-            let text = match (expires, rule, outcome.causes.get(&image.digest)) {
-                (true, _, Some(native::Cause::Subject(s))) => {
-                    format!("expires it with its subject {s}")
-                }
-                (true, Some(p), _) => format!("native rule {p} expires it"),
-                (true, None, _) => "expires it".to_string(),
-                (false, Some(p), _) => format!("native rule {p} governs it and keeps it"),
-                (false, None, _) => "no native rule selects it".to_string(),
+            let acts = if outcome.expired.contains(&image.digest) {
+                Some(Fate::Expire)
+            } else if outcome.transitioned.contains(&image.digest) {
+                Some(Fate::Archive)
+            } else {
+                None
             };
-            (expires, text)
+            let verb = |f: Fate| {
+                if f == Fate::Expire {
+                    "expires"
+                } else {
+                    "archives"
+                }
+            };
+            let text = match (acts, rule, outcome.causes.get(&image.digest)) {
+                (Some(f), _, Some(native::Cause::Subject(s))) => {
+                    format!("{} it with its subject {s}", verb(f))
+                }
+                (Some(f), Some(p), _) => format!("native rule {p} {} it", verb(f)),
+                (Some(f), None, _) => format!("{} it", verb(f)),
+                (None, Some(p), _) => format!("native rule {p} governs it and keeps it"),
+                (None, None, _) => "no native rule selects it".to_string(),
+            };
+            (acts, text)
         }
     };
-    let runner = match (decision.expire, ecr_expires) {
-        (true, true) => "nothing: ECR expires it".to_string(),
-        (true, false) => "deletes it (`plan` lists it, `apply` deletes it)".to_string(),
-        (false, _) => "keeps it".to_string(),
+    let runner = match (decision.fate, ecr_acts) {
+        (Fate::Keep, _) => "keeps it".to_string(),
+        (f, Some(e)) if f == e => format!(
+            "nothing: ECR {} it",
+            if f == Fate::Expire {
+                "expires"
+            } else {
+                "archives"
+            }
+        ),
+        (Fate::Expire, _) => "deletes it (`plan` lists it, `apply` deletes it)".to_string(),
+        (Fate::Archive, _) => "archives it (`plan` lists it, `apply` archives it)".to_string(),
     };
     let rule_span = decision
         .rule
@@ -133,7 +155,7 @@ pub fn explain(
         size_bytes: image.size_bytes,
         policy_file: loaded.file.name.clone(),
         rule: rule_span,
-        expires: decision.expire,
+        fate: decision.fate.as_str().to_string(),
         reason: match &decision.reason {
             Reason::Ungoverned => "no rule matches it, so it is kept".to_string(),
             r => reference::describe(r, now),
@@ -165,7 +187,11 @@ pub fn text(e: &Explanation) -> String {
     }
     s.push_str(&format!(
         "  {}: {}\n",
-        if e.expires { "expires" } else { "kept" },
+        match e.fate.as_str() {
+            "expire" => "expires",
+            "archive" => "archived",
+            _ => "kept",
+        },
         e.reason
     ));
     s.push_str(&format!("  ECR:    {}\n  runner: {}\n", e.ecr, e.runner));

@@ -1,12 +1,10 @@
 //! Plans: what would change in a registry, as data. Text, Markdown and JSON are renderings of
 //! one [`Plan`]; a saved plan is that JSON, with the format version and what it saw.
 
-use std::collections::BTreeSet;
-
 use ecr_lifecycle_compiler::dsl::Policy;
-use ecr_lifecycle_compiler::image::{Digest, Image, iso};
+use ecr_lifecycle_compiler::image::{Digest, Image, ImageStatus, iso};
 use ecr_lifecycle_compiler::native::{self, ValidPolicy};
-use ecr_lifecycle_compiler::reference::{self, Evaluation};
+use ecr_lifecycle_compiler::reference::{self, Evaluation, Fate};
 use ecr_lifecycle_compiler::source::SourceFile;
 use ecr_lifecycle_compiler::split::{self, Compiled};
 use jiff::Timestamp;
@@ -19,8 +17,58 @@ use crate::snapshot::RepositoryState;
 /// The plan file format; `apply` refuses any other.
 pub const FORMAT_VERSION: u32 = 1;
 
-/// Storage price per GB-month (GiB, as AWS bills storage), in US dollars.
+/// Standard storage price per GB-month (GiB, as AWS bills storage), in US dollars.
 pub const STANDARD_PRICE_PER_GB_MONTH: f64 = 0.10;
+
+/// Archive storage price per GB-month, in US dollars. AWS bills the first 150 TB of a month's
+/// archive storage at the standard price and $0.07 above that, so archiving saves nothing
+/// until then: plan with `--archive-price 0.07` when the archive holds more.
+pub const ARCHIVE_PRICE_PER_GB_MONTH: f64 = 0.10;
+
+/// Days of archive storage ECR bills for every archived image, however soon it is deleted.
+pub const MIN_ARCHIVE_DAYS: i64 = 90;
+
+/// The storage prices a plan's figures use.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Prices {
+    pub standard_per_gb_month: f64,
+    pub archive_per_gb_month: f64,
+}
+
+impl Default for Prices {
+    fn default() -> Prices {
+        Prices {
+            standard_per_gb_month: STANDARD_PRICE_PER_GB_MONTH,
+            archive_per_gb_month: ARCHIVE_PRICE_PER_GB_MONTH,
+        }
+    }
+}
+
+impl Prices {
+    fn is_default(&self) -> bool {
+        *self == Prices::default()
+    }
+}
+
+/// Choices that change what a repository's plan contains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RepositoryOptions {
+    /// Whether the native policy is ecr-lifecycle's to put (false: Terraform manages it).
+    pub manage_policies: bool,
+    /// Whether images in the archive for less than 90 days may be deleted (their 90 days are
+    /// billed anyway).
+    pub allow_early_archive_delete: bool,
+}
+
+impl Default for RepositoryOptions {
+    fn default() -> RepositoryOptions {
+        RepositoryOptions {
+            manage_policies: true,
+            allow_early_archive_delete: false,
+        }
+    }
+}
 
 /// A policy file with what was compiled from it.
 #[derive(Debug)]
@@ -64,6 +112,12 @@ pub struct Plan {
     /// `I/N` when the plan covers one shard of the repositories.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<String>,
+    /// Made with `--allow-early-archive-delete`: apply may delete images archived under 90 days.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub allow_early_archive_delete: bool,
+    /// The prices its figures use, when not the defaults.
+    #[serde(default, skip_serializing_if = "Prices::is_default")]
+    pub prices: Prices,
     pub policy_files: Vec<PolicyFileRef>,
     pub repositories: Vec<RepositoryPlan>,
     pub summary: Summary,
@@ -89,6 +143,16 @@ pub struct RepositoryPlan {
     pub deletions: Vec<ImageAction>,
     /// Images the desired native policy makes ECR expire (ECR acts within a day).
     pub ecr_expirations: Vec<ImageAction>,
+    /// Images the runner moves to the archive storage class.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub archivals: Vec<ImageAction>,
+    /// Images the desired native policy makes ECR archive.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ecr_archivals: Vec<ImageAction>,
+    /// Archived images the policy deletes but that stay: they have been in the archive for
+    /// less than 90 days (see `--allow-early-archive-delete`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub held: Vec<ImageAction>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
     /// What the plan saw: the number of images and their total size.
@@ -130,8 +194,26 @@ pub struct ImageAction {
     pub pushed_at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size_bytes: Option<u64>,
+    /// For an image in the archive: whole days since it was archived (`None`: unknown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archived_days: Option<Option<i64>>,
     pub rule: String,
     pub reason: String,
+}
+
+impl ImageAction {
+    /// Days of the 90-day archive minimum still to be billed if the image is deleted now.
+    pub fn early_delete_days(&self) -> i64 {
+        match self.archived_days {
+            None => 0,
+            Some(None) => MIN_ARCHIVE_DAYS,
+            Some(Some(d)) => (MIN_ARCHIVE_DAYS - d).max(0),
+        }
+    }
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -145,12 +227,42 @@ pub struct Summary {
     pub monthly_saving_usd: f64,
     pub ecr_expirations: usize,
     pub ecr_bytes: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub images_to_archive: usize,
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
+    pub bytes_to_archive: u64,
+    /// What archiving saves a month: the difference between the standard and archive prices.
+    #[serde(default, skip_serializing_if = "is_zero_f64")]
+    pub archive_monthly_saving_usd: f64,
+    /// The rest of the 90-day minimum, billed once for archived images deleted early.
+    #[serde(default, skip_serializing_if = "is_zero_f64")]
+    pub early_delete_charge_usd: f64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub ecr_archivals: usize,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub images_held: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+fn is_zero_u64(n: &u64) -> bool {
+    *n == 0
+}
+
+fn is_zero_f64(n: &f64) -> bool {
+    *n == 0.0
 }
 
 impl RepositoryPlan {
     /// Whether a rendering has anything to say about this repository.
     pub fn has_news(&self) -> bool {
-        self.lifecycle_policy.is_change() || !self.deletions.is_empty() || !self.warnings.is_empty()
+        self.lifecycle_policy.is_change()
+            || !self.deletions.is_empty()
+            || !self.archivals.is_empty()
+            || !self.held.is_empty()
+            || !self.warnings.is_empty()
     }
 }
 
@@ -160,7 +272,13 @@ impl Plan {
             + self.summary.policies_to_replace
             + self.summary.policies_to_delete
             + self.summary.images_to_delete
+            + self.summary.images_to_archive
             > 0
+    }
+
+    /// Recomputes the summary, after repositories or prices changed.
+    pub fn resummarize(&mut self) {
+        self.summary = summarize(&self.repositories, &self.prices);
     }
 
     pub fn to_json(&self) -> String {
@@ -188,8 +306,10 @@ impl Plan {
 }
 
 /// Sums up repository plans.
-pub fn summarize(repos: &[RepositoryPlan]) -> Summary {
+pub fn summarize(repos: &[RepositoryPlan], prices: &Prices) -> Summary {
     let mut s = Summary::default();
+    let size = |list: &[ImageAction]| list.iter().filter_map(|d| d.size_bytes).sum::<u64>();
+    let mut early_charge = 0.0;
     for r in repos {
         match r.lifecycle_policy {
             PolicyChange::Unchanged => {}
@@ -198,22 +318,53 @@ pub fn summarize(repos: &[RepositoryPlan]) -> Summary {
             PolicyChange::Delete { .. } => s.policies_to_delete += 1,
         }
         s.images_to_delete += r.deletions.len();
-        s.bytes_to_delete += r.deletions.iter().filter_map(|d| d.size_bytes).sum::<u64>();
+        s.bytes_to_delete += size(&r.deletions);
         s.ecr_expirations += r.ecr_expirations.len();
-        s.ecr_bytes += r
-            .ecr_expirations
+        s.ecr_bytes += size(&r.ecr_expirations);
+        s.images_to_archive += r.archivals.len();
+        s.bytes_to_archive += size(&r.archivals);
+        s.ecr_archivals += r.ecr_archivals.len();
+        s.images_held += r.held.len();
+        early_charge += r
+            .deletions
             .iter()
-            .filter_map(|d| d.size_bytes)
-            .sum::<u64>();
+            .map(|d| {
+                gib(d.size_bytes.unwrap_or(0))
+                    * prices.archive_per_gb_month
+                    * d.early_delete_days() as f64
+                    / 30.0
+            })
+            .sum::<f64>();
     }
-    s.monthly_saving_usd = monthly_cost(s.bytes_to_delete);
+    // Deleting an archived image saves archive storage, not standard storage.
+    let archived_bytes: u64 = repos
+        .iter()
+        .flat_map(|r| &r.deletions)
+        .filter(|d| d.archived_days.is_some())
+        .filter_map(|d| d.size_bytes)
+        .sum();
+    s.monthly_saving_usd = cents(
+        gib(s.bytes_to_delete - archived_bytes) * prices.standard_per_gb_month
+            + gib(archived_bytes) * prices.archive_per_gb_month,
+    );
+    s.archive_monthly_saving_usd = cents(
+        gib(s.bytes_to_archive) * (prices.standard_per_gb_month - prices.archive_per_gb_month),
+    );
+    s.early_delete_charge_usd = cents(early_charge);
     s
 }
 
+fn gib(bytes: u64) -> f64 {
+    bytes as f64 / (1u64 << 30) as f64
+}
+
+fn cents(usd: f64) -> f64 {
+    (usd * 100.0).round() / 100.0
+}
+
 /// Dollars per month to store this many bytes in standard storage.
-pub fn monthly_cost(bytes: u64) -> f64 {
-    let gib = bytes as f64 / (1u64 << 30) as f64;
-    (gib * STANDARD_PRICE_PER_GB_MONTH * 100.0).round() / 100.0
+pub fn monthly_cost(bytes: u64, prices: &Prices) -> f64 {
+    cents(gib(bytes) * prices.standard_per_gb_month)
 }
 
 /// The native policy a repository should carry, and why it differs from the compiled one.
@@ -237,15 +388,8 @@ pub fn desired_policy<'a>(
             warnings: Vec::new(),
         };
     };
-    let kept: BTreeSet<Digest> = state
-        .images
-        .iter()
-        .zip(&evaluation.decisions)
-        .filter(|(_, d)| !d.expire)
-        .map(|(i, _)| i.digest)
-        .collect();
     let outcome = native::simulate(native, &state.images, now);
-    let mut harmed: Vec<Digest> = outcome.expired.intersection(&kept).copied().collect();
+    let mut harmed = harm(evaluation, &state.images, &outcome);
     // ECR ranks a restored image by its restore time: restoring an old archived image could
     // make a native count expire a newer image the policy keeps. Check that world too.
     if harmed.is_empty() && state.images.iter().any(|i| !i.is_active()) {
@@ -262,14 +406,8 @@ pub fn desired_policy<'a>(
             })
             .collect();
         let ev = reference::evaluate(&loaded.policy, &restored, Some(&state.name), now);
-        let kept_then: BTreeSet<Digest> = restored
-            .iter()
-            .zip(&ev.decisions)
-            .filter(|(_, d)| !d.expire)
-            .map(|(i, _)| i.digest)
-            .collect();
         let out = native::simulate(native, &restored, now);
-        harmed = out.expired.intersection(&kept_then).copied().collect();
+        harmed = harm(&ev, &restored, &out);
     }
     if harmed.is_empty() {
         let mut warnings = Vec::new();
@@ -293,11 +431,25 @@ pub fn desired_policy<'a>(
     Desired {
         native: None,
         warnings: vec![format!(
-            "the native policy is withheld here: ECR would expire {} image(s) the policy keeps (for example {}), so every rule runs at runtime for this repository",
+            "the native policy is withheld here: ECR would expire or archive {} image(s) the policy keeps (or only archives), for example {}; so every rule runs at runtime for this repository",
             harmed.len(),
             examples.join(", ")
         )],
     }
+}
+
+/// The images ECR would treat worse than the policy: expire what it keeps or archives, or
+/// archive what it keeps.
+fn harm(evaluation: &Evaluation, images: &[Image], outcome: &native::Outcome) -> Vec<Digest> {
+    images
+        .iter()
+        .zip(&evaluation.decisions)
+        .filter(|(i, d)| {
+            (outcome.expired.contains(&i.digest) && !d.expires())
+                || (outcome.transitioned.contains(&i.digest) && d.keeps())
+        })
+        .map(|(i, _)| i.digest)
+        .collect()
 }
 
 /// The native policy text a repository should carry now, if any (see [`desired_policy`]).
@@ -318,23 +470,23 @@ pub fn plan_repository(
     state: &RepositoryState,
     now: Timestamp,
 ) -> RepositoryPlan {
-    plan_repository_with(loaded, state, now, true)
+    plan_repository_with(loaded, state, now, RepositoryOptions::default())
 }
 
-/// Like [`plan_repository`]; with `manage_policies` false the native policy is left to another
-/// tool (Terraform): no change is planned for it, and the runner's share assumes the compiled
-/// policy is in place.
+/// Like [`plan_repository`], with choices. With `manage_policies` false the native policy is
+/// left to another tool (Terraform): no change is planned for it, and the runner's share
+/// assumes the compiled policy is in place.
 pub fn plan_repository_with(
     loaded: &LoadedPolicy,
     state: &RepositoryState,
     now: Timestamp,
-    manage_policies: bool,
+    options: RepositoryOptions,
 ) -> RepositoryPlan {
     let evaluation = reference::evaluate(&loaded.policy, &state.images, Some(&state.name), now);
     let desired = desired_policy(loaded, state, &evaluation, now);
     let desired_text = desired.native.map(|n| n.to_json_pretty());
     let lifecycle_policy = match (&state.lifecycle_policy, desired_text) {
-        _ if !manage_policies => PolicyChange::Unchanged,
+        _ if !options.manage_policies => PolicyChange::Unchanged,
         (None, None) => PolicyChange::Unchanged,
         (None, Some(text)) => PolicyChange::Put { text },
         (Some(current), None) => PolicyChange::Delete {
@@ -349,37 +501,109 @@ pub fn plan_repository_with(
     let ecr = desired
         .native
         .map(|n| native::simulate(n, &state.images, now))
-        .map(|o| o.expired)
         .unwrap_or_default();
-    let mut deletions = Vec::new();
-    let mut ecr_expirations = Vec::new();
-    for (image, decision) in state.images.iter().zip(&evaluation.decisions) {
-        if !decision.expire {
-            continue;
-        }
-        let action = image_action(image, decision, &loaded.policy, now);
-        if ecr.contains(&image.digest) {
-            ecr_expirations.push(action);
-        } else {
-            deletions.push(action);
-        }
-    }
-    let order = |a: &ImageAction, b: &ImageAction| {
-        a.pushed_at.cmp(&b.pushed_at).then(a.digest.cmp(&b.digest))
-    };
-    deletions.sort_by(order);
-    ecr_expirations.sort_by(order);
-    RepositoryPlan {
+    let mut plan = RepositoryPlan {
         name: state.name.clone(),
         region: None,
         policy_file: loaded.file.name.clone(),
         lifecycle_policy,
-        deletions,
-        ecr_expirations,
+        deletions: Vec::new(),
+        ecr_expirations: Vec::new(),
+        archivals: Vec::new(),
+        ecr_archivals: Vec::new(),
+        held: Vec::new(),
         warnings: desired.warnings,
         images_seen: state.images.len(),
         bytes_seen: state.images.iter().filter_map(|i| i.size_bytes).sum(),
+    };
+    for (image, decision) in state.images.iter().zip(&evaluation.decisions) {
+        let action = || image_action(image, decision, &loaded.policy, now);
+        match decision.fate {
+            Fate::Keep => {}
+            Fate::Archive if ecr.transitioned.contains(&image.digest) => {
+                plan.ecr_archivals.push(action())
+            }
+            Fate::Archive => plan.archivals.push(action()),
+            Fate::Expire if ecr.expired.contains(&image.digest) => {
+                plan.ecr_expirations.push(action())
+            }
+            Fate::Expire => {
+                let a = action();
+                if a.early_delete_days() > 0 && !options.allow_early_archive_delete {
+                    plan.held.push(ImageAction {
+                        reason: format!(
+                            "{}; held: {}, and ECR bills 90 days of archive storage whenever it is deleted (plan with --allow-early-archive-delete to delete it now)",
+                            a.reason,
+                            match a.archived_days {
+                                Some(Some(d)) => format!("it has been in the archive {d} days"),
+                                _ => "the registry does not say when it was archived".into(),
+                            }
+                        ),
+                        ..a
+                    });
+                } else {
+                    plan.deletions.push(a);
+                }
+            }
+        }
     }
+    plan.warnings
+        .extend(index_warnings(loaded, state, &evaluation));
+    let order = |a: &ImageAction, b: &ImageAction| {
+        a.pushed_at.cmp(&b.pushed_at).then(a.digest.cmp(&b.digest))
+    };
+    for list in [
+        &mut plan.deletions,
+        &mut plan.ecr_expirations,
+        &mut plan.archivals,
+        &mut plan.ecr_archivals,
+        &mut plan.held,
+    ] {
+        list.sort_by(order);
+    }
+    plan
+}
+
+/// An image index the policy archives while an image it lists stays active: the index cannot
+/// be pulled until it is restored, though the child can.
+fn index_warnings(
+    loaded: &LoadedPolicy,
+    state: &RepositoryState,
+    evaluation: &Evaluation,
+) -> Vec<String> {
+    let fate: std::collections::HashMap<Digest, &reference::Decision> = state
+        .images
+        .iter()
+        .zip(&evaluation.decisions)
+        .map(|(i, d)| (i.digest, d))
+        .collect();
+    let mut out = Vec::new();
+    for (image, decision) in state.images.iter().zip(&evaluation.decisions) {
+        if !decision.archives() {
+            continue;
+        }
+        let kept: Vec<String> = image
+            .children
+            .iter()
+            .filter(|c| fate.get(c).is_some_and(|d| d.keeps()))
+            .map(|c| c.to_string())
+            .collect();
+        if kept.is_empty() {
+            continue;
+        }
+        let rule = decision
+            .rule
+            .and_then(|r| loaded.policy.rules.get(r))
+            .map(|r| r.name.value.as_str())
+            .unwrap_or("?");
+        out.push(format!(
+            "rule `{rule}` archives the image index {}, but {} of the images it lists stay active (for example {}), kept by other rules or indexes: the index cannot be pulled until it is restored",
+            image.digest,
+            kept.len(),
+            kept[0]
+        ));
+    }
+    out
 }
 
 fn image_action(
@@ -393,11 +617,18 @@ fn image_action(
         tags: image.tags.iter().map(|t| t.to_string()).collect(),
         pushed_at: iso(image.pushed_at),
         size_bytes: image.size_bytes,
-        rule: decision
-            .rule
-            .and_then(|r| policy.rules.get(r))
-            .map(|r| r.name.value.clone())
-            .unwrap_or_default(),
+        archived_days: (image.status == ImageStatus::Archived).then(|| {
+            image
+                .archived_at
+                .map(|t| now.duration_since(t).as_secs().div_euclid(86_400))
+        }),
+        rule: match (decision.rule, &decision.reason) {
+            (None, reference::Reason::InArchive { .. }) => "archive".into(),
+            (r, _) => r
+                .and_then(|r| policy.rules.get(r))
+                .map(|r| r.name.value.clone())
+                .unwrap_or_default(),
+        },
         reason: reference::describe(&decision.reason, now),
     }
 }
@@ -440,13 +671,15 @@ pub fn assemble(
     mut repositories: Vec<RepositoryPlan>,
 ) -> Plan {
     repositories.sort_by(|a, b| (&a.region, &a.name).cmp(&(&b.region, &b.name)));
-    let summary = summarize(&repositories);
+    let summary = summarize(&repositories, &Prices::default());
     Plan {
         format_version: FORMAT_VERSION,
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         created_at: iso(now),
         registry,
         shard: None,
+        allow_early_archive_delete: false,
+        prices: Prices::default(),
         policy_files: policies
             .iter()
             .map(|p| PolicyFileRef {

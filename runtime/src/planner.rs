@@ -4,7 +4,8 @@ use futures_util::stream::{self, StreamExt};
 use jiff::Timestamp;
 
 use crate::plan::{
-    LoadedPolicy, Plan, RepositoryPlan, assemble, governing_in, plan_repository_with,
+    LoadedPolicy, Plan, Prices, RepositoryOptions, RepositoryPlan, assemble, governing_in,
+    plan_repository_with,
 };
 use crate::registry::{Registry, RegistryError};
 use crate::snapshot::RepositoryState;
@@ -56,6 +57,9 @@ pub struct PlanOptions {
     pub shard: Option<(u32, u32)>,
     /// The region this registry is in, as the policy files name it (`None`: the default).
     pub region: Option<String>,
+    /// Delete archived images before their 90 days are up (and pay for the rest).
+    pub allow_early_archive_delete: bool,
+    pub prices: Prices,
 }
 
 /// The shard (1-based) a repository belongs to among `count`: FNV-1a of its name, so every
@@ -82,7 +86,13 @@ pub async fn make_plan<R: Registry>(
         manage_policies,
         shard,
         region,
+        allow_early_archive_delete,
+        prices,
     } = options;
+    let repository_options = RepositoryOptions {
+        manage_policies,
+        allow_early_archive_delete,
+    };
     let region = region.as_deref();
     let names: Vec<String> = registry
         .list_repositories()
@@ -96,7 +106,7 @@ pub async fn make_plan<R: Registry>(
         .iter()
         .filter_map(|s| {
             governing_in(policies, &s.name, region).map(|p| {
-                let mut r = plan_repository_with(p, s, now, manage_policies);
+                let mut r = plan_repository_with(p, s, now, repository_options);
                 r.region = region.map(str::to_string);
                 r
             })
@@ -104,6 +114,9 @@ pub async fn make_plan<R: Registry>(
         .collect();
     let mut plan = assemble(policies, label, now, repos);
     plan.shard = shard.map(|(i, n)| format!("{i}/{n}"));
+    plan.allow_early_archive_delete = allow_early_archive_delete;
+    plan.prices = prices;
+    plan.resummarize();
     Ok(plan)
 }
 
@@ -126,6 +139,13 @@ pub fn merge(plans: Vec<Plan>) -> Result<Plan, String> {
                 "the plans were made against different registries (`{}` and `{}`)",
                 merged.registry, p.registry
             ));
+        }
+        if (p.allow_early_archive_delete, p.prices)
+            != (merged.allow_early_archive_delete, merged.prices)
+        {
+            return Err(
+                "the plans were made with different prices or --allow-early-archive-delete".into(),
+            );
         }
         if let Some(s) = &p.shard {
             if shards.contains(s) {
@@ -158,7 +178,7 @@ pub fn merge(plans: Vec<Plan>) -> Result<Plan, String> {
     merged
         .repositories
         .sort_by(|a, b| (&a.region, &a.name).cmp(&(&b.region, &b.name)));
-    merged.summary = crate::plan::summarize(&merged.repositories);
+    merged.resummarize();
     merged.shard = None;
     Ok(merged)
 }
@@ -174,6 +194,6 @@ pub fn combine_regions(parts: Vec<Plan>) -> Plan {
     }
     plan.repositories
         .sort_by(|a, b| (&a.region, &a.name).cmp(&(&b.region, &b.name)));
-    plan.summary = crate::plan::summarize(&plan.repositories);
+    plan.resummarize();
     plan
 }

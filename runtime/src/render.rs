@@ -52,7 +52,22 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-fn image_line(a: &ImageAction) -> String {
+/// The rule and reason for an action, with the archive charge when deleting early.
+fn why(a: &ImageAction) -> String {
+    let mut s = format!("rule {}: {}", a.rule, a.reason);
+    if a.rule.is_empty() {
+        s = a.reason.clone();
+    }
+    let early = a.early_delete_days();
+    if early > 0 && !a.reason.contains("held:") {
+        s.push_str(&format!(
+            "; deleting it now bills the remaining {early} days of ECR's 90-day archive minimum"
+        ));
+    }
+    s
+}
+
+fn image_line(sign: char, a: &ImageAction) -> String {
     let tags = if a.tags.is_empty() {
         "<untagged>".to_string()
     } else {
@@ -63,7 +78,7 @@ fn image_line(a: &ImageAction) -> String {
         .map(bytes)
         .unwrap_or_else(|| "size unknown".into());
     format!(
-        "  - {}  {tags}  pushed {}  {size}",
+        "  {sign} {}  {tags}  pushed {}  {size}",
         short(&a.digest),
         &a.pushed_at[..a.pushed_at.len().min(10)]
     )
@@ -136,7 +151,7 @@ pub fn plan_text(plan: &Plan) -> Lines {
         let why = if plan.repositories.is_empty() {
             "No repository in the registry is governed by these policy files.".to_string()
         } else {
-            "Every governed repository has its native policy, and nothing is due for the runner to delete.".to_string()
+            "Every governed repository has its native policy, and nothing is due for the runner to delete or archive.".to_string()
         };
         out.push((Kind::Plain, why));
         push_ecr_summary(plan, &mut out);
@@ -152,6 +167,9 @@ pub fn plan_text(plan: &Plan) -> Lines {
     }
     if s.policies_to_delete > 0 || s.images_to_delete > 0 {
         legend.push("- delete");
+    }
+    if s.images_to_archive > 0 {
+        legend.push("> archive");
     }
     out.push((Kind::Plain, String::new()));
     out.push((Kind::Plain, format!("Actions: {}", legend.join("   "))));
@@ -200,10 +218,26 @@ pub fn plan_text(plan: &Plan) -> Lines {
             }
         }
         for a in &r.deletions {
-            out.push((Kind::Remove, image_line(a)));
+            out.push((Kind::Remove, image_line('-', a)));
+            out.push((Kind::Note, format!("      # ({})", why(a))));
+        }
+        for a in &r.archivals {
+            out.push((Kind::Change, image_line('>', a)));
+            out.push((Kind::Note, format!("      # ({})", why(a))));
+        }
+        for a in &r.held {
+            out.push((Kind::Warning, image_line('!', a)));
+            out.push((Kind::Note, format!("      # ({})", why(a))));
+        }
+        if !r.ecr_archivals.is_empty() {
+            let b: u64 = r.ecr_archivals.iter().filter_map(|a| a.size_bytes).sum();
             out.push((
                 Kind::Note,
-                format!("      # (rule {}: {})", a.rule, a.reason),
+                format!(
+                    "  # ECR's own policy will archive {} ({}) within a day of its next run",
+                    plural(r.ecr_archivals.len(), "more image", "more images"),
+                    bytes(b)
+                ),
             ));
         }
         if !r.ecr_expirations.is_empty() {
@@ -236,7 +270,25 @@ fn push_ecr_summary(plan: &Plan, out: &mut Lines) {
                 "ECR's native policies will expire {} ({}, ${:.2}/month) on their own.",
                 plural(s.ecr_expirations, "more image", "more images"),
                 bytes(s.ecr_bytes),
-                monthly_cost(s.ecr_bytes)
+                monthly_cost(s.ecr_bytes, &plan.prices)
+            ),
+        ));
+    }
+    if s.ecr_archivals > 0 {
+        out.push((
+            Kind::Note,
+            format!(
+                "ECR's native policies will archive {} on their own.",
+                plural(s.ecr_archivals, "more image", "more images"),
+            ),
+        ));
+    }
+    if s.images_held > 0 {
+        out.push((
+            Kind::Warning,
+            format!(
+                "{} held: the policy deletes them, but they have been in the archive for less than ECR's 90-day minimum (--allow-early-archive-delete deletes them and pays the rest).",
+                plural(s.images_held, "archived image is", "archived images are"),
             ),
         ));
     }
@@ -252,15 +304,32 @@ fn governed(plan: &Plan) -> String {
 
 pub fn summary_line(plan: &Plan) -> String {
     let s = &plan.summary;
-    format!(
-        "Plan: {} to put, {} to replace, {} to delete, {} to delete ({}, ${:.2}/month).",
+    let mut line = format!(
+        "Plan: {} to put, {} to replace, {} to delete, {} to delete ({}, ${:.2}/month)",
         plural(s.policies_to_put, "policy", "policies"),
         s.policies_to_replace,
         s.policies_to_delete,
         plural(s.images_to_delete, "image", "images"),
         bytes(s.bytes_to_delete),
         s.monthly_saving_usd
-    )
+    );
+    if s.images_to_archive > 0 {
+        line.push_str(&format!(
+            ", {} to archive ({}, saves ${:.2}/month at ${:.3}/GB-month archived)",
+            plural(s.images_to_archive, "image", "images"),
+            bytes(s.bytes_to_archive),
+            s.archive_monthly_saving_usd,
+            plan.prices.archive_per_gb_month
+        ));
+    }
+    if s.early_delete_charge_usd > 0.0 {
+        line.push_str(&format!(
+            "; deleting archived images early bills ${:.2} of ECR's 90-day minimum once",
+            s.early_delete_charge_usd
+        ));
+    }
+    line.push('.');
+    line
 }
 
 /// The plan for a pull-request comment: totals first, a collapsible block per repository.
@@ -288,8 +357,16 @@ pub fn plan_markdown(plan: &Plan) -> String {
             PolicyChange::Replace { .. } => "policy to replace",
             PolicyChange::Delete { .. } => "policy to delete",
         };
+        let archive = if r.archivals.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ", {}",
+                plural(r.archivals.len(), "image to archive", "images to archive")
+            )
+        };
         s.push_str(&format!(
-            "\n<details><summary><code>{}</code>: {}, {} ({})</summary>\n\n",
+            "\n<details><summary><code>{}</code>: {}, {} ({}){archive}</summary>\n\n",
             r.name,
             policy,
             plural(r.deletions.len(), "image to delete", "images to delete"),
@@ -313,27 +390,43 @@ pub fn plan_markdown(plan: &Plan) -> String {
             }
             PolicyChange::Unchanged => {}
         }
-        if !r.deletions.is_empty() {
-            s.push_str(
-                "| digest | tags | pushed | size | rule | why |\n|---|---|---|---|---|---|\n",
-            );
-            for a in &r.deletions {
-                s.push_str(&format!(
-                    "| `{}` | {} | {} | {} | {} | {} |\n",
-                    short(&a.digest),
-                    if a.tags.is_empty() {
-                        "—".to_string()
-                    } else {
-                        a.tags.join(", ")
-                    },
-                    &a.pushed_at[..a.pushed_at.len().min(10)],
-                    a.size_bytes.map(bytes).unwrap_or_default(),
-                    a.rule,
-                    a.reason.replace('|', "\\|")
-                ));
+        for (title, list) in [
+            ("", &r.deletions),
+            ("To archive:\n\n", &r.archivals),
+            ("Held (in the archive for less than 90 days):\n\n", &r.held),
+        ] {
+            if !list.is_empty() {
+                s.push_str(title);
+                s.push_str(&image_table(list));
             }
         }
         s.push_str("\n</details>\n");
+    }
+    s
+}
+
+/// Images as a Markdown table, with the rule and reason of each.
+fn image_table(list: &[ImageAction]) -> String {
+    let mut s =
+        String::from("| digest | tags | pushed | size | rule | why |\n|---|---|---|---|---|---|\n");
+    for a in list {
+        let reason = why(a);
+        let reason = reason
+            .strip_prefix(&format!("rule {}: ", a.rule))
+            .unwrap_or(&reason);
+        s.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} | {} |\n",
+            short(&a.digest),
+            if a.tags.is_empty() {
+                "—".to_string()
+            } else {
+                a.tags.join(", ")
+            },
+            &a.pushed_at[..a.pushed_at.len().min(10)],
+            a.size_bytes.map(bytes).unwrap_or_default(),
+            a.rule,
+            reason.replace('|', "\\|")
+        ));
     }
     s
 }
@@ -478,16 +571,65 @@ pub fn apply_text(report: &ApplyReport) -> Lines {
                 ),
             ));
         }
+        if !r.archived.is_empty() {
+            out.push((
+                Kind::Change,
+                format!(
+                    "{}: archived {} ({})",
+                    r.name,
+                    plural(r.archived.len(), "image", "images"),
+                    bytes(r.bytes_archived)
+                ),
+            ));
+        }
+        if !r.already_archived.is_empty() {
+            out.push((
+                Kind::Note,
+                format!(
+                    "{}: {} already in the archive",
+                    r.name,
+                    plural(r.already_archived.len(), "image was", "images were")
+                ),
+            ));
+        }
+        if !r.no_longer_archive.is_empty() {
+            out.push((
+                Kind::Note,
+                format!(
+                    "{}: left {} active that the current state keeps",
+                    r.name,
+                    plural(r.no_longer_archive.len(), "image", "images"),
+                ),
+            ));
+        }
+        for f in &r.archive_failures {
+            out.push((
+                Kind::Warning,
+                format!(
+                    "{}: not archived {}: {} {}",
+                    r.name, f.digest, f.code, f.reason
+                ),
+            ));
+        }
         if let Some(e) = &r.error {
             out.push((Kind::Warning, format!("{}: stopped: {e}", r.name)));
             out.push((Kind::Note, format!("  hint: {}", e.hint())));
         }
     }
     let failed = report.failed();
+    let archived = if report.archived() > 0 {
+        format!(
+            ", {} archived ({})",
+            plural(report.archived(), "image", "images"),
+            bytes(report.bytes_archived())
+        )
+    } else {
+        String::new()
+    };
     out.push((
         Kind::Heading,
         format!(
-            "Apply {}: {} deleted ({}).",
+            "Apply {}: {} deleted ({}){archived}.",
             if failed { "incomplete" } else { "complete" },
             plural(report.deleted(), "image", "images"),
             bytes(report.bytes_deleted())

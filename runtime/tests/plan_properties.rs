@@ -1,15 +1,17 @@
 //! The planner never puts a native policy that would make ECR expire, on the images it sees,
-//! an image the policy keeps: no exceptions here (referrers, restored or archived images
-//! included), because where the compiled policy would, the planner withholds it.
+//! an image the policy keeps (or only archives), nor archive one it keeps: no exceptions here
+//! (referrers, restored or archived images included), because where the compiled policy would,
+//! the planner withholds it. And the plan's lists add up to the policy: every expiry is the
+//! runner's, ECR's or held for the 90-day archive minimum; every archival the runner's or ECR's.
 
 use std::collections::BTreeSet;
 
 use ecr_lifecycle_compiler::dsl;
 use ecr_lifecycle_compiler::image::{Digest, Image, ImageStatus};
 use ecr_lifecycle_compiler::native;
-use ecr_lifecycle_compiler::reference;
+use ecr_lifecycle_compiler::reference::{self, Fate};
 use ecr_lifecycle_compiler::source::SourceFile;
-use ecr_lifecycle_runtime::plan::{LoadedPolicy, desired_policy, plan_repository};
+use ecr_lifecycle_runtime::plan::{ImageAction, LoadedPolicy, desired_policy, plan_repository};
 use ecr_lifecycle_runtime::snapshot::RepositoryState;
 use jiff::{SignedDuration, Timestamp};
 use proptest::prelude::*;
@@ -28,20 +30,31 @@ const RULES: &[&str] = &[
     "{name: R, match: {tags: ['v*', 'rc*']}, keep: {within: 5d}}",
     "{name: R, match: {tag_regex: 'v[0-9]'}, keep: {newest: 1}}",
     "{name: R, match: any, keep: {within: 2d}}",
+    "{name: R, match: {tags: ['v*']}, keep: {newest: 1}, otherwise: archive}",
+    "{name: R, match: any, keep: {within: 3d}, otherwise: archive}",
+    "{name: R, match: {untagged: true}, keep: {pulled_within: 2d}, otherwise: archive}",
 ];
 
 fn policy() -> impl Strategy<Value = LoadedPolicy> {
-    prop::collection::vec(prop::sample::select(RULES), 1..4).prop_filter_map("reachable", |rules| {
-        let mut text = String::from("version: 1\nrules:\n");
-        for (i, r) in rules.iter().enumerate() {
-            text.push_str(&format!(
-                "  - {}\n",
-                r.replace("name: R", &format!("name: r{i}"))
-            ));
-        }
-        let file = SourceFile::new("p.yaml", text);
-        dsl::parse(&file).ok().map(|p| LoadedPolicy::new(file, p))
-    })
+    (
+        prop::collection::vec(prop::sample::select(RULES), 1..4),
+        prop::bool::ANY,
+    )
+        .prop_filter_map("reachable", |(rules, archive)| {
+            let mut text = String::from("version: 1\n");
+            if archive {
+                text.push_str("archive: {expire_after: 95d}\n");
+            }
+            text.push_str("rules:\n");
+            for (i, r) in rules.iter().enumerate() {
+                text.push_str(&format!(
+                    "  - {}\n",
+                    r.replace("name: R", &format!("name: r{i}"))
+                ));
+            }
+            let file = SourceFile::new("p.yaml", text);
+            dsl::parse(&file).ok().map(|p| LoadedPolicy::new(file, p))
+        })
 }
 
 fn digest(n: usize) -> Digest {
@@ -71,7 +84,11 @@ fn images() -> impl Strategy<Value = Vec<Image>> {
                     now() - SignedDuration::from_hours(age * 12),
                 );
                 match status {
-                    0 => img.status = ImageStatus::Archived,
+                    0 => {
+                        img.status = ImageStatus::Archived;
+                        img.archived_at =
+                            Some(now() - SignedDuration::from_hours((80 + restored * 2) * 24));
+                    }
                     1 => img.status = ImageStatus::Activating,
                     2 => img.activated_at = Some(now() - SignedDuration::from_hours(restored * 6)),
                     _ => {}
@@ -99,17 +116,33 @@ proptest! {
         let state = RepositoryState { name: "web".into(), lifecycle_policy: None, images };
         let evaluation = reference::evaluate(&p.policy, &state.images, Some("web"), now());
         let expired = evaluation.expired(&state.images);
+        let archived = evaluation.archived(&state.images);
+        let kept = evaluation.with_fate(&state.images, Fate::Keep);
         if let Some(native) = desired_policy(&p, &state, &evaluation, now()).native {
-            let ecr = native::simulate(native, &state.images, now()).expired;
-            let harmed: BTreeSet<_> = ecr.difference(&expired).collect();
-            prop_assert!(harmed.is_empty(), "ECR would expire kept {harmed:?}");
+            let outcome = native::simulate(native, &state.images, now());
+            let harmed: BTreeSet<_> = outcome.expired.difference(&expired).collect();
+            prop_assert!(harmed.is_empty(), "ECR would expire kept or archived {harmed:?}");
+            let harmed: BTreeSet<_> = outcome.transitioned.intersection(&kept).collect();
+            prop_assert!(harmed.is_empty(), "ECR would archive kept {harmed:?}");
         }
-        // The runner deletes only what the policy expires, and together with ECR all of it.
         let plan = plan_repository(&p, &state, now());
-        let runner: BTreeSet<Digest> = plan.deletions.iter().map(|a| a.digest.parse().unwrap()).collect();
-        let by_ecr: BTreeSet<Digest> = plan.ecr_expirations.iter().map(|a| a.digest.parse().unwrap()).collect();
-        prop_assert!(runner.is_subset(&expired));
+        let set = |list: &[ImageAction]| -> BTreeSet<Digest> {
+            list.iter().map(|a| a.digest.parse().unwrap()).collect()
+        };
+        let (runner, by_ecr, held) = (set(&plan.deletions), set(&plan.ecr_expirations), set(&plan.held));
         prop_assert!(runner.is_disjoint(&by_ecr));
-        prop_assert_eq!(runner.union(&by_ecr).copied().collect::<BTreeSet<_>>(), expired);
+        let all: BTreeSet<Digest> = runner.iter().chain(&by_ecr).chain(&held).copied().collect();
+        prop_assert_eq!(all, expired);
+        // Held: only archived images under the 90-day minimum.
+        for a in &plan.held {
+            prop_assert!(a.early_delete_days() > 0, "{a:?}");
+        }
+        for a in &plan.deletions {
+            prop_assert_eq!(a.early_delete_days(), 0, "{:?}", a);
+        }
+        let (runner_archives, ecr_archives) = (set(&plan.archivals), set(&plan.ecr_archivals));
+        prop_assert!(runner_archives.is_disjoint(&ecr_archives));
+        let all: BTreeSet<Digest> = runner_archives.union(&ecr_archives).copied().collect();
+        prop_assert_eq!(all, archived);
     }
 }

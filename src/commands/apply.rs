@@ -50,7 +50,7 @@ fn run_inner(args: &ApplyArgs) -> Result<ExitStatus, String> {
             let policies =
                 load::loaded_policies(&args.files).ok_or("the policy files could not be used")?;
             let manage = args.native_policies == crate::cli::NativePolicies::Manage;
-            let plan = plan::make(&args.registry, &policies, now, manage, None)?;
+            let plan = plan::make(&args.registry, &policies, now, manage, None, &args.choices)?;
             output::lines(&render::plan_text(&plan));
             if !plan.has_changes() {
                 return Ok(ExitStatus::Success);

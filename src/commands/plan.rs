@@ -21,7 +21,7 @@ pub fn run(args: &PlanArgs) -> ExitStatus {
     };
     let manage = args.native_policies == crate::cli::NativePolicies::Manage;
     let shard = args.shard.map(|s| (s.index, s.count));
-    let plan = match make(&args.registry, &policies, now, manage, shard) {
+    let plan = match make(&args.registry, &policies, now, manage, shard, &args.choices) {
         Ok(p) => p,
         Err(e) => {
             output::error(&e);
@@ -60,7 +60,22 @@ pub fn make(
     now: jiff::Timestamp,
     manage_policies: bool,
     shard: Option<(u32, u32)>,
+    choices: &crate::cli::PlanChoices,
 ) -> Result<Plan, String> {
+    let prices = ecr_lifecycle_runtime::plan::Prices {
+        standard_per_gb_month: choices.standard_price,
+        archive_per_gb_month: choices.archive_price,
+    };
+    for (name, price) in [
+        ("--standard-price", prices.standard_per_gb_month),
+        ("--archive-price", prices.archive_per_gb_month),
+    ] {
+        if !(price.is_finite() && price >= 0.0) {
+            return Err(format!(
+                "{name} {price} is not a price: give US dollars per GB-month, like 0.10"
+            ));
+        }
+    }
     let rt = registry::runtime()?;
     rt.block_on(async {
         // Each region the policy files name is its own unit of work, with its own registry.
@@ -75,6 +90,8 @@ pub fn make(
                 manage_policies,
                 shard,
                 region,
+                allow_early_archive_delete: choices.allow_early_archive_delete,
+                prices,
             };
             let plan = planner::make_plan(&reg, policies, options, &bar)
                 .await

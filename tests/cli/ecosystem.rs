@@ -50,7 +50,7 @@ fn explain_json_for_machines() {
         .run();
     assert_eq!(run.code, 0, "{}", run.stderr);
     let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    assert_eq!(v["expires"], true);
+    assert_eq!(v["fate"], "expire");
     assert_eq!(
         v["rule"],
         "`release-window` (policies/release-window.yaml:9:11)"

@@ -4,10 +4,12 @@ use std::collections::HashMap;
 
 use crate::diagnostic::Diagnostic;
 use crate::dsl::policy::{
-    Anchored, Evaluation, Keep, Matcher, Policy, RepositorySelector, Retain, Rule, TagConditions,
-    TagRegex, Where,
+    Anchored, ArchiveSettings, Evaluation, Keep, MIN_ARCHIVE_DAYS, Matcher, Otherwise, Policy,
+    RepositorySelector, Retain, Rule, TagConditions, TagRegex, Where,
 };
-use crate::dsl::syntax::{self, ConditionsDoc, KeepDoc, KeepWord, MatchDoc, PolicyDoc, RetainDoc};
+use crate::dsl::syntax::{
+    self, ConditionsDoc, KeepDoc, KeepWord, MatchDoc, OtherwiseDoc, PolicyDoc, RetainDoc,
+};
 use crate::duration::Duration;
 use crate::glob::{Glob, GlobKind};
 use crate::source::{SourceFile, Sp, Span};
@@ -50,7 +52,9 @@ pub(crate) fn lower(doc: PolicyDoc, file: &SourceFile) -> Result<Policy, Vec<Dia
     });
     let exclude = cx.globs(&doc.exclude, GlobKind::Repository);
     let regions = doc.regions.map(|list| cx.regions(&list));
-    if doc.rules.is_empty() {
+    let has_archive = doc.archive.is_some();
+    let archive = doc.archive.and_then(|a| cx.archive(a));
+    if doc.rules.is_empty() && !has_archive {
         cx.errors.push(
             Diagnostic::error("the policy has no rules", doc.rules.span)
                 .with_help("add at least one rule under `rules:`"),
@@ -88,6 +92,7 @@ pub(crate) fn lower(doc: PolicyDoc, file: &SourceFile) -> Result<Policy, Vec<Dia
         repositories: RepositorySelector { include, exclude },
         regions,
         evaluation: cx.evaluation,
+        archive,
         rules,
     };
     if policy.evaluation == Evaluation::Ecr {
@@ -189,30 +194,26 @@ impl Lower<'_> {
                     )),
             );
         }
-        let priority = match (&doc.priority, self.evaluation) {
-            (None, _) => None,
-            (Some(p), Evaluation::Ecr) => match u32::try_from(p.value) {
-                Ok(v) if v >= 1 => Some(v),
-                _ => {
-                    self.errors.push(
-                        Diagnostic::error("`priority` must be a whole number from 1", p.span)
-                            .with_help("ECR's `rulePriority` starts at 1"),
-                    );
-                    None
-                }
-            },
-            (Some(p), Evaluation::FirstMatch) => {
-                self.errors.push(
-                    Diagnostic::error("`priority` only applies with `evaluation: ecr`", p.span)
-                        .with_help(
-                            "rules are evaluated in the order written; move the rule instead",
-                        ),
-                );
-                None
-            }
-        };
+        let priority = self.priority(
+            doc.priority.as_ref(),
+            "rules are evaluated in the order written; move the rule instead",
+        );
         let matcher = self.matcher(doc.matches);
         let keep = self.keep(doc.keep);
+        let otherwise = match &doc.otherwise {
+            None => Otherwise::Expire,
+            Some(o) if o.value == OtherwiseDoc::Expire => Otherwise::Expire,
+            Some(o) => {
+                if matches!(keep.as_ref().map(|k| &k.value), Some(Keep::All)) {
+                    self.errors.push(
+                        Diagnostic::error("`otherwise: archive` has nothing to archive", o.span)
+                            .with_label("`keep: all` keeps every image the rule governs")
+                            .with_help("remove `otherwise`, or keep fewer images"),
+                    );
+                }
+                Otherwise::Archive
+            }
+        };
         if self.errors.len() > before {
             return None;
         }
@@ -222,6 +223,66 @@ impl Lower<'_> {
             description: doc.description.map(|d| d.value),
             matcher: matcher?,
             keep: keep?,
+            otherwise,
+            span,
+        })
+    }
+
+    /// A native `rulePriority`, which only `evaluation: ecr` files give.
+    fn priority(&mut self, p: Option<&Sp<u64>>, first_match_help: &str) -> Option<u32> {
+        let p = p?;
+        if self.evaluation == Evaluation::FirstMatch {
+            self.errors.push(
+                Diagnostic::error("`priority` only applies with `evaluation: ecr`", p.span)
+                    .with_help(first_match_help.to_string()),
+            );
+            return None;
+        }
+        match u32::try_from(p.value) {
+            Ok(v) if v >= 1 => Some(v),
+            _ => {
+                self.errors.push(
+                    Diagnostic::error("`priority` must be a whole number from 1", p.span)
+                        .with_help("ECR's `rulePriority` starts at 1"),
+                );
+                None
+            }
+        }
+    }
+
+    /// The `archive` section: `expire_after` of at least 90 days.
+    fn archive(&mut self, doc: Sp<syntax::ArchiveDoc>) -> Option<ArchiveSettings> {
+        let span = doc.span;
+        let doc = doc.value;
+        let before = self.errors.len();
+        let expire_after = self.duration(&doc.expire_after);
+        if let Some(d) = &expire_after
+            && d.seconds() < i64::from(MIN_ARCHIVE_DAYS) * 86_400
+        {
+            self.errors.push(
+                Diagnostic::error(
+                    format!(
+                        "`expire_after: {}` is shorter than ECR's 90-day minimum for archived images",
+                        *doc.expire_after
+                    ),
+                    doc.expire_after.span,
+                )
+                .with_label("archived images are billed for 90 days whenever they are deleted")
+                .with_note("ECR refuses lifecycle rules that delete images archived for less than 90 days")
+                .with_help("write `expire_after: 90d` or longer, or expire such images instead of archiving them"),
+            );
+        }
+        let priority = self.priority(
+            doc.priority.as_ref(),
+            "the archive rule always comes after the rules",
+        );
+        if self.errors.len() > before {
+            return None;
+        }
+        Some(ArchiveSettings {
+            expire_after: expire_after?,
+            description: doc.description.map(|d| d.value),
+            priority,
             span,
         })
     }

@@ -18,8 +18,25 @@ pub struct Policy {
     /// The AWS regions it governs; `None`: the region given at run time.
     pub regions: Option<Vec<String>>,
     pub evaluation: Evaluation,
+    /// When archived images are deleted; `None`: archived images are kept.
+    pub archive: Option<ArchiveSettings>,
     pub rules: Vec<Rule>,
 }
+
+/// The policy's `archive` section.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArchiveSettings {
+    /// At least 90 days (checked when the file is read).
+    pub expire_after: Sp<Duration>,
+    pub description: Option<String>,
+    /// With `evaluation: ecr`, the native `rulePriority`.
+    pub priority: Option<u32>,
+    pub span: Span,
+}
+
+/// The shortest `archive.expire_after`: ECR bills 90 days of archive storage whatever happens,
+/// and refuses lifecycle rules that delete archived images sooner.
+pub const MIN_ARCHIVE_DAYS: u32 = 90;
 
 /// How a policy's rules are evaluated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -79,8 +96,19 @@ pub struct Rule {
     pub description: Option<String>,
     pub matcher: Sp<Matcher>,
     pub keep: Sp<Keep>,
+    /// What happens to the governed images `keep` does not keep.
+    pub otherwise: Otherwise,
     /// The whole rule, for diagnostics about it.
     pub span: Span,
+}
+
+/// What a rule does with the images it governs and does not keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Otherwise {
+    #[default]
+    Expire,
+    Archive,
 }
 
 /// Which images a rule matches.

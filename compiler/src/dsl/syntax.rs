@@ -38,8 +38,39 @@ pub struct PolicyDoc {
     /// Default: the region of the command line or environment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub regions: Option<Sp<Vec<Sp<String>>>>,
+    /// What happens to images in ECR's archive storage class. Rules govern active images only;
+    /// archived images are kept unless this says when to delete them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archive: Option<Sp<ArchiveDoc>>,
     /// The rules, highest priority first.
     pub rules: Sp<Vec<Sp<RuleDoc>>>,
+}
+
+/// The archive storage class: when archived images are deleted.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArchiveDoc {
+    /// Delete images that have been in the archive this long (`365d`), measured from
+    /// `lastArchivedAt`. At least `90d`: ECR bills 90 days of archive storage in any case.
+    #[schemars(regex(pattern = r"^[0-9]+[hdw]$"))]
+    pub expire_after: Sp<String>,
+    /// Free text, copied into the native rule's `description`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<Sp<String>>,
+    /// With `evaluation: ecr`: the native rule's `rulePriority` (default: after every rule).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<Sp<u64>>,
+}
+
+/// What happens to the images a rule governs and does not keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum OtherwiseDoc {
+    /// Delete them.
+    Expire,
+    /// Move them to ECR's archive storage class (cheaper above 150 TB, not pullable until
+    /// restored, billed for 90 days at least).
+    Archive,
 }
 
 /// How a policy's rules are evaluated.
@@ -67,8 +98,13 @@ pub struct RuleDoc {
     /// Which images the rule governs (those no earlier rule governs).
     #[serde(rename = "match")]
     pub matches: Sp<MatchDoc>,
-    /// Which governed images survive; the others expire.
+    /// Which governed images survive; the others expire (or, with `otherwise: archive`, are
+    /// archived).
     pub keep: Sp<KeepDoc>,
+    /// What happens to the governed images `keep` does not keep: `expire` (the default) or
+    /// `archive`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub otherwise: Option<Sp<OtherwiseDoc>>,
 }
 
 /// `any`, or conditions that must all hold.

@@ -307,7 +307,7 @@ fn ecr_evaluation_takes_priorities_and_prefixes_and_refuses_what_ecr_cannot_do()
     assert!(
         errs[1]
             .0
-            .starts_with("rule `b`: every ECR rule expires something"),
+            .starts_with("rule `b`: every ECR rule acts on something"),
         "{errs:#?}"
     );
     let (msg, _, help) =

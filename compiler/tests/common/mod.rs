@@ -213,3 +213,69 @@ pub fn standard_storage_examples() -> Vec<(&'static str, String)> {
         ("all images B", ALL_IMAGES_B.to_string()),
     ]
 }
+
+pub const ARCHIVE_OLDER_THAN: &str = r#"{
+    "rules": [
+        {
+            "rulePriority": 1,
+            "description": "Archive production images older than 30 days",
+            "selection": {
+                "tagStatus": "tagged",
+                "tagPatternList": ["prod*"],
+                "countType": "sinceImagePushed",
+                "countUnit": "days",
+                "countNumber": 30
+            },
+            "action": {
+                "type": "transition",
+                "targetStorageClass": "archive"
+            }
+        }
+    ]
+}"#;
+
+pub const ARCHIVE_THEN_EXPIRE: &str = r#"{
+    "rules": [
+        {
+            "rulePriority": 1,
+            "description": "Archive images older than 30 days",
+            "selection": {
+                "tagStatus": "any",
+                "countType": "sinceImagePushed",
+                "countUnit": "days",
+                "countNumber": 30
+            },
+            "action": {
+                "type": "transition",
+                "targetStorageClass": "archive"
+            }
+        },
+        {
+            "rulePriority": 2,
+            "description": "Expire images archived for more than 365 days",
+            "selection": {
+                "tagStatus": "any",
+                "storageClass": "archive",
+                "countType": "sinceImageTransitioned",
+                "countUnit": "days",
+                "countNumber": 365
+            },
+            "action": {
+                "type": "expire"
+            }
+        }
+    ]
+}"#;
+
+/// The examples of the page that archive images or act on archived ones.
+pub fn archive_examples() -> Vec<(&'static str, String)> {
+    vec![
+        ("last pulled time", LAST_PULLED.to_string()),
+        (
+            "archive transition time",
+            ARCHIVE_TRANSITION_TIME.to_string(),
+        ),
+        ("archiving by age", ARCHIVE_OLDER_THAN.to_string()),
+        ("archive and expire", ARCHIVE_THEN_EXPIRE.to_string()),
+    ]
+}

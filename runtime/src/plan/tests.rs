@@ -97,7 +97,7 @@ fn summary_counts_and_prices() {
     let mut big = img(3, &["v1"], 50);
     big.size_bytes = Some(10 << 30);
     let p = plan_repository(&l, &state(vec![big, img(4, &["v2"], 1)], None), now());
-    let s = summarize(&[p]);
+    let s = summarize(&[p], &Prices::default());
     assert_eq!(
         (s.policies_to_put, s.images_to_delete, s.bytes_to_delete),
         (1, 1, 10 << 30)

@@ -12,11 +12,15 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_ecr::Client;
 use aws_sdk_ecr::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_ecr::types::{DescribeImagesFilter, ImageIdentifier, ImageStatusFilter};
+use aws_sdk_ecr::types::{
+    DescribeImagesFilter, ImageIdentifier, ImageStatusFilter, TargetStorageClass,
+};
 use ecr_lifecycle_compiler::image::{Digest, Image, ImageStatus};
 use jiff::Timestamp;
 
-use crate::registry::{DeleteFailure, DeleteOutcome, ErrorKind, Registry, RegistryError};
+use crate::registry::{
+    ArchiveOutcome, DeleteOutcome, ErrorKind, ImageFailure, Registry, RegistryError,
+};
 use crate::snapshot::RepositoryState;
 
 /// Media types of manifests that list other manifests.
@@ -517,7 +521,7 @@ impl Registry for EcrRegistry {
             else {
                 continue;
             };
-            outcome.failures.push(DeleteFailure {
+            outcome.failures.push(ImageFailure {
                 digest,
                 code: f
                     .failure_code()
@@ -528,7 +532,60 @@ impl Registry for EcrRegistry {
         }
         Ok(outcome)
     }
+
+    async fn archive_images(
+        &self,
+        repository: &str,
+        digests: &[Digest],
+        _now: Timestamp,
+    ) -> ArchiveOutcome {
+        use futures_util::stream::{self, StreamExt};
+        let results: Vec<(Digest, Result<(), RegistryError>)> =
+            stream::iter(digests.iter().copied())
+                .map(|d| async move {
+                    let timer = self.stats.start("UpdateImageStorageClass");
+                    let out = self
+                        .client
+                        .update_image_storage_class()
+                        .repository_name(repository)
+                        .image_id(
+                            ImageIdentifier::builder()
+                                .image_digest(d.to_string())
+                                .build(),
+                        )
+                        .target_storage_class(TargetStorageClass::Archive)
+                        .send()
+                        .await;
+                    timer.done();
+                    let out = out
+                        .map(|_| ())
+                        .map_err(|e| sdk_error("UpdateImageStorageClass", Some(repository), e));
+                    (d, out)
+                })
+                .buffer_unordered(ARCHIVE_CONCURRENCY)
+                .collect()
+                .await;
+        let mut outcome = ArchiveOutcome::default();
+        for (digest, result) in results {
+            match result {
+                Ok(()) => outcome.archived.push(digest),
+                Err(e) => outcome.failures.push(ImageFailure {
+                    digest,
+                    code: match e.kind {
+                        ErrorKind::NotFound => "ImageNotFound".into(),
+                        kind => format!("{kind:?}"),
+                    },
+                    reason: e.message,
+                }),
+            }
+        }
+        outcome.archived.sort();
+        outcome
+    }
 }
+
+/// UpdateImageStorageClass calls in flight per repository (the API takes one image a call).
+const ARCHIVE_CONCURRENCY: usize = 8;
 
 #[cfg(test)]
 mod tests {

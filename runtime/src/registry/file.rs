@@ -4,9 +4,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use ecr_lifecycle_compiler::image::Digest;
+use ecr_lifecycle_compiler::image::{Digest, ImageStatus};
 
-use crate::registry::{DeleteFailure, DeleteOutcome, ErrorKind, Registry, RegistryError};
+use crate::registry::{
+    ArchiveOutcome, DeleteOutcome, ErrorKind, ImageFailure, Registry, RegistryError,
+};
 use crate::snapshot::{RepositoryState, Snapshot};
 
 pub struct FileRegistry {
@@ -151,12 +153,12 @@ impl Registry for FileRegistry {
                     .iter()
                     .any(|i| !digests.contains(&i.digest) && i.children.contains(d));
                 match r.images.iter().position(|i| i.digest == *d) {
-                    None => out.failures.push(DeleteFailure {
+                    None => out.failures.push(ImageFailure {
                         digest: *d,
                         code: "ImageNotFound".into(),
                         reason: "Requested image not found".into(),
                     }),
-                    Some(_) if referenced => out.failures.push(DeleteFailure {
+                    Some(_) if referenced => out.failures.push(ImageFailure {
                         digest: *d,
                         code: "ImageReferencedByManifestList".into(),
                         reason: "Requested image is referenced by an image index".into(),
@@ -182,5 +184,55 @@ impl Registry for FileRegistry {
             self.save("BatchDeleteImage", repository)?;
         }
         Ok(outcome)
+    }
+
+    async fn archive_images(
+        &self,
+        repository: &str,
+        digests: &[Digest],
+        now: jiff::Timestamp,
+    ) -> ArchiveOutcome {
+        let result = self.with_repo("UpdateImageStorageClass", repository, |r| {
+            let mut out = ArchiveOutcome::default();
+            for d in digests {
+                match r.images.iter_mut().find(|i| i.digest == *d) {
+                    None => out.failures.push(ImageFailure {
+                        digest: *d,
+                        code: "ImageNotFound".into(),
+                        reason: "Requested image not found".into(),
+                    }),
+                    Some(i) if i.status != ImageStatus::Active => out.failures.push(ImageFailure {
+                        digest: *d,
+                        code: "ImageStorageClassUpdateNotSupported".into(),
+                        reason: format!("the image is {}, not ACTIVE", i.status.as_str()),
+                    }),
+                    Some(i) => {
+                        i.status = ImageStatus::Archived;
+                        i.archived_at = Some(now);
+                        out.archived.push(*d);
+                    }
+                }
+            }
+            out
+        });
+        let failed = |e: RegistryError| ArchiveOutcome {
+            archived: Vec::new(),
+            failures: digests
+                .iter()
+                .map(|d| ImageFailure {
+                    digest: *d,
+                    code: format!("{:?}", e.kind),
+                    reason: e.to_string(),
+                })
+                .collect(),
+        };
+        match result {
+            Ok(out) if out.archived.is_empty() => out,
+            Ok(out) => match self.save("UpdateImageStorageClass", repository) {
+                Ok(()) => out,
+                Err(e) => failed(e),
+            },
+            Err(e) => failed(e),
+        }
     }
 }

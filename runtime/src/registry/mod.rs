@@ -14,18 +14,26 @@ use crate::snapshot::RepositoryState;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DeleteOutcome {
     pub deleted: Vec<Digest>,
-    pub failures: Vec<DeleteFailure>,
+    pub failures: Vec<ImageFailure>,
 }
 
-/// One `failures[]` entry of BatchDeleteImage.
+/// What archiving a set of images achieved (UpdateImageStorageClass, one image a call).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ArchiveOutcome {
+    pub archived: Vec<Digest>,
+    pub failures: Vec<ImageFailure>,
+}
+
+/// An image a call could not act on: a `failures[]` entry of BatchDeleteImage, or an
+/// UpdateImageStorageClass that failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeleteFailure {
+pub struct ImageFailure {
     pub digest: Digest,
     pub code: String,
     pub reason: String,
 }
 
-impl DeleteFailure {
+impl ImageFailure {
     /// ECR refuses to delete an image a live manifest list references: not an error, the
     /// image stays until its index goes.
     pub fn is_referenced_by_index(&self) -> bool {
@@ -137,6 +145,15 @@ pub trait Registry: Send + Sync {
         repository: &str,
         digests: &[Digest],
     ) -> impl Future<Output = Result<DeleteOutcome, RegistryError>> + Send;
+
+    /// Moves images to the archive storage class. Each image is its own call, so a failure is
+    /// reported per image; `now` is the archive time a snapshot file records.
+    fn archive_images(
+        &self,
+        repository: &str,
+        digests: &[Digest],
+        now: jiff::Timestamp,
+    ) -> impl Future<Output = ArchiveOutcome> + Send;
 }
 
 /// Either backend, chosen on the command line.
@@ -197,6 +214,18 @@ impl Registry for AnyRegistry {
         match self {
             AnyRegistry::Ecr(r) => r.batch_delete(repository, digests).await,
             AnyRegistry::File(r) => r.batch_delete(repository, digests).await,
+        }
+    }
+
+    async fn archive_images(
+        &self,
+        repository: &str,
+        digests: &[Digest],
+        now: jiff::Timestamp,
+    ) -> ArchiveOutcome {
+        match self {
+            AnyRegistry::Ecr(r) => r.archive_images(repository, digests, now).await,
+            AnyRegistry::File(r) => r.archive_images(repository, digests, now).await,
         }
     }
 }
