@@ -125,5 +125,19 @@ def legacy():
     return {"repositoryName": "legacy-tools", "lifecyclePolicy": old, "imageDetails": images}
 
 
-repos = [apps_web(), apps_api(), services_payments(), web_frontend(), sandbox(), ml_trainer(), legacy()]
+def archive_reports():
+    # Release images of a reporting tool: auditors pull an old one now and then. Some went to
+    # ECR's archive storage class long ago, some recently.
+    images = [image("archive/reports", n, [f"v{n}.0"], 600 - n * 30) for n in range(1, 19)]
+    for n, archived_days_ago in [(101, 400), (102, 200), (103, 30)]:
+        detail = image("archive/reports", n, [f"v0.{n - 100}"], 700)
+        detail.pop("lastRecordedPullTime", None)
+        detail["imageStatus"] = "ARCHIVED"
+        detail["lastArchivedAt"] = (NOW - timedelta(days=archived_days_ago)).isoformat()
+        images.append(detail)
+    images.append(image("archive/reports", "scratch", [], 40))
+    return {"repositoryName": "archive/reports", "lifecyclePolicy": None, "imageDetails": images}
+
+
+repos = [apps_web(), apps_api(), services_payments(), web_frontend(), sandbox(), ml_trainer(), legacy(), archive_reports()]
 print(json.dumps({"repositories": sorted(repos, key=lambda r: r["repositoryName"])}, indent=2))

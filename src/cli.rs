@@ -209,6 +209,10 @@ pub struct SimulateArgs {
     pub policy: PathBuf,
     #[command(flatten)]
     pub images: ImagesArgs,
+    /// Print every action, one `expire <digest>` or `archive <digest>` line each, sorted
+    /// (default: the expired digests only).
+    #[arg(long)]
+    pub actions: bool,
 }
 
 #[derive(Debug, Args)]
@@ -221,6 +225,10 @@ pub struct EvaluateArgs {
     pub repository: Option<String>,
     #[command(flatten)]
     pub images: ImagesArgs,
+    /// Print every action, one `expire <digest>` or `archive <digest>` line each, sorted
+    /// (default: the expired digests only).
+    #[arg(long)]
+    pub actions: bool,
 }
 
 #[derive(Debug, Args)]

@@ -315,7 +315,7 @@ pub fn summary_line(plan: &Plan) -> String {
     );
     if s.images_to_archive > 0 {
         line.push_str(&format!(
-            ", {} to archive ({}, saves ${:.2}/month at ${:.3}/GB-month archived)",
+            ", {} to archive ({}, saves ${:.2}/month at the archive price of ${:.3}/GB-month)",
             plural(s.images_to_archive, "image", "images"),
             bytes(s.bytes_to_archive),
             s.archive_monthly_saving_usd,

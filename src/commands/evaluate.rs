@@ -19,7 +19,7 @@ pub fn run(args: &EvaluateArgs) -> ExitStatus {
                 return ExitStatus::Failure;
             }
         };
-    let mut expired = BTreeSet::new();
+    let mut lines: BTreeSet<String> = BTreeSet::new();
     for repo in repos {
         let name = repo.repository.clone().or_else(|| args.repository.clone());
         if let (Some(wanted), Some(actual)) = (&args.repository, &repo.repository)
@@ -46,8 +46,18 @@ pub fn run(args: &EvaluateArgs) -> ExitStatus {
             continue;
         };
         let e = reference::evaluate(policy, &repo.images, name.as_deref(), now);
-        expired.extend(e.expired(&repo.images));
+        lines.extend(e.expired(&repo.images).iter().map(|d| match args.actions {
+            true => format!("expire {d}\n"),
+            false => format!("{d}\n"),
+        }));
+        if args.actions {
+            lines.extend(
+                e.archived(&repo.images)
+                    .iter()
+                    .map(|d| format!("archive {d}\n")),
+            );
+        }
     }
-    output::stdout(&expired.iter().map(|d| format!("{d}\n")).collect::<String>());
+    output::stdout(&lines.into_iter().collect::<String>());
     ExitStatus::Success
 }

@@ -31,10 +31,21 @@ fn simulate(args: &SimulateArgs) -> Result<String, String> {
         )
     })?;
     let now = load::now(&args.images)?;
-    let mut expired = BTreeSet::new();
+    let mut lines: BTreeSet<String> = BTreeSet::new();
     // A native policy applies to each repository on its own.
     for repo in load::images(&args.images)? {
-        expired.extend(native::simulate(&policy, &repo.images, now).expired);
+        let outcome = native::simulate(&policy, &repo.images, now);
+        if args.actions {
+            lines.extend(outcome.expired.iter().map(|d| format!("expire {d}\n")));
+            lines.extend(
+                outcome
+                    .transitioned
+                    .iter()
+                    .map(|d| format!("archive {d}\n")),
+            );
+        } else {
+            lines.extend(outcome.expired.iter().map(|d| format!("{d}\n")));
+        }
     }
-    Ok(expired.iter().map(|d| format!("{d}\n")).collect())
+    Ok(lines.into_iter().collect())
 }

@@ -51,7 +51,12 @@ fn plan_apply_plan_is_no_changes_and_diff_is_clean() {
     assert_eq!(plan.code, 2, "changes are due: {}", plan.stderr);
     assert!(
         plan.stdout
-            .contains("Plan: 1 policy to put, 1 to replace, 0 to delete, 111 images to delete"),
+            .contains("Plan: 2 policies to put, 1 to replace, 0 to delete, 111 images to delete"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains(", 9 images to archive ("),
         "{}",
         plan.stdout
     );
@@ -59,6 +64,15 @@ fn plan_apply_plan_is_no_changes_and_diff_is_clean() {
         serde_json::from_str(&std::fs::read_to_string(d.join("plan.json")).unwrap()).unwrap();
     assert_eq!(saved["formatVersion"], 1);
     assert_eq!(saved["summary"]["imagesToDelete"], 111);
+    assert_eq!(saved["summary"]["imagesToArchive"], 9);
+    let to_archive: Vec<String> = saved["repositories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["archivals"].as_array().cloned().unwrap_or_default())
+        .map(|a| a["digest"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(to_archive.len(), 9);
 
     let before = std::fs::read_to_string(d.join("registry.json")).unwrap();
     let apply = cli(d).args(["apply", "plan.json"]).run();
@@ -68,9 +82,38 @@ fn plan_apply_plan_is_no_changes_and_diff_is_clean() {
         "{}",
         apply.stdout
     );
+    assert!(
+        apply
+            .stdout
+            .contains("archive/reports: archived 9 images (2.4 GiB)"),
+        "{}",
+        apply.stdout
+    );
     let after = std::fs::read_to_string(d.join("registry.json")).unwrap();
     assert_ne!(before, after, "the snapshot file was rewritten");
     assert!(!d.join(".registry.json.tmp").exists());
+
+    // The archived images are in the archive storage class since the apply.
+    let snapshot: serde_json::Value = serde_json::from_str(&after).unwrap();
+    let reports = snapshot["repositories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["repositoryName"] == "archive/reports")
+        .unwrap();
+    for digest in &to_archive {
+        let image = reports["imageDetails"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["imageDigest"] == digest.as_str())
+            .expect("an archived image stays in the repository");
+        assert_eq!(image["imageStatus"], "ARCHIVED", "{image}");
+        assert_eq!(
+            image["lastArchivedAt"], "2026-11-01T12:00:00+00:00",
+            "{image}"
+        );
+    }
 
     // The index's untagged children stay with their index.
     let snapshot: serde_json::Value = serde_json::from_str(&after).unwrap();
@@ -437,7 +480,7 @@ fn shard_plans_merge_into_the_whole_plan() {
     }
     assert_eq!(
         sizes.iter().sum::<usize>(),
-        6,
+        7,
         "every governed repository in exactly one shard: {sizes:?}"
     );
     let merged = cli(d)
