@@ -287,8 +287,11 @@ fn push_ecr_summary(plan: &Plan, out: &mut Lines) {
         out.push((
             Kind::Warning,
             format!(
-                "{} held: the policy deletes them, but they have been in the archive for less than ECR's 90-day minimum (--allow-early-archive-delete deletes them and pays the rest).",
+                "{} held: the policy deletes {}, but {} been in the archive for less than ECR's 90-day minimum (--allow-early-archive-delete deletes {} and pays the rest).",
                 plural(s.images_held, "archived image is", "archived images are"),
+                if s.images_held == 1 { "it" } else { "them" },
+                if s.images_held == 1 { "it has" } else { "they have" },
+                if s.images_held == 1 { "it" } else { "them" },
             ),
         ));
     }
@@ -392,8 +395,11 @@ pub fn plan_markdown(plan: &Plan) -> String {
         }
         for (title, list) in [
             ("", &r.deletions),
-            ("To archive:\n\n", &r.archivals),
-            ("Held (in the archive for less than 90 days):\n\n", &r.held),
+            ("\nTo archive:\n\n", &r.archivals),
+            (
+                "\nHeld (in the archive for less than 90 days):\n\n",
+                &r.held,
+            ),
         ] {
             if !list.is_empty() {
                 s.push_str(title);
