@@ -436,3 +436,122 @@ fn a_plan_is_not_applied_to_another_region_than_it_was_made_in() {
         "nothing was deleted"
     );
 }
+
+const COLD: &str = r#"version: 1
+repositories: ["cold"]
+archive: { expire_after: 120d }
+rules:
+  - name: releases
+    match: { tag_regex: 'v[0-9]+' }
+    keep: { newest: 2, pulled_within: 30d }
+    otherwise: archive
+  - name: untagged
+    match: { untagged: true }
+    keep: { newest: 1 }
+"#;
+
+#[test]
+fn archive_and_delete_end_to_end_then_no_changes_and_no_drift() {
+    let s = StandIn::start();
+    // Six releases (one pulled last week), two untagged builds, one image archived 200 days
+    // ago (past `expire_after`) and one archived 10 days ago (kept in the archive).
+    let mut images: Vec<Value> = (0..6)
+        .map(|n| json!({"tags": [format!("v{n}")], "pushedAt": days_ago(300 - n * 30), "sizeInBytes": 50_000_000}))
+        .collect();
+    images[1]["lastPulledAt"] = json!(days_ago(7));
+    images.push(json!({"tags": [], "pushedAt": days_ago(40), "sizeInBytes": 9_000_000}));
+    images.push(json!({"tags": [], "pushedAt": days_ago(2), "sizeInBytes": 9_000_000}));
+    images.push(
+        json!({"tags": ["old-1"], "pushedAt": days_ago(500), "sizeInBytes": 70_000_000,
+        "status": "ARCHIVED", "lastArchivedAt": days_ago(200)}),
+    );
+    images.push(
+        json!({"tags": ["old-2"], "pushedAt": days_ago(400), "sizeInBytes": 70_000_000,
+        "status": "ARCHIVED", "lastArchivedAt": days_ago(10)}),
+    );
+    let seeded = s.seed(json!({"repositories": [{"name": "cold", "images": images}]}));
+    let ids = digests(&seeded, "cold");
+    let dir = temp_dir(&[("cold.yaml", COLD)]);
+    let d = dir.path();
+    let cli = || s.cli(d).env("ECR_LIFECYCLE_NOW", NOW);
+
+    let plan = cli()
+        .args(["plan", "cold.yaml", "-o", "plan.json", "--format", "json"])
+        .run();
+    assert_eq!(plan.code, 2, "{}", plan.stderr);
+    let p: Value = serde_json::from_str(&plan.stdout).unwrap();
+    let repo = &p["repositories"][0];
+    let listed = |key: &str| -> Vec<String> {
+        let mut v: Vec<String> = repo[key]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|x| x["digest"].as_str().unwrap().to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    };
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    // v0, v2, v3 are neither among the newest two nor pulled lately: the runner archives them
+    // (an OR of conditions is not native). The old untagged build and the image 200 days in
+    // the archive are ECR's to expire, under the native policy the plan puts.
+    assert_eq!(
+        listed("archivals"),
+        sorted(vec![ids[0].clone(), ids[2].clone(), ids[3].clone()])
+    );
+    assert_eq!(
+        listed("ecrExpirations"),
+        sorted(vec![ids[6].clone(), ids[8].clone()])
+    );
+    assert!(listed("deletions").is_empty());
+
+    s.reset_calls();
+    let apply = cli().args(["apply", "plan.json"]).run();
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    let archive_calls = s
+        .calls()
+        .iter()
+        .filter(|c| c.0 == "UpdateImageStorageClass")
+        .count();
+    assert_eq!(archive_calls, 3, "one call per image");
+
+    // The registry says what happened: three more images in the archive.
+    let snap = cli().args(["snapshot", "-o", "after.json"]).run();
+    assert_eq!(snap.code, 0, "{}", snap.stderr);
+    let after: Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("after.json")).unwrap()).unwrap();
+    let details = after["repositories"][0]["imageDetails"].as_array().unwrap();
+    let status = |digest: &str| {
+        details
+            .iter()
+            .find(|i| i["imageDigest"] == digest)
+            .map(|i| i["imageStatus"].as_str().unwrap_or("ACTIVE").to_string())
+    };
+    for i in [0, 2, 3] {
+        assert_eq!(status(&ids[i]).as_deref(), Some("ARCHIVED"), "image {i}");
+    }
+    for i in [1, 4, 5, 7] {
+        assert_eq!(status(&ids[i]).as_deref(), Some("ACTIVE"), "image {i}");
+    }
+
+    // Nothing is left for the runner; what remains is ECR's own work under the policy now in
+    // place (the stand-in does not run lifecycle policies), which the plan notes.
+    let again = cli().args(["plan", "cold.yaml"]).run();
+    let diff = cli().args(["diff", "cold.yaml"]).run();
+    insta::assert_snapshot!(
+        format!(
+            "{}\n{}\n{}",
+            apply.snapshot(Some(d)),
+            again.snapshot(Some(d)),
+            diff.snapshot(Some(d))
+        )
+        .replace(&s.url, "[ENDPOINT]")
+    );
+    assert_eq!(again.code, 0, "{}", again.stdout);
+    assert_eq!(diff.code, 0, "{}", diff.stdout);
+}
