@@ -447,7 +447,7 @@ rules:
     otherwise: archive
   - name: untagged
     match: { untagged: true }
-    keep: { newest: 1 }
+    keep: { newest: 1, within: 7d }
 "#;
 
 #[test]
@@ -498,17 +498,14 @@ fn archive_and_delete_end_to_end_then_no_changes_and_no_drift() {
         v
     };
     // v0, v2, v3 are neither among the newest two nor pulled lately: the runner archives them
-    // (an OR of conditions is not native). The old untagged build and the image 200 days in
-    // the archive are ECR's to expire, under the native policy the plan puts.
+    // (an OR of conditions is not native), and deletes the old untagged build. The image 200
+    // days in the archive is ECR's to expire, under the native policy the plan puts.
     assert_eq!(
         listed("archivals"),
         sorted(vec![ids[0].clone(), ids[2].clone(), ids[3].clone()])
     );
-    assert_eq!(
-        listed("ecrExpirations"),
-        sorted(vec![ids[6].clone(), ids[8].clone()])
-    );
-    assert!(listed("deletions").is_empty());
+    assert_eq!(listed("deletions"), vec![ids[6].clone()]);
+    assert_eq!(listed("ecrExpirations"), vec![ids[8].clone()]);
 
     s.reset_calls();
     let apply = cli().args(["apply", "plan.json"]).run();
@@ -538,6 +535,7 @@ fn archive_and_delete_end_to_end_then_no_changes_and_no_drift() {
     for i in [1, 4, 5, 7] {
         assert_eq!(status(&ids[i]).as_deref(), Some("ACTIVE"), "image {i}");
     }
+    assert_eq!(status(&ids[6]), None, "the old untagged build is deleted");
 
     // Nothing is left for the runner; what remains is ECR's own work under the policy now in
     // place (the stand-in does not run lifecycle policies), which the plan notes.
