@@ -12,10 +12,11 @@ const READ: [&str; 3] = [
     "ecr:GetLifecyclePolicy",
 ];
 /// What `apply` adds.
-const WRITE: [&str; 3] = [
+const WRITE: [&str; 4] = [
     "ecr:PutLifecyclePolicy",
     "ecr:DeleteLifecyclePolicy",
     "ecr:BatchDeleteImage",
+    "ecr:UpdateImageStorageClass",
 ];
 
 pub fn run(args: &IamPolicyArgs) -> ExitStatus {
