@@ -137,3 +137,65 @@ fn withholds_a_native_count_that_a_restore_from_the_archive_would_turn_against_a
     let p = plan_repository(&l, &state(vec![newest, img(3, &["x"], 20)], None), now());
     assert!(matches!(p.lifecycle_policy, PolicyChange::Put { .. }));
 }
+
+#[test]
+fn archiving_an_index_whose_child_stays_active_is_a_warning_naming_the_rule() {
+    // The index is old and archived by its rule; its platform images are untagged, which no
+    // rule governs, so they stay (one is also listed by a newer index that the policy keeps).
+    let l = loaded(
+        "  - {name: old-releases, match: {tag_regex: 'v.*'}, keep: {newest: 1}, otherwise: archive}\n",
+    );
+    let shared = img(1, &[], 40);
+    let other = img(2, &[], 40);
+    let mut old_index = img(3, &["v1"], 40);
+    old_index.children = vec![shared.digest, other.digest].into_boxed_slice();
+    let old = old_index.digest;
+    let mut new_index = img(4, &["v2"], 1);
+    new_index.children = vec![shared.digest].into_boxed_slice();
+    let p = plan_repository(
+        &l,
+        &state(vec![shared, other, old_index, new_index], None),
+        now(),
+    );
+    let archived: Vec<&str> = p.archivals.iter().map(|a| a.digest.as_str()).collect();
+    assert_eq!(archived, [old.to_string()], "only the old index");
+    assert!(
+        p.warnings.iter().any(
+            |w| w.contains("rule `old-releases` archives the image index")
+                && w.contains("2 of the images it lists stay active")
+        ),
+        "{:?}",
+        p.warnings
+    );
+}
+
+#[test]
+fn an_archived_image_under_90_days_is_held_unless_early_deletion_is_allowed() {
+    let l = loaded("  - {name: any-size, match: {where: 'imageSizeInBytes > `0`'}, keep: none}\n");
+    let subject = img(1, &[], 3);
+    let mut sbom = img(2, &[], 3);
+    sbom.subject = Some(subject.digest);
+    sbom.status = ecr_lifecycle_compiler::image::ImageStatus::Archived;
+    sbom.archived_at = Some(now() - SignedDuration::from_hours(30 * 24));
+    let s = state(vec![subject, sbom], None);
+    let held = plan_repository(&l, &s, now());
+    assert_eq!(held.deletions.len(), 1);
+    assert_eq!(held.held.len(), 1);
+    assert_eq!(held.held[0].archived_days, Some(Some(30)));
+    assert_eq!(held.held[0].early_delete_days(), 60);
+    let allowed = plan_repository_with(
+        &l,
+        &s,
+        now(),
+        RepositoryOptions {
+            allow_early_archive_delete: true,
+            ..RepositoryOptions::default()
+        },
+    );
+    assert_eq!(allowed.deletions.len(), 2);
+    assert!(allowed.held.is_empty());
+    let summary = summarize(&[allowed], &Prices::default());
+    // 2,000 bytes for 60 days at $0.10 per GB-month rounds to nothing; it is counted.
+    assert_eq!(summary.images_to_delete, 2);
+    assert_eq!(summary.early_delete_charge_usd, 0.0);
+}
