@@ -227,3 +227,67 @@ fn where_selects_on_the_image_detail_and_failures_keep() {
     );
     assert_eq!(expired(&p, &[sized]), Vec::<u8>::new());
 }
+
+fn fates(p: &Policy, images: &[Image]) -> Vec<(u8, Fate)> {
+    let e = evaluate(p, images, Some("repo"), now());
+    images
+        .iter()
+        .zip(&e.decisions)
+        .map(|(i, d)| (i.digest.as_bytes()[31], d.fate))
+        .collect()
+}
+
+#[test]
+fn otherwise_archive_archives_what_the_rule_does_not_keep() {
+    let p = policy("  - {name: r, match: any, keep: {newest: 1}, otherwise: archive}\n");
+    let images = [img(1, &["v1"], 10), img(2, &["v2"], 5)];
+    assert_eq!(fates(&p, &images), [(1, Fate::Archive), (2, Fate::Keep)]);
+}
+
+#[test]
+fn archived_images_expire_only_by_the_archive_section() {
+    let text =
+        "version: 1\narchive: {expire_after: 90d}\nrules:\n  - {name: r, match: any, keep: none}\n";
+    let p = parse(&SourceFile::new("p.yaml", text)).unwrap();
+    let archived = |n: u8, days_in_archive: i64| {
+        let mut i = img(n, &[], 400);
+        i.status = ImageStatus::Archived;
+        i.archived_at = Some(now() - SignedDuration::from_secs(days_in_archive * DAY));
+        i
+    };
+    let mut unknown = img(3, &[], 400);
+    unknown.status = ImageStatus::Archived;
+    let images = [archived(1, 90), archived(2, 89), unknown];
+    assert_eq!(
+        fates(&p, &images),
+        [(1, Fate::Expire), (2, Fate::Keep), (3, Fate::Keep)]
+    );
+    // Without the section, archived images are kept, whatever the rules say.
+    let p = policy("  - {name: r, match: any, keep: none}\n");
+    assert!(expired(&p, &images).is_empty());
+}
+
+#[test]
+fn an_archived_index_keeps_its_children_from_expiring_and_referrers_follow_into_the_archive() {
+    let p = policy(
+        "  - {name: releases, match: {tags: ['v*']}, keep: {newest: 1}, otherwise: archive}\n  - {name: untagged, match: {untagged: true}, keep: none}\n",
+    );
+    let child = img(1, &[], 30);
+    let mut index = img(2, &["v1"], 30);
+    index.children = vec![child.digest].into_boxed_slice();
+    let mut signature = img(3, &[], 30);
+    signature.subject = Some(index.digest);
+    let newest = img(4, &["v2"], 1);
+    let stray = img(5, &[], 30);
+    let images = [child, index, signature, newest, stray];
+    assert_eq!(
+        fates(&p, &images),
+        [
+            (1, Fate::Archive),
+            (2, Fate::Archive),
+            (3, Fate::Archive),
+            (4, Fate::Keep),
+            (5, Fate::Expire)
+        ]
+    );
+}
