@@ -11,7 +11,7 @@
 //! - a count may be native only if no earlier rule can select an image the rule selects at
 //!   all, so that the count sees exactly the rule's own images.
 //!
-//! The runner deletes what the reference semantics expire and ECR does not ([`runner_expired`]).
+//! The runner does what the reference semantics ask and ECR does not ([`runner_share`]).
 
 use std::collections::BTreeSet;
 
@@ -853,40 +853,34 @@ pub fn ecr_native(policy: &Policy) -> Result<(Vec<NativeRuleSpec>, ValidPolicy),
         })
 }
 
-/// What the runner deletes: everything the policy expires that ECR's policy does not.
-pub fn runner_expired(
-    policy: &Policy,
-    compiled: &Compiled,
-    images: &[Image],
-    repository: Option<&str>,
-    now: Timestamp,
-) -> BTreeSet<Digest> {
-    let reference = reference::evaluate(policy, images, repository, now).expired(images);
-    match &compiled.native {
-        None => reference,
-        Some(n) => {
-            let ecr = native::simulate(n, images, now).expired;
-            reference.difference(&ecr).copied().collect()
-        }
-    }
+/// The runner's share of a policy's work on one repository.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunnerShare {
+    /// What the policy expires and ECR's policy does not.
+    pub expired: BTreeSet<Digest>,
+    /// What the policy archives and ECR's policy does not.
+    pub archived: BTreeSet<Digest>,
 }
 
-/// What the runner archives: everything the policy archives that ECR's policy does not.
-pub fn runner_archived(
+/// What the runner must do: the reference's actions less what ECR's policy does itself.
+pub fn runner_share(
     policy: &Policy,
     compiled: &Compiled,
     images: &[Image],
     repository: Option<&str>,
     now: Timestamp,
-) -> BTreeSet<Digest> {
-    let reference = reference::evaluate(policy, images, repository, now).archived(images);
-    match &compiled.native {
-        None => reference,
-        Some(n) => {
-            let ecr = native::simulate(n, images, now).transitioned;
-            reference.difference(&ecr).copied().collect()
-        }
+) -> RunnerShare {
+    let evaluation = reference::evaluate(policy, images, repository, now);
+    let mut share = RunnerShare {
+        expired: evaluation.expired(images),
+        archived: evaluation.archived(images),
+    };
+    if let Some(n) = &compiled.native {
+        let ecr = native::simulate(n, images, now);
+        share.expired.retain(|d| !ecr.expired.contains(d));
+        share.archived.retain(|d| !ecr.transitioned.contains(d));
     }
+    share
 }
 
 #[cfg(test)]

@@ -278,14 +278,15 @@ proptest! {
             "ECR would archive kept images {:?}\nreference archives {:?}\necr archives {:?}\nnative {:?}",
             short(&wrongly_archived), short(&reference_archived), short(&ecr_archived), compiled.specs
         );
-        let runner = split::runner_expired(&p, &compiled, &images, None, now());
+        let share = split::runner_share(&p, &compiled, &images, None, now());
+        let runner = share.expired;
         let both: BTreeSet<Digest> = ecr
             .union(&runner)
             .filter(|d| !is_referrer(d) || reference.contains(d))
             .copied()
             .collect();
         prop_assert_eq!(short(&both), short(&reference));
-        let runner_archived = split::runner_archived(&p, &compiled, &images, None, now());
+        let runner_archived = share.archived;
         prop_assert!(runner_archived.is_disjoint(&ecr_archived));
         let archived_by_both: BTreeSet<Digest> = ecr_archived
             .union(&runner_archived)

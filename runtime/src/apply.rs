@@ -270,33 +270,31 @@ async fn delete_batches<R: Registry>(
     r: &mut RepositoryReport,
     progress: &dyn Progress,
 ) -> bool {
-    {
-        let sizes = sizes(state);
-        for batch in todo.chunks(BATCH) {
-            match registry.batch_delete(repository, batch).await {
-                Ok(outcome) => {
-                    for d in &outcome.deleted {
-                        r.bytes_deleted += sizes.get(d).copied().unwrap_or(0);
-                    }
-                    r.deleted.extend(outcome.deleted);
-                    for f in outcome.failures {
-                        if f.is_referenced_by_index() {
-                            r.referenced_by_index.push(f.digest);
-                        } else if f.code == "ImageNotFound" {
-                            r.already_gone.push(f.digest);
-                        } else {
-                            r.failures.push(f);
-                        }
-                    }
-                    progress.advance(batch.len() as u64);
+    let sizes = sizes(state);
+    for batch in todo.chunks(BATCH) {
+        match registry.batch_delete(repository, batch).await {
+            Ok(outcome) => {
+                for d in &outcome.deleted {
+                    r.bytes_deleted += sizes.get(d).copied().unwrap_or(0);
                 }
-                Err(e) => {
-                    // The SDK has already retried transient failures (a retry after a lost
-                    // answer finds those images gone: ImageNotFound, reported as such). Stop
-                    // this repository here; a new plan picks up the rest.
-                    r.error = Some(e);
-                    return true;
+                r.deleted.extend(outcome.deleted);
+                for f in outcome.failures {
+                    if f.is_referenced_by_index() {
+                        r.referenced_by_index.push(f.digest);
+                    } else if f.code == "ImageNotFound" {
+                        r.already_gone.push(f.digest);
+                    } else {
+                        r.failures.push(f);
+                    }
                 }
+                progress.advance(batch.len() as u64);
+            }
+            Err(e) => {
+                // The SDK has already retried transient failures (a retry after a lost
+                // answer finds those images gone: ImageNotFound, reported as such). Stop
+                // this repository here; a new plan picks up the rest.
+                r.error = Some(e);
+                return true;
             }
         }
     }
