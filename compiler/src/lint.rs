@@ -177,7 +177,7 @@ fn invalid(error: &NativeError) -> Finding {
         rule: error.rule,
         other: None,
         position: None,
-        message: error.kind.to_string(),
+        message: format!("{}.", capitalized(&error.kind.to_string())),
         example: None,
     }
 }

@@ -117,12 +117,19 @@ fn explain(
 ) -> String {
     let p = filter.priority;
     let verb = rows[last].ecr.treatment.as_str();
-    let total = rows.len();
+    let mut by: Vec<String> = protected
+        .iter()
+        .filter_map(|&i| rows[i].ecr.rule)
+        .map(|r| format!("rule {r}"))
+        .collect();
+    by.dedup();
     format!(
-        "ECR ranks all {total} images for rule {p}, {} included although higher rules select \
-         them, and marks the oldest, #{}, which rule {p} governs: it is {verb}. Read in order, \
-         rule {p} governs only {} and keeps {}.",
+        "ECR ranks all {} images for rule {p}, including {}, which {} selects first, and marks \
+         the oldest, #{}, which rule {p} governs: it is {verb}. Read in order, rule {p} governs \
+         only {} and keeps {}.",
+        rows.len(),
         places_short(protected),
+        by.join(" and "),
         last + 1,
         places_short(own),
         if own.len() == 1 { "it" } else { "them all" }

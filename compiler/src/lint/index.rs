@@ -52,7 +52,14 @@ pub(crate) fn check(cx: &Cx, rule: &NativeRule, filter: &Filter) -> Option<Findi
 /// with a tag of each higher rule, until one stays while the rule marks its children.
 fn example(cx: &Cx, rule: &NativeRule, filter: &Filter, higher: &[&Filter]) -> Option<Example> {
     let all_higher: Vec<&Pat> = higher.iter().flat_map(|h| &h.entries).collect();
-    let free = |b: &mut Builder| Some(vec![b.tag(&[], &all_higher)?]);
+    // `latest` is what an index is usually tagged; any other tag no higher rule selects will do.
+    let latest = Pat::pattern("latest");
+    let free = |b: &mut Builder| {
+        let tag = b
+            .tag(&[&latest], &all_higher)
+            .or_else(|| b.tag(&[], &all_higher))?;
+        Some(vec![tag])
+    };
     if let Some(e) = attempt(cx, rule, filter, free) {
         return Some(e);
     }

@@ -111,13 +111,9 @@ pub(crate) fn find_tag(
             && !exclude.iter().any(|p| p.matches(tag))
     };
     let fills = [format!("{seed}"), format!("x{seed}"), format!("{seed}x")];
-    // Without a pattern to follow, tags people use.
-    let plain = [
-        Pat::pattern("latest"),
-        Pat::pattern("build-*"),
-        Pat::pattern("*"),
-    ];
-    let shapes: Vec<&Pat> = if include.is_empty() {
+    // Without a pattern to follow (none, or only `*`), a tag like people use.
+    let plain = [Pat::pattern("build-*"), Pat::pattern("*")];
+    let shapes: Vec<&Pat> = if include.iter().all(|p| p.is_universal()) {
         plain.iter().collect()
     } else {
         include.to_vec()
@@ -132,7 +128,7 @@ pub(crate) fn find_tag(
     }
     let alphabet = alphabet(include.iter().chain(exclude).copied(), is_tag_char);
     let include = if include.is_empty() {
-        &shapes[2..]
+        &shapes[1..]
     } else {
         include
     };
