@@ -445,3 +445,118 @@ fn policies_built_in_code_are_checked_too() {
     assert_eq!(found[0].kind, FindingKind::CountIncludesProtected);
     assert_eq!(example(&found[0]).rows.len(), 3);
 }
+
+mod props {
+    use jiff::SignedDuration;
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::image::Digest;
+    use crate::native::{Action, Cause, Count, NativeRule, Selection};
+
+    const PATTERNS: [&str; 8] = [
+        "prod*",
+        "prod-*",
+        "prod-eu-*",
+        "*-eu",
+        "v*.*",
+        "*",
+        "latest",
+        "dev",
+    ];
+    const TAGS: [&str; 9] = [
+        "prod1",
+        "prod-1",
+        "prod-eu-1",
+        "v1.2",
+        "1-eu",
+        "latest",
+        "dev",
+        "x",
+        "prod-eu",
+    ];
+
+    fn count() -> impl Strategy<Value = Count> {
+        prop_oneof![
+            (1i64..4).prop_map(Count::MoreThan),
+            (1i64..10).prop_map(Count::PushedDaysAgo),
+        ]
+    }
+
+    fn tagged() -> impl Strategy<Value = Selection> {
+        let entries = prop::sample::subsequence(PATTERNS.to_vec(), 1..3);
+        (entries, any::<bool>(), count()).prop_map(|(entries, prefixes, count)| {
+            // A prefix with a `*` inside would be literal, matching no tag.
+            let literal = |e: &&str| !e.trim_end_matches('*').contains('*');
+            if prefixes && entries.iter().all(literal) {
+                Selection::tagged_prefixes(entries.iter().map(|e| e.trim_end_matches('*')), count)
+            } else {
+                Selection::tagged_patterns(entries, count)
+            }
+        })
+    }
+
+    /// Policy text of the shapes ECR accepts, in a random order of priorities.
+    fn policy_text() -> impl Strategy<Value = String> {
+        (
+            prop::collection::vec(tagged(), 0..4),
+            prop::option::of(count()),
+            prop::option::of(count()),
+        )
+            .prop_filter_map("ECR refuses it", |(tagged, untagged, any)| {
+                let mut selections = tagged;
+                selections.extend(untagged.map(Selection::untagged));
+                selections.extend(any.map(Selection::any));
+                let rules: Vec<NativeRule> = selections
+                    .into_iter()
+                    .zip(1..)
+                    .map(|(s, p)| NativeRule::new(p, s, Action::expire()))
+                    .collect();
+                let text = LifecyclePolicy::new(rules).to_json_pretty();
+                parse_and_validate(&text).is_ok().then_some(text)
+            })
+    }
+
+    fn images() -> impl Strategy<Value = Vec<Image>> {
+        let one = (prop::sample::subsequence(TAGS.to_vec(), 0..3), 0i64..400);
+        prop::collection::vec(one, 0..12).prop_map(|imgs| {
+            let mut seen = std::collections::BTreeSet::new();
+            imgs.into_iter()
+                .enumerate()
+                .map(|(i, (tags, hours))| {
+                    // A tag names one image.
+                    let tags: Vec<&str> = tags.into_iter().filter(|t| seen.insert(*t)).collect();
+                    let pushed = NOW - SignedDuration::from_hours(hours);
+                    Image::new(Digest::from_bytes([i as u8 + 1; 32]), &tags, pushed)
+                })
+                .collect()
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Every example is what the simulator does, every suggestion checks and says what
+        /// the rule order says, and a rule reported shadowed never acts on any image set.
+        #[test]
+        fn findings_are_confirmed_and_shadowing_is_sound(text in policy_text(), imgs in images()) {
+            let r = report(&text);
+            assert_consistent(&text, &r);
+            prop_assert_eq!(r.suggestion.is_some(), !r.findings.is_empty());
+            if let Some(Suggestion::Declined(reason)) = &r.suggestion {
+                prop_assert!(false, "declined: {}", reason);
+            }
+            let valid = parse_and_validate(&text).unwrap();
+            let outcome = simulate(&valid, &imgs, NOW);
+            for f in r.findings.iter().filter(|f| f.kind == FindingKind::Shadowed) {
+                let p = f.rule.map(|r| r.priority);
+                let acts = outcome
+                    .causes
+                    .values()
+                    .any(|c| matches!(c, Cause::Rule { priority } if Some(*priority) == p));
+                prop_assert!(!acts, "shadowed rule {:?} acts", p);
+                prop_assert!(imgs.iter().all(|i| crate::native::governing_rule(&valid, i) != p));
+            }
+        }
+    }
+}
