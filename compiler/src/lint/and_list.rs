@@ -77,21 +77,30 @@ fn example(cx: &Cx, rule: &NativeRule, filter: &Filter) -> Option<Example> {
             .map(|img| rows(cx.policy, vec![img], cx.now))
             .find(|r| r.iter().all(confirmed))?
     };
-    let all: Vec<usize> = (0..rows.len()).collect();
     let p = filter.priority;
-    let meant: Vec<String> = rows
-        .iter()
-        .map(|r| r.meant.treatment.as_str().to_string())
-        .collect();
-    let meant = if meant.iter().all(|m| m == &meant[0]) {
-        meant[0].clone()
+    let fates: Vec<&str> = rows.iter().map(|r| r.meant.treatment.as_str()).collect();
+    let meant = if fates.iter().all(|f| *f == fates[0]) {
+        fates[0].to_string()
     } else {
-        meant.join(" or ")
+        let each: Vec<String> = fates
+            .iter()
+            .enumerate()
+            .map(|(i, f)| format!("#{} {f}", i + 1))
+            .collect();
+        each.join(", ")
     };
-    let explanation = format!(
-        "Each of {} has a tag that one entry matches but not every entry, so ECR's rule {p} \
-         selects none of them; read as \"any entry\", rule {p} would govern them ({meant}).",
-        places(&all)
-    );
+    let explanation = if rows.len() == 1 {
+        format!(
+            "#1 has a tag that one entry matches but not every entry, so ECR's rule {p} does not \
+             select it; read as \"any entry\", rule {p} would govern it ({meant})."
+        )
+    } else {
+        let all: Vec<usize> = (0..rows.len()).collect();
+        format!(
+            "Each of {} has a tag that one entry matches but not every entry, so ECR's rule {p} \
+             selects none of them; read as \"any entry\", rule {p} would govern them ({meant}).",
+            places(&all)
+        )
+    };
     Some(Example { rows, explanation })
 }

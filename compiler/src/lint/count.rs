@@ -10,7 +10,7 @@ use crate::native::{CountType, NativeRule, StorageClass, TagStatus};
 use super::example::{Builder, MAX_IMAGES, hours, rows};
 use super::filter::Filter;
 use super::patterns::Pat;
-use super::{Cx, Example, Finding, FindingKind, Row, Treatment, named, places};
+use super::{Cx, Example, Fate, Finding, FindingKind, Row, Treatment, named, places};
 
 pub(crate) fn check(cx: &Cx, rule: &NativeRule, filter: &Filter) -> Option<Finding> {
     let sel = &rule.selection;
@@ -95,7 +95,7 @@ fn example(
     let confirmed = target.ecr.rule == Some(filter.priority)
         && target.ecr.treatment != Treatment::Kept
         && target.meant
-            == super::Fate {
+            == Fate {
                 treatment: Treatment::Kept,
                 rule: Some(filter.priority),
             }

@@ -131,9 +131,10 @@ fn attempt(
     if !(marked && held && index_stays) {
         return None;
     }
-    let index_owner = match rows[index].ecr.rule {
-        Some(o) => format!(", which rule {o} keeps"),
-        None => ", which no rule selects".to_string(),
+    let index_owner = match (rows[index].ecr.rule, rows[index].ecr.treatment) {
+        (None, _) => ", which no rule selects".to_string(),
+        (Some(o), Treatment::Archived) => format!(", which rule {o} archives"),
+        (Some(o), _) => format!(", which rule {o} keeps"),
     };
     let explanation = format!(
         "#{} and #{} are the untagged children of the image index #{} (tagged `{}`){index_owner}. \
