@@ -150,6 +150,23 @@ pub enum Command {
     )]
     IamPolicy(IamPolicyArgs),
 
+    /// Find where native lifecycle policies do something other than their rule order suggests.
+    ///
+    /// Reads the given policy files (the JSON PutLifecyclePolicy accepts), or without files the
+    /// policies applied to the registry's repositories, and reports, by rule priority: counts
+    /// that include images a higher-priority rule protects, lists of several patterns (ECR
+    /// reads them as AND), rules that higher rules shadow entirely, untagged or `any` rules
+    /// whose expiry the children of image indexes escape (ImageReferencedByManifestList), and
+    /// anything ECR refuses. Each finding comes with a few example images and what ECR does to
+    /// them (simulated) against what the rule order suggests, and the policy file that says
+    /// what the rules meant (first-match, as the policy language reads rules).
+    ///
+    /// Exit code 0: no findings, 2: findings, 1: error.
+    #[command(
+        after_help = "Examples:\n  ecr-lifecycle lint legacy/*.lifecycle-policy.json\n  ecr-lifecycle lint --registry file:demo/registry.json\n  ecr-lifecycle lint --region eu-west-1 --repositories 'team/*' --format json"
+    )]
+    Lint(LintArgs),
+
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     #[command(
         after_help = "Examples:\n  ecr-lifecycle completions bash > /etc/bash_completion.d/ecr-lifecycle\n  ecr-lifecycle completions zsh > \"${fpath[1]}/_ecr-lifecycle\""
@@ -445,6 +462,25 @@ pub struct IamPolicyArgs {
     pub apply: bool,
     /// Scope repository permissions to the repositories these policy files govern.
     pub files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Native lifecycle policy files (JSON); without them, the policies the registry's
+    /// repositories carry.
+    #[arg(conflicts_with = "repositories")]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// Without files: only repositories matching these globs (default: all that carry a policy).
+    #[arg(long, value_name = "GLOB", num_args = 1..)]
+    pub repositories: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// The time the examples are set at (RFC 3339). Default: now.
+    #[arg(long, value_name = "TIME", env = "ECR_LIFECYCLE_NOW")]
+    pub now: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

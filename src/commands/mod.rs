@@ -7,6 +7,7 @@ mod evaluate;
 mod explain;
 mod iam;
 mod import;
+mod lint;
 mod load;
 mod plan;
 mod registry;
@@ -36,6 +37,7 @@ pub fn run(command: Command) -> ExitStatus {
         Command::Snapshot(args) => snapshot::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::IamPolicy(args) => iam::run(&args),
+        Command::Lint(args) => lint::run(&args),
         Command::Import(args) => import::run(&args),
         Command::Completions { shell } => {
             let mut cmd = <crate::cli::Cli as clap::CommandFactory>::command();

@@ -7,6 +7,7 @@ mod e2e;
 mod ecosystem;
 mod faults;
 mod harness;
+mod lint;
 mod policies;
 mod proxy;
 mod stand_in;

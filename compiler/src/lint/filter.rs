@@ -1,0 +1,150 @@
+//! A native rule's tag filter, read two ways: as ECR reads it (a list is AND: every entry
+//! must match one of the image's tags) and as the rule order suggests to a reader (a list
+//! matches when any entry does). Lint compares the two readings.
+
+use crate::image::Image;
+use crate::native::{NativeRule, StorageClass, TagStatus};
+
+use super::patterns::{Pat, subsumes};
+
+/// How a filter's list is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reading {
+    /// ECR: every entry matches some tag.
+    Ecr,
+    /// What people read: some entry matches some tag.
+    Meant,
+}
+
+/// The part of a rule that decides which images it selects.
+#[derive(Debug, Clone)]
+pub(crate) struct Filter {
+    pub priority: i64,
+    pub class: StorageClass,
+    pub status: TagStatus,
+    /// The entries of the tag list (empty unless `tagged`).
+    pub entries: Vec<Pat>,
+    /// The entries as written.
+    pub texts: Vec<String>,
+    /// `tagPatternList` or `tagPrefixList`, when the rule has a list.
+    pub list_name: Option<&'static str>,
+}
+
+impl Filter {
+    pub(crate) fn of(rule: &NativeRule) -> Filter {
+        let sel = &rule.selection;
+        let (list_name, texts, entries) = match (&sel.tag_pattern_list, &sel.tag_prefix_list) {
+            (Some(list), _) => (
+                Some("tagPatternList"),
+                list.clone(),
+                list.iter().map(|t| Pat::pattern(t)).collect(),
+            ),
+            (None, Some(list)) => (
+                Some("tagPrefixList"),
+                list.clone(),
+                list.iter().map(|t| Pat::prefix(t)).collect(),
+            ),
+            (None, None) => (None, Vec::new(), Vec::new()),
+        };
+        Filter {
+            priority: rule.rule_priority,
+            class: rule.storage_class(),
+            status: sel.tag_status,
+            entries,
+            texts,
+            list_name,
+        }
+    }
+
+    /// `any`, `untagged`, or `tagged ["prod*"]` (`tagged prefixes ["v"]` for a prefix list).
+    pub(crate) fn describe(&self) -> String {
+        match self.status {
+            TagStatus::Any => "any".into(),
+            TagStatus::Untagged => "untagged".into(),
+            TagStatus::Tagged => {
+                let list = quoted(&self.texts);
+                match self.list_name {
+                    Some("tagPrefixList") => format!("tagged prefixes [{list}]"),
+                    _ => format!("tagged [{list}]"),
+                }
+            }
+        }
+    }
+
+    /// Whether the filter's tag condition holds for the image (storage class aside).
+    pub(crate) fn matches(&self, image: &Image, reading: Reading) -> bool {
+        let has = |p: &Pat| image.tags.iter().any(|t| p.matches(t));
+        match self.status {
+            TagStatus::Any => true,
+            TagStatus::Untagged => !image.is_tagged(),
+            TagStatus::Tagged => {
+                image.is_tagged()
+                    && match reading {
+                        Reading::Ecr => self.entries.iter().all(has),
+                        Reading::Meant => self.entries.iter().any(has),
+                    }
+            }
+        }
+    }
+
+    pub(crate) fn selects_untagged(&self) -> bool {
+        self.status != TagStatus::Tagged
+    }
+
+    pub(crate) fn selects_tagged(&self) -> bool {
+        self.status != TagStatus::Untagged
+    }
+}
+
+/// The entries as a JSON-like list: `"dev*", "staging*"`.
+pub(crate) fn quoted(texts: &[String]) -> String {
+    texts
+        .iter()
+        .map(|t| serde_json::to_string(t).unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The priorities of higher rules that together select every image `rule` selects, when that
+/// can be proved: its untagged images by one rule, its tagged images by one rule. `higher`
+/// must hold only rules of the same storage class with a smaller priority, in priority order.
+pub(crate) fn covering(rule: &Filter, higher: &[&Filter], reading: Reading) -> Option<Vec<i64>> {
+    let mut by = Vec::new();
+    if rule.selects_untagged() {
+        by.push(higher.iter().find(|h| h.selects_untagged())?.priority);
+    }
+    if rule.selects_tagged() {
+        let part = (rule.status == TagStatus::Tagged).then_some(rule.entries.as_slice());
+        by.push(
+            higher
+                .iter()
+                .find(|h| covers_tagged(h, part, reading))?
+                .priority,
+        );
+    }
+    by.sort_unstable();
+    by.dedup();
+    Some(by)
+}
+
+/// Whether `h` selects every tagged image that `part` selects (`None`: every tagged image).
+fn covers_tagged(h: &Filter, part: Option<&[Pat]>, reading: Reading) -> bool {
+    match h.status {
+        TagStatus::Any => true,
+        TagStatus::Untagged => false,
+        TagStatus::Tagged => match (reading, part) {
+            // An image with a tag for each of the inner entries has, for each outer entry,
+            // the tag of an inner entry it subsumes.
+            (Reading::Ecr, Some(inner)) => h
+                .entries
+                .iter()
+                .all(|outer| inner.iter().any(|i| subsumes(outer, i))),
+            (Reading::Ecr, None) => h.entries.iter().all(Pat::is_universal),
+            // A tag matching any inner entry matches an outer entry that subsumes it.
+            (Reading::Meant, Some(inner)) => inner
+                .iter()
+                .all(|i| h.entries.iter().any(|outer| subsumes(outer, i))),
+            (Reading::Meant, None) => h.entries.iter().any(Pat::is_universal),
+        },
+    }
+}
