@@ -66,7 +66,7 @@ fn assert_consistent(text: &str, r: &Report) {
             let reference = crate::reference::evaluate(p, &imgs, Some("web"), NOW);
             for (row, d) in e.rows.iter().zip(&reference.decisions) {
                 assert_eq!(
-                    d.expire,
+                    d.expires(),
                     row.meant.treatment == Treatment::Expired,
                     "{}: {:?}",
                     f.message,
