@@ -109,7 +109,7 @@ pub fn to_dsl(policy: &LifecyclePolicy, repositories: &[String]) -> Result<Strin
 }
 
 /// A rule name from a description: lower-case letters, digits and single dashes, at most 64.
-fn slug(description: &str) -> Option<String> {
+pub(crate) fn slug(description: &str) -> Option<String> {
     let mut s = String::new();
     for c in description.chars() {
         if c.is_ascii_alphanumeric() {
@@ -124,7 +124,7 @@ fn slug(description: &str) -> Option<String> {
 }
 
 /// A YAML double-quoted scalar (JSON's string syntax is valid YAML).
-fn json_string(s: &str) -> String {
+pub(crate) fn json_string(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
 }
 

@@ -12,6 +12,7 @@ use crate::native::{ActionType, CountType, NativeRule, StorageClass, TagStatus, 
 use crate::source::SourceFile;
 
 use super::filter::{Filter, Reading, covering, quoted};
+use crate::import::{json_string, slug};
 
 /// Longest `within` a policy file can say, in days.
 const MAX_DAYS: i64 = 36_500;
@@ -64,9 +65,34 @@ fn write(policy: &ValidPolicy, repositories: Option<&[String]>) -> Result<String
             "# Without `repositories` the file governs every repository; name the ones it is for.\n",
         ),
     }
+    // The archive storage class: one `any` rule by time in the archive is the `archive` section.
+    let archived: Vec<&&NativeRule> = rules
+        .iter()
+        .filter(|r| r.storage_class() == StorageClass::Archive)
+        .collect();
+    match archived.as_slice() {
+        [] => {}
+        [rule] if rule.selection.tag_status == TagStatus::Any => {
+            out.push_str(&format!(
+                "archive:\n  expire_after: {}d\n",
+                rule.selection.count_number
+            ));
+            if let Some(d) = &rule.description {
+                out.push_str(&format!("  description: {}\n", json_string(d)));
+            }
+        }
+        _ => {
+            return Err(
+                "the policy's rules for archived images select only some of them, and a policy file's `archive` section governs every archived image".into(),
+            );
+        }
+    }
     out.push_str("rules:\n");
     let mut names: Vec<String> = Vec::new();
     for (i, (rule, filter)) in rules.iter().zip(&filters).enumerate() {
+        if filter.class == StorageClass::Archive {
+            continue;
+        }
         let higher: Vec<&Filter> = filters[..i]
             .iter()
             .filter(|f| f.class == filter.class)
@@ -95,6 +121,12 @@ fn write(policy: &ValidPolicy, repositories: Option<&[String]>) -> Result<String
         }
         out.push_str(&format!("    match: {}\n", matcher(filter)?));
         out.push_str(&format!("    keep: {}\n", keep(rule)?));
+        if rule.action.action_type == ActionType::Transition {
+            out.push_str("    otherwise: archive\n");
+        }
+    }
+    if names.is_empty() {
+        out.push_str("  []\n");
     }
     Ok(out)
 }
@@ -140,14 +172,6 @@ fn glob(text: &str, prefix: bool, priority: i64) -> Result<String, String> {
 fn keep(rule: &NativeRule) -> Result<String, String> {
     let sel = &rule.selection;
     let p = rule.rule_priority;
-    if rule.storage_class() == StorageClass::Archive
-        || rule.action.action_type == ActionType::Transition
-    {
-        return Err(format!(
-            "rule {p} archives images or acts on archived images; the policy language has no \
-             archive rules yet"
-        ));
-    }
     match sel.count_type {
         CountType::ImageCountMoreThan => u32::try_from(sel.count_number)
             .map(|n| format!("{{ newest: {n} }}"))
@@ -155,7 +179,10 @@ fn keep(rule: &NativeRule) -> Result<String, String> {
         CountType::SinceImagePushed if sel.count_number <= MAX_DAYS => {
             Ok(format!("{{ within: {}d }}", sel.count_number))
         }
-        CountType::SinceImagePushed => Err(format!(
+        CountType::SinceImagePulled if sel.count_number <= MAX_DAYS => {
+            Ok(format!("{{ pulled_within: {}d }}", sel.count_number))
+        }
+        CountType::SinceImagePushed | CountType::SinceImagePulled => Err(format!(
             "rule {p} waits {} days, longer than the {MAX_DAYS} days a policy file can say",
             sel.count_number
         )),
@@ -179,23 +206,4 @@ fn unique_name(rule: &NativeRule, names: &mut Vec<String>) -> String {
     }
     names.push(name.clone());
     name
-}
-
-fn slug(description: &str) -> Option<String> {
-    let mut s = String::new();
-    for c in description.chars() {
-        if c.is_ascii_alphanumeric() {
-            s.push(c.to_ascii_lowercase());
-        } else if !s.is_empty() && !s.ends_with('-') {
-            s.push('-');
-        }
-    }
-    let s: String = s.trim_end_matches('-').chars().take(MAX_NAME).collect();
-    let s = s.trim_end_matches('-').to_string();
-    (!s.is_empty()).then_some(s)
-}
-
-/// A YAML double-quoted scalar (JSON's string syntax is valid YAML).
-fn json_string(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
 }

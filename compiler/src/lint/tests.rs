@@ -406,12 +406,12 @@ fn text_that_is_not_a_policy_is_an_error_with_its_position() {
 }
 
 #[test]
-fn archive_rules_are_linted_but_not_rewritten() {
+fn archive_rules_for_some_archived_images_are_linted_but_not_rewritten() {
     let text = r#"{"rules": [
       {"rulePriority": 1, "selection": {"tagStatus": "tagged", "tagPatternList": ["rc*", "beta*"],
        "countType": "sinceImagePulled", "countUnit": "days", "countNumber": 30},
        "action": {"type": "transition", "targetStorageClass": "archive"}},
-      {"rulePriority": 2, "selection": {"tagStatus": "any", "storageClass": "archive",
+      {"rulePriority": 2, "selection": {"tagStatus": "tagged", "tagPatternList": ["rc*"], "storageClass": "archive",
        "countType": "sinceImageTransitioned", "countUnit": "days", "countNumber": 365},
        "action": {"type": "expire"}}
     ]}"#;
@@ -420,7 +420,9 @@ fn archive_rules_are_linted_but_not_rewritten() {
     let e = example(&r.findings[0]);
     assert_eq!(e.rows[0].meant.treatment, Treatment::Archived);
     match &r.suggestion {
-        Some(Suggestion::Declined(reason)) => assert!(reason.contains("archive"), "{reason}"),
+        Some(Suggestion::Declined(reason)) => {
+            assert!(reason.contains("every archived image"), "{reason}")
+        }
         other => panic!("{other:?}"),
     }
 }
@@ -559,4 +561,27 @@ mod props {
             }
         }
     }
+}
+
+#[test]
+fn an_archiving_policy_is_suggested_with_its_archive_section() {
+    let text = r#"{"rules": [
+      {"rulePriority": 1, "description": "Archive old releases",
+       "selection": {"tagStatus": "tagged", "tagPatternList": ["v*", "rc*"],
+       "countType": "sinceImagePulled", "countUnit": "days", "countNumber": 90},
+       "action": {"type": "transition", "targetStorageClass": "archive"}},
+      {"rulePriority": 2, "description": "Expire after a year in the archive",
+       "selection": {"tagStatus": "any", "storageClass": "archive",
+       "countType": "sinceImageTransitioned", "countUnit": "days", "countNumber": 365},
+       "action": {"type": "expire"}}
+    ]}"#;
+    let r = report(text);
+    assert_eq!(kinds(&r), [(FindingKind::AndListMeantAsOr, Some(1))]);
+    let s = suggestion(&r);
+    assert!(s.contains("archive:\n  expire_after: 365d\n"), "{s}");
+    assert!(
+        s.contains("    keep: { pulled_within: 90d }\n    otherwise: archive\n"),
+        "{s}"
+    );
+    assert_consistent(text, &r);
 }
