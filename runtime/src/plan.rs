@@ -310,6 +310,8 @@ pub fn summarize(repos: &[RepositoryPlan], prices: &Prices) -> Summary {
     let mut s = Summary::default();
     let size = |list: &[ImageAction]| list.iter().filter_map(|d| d.size_bytes).sum::<u64>();
     let mut early_charge = 0.0;
+    // Deleting an archived image saves archive storage, not standard storage.
+    let mut archived_bytes = 0u64;
     for r in repos {
         match r.lifecycle_policy {
             PolicyChange::Unchanged => {}
@@ -325,24 +327,13 @@ pub fn summarize(repos: &[RepositoryPlan], prices: &Prices) -> Summary {
         s.bytes_to_archive += size(&r.archivals);
         s.ecr_archivals += r.ecr_archivals.len();
         s.images_held += r.held.len();
-        early_charge += r
-            .deletions
-            .iter()
-            .map(|d| {
-                gib(d.size_bytes.unwrap_or(0))
-                    * prices.archive_per_gb_month
-                    * d.early_delete_days() as f64
-                    / 30.0
-            })
-            .sum::<f64>();
+        for d in r.deletions.iter().filter(|d| d.archived_days.is_some()) {
+            let size = d.size_bytes.unwrap_or(0);
+            archived_bytes += size;
+            early_charge +=
+                gib(size) * prices.archive_per_gb_month * d.early_delete_days() as f64 / 30.0;
+        }
     }
-    // Deleting an archived image saves archive storage, not standard storage.
-    let archived_bytes: u64 = repos
-        .iter()
-        .flat_map(|r| &r.deletions)
-        .filter(|d| d.archived_days.is_some())
-        .filter_map(|d| d.size_bytes)
-        .sum();
     s.monthly_saving_usd = cents(
         gib(s.bytes_to_delete - archived_bytes) * prices.standard_per_gb_month
             + gib(archived_bytes) * prices.archive_per_gb_month,

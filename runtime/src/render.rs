@@ -52,19 +52,25 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// The rule and reason for an action, with the archive charge when deleting early.
-fn why(a: &ImageAction) -> String {
-    let mut s = format!("rule {}: {}", a.rule, a.reason);
+/// The reason for an action, with the archive charge when it deletes an archived image
+/// before ECR's 90-day minimum is up.
+fn reason(a: &ImageAction, deletes: bool) -> String {
+    match a.early_delete_days() {
+        early if deletes && early > 0 => format!(
+            "{}; deleting it now bills the remaining {early} days of ECR's 90-day archive minimum",
+            a.reason
+        ),
+        _ => a.reason.clone(),
+    }
+}
+
+/// `rule R: reason`, or the reason alone where no rule governs the image (a referrer).
+fn why(a: &ImageAction, deletes: bool) -> String {
     if a.rule.is_empty() {
-        s = a.reason.clone();
+        reason(a, deletes)
+    } else {
+        format!("rule {}: {}", a.rule, reason(a, deletes))
     }
-    let early = a.early_delete_days();
-    if early > 0 && !a.reason.contains("held:") {
-        s.push_str(&format!(
-            "; deleting it now bills the remaining {early} days of ECR's 90-day archive minimum"
-        ));
-    }
-    s
 }
 
 fn image_line(sign: char, a: &ImageAction) -> String {
@@ -217,17 +223,15 @@ pub fn plan_text(plan: &Plan) -> Lines {
                 ));
             }
         }
-        for a in &r.deletions {
-            out.push((Kind::Remove, image_line('-', a)));
-            out.push((Kind::Note, format!("      # ({})", why(a))));
-        }
-        for a in &r.archivals {
-            out.push((Kind::Change, image_line('>', a)));
-            out.push((Kind::Note, format!("      # ({})", why(a))));
-        }
-        for a in &r.held {
-            out.push((Kind::Warning, image_line('!', a)));
-            out.push((Kind::Note, format!("      # ({})", why(a))));
+        for (kind, sign, list, deletes) in [
+            (Kind::Remove, '-', &r.deletions, true),
+            (Kind::Change, '>', &r.archivals, false),
+            (Kind::Warning, '!', &r.held, false),
+        ] {
+            for a in list {
+                out.push((kind, image_line(sign, a)));
+                out.push((Kind::Note, format!("      # ({})", why(a, deletes))));
+            }
         }
         if !r.ecr_archivals.is_empty() {
             let b: u64 = r.ecr_archivals.iter().filter_map(|a| a.size_bytes).sum();
@@ -393,17 +397,18 @@ pub fn plan_markdown(plan: &Plan) -> String {
             }
             PolicyChange::Unchanged => {}
         }
-        for (title, list) in [
-            ("", &r.deletions),
-            ("\nTo archive:\n\n", &r.archivals),
+        for (title, list, deletes) in [
+            ("", &r.deletions, true),
+            ("\nTo archive:\n\n", &r.archivals, false),
             (
                 "\nHeld (in the archive for less than 90 days):\n\n",
                 &r.held,
+                false,
             ),
         ] {
             if !list.is_empty() {
                 s.push_str(title);
-                s.push_str(&image_table(list));
+                s.push_str(&image_table(list, deletes));
             }
         }
         s.push_str("\n</details>\n");
@@ -412,14 +417,11 @@ pub fn plan_markdown(plan: &Plan) -> String {
 }
 
 /// Images as a Markdown table, with the rule and reason of each.
-fn image_table(list: &[ImageAction]) -> String {
+fn image_table(list: &[ImageAction], deletes: bool) -> String {
     let mut s =
         String::from("| digest | tags | pushed | size | rule | why |\n|---|---|---|---|---|---|\n");
     for a in list {
-        let reason = why(a);
-        let reason = reason
-            .strip_prefix(&format!("rule {}: ", a.rule))
-            .unwrap_or(&reason);
+        let reason = reason(a, deletes);
         s.push_str(&format!(
             "| `{}` | {} | {} | {} | {} | {} |\n",
             short(&a.digest),
