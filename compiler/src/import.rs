@@ -2,7 +2,7 @@
 //! ecr` keeps ECR's own evaluation, so compiling the file gives back exactly that policy.
 //! Rules are named from their descriptions.
 
-use crate::native::{ActionType, CountType, LifecyclePolicy, StorageClass, TagStatus};
+use crate::native::{ActionType, CountType, LifecyclePolicy, NativeRule, StorageClass, TagStatus};
 
 /// The policy file text for `policy`, governing `repositories`.
 pub fn to_dsl(policy: &LifecyclePolicy, repositories: &[String]) -> Result<String, String> {
@@ -88,14 +88,7 @@ pub fn to_dsl(policy: &LifecyclePolicy, repositories: &[String]) -> Result<Strin
                 ));
             }
         };
-        let mut name = slug(rule.description.as_deref().unwrap_or(""))
-            .unwrap_or_else(|| format!("rule-{priority}"));
-        if names.contains(&name) {
-            let suffix = format!("-{priority}");
-            name.truncate(64 - suffix.len().min(63));
-            name = format!("{}{suffix}", name.trim_end_matches('-'));
-        }
-        names.push(name.clone());
+        let name = unique_name(rule, &mut names);
         out.push_str(&format!("  - name: {name}\n    priority: {priority}\n"));
         if let Some(d) = &rule.description {
             out.push_str(&format!("    description: {}\n", json_string(d)));
@@ -108,8 +101,23 @@ pub fn to_dsl(policy: &LifecyclePolicy, repositories: &[String]) -> Result<Strin
     Ok(out)
 }
 
+/// A rule name from the description (lower-case letters, digits, single dashes), or
+/// `rule-N`; made unique with the priority.
+pub(crate) fn unique_name(rule: &NativeRule, names: &mut Vec<String>) -> String {
+    let priority = rule.rule_priority;
+    let mut name = slug(rule.description.as_deref().unwrap_or(""))
+        .unwrap_or_else(|| format!("rule-{priority}"));
+    if names.contains(&name) {
+        let suffix = format!("-{priority}");
+        name.truncate(64usize.saturating_sub(suffix.len()));
+        name = format!("{}{suffix}", name.trim_end_matches('-'));
+    }
+    names.push(name.clone());
+    name
+}
+
 /// A rule name from a description: lower-case letters, digits and single dashes, at most 64.
-pub(crate) fn slug(description: &str) -> Option<String> {
+fn slug(description: &str) -> Option<String> {
     let mut s = String::new();
     for c in description.chars() {
         if c.is_ascii_alphanumeric() {
@@ -128,7 +136,7 @@ pub(crate) fn json_string(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
 }
 
-fn quoted_list(items: &[String]) -> String {
+pub(crate) fn quoted_list(items: &[String]) -> String {
     items
         .iter()
         .map(|i| json_string(i))

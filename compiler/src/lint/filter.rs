@@ -96,14 +96,7 @@ impl Filter {
     }
 }
 
-/// The entries as a JSON-like list: `"dev*", "staging*"`.
-pub(crate) fn quoted(texts: &[String]) -> String {
-    texts
-        .iter()
-        .map(|t| serde_json::to_string(t).unwrap_or_default())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
+pub(crate) use crate::import::quoted_list as quoted;
 
 /// The priorities of higher rules that together select every image `rule` selects, when that
 /// can be proved: its untagged images by one rule, its tagged images by one rule. `higher`

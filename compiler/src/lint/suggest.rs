@@ -12,12 +12,10 @@ use crate::native::{ActionType, CountType, NativeRule, StorageClass, TagStatus, 
 use crate::source::SourceFile;
 
 use super::filter::{Filter, Reading, covering, quoted};
-use crate::import::{json_string, slug};
+use crate::import::{json_string, unique_name};
 
 /// Longest `within` a policy file can say, in days.
 const MAX_DAYS: i64 = 36_500;
-/// Longest rule name in a policy file.
-const MAX_NAME: usize = 64;
 
 /// What lint suggests for a policy with findings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -191,19 +189,4 @@ fn keep(rule: &NativeRule) -> Result<String, String> {
             other.as_str()
         )),
     }
-}
-
-/// A rule name from the description (lower-case letters, digits, single dashes), or
-/// `rule-N`; made unique with the priority.
-fn unique_name(rule: &NativeRule, names: &mut Vec<String>) -> String {
-    let priority = rule.rule_priority;
-    let mut name = slug(rule.description.as_deref().unwrap_or(""))
-        .unwrap_or_else(|| format!("rule-{priority}"));
-    if names.contains(&name) {
-        let suffix = format!("-{priority}");
-        name.truncate(MAX_NAME.saturating_sub(suffix.len()));
-        name = format!("{}{suffix}", name.trim_end_matches('-'));
-    }
-    names.push(name.clone());
-    name
 }
