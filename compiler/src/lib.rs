@@ -10,6 +10,7 @@ pub mod duration;
 pub mod glob;
 pub mod image;
 pub mod import;
+pub mod in_use;
 pub mod lint;
 pub mod native;
 pub mod reference;

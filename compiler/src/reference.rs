@@ -11,6 +11,7 @@ use jiff::Timestamp;
 use crate::dsl::Policy;
 use crate::dsl::policy::{Anchored, ArchiveSettings, Keep, Otherwise, Retain};
 use crate::image::{Digest, Image, ImageStatus};
+use crate::in_use::InUse;
 
 /// What becomes of an image. The order is protection: `Keep` protects most.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -101,6 +102,20 @@ pub enum Reason {
     Ecr {
         priority: Option<i64>,
     },
+    /// Something runs it (the first consumer by name, and how many more there are).
+    InUse {
+        consumer: String,
+        more: usize,
+    },
+    /// The subject of a referrer that is in use: deleting it would take the referrer along.
+    SubjectOfInUse(Digest),
+}
+
+impl Reason {
+    /// Whether the image is kept because it is in use (itself, or a referrer hanging on it).
+    pub fn is_in_use(&self) -> bool {
+        matches!(self, Reason::InUse { .. } | Reason::SubjectOfInUse(_))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,8 +171,27 @@ pub fn evaluate(
     repository: Option<&str>,
     now: Timestamp,
 ) -> Evaluation {
+    evaluate_with(policy, images, repository, now, &InUse::default())
+}
+
+/// Like [`evaluate`], with the repository's images in use: each is kept whatever the rules
+/// say, and the safety closure keeps what hangs on it (index children, referrers) and the
+/// subject it hangs on.
+pub fn evaluate_with(
+    policy: &Policy,
+    images: &[Image],
+    repository: Option<&str>,
+    now: Timestamp,
+    in_use: &InUse,
+) -> Evaluation {
     if policy.evaluation == crate::dsl::policy::Evaluation::Ecr {
-        return evaluate_as_ecr(policy, images, now);
+        let mut evaluation = evaluate_as_ecr(policy, images, now);
+        if pin_in_use(images, in_use, &mut evaluation.decisions) {
+            // ECR's own outcome already settled referrers and children: spread the new
+            // protection only, from the pinned images down.
+            spread_keep(images, &mut evaluation.decisions);
+        }
+        return evaluation;
     }
     let mut decisions: Vec<Decision> = images
         .iter()
@@ -218,8 +252,81 @@ pub fn evaluate(
             &mut decisions,
         );
     }
+    pin_in_use(images, in_use, &mut decisions);
     close(images, &mut decisions);
     Evaluation { decisions }
+}
+
+/// Keeps the images in use, and the subjects they hang on (transitively); true if any.
+fn pin_in_use(images: &[Image], in_use: &InUse, out: &mut [Decision]) -> bool {
+    if in_use.is_empty() {
+        return false;
+    }
+    let position: HashMap<Digest, usize> = images
+        .iter()
+        .enumerate()
+        .map(|(i, img)| (img.digest, i))
+        .collect();
+    let mut any = false;
+    for (i, image) in images.iter().enumerate() {
+        let Some((consumer, more)) = in_use.first(&image.digest) else {
+            continue;
+        };
+        any = true;
+        out[i].fate = Fate::Keep;
+        out[i].reason = Reason::InUse {
+            consumer: consumer.clone(),
+            more,
+        };
+        // Up the subject chain: ECR deletes a referrer with its subject.
+        let mut seen = vec![i];
+        let mut at = i;
+        while let Some(&s) = images[at].subject.as_ref().and_then(|s| position.get(s)) {
+            if seen.contains(&s) {
+                break;
+            }
+            seen.push(s);
+            if !out[s].reason.is_in_use() {
+                out[s].fate = Fate::Keep;
+                out[s].reason = Reason::SubjectOfInUse(images[at].digest);
+            }
+            at = s;
+        }
+    }
+    any
+}
+
+/// Keeps, transitively, the children and referrers of images kept for being in use (for
+/// `evaluation: ecr`, whose other decisions ECR's own evaluation has settled).
+fn spread_keep(images: &[Image], out: &mut [Decision]) {
+    let position: HashMap<Digest, usize> = images
+        .iter()
+        .enumerate()
+        .map(|(i, img)| (img.digest, i))
+        .collect();
+    let mut stack: Vec<usize> = (0..images.len())
+        .filter(|&i| out[i].reason.is_in_use())
+        .collect();
+    while let Some(i) = stack.pop() {
+        let d = images[i].digest;
+        let children = images[i].children.iter().filter_map(|c| position.get(c));
+        let referrers = images
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.subject == Some(d))
+            .map(|(j, _)| j);
+        let next: Vec<(usize, Reason)> = children
+            .map(|&c| (c, Reason::ChildOfKeptIndex(d)))
+            .chain(referrers.map(|r| (r, Reason::FollowsSubject(d))))
+            .collect();
+        for (j, reason) in next {
+            if out[j].fate != Fate::Keep {
+                out[j].fate = Fate::Keep;
+                out[j].reason = reason;
+                stack.push(j);
+            }
+        }
+    }
 }
 
 /// An image that is not active: the `archive` section decides for archived images; images
@@ -505,10 +612,17 @@ fn close(images: &[Image], out: &mut [Decision]) {
                 .filter(|&s| s != i)
         })
         .collect();
+    // An image kept for being in use (or for a referrer in use) stays kept.
     let mut fate: Vec<Fate> = out
         .iter()
         .zip(&follows)
-        .map(|(d, f)| if f.is_some() { Fate::Expire } else { d.fate })
+        .map(|(d, f)| {
+            if f.is_some() && !d.reason.is_in_use() {
+                Fate::Expire
+            } else {
+                d.fate
+            }
+        })
         .collect();
     let mut stack: Vec<usize> = (0..images.len())
         .filter(|&i| fate[i] > Fate::Expire)
@@ -642,5 +756,10 @@ pub fn describe(reason: &Reason, now: Timestamp) -> String {
             format!("as ECR evaluates the policy, native rule {p} governs it")
         }
         Reason::Ecr { priority: None } => "as ECR evaluates the policy, no rule selects it".into(),
+        Reason::InUse { consumer, more: 0 } => format!("in use by {consumer}"),
+        Reason::InUse { consumer, more } => format!("in use by {consumer} and {more} more"),
+        Reason::SubjectOfInUse(d) => {
+            format!("the subject of {d}, which is in use (ECR deletes a referrer with its subject)")
+        }
     }
 }

@@ -27,6 +27,9 @@ use crate::reference;
 /// How a claim-only rule's part in ECR starts; the reason follows.
 const SHIELDS_ONLY: &str = "shields its images from later rules, and expires nothing: ";
 
+/// Why a rule ECR could carry is left to the runner in one repository.
+pub const HELD: &str = "ECR would act on an image in use in this repository";
+
 /// Days in a claim's `sinceImagePushed`: a century, so the claim never fires.
 pub const CLAIM_DAYS: i64 = 36_500;
 
@@ -242,6 +245,14 @@ fn wanted(keep: &Keep, otherwise: Otherwise) -> Wanted {
 
 /// Compiles one policy.
 pub fn compile(policy: &Policy) -> Compiled {
+    compile_holding(policy, &BTreeSet::new())
+}
+
+/// Compiles one policy with the rules in `held` (indexes, or [`ARCHIVE_RULE`]) left to the
+/// runner: each keeps its filter as a claim, so the shield and every other rule's share stay
+/// exactly as they were. A repository whose in-use images a native rule would expire is
+/// compiled this way. `evaluation: ecr` policies are verbatim and hold nothing back.
+pub fn compile_holding(policy: &Policy, held: &BTreeSet<usize>) -> Compiled {
     if policy.evaluation == crate::dsl::policy::Evaluation::Ecr {
         return compile_ecr(policy);
     }
@@ -286,6 +297,7 @@ pub fn compile(policy: &Policy) -> Compiled {
             .find(|r| r.matcher.class().overlaps(class));
         let action = match (wanted(&rule.keep.value, rule.otherwise), blocker) {
             (Wanted::Nothing(why), _) => Err(why),
+            (_, _) if held.contains(&i) => Err(HELD.into()),
             (_, Some((j, _, _))) => Err(format!(
                 "rule `{}` before it could select the same images and ECR cannot see which",
                 *policy.rules[*j].name
@@ -399,7 +411,7 @@ pub fn compile(policy: &Policy) -> Compiled {
 
     // The archive storage class has rules of its own, so its rule is always sound: it selects
     // archived images, which no rule above selects, and rules govern active ones.
-    let archive_spec = policy.archive.as_ref().map(|a| {
+    let archive_spec = policy.archive.as_ref().filter(|_| !held.contains(&ARCHIVE_RULE)).map(|a| {
         let days = a.expire_after.ceil_days();
         if !a.expire_after.is_whole_days() {
             warnings.push(

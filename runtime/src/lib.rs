@@ -5,6 +5,7 @@
 pub mod apply;
 pub mod drift;
 pub mod explain;
+pub mod in_use;
 pub mod normalize;
 pub mod plan;
 pub mod planner;

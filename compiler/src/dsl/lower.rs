@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use crate::diagnostic::Diagnostic;
 use crate::dsl::policy::{
-    Anchored, ArchiveSettings, Evaluation, Keep, MIN_ARCHIVE_DAYS, Matcher, Otherwise, Policy,
-    RepositorySelector, Retain, Rule, TagConditions, TagRegex, Where,
+    Anchored, ArchiveSettings, Evaluation, InUseSettings, Keep, MIN_ARCHIVE_DAYS, Matcher,
+    Otherwise, Policy, RepositorySelector, Retain, Rule, TagConditions, TagRegex, Where,
 };
 use crate::dsl::syntax::{
     self, ConditionsDoc, KeepDoc, KeepWord, MatchDoc, OtherwiseDoc, PolicyDoc, RetainDoc,
@@ -54,6 +54,7 @@ pub(crate) fn lower(doc: PolicyDoc, file: &SourceFile) -> Result<Policy, Vec<Dia
     let regions = doc.regions.map(|list| cx.regions(&list));
     let has_archive = doc.archive.is_some();
     let archive = doc.archive.and_then(|a| cx.archive(a));
+    let in_use = doc.in_use.and_then(|u| cx.in_use(u));
     if doc.rules.is_empty() && !has_archive {
         cx.errors.push(
             Diagnostic::error("the policy has no rules", doc.rules.span)
@@ -93,6 +94,7 @@ pub(crate) fn lower(doc: PolicyDoc, file: &SourceFile) -> Result<Policy, Vec<Dia
         regions,
         evaluation: cx.evaluation,
         archive,
+        in_use,
         rules,
     };
     if policy.evaluation == Evaluation::Ecr {
@@ -248,6 +250,36 @@ impl Lower<'_> {
                 None
             }
         }
+    }
+
+    /// The `in_use` section: at least one source, and no empty file globs.
+    fn in_use(&mut self, doc: Sp<syntax::InUseDoc>) -> Option<InUseSettings> {
+        let span = doc.span;
+        let doc = doc.value;
+        if !doc.ecs && !doc.lambda && doc.files.is_empty() {
+            self.errors.push(
+                Diagnostic::error("`in_use` names no place to look for images in use", span)
+                    .with_help(
+                        "set `ecs: true`, `lambda: true`, or list `files`; or leave `in_use` out",
+                    ),
+            );
+            return None;
+        }
+        let before = self.errors.len();
+        for f in &doc.files {
+            if f.trim().is_empty() {
+                self.errors.push(
+                    Diagnostic::error("an empty file pattern", f.span).with_help(
+                        "write a path or glob relative to this policy file, like `in-use/*.json`",
+                    ),
+                );
+            }
+        }
+        (self.errors.len() == before).then_some(InUseSettings {
+            ecs: doc.ecs,
+            lambda: doc.lambda,
+            files: doc.files,
+        })
     }
 
     /// The `archive` section: `expire_after` of at least 90 days.

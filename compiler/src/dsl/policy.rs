@@ -20,7 +20,18 @@ pub struct Policy {
     pub evaluation: Evaluation,
     /// When archived images are deleted; `None`: archived images are kept.
     pub archive: Option<ArchiveSettings>,
+    /// Where to look for images in use; `None`: nowhere.
+    pub in_use: Option<InUseSettings>,
     pub rules: Vec<Rule>,
+}
+
+/// The policy's `in_use` section: which consumers keep images.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct InUseSettings {
+    pub ecs: bool,
+    pub lambda: bool,
+    /// Globs relative to the policy file, as written (finding the files is I/O).
+    pub files: Vec<Sp<String>>,
 }
 
 /// The policy's `archive` section.

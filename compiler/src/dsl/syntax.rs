@@ -42,8 +42,36 @@ pub struct PolicyDoc {
     /// archived images are kept unless this says when to delete them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub archive: Option<Sp<ArchiveDoc>>,
+    /// Images that something runs, kept whatever the rules say (with the images they list and
+    /// their signatures), and named in plans with what runs them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_use: Option<Sp<InUseDoc>>,
     /// The rules, highest priority first.
     pub rules: Sp<Vec<Sp<RuleDoc>>>,
+}
+
+/// Where to look for images in use. References by tag count for the image the tag names when
+/// the registry is read; references to other registries are ignored.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InUseDoc {
+    /// Amazon ECS, in the registry's region: the images of running tasks, of every deployment
+    /// of every service, and of the latest 5 revisions of each active task definition family.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub ecs: bool,
+    /// AWS Lambda, in the registry's region: the image of every version of every function
+    /// (aliases point at versions), both as deployed (by digest) and as configured.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub lambda: bool,
+    /// Files listing more images in use, as globs relative to this policy file: the output of
+    /// `kubectl get pods -A -o json` (any Kubernetes object list), or a JSON array of image
+    /// references (`123456789012.dkr.ecr.eu-west-1.amazonaws.com/web@sha256:…` or `…/web:v1`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<Sp<String>>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// The archive storage class: when archived images are deleted.

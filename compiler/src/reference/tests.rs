@@ -3,6 +3,7 @@ use jiff::{SignedDuration, Timestamp};
 use super::*;
 use crate::dsl::parse;
 use crate::image::{Image, ImageStatus};
+use crate::in_use::InUse;
 use crate::source::SourceFile;
 
 const DAY: i64 = 86_400;
@@ -289,5 +290,122 @@ fn an_archived_index_keeps_its_children_from_expiring_and_referrers_follow_into_
             (4, Fate::Keep),
             (5, Fate::Expire)
         ]
+    );
+}
+
+fn in_use(pairs: &[(u8, &str)]) -> InUse {
+    let mut u = InUse::new();
+    for (n, consumer) in pairs {
+        u.insert(digest(*n), *consumer);
+    }
+    u
+}
+
+fn fates_in_use(p: &Policy, images: &[Image], used: &InUse) -> Vec<(u8, Fate)> {
+    let e = evaluate_with(p, images, Some("repo"), now(), used);
+    images
+        .iter()
+        .zip(&e.decisions)
+        .map(|(i, d)| (i.digest.as_bytes()[31], d.fate))
+        .collect()
+}
+
+#[test]
+fn an_image_in_use_is_kept_whatever_the_rules_say_and_says_by_what() {
+    let p = policy("  - {name: r, match: any, keep: {newest: 1}}\n");
+    let images = [img(1, &["v3"], 1), img(2, &["v2"], 50), img(3, &["v1"], 90)];
+    let used = in_use(&[(3, "lambda function api:7"), (3, "ecs service prod/web")]);
+    assert_eq!(
+        fates_in_use(&p, &images, &used),
+        [(1, Fate::Keep), (2, Fate::Expire), (3, Fate::Keep)]
+    );
+    let e = evaluate_with(&p, &images, None, now(), &used);
+    assert_eq!(
+        describe(&e.decisions[2].reason, now()),
+        "in use by ecs service prod/web and 1 more"
+    );
+    // The rule still governs it, and still counts it among its images.
+    assert_eq!(e.decisions[2].rule, Some(0));
+    // Nothing in use: the same as `evaluate`.
+    assert_eq!(
+        evaluate_with(&p, &images, None, now(), &InUse::new()),
+        evaluate(&p, &images, None, now())
+    );
+}
+
+#[test]
+fn an_index_in_use_keeps_its_children_and_referrers_and_a_referrer_in_use_keeps_its_subject() {
+    let p = policy(
+        "  - {name: tagged, match: {untagged: false}, keep: {newest: 1}}\n  - {name: untagged, match: {untagged: true}, keep: none}\n",
+    );
+    let mut index = img(1, &["v1"], 60);
+    index.children = Box::new([digest(11)]);
+    let mut index_sig = img(12, &[], 60);
+    index_sig.subject = Some(digest(1));
+    // An attestation someone runs (a scanner pulls it): its subject must stay, or ECR would
+    // delete it along with the subject.
+    let mut attestation = img(21, &[], 60);
+    attestation.subject = Some(digest(2));
+    let mut sibling = img(22, &[], 60);
+    sibling.subject = Some(digest(2));
+    let images = [
+        index,
+        img(11, &[], 60),
+        index_sig,
+        img(2, &["v0"], 70),
+        attestation,
+        sibling,
+        img(3, &["v9"], 1),
+        img(4, &["v8"], 80),
+    ];
+    let used = in_use(&[(1, "kubernetes pod default/web"), (21, "file list.json")]);
+    assert_eq!(
+        fates_in_use(&p, &images, &used),
+        [
+            (1, Fate::Keep),
+            (11, Fate::Keep),
+            (12, Fate::Keep),
+            (2, Fate::Keep),
+            (21, Fate::Keep),
+            (22, Fate::Keep),
+            (3, Fate::Keep),
+            (4, Fate::Expire),
+        ]
+    );
+    let e = evaluate_with(&p, &images, None, now(), &used);
+    assert_eq!(e.decisions[3].reason, Reason::SubjectOfInUse(digest(21)));
+    assert_eq!(e.decisions[1].reason, Reason::ChildOfKeptIndex(digest(1)));
+}
+
+#[test]
+fn an_archived_image_in_use_is_not_deleted_by_the_archive_section() {
+    let text =
+        "version: 1\narchive: {expire_after: 90d}\nrules:\n  - {name: r, match: any, keep: none}\n";
+    let p = parse(&SourceFile::new("p.yaml", text)).unwrap();
+    let mut archived = img(1, &[], 400);
+    archived.status = ImageStatus::Archived;
+    archived.archived_at = Some(now() - SignedDuration::from_secs(200 * DAY));
+    let images = [archived];
+    assert_eq!(
+        fates_in_use(&p, &images, &in_use(&[(1, "ecs task definition web:3")])),
+        [(1, Fate::Keep)]
+    );
+    assert_eq!(fates(&p, &images), [(1, Fate::Expire)]);
+}
+
+#[test]
+fn an_ecr_evaluated_policy_keeps_images_in_use_and_their_children() {
+    let text = "version: 1\nevaluation: ecr\nrules:\n  - {name: old, priority: 1, match: any, keep: {within: 30d}}\n";
+    let p = parse(&SourceFile::new("p.yaml", text)).unwrap();
+    let mut index = img(1, &["v1"], 60);
+    index.children = Box::new([digest(11)]);
+    let images = [index, img(11, &[], 60), img(2, &["v2"], 60)];
+    assert_eq!(
+        fates(&p, &images),
+        [(1, Fate::Expire), (11, Fate::Expire), (2, Fate::Expire)]
+    );
+    assert_eq!(
+        fates_in_use(&p, &images, &in_use(&[(1, "lambda function api:1")])),
+        [(1, Fate::Keep), (11, Fate::Keep), (2, Fate::Expire)]
     );
 }

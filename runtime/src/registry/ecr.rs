@@ -315,7 +315,7 @@ fn convert(d: &aws_sdk_ecr::types::ImageDetail) -> Option<Image> {
 }
 
 /// Maps an SDK error to what the user can act on. Never includes credentials.
-fn sdk_error<E, R>(
+pub(crate) fn sdk_error<E, R>(
     operation: &'static str,
     repository: Option<&str>,
     e: SdkError<E, R>,
