@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use ecr_lifecycle_compiler::image::{Digest, ImageStatus};
 use jiff::Timestamp;
 
+use crate::in_use::{Consumers, Usage};
 use crate::normalize::same_policy;
 use crate::plan::{
     LoadedPolicy, Plan, PolicyChange, RepositoryOptions, governing_in, plan_repository_with,
@@ -145,14 +146,20 @@ pub fn check(plan: &Plan, policies: &[LoadedPolicy], max_delete: usize) -> Resul
 
 /// Carries out the part of `plan` in `region` (`None`: the default) against `registry`,
 /// with the same policies, at `now`. Call [`check`] first.
+/// `usage` is read afresh for the apply: an image that went into use since the plan stays.
 pub async fn apply<R: Registry>(
     registry: &R,
     plan: &Plan,
     region: Option<&str>,
     policies: &[LoadedPolicy],
+    usage: Usage,
     now: Timestamp,
     progress: &dyn Progress,
 ) -> ApplyReport {
+    let consumers = Consumers {
+        usage,
+        host: registry.host(),
+    };
     let mut report = ApplyReport::default();
     let mine: Vec<_> = plan
         .repositories
@@ -190,7 +197,8 @@ pub async fn apply<R: Registry>(
             }
         };
         // The native policy the current state calls for (it may be withheld now).
-        let desired = crate::plan::desired_text(loaded, &state, now);
+        let in_use = consumers.of(loaded, &state);
+        let desired = crate::plan::desired_text(loaded, &state, &in_use, now);
         if let Err(e) = apply_policy(
             registry,
             &planned.lifecycle_policy,
@@ -207,7 +215,7 @@ pub async fn apply<R: Registry>(
         }
         // Delete only what the plan lists and the current state still expires (an archived
         // image under its 90 days only when the plan allows it).
-        let fresh = plan_repository_with(loaded, &state, now, options);
+        let fresh = plan_repository_with(loaded, &state, &in_use, now, options);
         // Still expiring under the policy now, whether the runner or ECR was to do it.
         let expiring: BTreeSet<String> = fresh
             .deletions

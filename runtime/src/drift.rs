@@ -3,6 +3,7 @@
 use jiff::Timestamp;
 use serde::Serialize;
 
+use crate::in_use::Consumers;
 use crate::normalize::normalize;
 use crate::plan::{LoadedPolicy, desired_text, governing_in};
 use crate::snapshot::RepositoryState;
@@ -47,6 +48,7 @@ pub fn drift(
     policies: &[LoadedPolicy],
     states: &[RepositoryState],
     region: Option<&str>,
+    consumers: &Consumers,
     now: Timestamp,
 ) -> Vec<RepositoryDrift> {
     let mut out = Vec::new();
@@ -65,7 +67,9 @@ pub fn drift(
             }
             continue;
         };
-        let desired = desired_text(loaded, state, now).map(|t| normalize(&t));
+        // Images in use can move rules to the runner, and so change the native policy.
+        let in_use = consumers.of(loaded, state);
+        let desired = desired_text(loaded, state, &in_use, now).map(|t| normalize(&t));
         let status = match (&applied, &desired) {
             (None, None) => DriftStatus::InSync,
             (None, Some(_)) => DriftStatus::Missing,

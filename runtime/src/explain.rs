@@ -2,6 +2,7 @@
 //! and who acts on it (ECR's native policy, the runner, or nobody).
 
 use ecr_lifecycle_compiler::image::{Digest, Image, iso};
+use ecr_lifecycle_compiler::in_use::InUse;
 use ecr_lifecycle_compiler::native;
 use ecr_lifecycle_compiler::reference::{self, Fate, Reason};
 use jiff::Timestamp;
@@ -83,17 +84,23 @@ pub fn explain(
     loaded: &LoadedPolicy,
     state: &RepositoryState,
     image: &Image,
+    in_use: &InUse,
     now: Timestamp,
 ) -> Explanation {
-    let evaluation = reference::evaluate(&loaded.policy, &state.images, Some(&state.name), now);
+    let (evaluation, alone) = crate::plan::evaluations(loaded, state, in_use, now);
     let idx = state
         .images
         .iter()
         .position(|i| i.digest == image.digest)
         .unwrap_or(0);
     let decision = &evaluation.decisions[idx];
-    let desired = desired_policy(loaded, state, &evaluation, now);
-    let (ecr_acts, ecr) = match desired.native {
+    let evaluated = crate::plan::Evaluated {
+        evaluation: &evaluation,
+        rules_alone: alone.as_ref(),
+        in_use,
+    };
+    let desired = desired_policy(loaded, state, evaluated, now);
+    let (ecr_acts, ecr) = match &desired.native {
         None => (
             None,
             "no native policy governs this repository, so ECR does nothing".to_string(),

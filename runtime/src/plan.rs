@@ -11,6 +11,10 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
+use std::collections::BTreeSet;
+
+use ecr_lifecycle_compiler::in_use::InUse;
+
 use crate::normalize::{normalize, same_policy};
 use crate::snapshot::RepositoryState;
 
@@ -76,6 +80,9 @@ pub struct LoadedPolicy {
     pub file: SourceFile,
     pub policy: Policy,
     pub compiled: Compiled,
+    /// The listing files its `in_use.files` globs found, as [`crate::in_use::Source::File`]
+    /// names them (found by the caller: that is I/O).
+    pub in_use_files: Vec<String>,
 }
 
 impl LoadedPolicy {
@@ -85,6 +92,7 @@ impl LoadedPolicy {
             file,
             policy,
             compiled,
+            in_use_files: Vec::new(),
         }
     }
 
@@ -153,6 +161,10 @@ pub struct RepositoryPlan {
     /// less than 90 days (see `--allow-early-archive-delete`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub held: Vec<ImageAction>,
+    /// Images the rules would delete or archive that stay because something runs them (or
+    /// an image that hangs on them, or the index that lists them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kept_in_use: Vec<ImageAction>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
     /// What the plan saw: the number of images and their total size.
@@ -241,6 +253,8 @@ pub struct Summary {
     pub ecr_archivals: usize,
     #[serde(default, skip_serializing_if = "is_zero")]
     pub images_held: usize,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub images_kept_in_use: usize,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -262,6 +276,7 @@ impl RepositoryPlan {
             || !self.deletions.is_empty()
             || !self.archivals.is_empty()
             || !self.held.is_empty()
+            || !self.kept_in_use.is_empty()
             || !self.warnings.is_empty()
     }
 }
@@ -327,6 +342,7 @@ pub fn summarize(repos: &[RepositoryPlan], prices: &Prices) -> Summary {
         s.bytes_to_archive += size(&r.archivals);
         s.ecr_archivals += r.ecr_archivals.len();
         s.images_held += r.held.len();
+        s.images_kept_in_use += r.kept_in_use.len();
         for d in r.deletions.iter().filter(|d| d.archived_days.is_some()) {
             let size = d.size_bytes.unwrap_or(0);
             archived_bytes += size;
@@ -359,32 +375,39 @@ pub fn monthly_cost(bytes: u64, prices: &Prices) -> f64 {
 }
 
 /// The native policy a repository should carry, and why it differs from the compiled one.
-pub struct Desired<'a> {
-    pub native: Option<&'a ValidPolicy>,
+pub struct Desired {
+    pub native: Option<ValidPolicy>,
     pub warnings: Vec<String>,
 }
 
-/// Decides the native policy for one repository: the compiled one, unless ECR would then
-/// expire an image the policy keeps (a referrer of a kept image, say), in which case the
-/// repository runs entirely at runtime and the plan says which image and why.
-pub fn desired_policy<'a>(
-    loaded: &'a LoadedPolicy,
+/// What one repository's evaluation needs besides the policy: its images in use.
+#[derive(Debug, Clone, Copy)]
+pub struct Evaluated<'a> {
+    /// With the images in use kept.
+    pub evaluation: &'a Evaluation,
+    /// The rules alone; `None` when nothing is in use (the same as `evaluation`).
+    pub rules_alone: Option<&'a Evaluation>,
+    pub in_use: &'a InUse,
+}
+
+/// Decides the native policy for one repository: the compiled one, except that
+/// - a rule whose native form would expire or archive an image in use is left to the runner
+///   in this repository (its filter stays as a claim, so the other rules are unchanged), with
+///   a warning that names the image, the rule and the consumer;
+/// - if ECR would still expire an image the policy keeps (a referrer of a kept image, say),
+///   the repository runs entirely at runtime and the plan says which image and why.
+pub fn desired_policy(
+    loaded: &LoadedPolicy,
     state: &RepositoryState,
-    evaluation: &Evaluation,
+    evaluated: Evaluated<'_>,
     now: Timestamp,
-) -> Desired<'a> {
-    let Some(native) = loaded.compiled.native.as_ref() else {
-        return Desired {
-            native: None,
-            warnings: Vec::new(),
-        };
-    };
-    let outcome = native::simulate(native, &state.images, now);
-    let mut harmed = harm(evaluation, &state.images, &outcome);
+) -> Desired {
+    let mut warnings = Vec::new();
     // ECR ranks a restored image by its restore time: restoring an old archived image could
-    // make a native count expire a newer image the policy keeps. Check that world too.
-    if harmed.is_empty() && state.images.iter().any(|i| !i.is_active()) {
-        let restored: Vec<Image> = state
+    // make a native count expire a newer image the policy keeps. So the policy must also be
+    // safe in the world where every archived image is restored now.
+    let restored: Option<Vec<Image>> = state.images.iter().any(|i| !i.is_active()).then(|| {
+        state
             .images
             .iter()
             .map(|i| {
@@ -395,13 +418,82 @@ pub fn desired_policy<'a>(
                 }
                 i
             })
-            .collect();
-        let ev = reference::evaluate(&loaded.policy, &restored, Some(&state.name), now);
-        let out = native::simulate(native, &restored, now);
-        harmed = harm(&ev, &restored, &out);
+            .collect()
+    });
+    let restored_evaluations = restored.as_ref().map(|images| {
+        let world = RepositoryState {
+            name: state.name.clone(),
+            lifecycle_policy: None,
+            images: images.clone(),
+        };
+        evaluations(loaded, &world, evaluated.in_use, now)
+    });
+    let mut worlds: Vec<(&[Image], &Evaluation, Option<&Evaluation>)> =
+        vec![(&state.images, evaluated.evaluation, evaluated.rules_alone)];
+    if let (Some(images), Some((with, alone))) = (&restored, &restored_evaluations) {
+        worlds.push((images, with, alone.as_ref()));
     }
+
+    let mut compiled = std::borrow::Cow::Borrowed(&loaded.compiled);
+    let mut held: BTreeSet<usize> = BTreeSet::new();
+    // Each round holds back at least one more rule, so this ends.
+    while let Some(native) = compiled.native.as_ref() {
+        let mut more = false;
+        for &(images, with, alone) in &worlds {
+            let Some(alone) = alone else { continue };
+            let outcome = native::simulate(native, images, now);
+            let harmed: BTreeSet<Digest> = harm(with, images, &outcome).into_iter().collect();
+            let anyway: BTreeSet<Digest> = harm(alone, images, &outcome).into_iter().collect();
+            // Per rule: its native priority and the images in use it would act on.
+            let mut conflicts: std::collections::BTreeMap<usize, (i64, Vec<Digest>)> =
+                std::collections::BTreeMap::new();
+            for &d in harmed.difference(&anyway) {
+                let Some(priority) = acting_rule(&outcome, d) else {
+                    continue;
+                };
+                let Some(spec) = compiled
+                    .specs
+                    .iter()
+                    .find(|s| i64::from(s.priority) == priority)
+                else {
+                    continue;
+                };
+                if loaded.policy.evaluation == ecr_lifecycle_compiler::dsl::policy::Evaluation::Ecr
+                    || held.contains(&spec.rule)
+                {
+                    continue;
+                }
+                conflicts
+                    .entry(spec.rule)
+                    .or_insert_with(|| (priority, Vec::new()))
+                    .1
+                    .push(d);
+            }
+            for (rule, (priority, digests)) in conflicts {
+                held.insert(rule);
+                more = true;
+                warnings.push(held_back_warning(
+                    loaded, images, with, &outcome, rule, priority, &digests, now,
+                ));
+            }
+        }
+        if !more {
+            break;
+        }
+        compiled = std::borrow::Cow::Owned(split::compile_holding(&loaded.policy, &held));
+    }
+    let Some(native) = compiled.native.clone() else {
+        return Desired {
+            native: None,
+            warnings,
+        };
+    };
+    let harmed: Vec<Digest> = worlds
+        .iter()
+        .map(|&(images, with, _)| harm(with, images, &native::simulate(&native, images, now)))
+        .find(|h| !h.is_empty())
+        .unwrap_or_default();
     if harmed.is_empty() {
-        let mut warnings = Vec::new();
         let untagged_native = native.rules.iter().any(|r| {
             matches!(
                 r.selection.tag_status,
@@ -419,14 +511,74 @@ pub fn desired_policy<'a>(
         };
     }
     let examples: Vec<String> = harmed.iter().take(3).map(|d| d.to_string()).collect();
+    warnings.push(format!(
+        "the native policy is withheld here: ECR would expire or archive {} image(s) the policy keeps (or only archives), for example {}; so every rule runs at runtime for this repository",
+        harmed.len(),
+        examples.join(", ")
+    ));
     Desired {
         native: None,
-        warnings: vec![format!(
-            "the native policy is withheld here: ECR would expire or archive {} image(s) the policy keeps (or only archives), for example {}; so every rule runs at runtime for this repository",
-            harmed.len(),
-            examples.join(", ")
-        )],
+        warnings,
     }
+}
+
+/// Why a rule runs at runtime in one repository: the image in use its native rule would act on.
+#[allow(clippy::too_many_arguments)]
+fn held_back_warning(
+    loaded: &LoadedPolicy,
+    images: &[Image],
+    evaluation: &Evaluation,
+    outcome: &native::Outcome,
+    rule: usize,
+    priority: i64,
+    digests: &[Digest],
+    now: Timestamp,
+) -> String {
+    let digest = digests[0];
+    let name = match loaded.policy.rules.get(rule) {
+        Some(r) => format!("rule `{}`", r.name.value),
+        None => "the archive section".to_string(),
+    };
+    let (tags, why) = images
+        .iter()
+        .zip(&evaluation.decisions)
+        .find(|(i, _)| i.digest == digest)
+        .map(|(i, d)| {
+            let tags: Vec<String> = i.tags.iter().map(|t| t.to_string()).collect();
+            (tags, reference::describe(&d.reason, now))
+        })
+        .unwrap_or_default();
+    let what = if outcome.expired.contains(&digest) {
+        "expire"
+    } else {
+        "archive"
+    };
+    format!(
+        "{name} runs at runtime in this repository: its native rule (priority {priority}) would {what} {digest}{}, which is kept: {why}{}",
+        if tags.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", tags.join(", "))
+        },
+        match digests.len() - 1 {
+            0 => String::new(),
+            1 => "; and 1 more image kept for being in use".to_string(),
+            n => format!("; and {n} more images kept for being in use"),
+        }
+    )
+}
+
+/// The priority of the native rule behind ECR's action on an image (through the subjects a
+/// referrer follows).
+fn acting_rule(outcome: &native::Outcome, digest: Digest) -> Option<i64> {
+    let mut at = digest;
+    for _ in 0..64 {
+        match outcome.causes.get(&at)? {
+            native::Cause::Rule { priority } => return Some(*priority),
+            native::Cause::Subject(s) => at = *s,
+        }
+    }
+    None
 }
 
 /// The images ECR would treat worse than the policy: expire what it keeps or archives, or
@@ -443,14 +595,35 @@ fn harm(evaluation: &Evaluation, images: &[Image], outcome: &native::Outcome) ->
         .collect()
 }
 
+/// A repository's evaluations: with its images in use kept, and by the rules alone when any
+/// image is in use.
+pub fn evaluations(
+    loaded: &LoadedPolicy,
+    state: &RepositoryState,
+    in_use: &InUse,
+    now: Timestamp,
+) -> (Evaluation, Option<Evaluation>) {
+    let repo = Some(state.name.as_str());
+    let with = reference::evaluate_with(&loaded.policy, &state.images, repo, now, in_use);
+    let alone =
+        (!in_use.is_empty()).then(|| reference::evaluate(&loaded.policy, &state.images, repo, now));
+    (with, alone)
+}
+
 /// The native policy text a repository should carry now, if any (see [`desired_policy`]).
 pub fn desired_text(
     loaded: &LoadedPolicy,
     state: &RepositoryState,
+    in_use: &InUse,
     now: Timestamp,
 ) -> Option<String> {
-    let evaluation = reference::evaluate(&loaded.policy, &state.images, Some(&state.name), now);
-    desired_policy(loaded, state, &evaluation, now)
+    let (evaluation, alone) = evaluations(loaded, state, in_use, now);
+    let evaluated = Evaluated {
+        evaluation: &evaluation,
+        rules_alone: alone.as_ref(),
+        in_use,
+    };
+    desired_policy(loaded, state, evaluated, now)
         .native
         .map(|n| n.to_json_pretty())
 }
@@ -461,7 +634,13 @@ pub fn plan_repository(
     state: &RepositoryState,
     now: Timestamp,
 ) -> RepositoryPlan {
-    plan_repository_with(loaded, state, now, RepositoryOptions::default())
+    plan_repository_with(
+        loaded,
+        state,
+        &InUse::new(),
+        now,
+        RepositoryOptions::default(),
+    )
 }
 
 /// Like [`plan_repository`], with choices. With `manage_policies` false the native policy is
@@ -470,12 +649,18 @@ pub fn plan_repository(
 pub fn plan_repository_with(
     loaded: &LoadedPolicy,
     state: &RepositoryState,
+    in_use: &InUse,
     now: Timestamp,
     options: RepositoryOptions,
 ) -> RepositoryPlan {
-    let evaluation = reference::evaluate(&loaded.policy, &state.images, Some(&state.name), now);
-    let desired = desired_policy(loaded, state, &evaluation, now);
-    let desired_text = desired.native.map(|n| n.to_json_pretty());
+    let (evaluation, alone) = evaluations(loaded, state, in_use, now);
+    let evaluated = Evaluated {
+        evaluation: &evaluation,
+        rules_alone: alone.as_ref(),
+        in_use,
+    };
+    let desired = desired_policy(loaded, state, evaluated, now);
+    let desired_text = desired.native.as_ref().map(|n| n.to_json_pretty());
     let lifecycle_policy = match (&state.lifecycle_policy, desired_text) {
         _ if !options.manage_policies => PolicyChange::Unchanged,
         (None, None) => PolicyChange::Unchanged,
@@ -491,6 +676,7 @@ pub fn plan_repository_with(
     };
     let ecr = desired
         .native
+        .as_ref()
         .map(|n| native::simulate(n, &state.images, now))
         .unwrap_or_default();
     let mut plan = RepositoryPlan {
@@ -503,6 +689,7 @@ pub fn plan_repository_with(
         archivals: Vec::new(),
         ecr_archivals: Vec::new(),
         held: Vec::new(),
+        kept_in_use: Vec::new(),
         warnings: desired.warnings,
         images_seen: state.images.len(),
         bytes_seen: state.images.iter().filter_map(|i| i.size_bytes).sum(),
@@ -538,6 +725,9 @@ pub fn plan_repository_with(
             }
         }
     }
+    if let Some(alone) = &alone {
+        plan.kept_in_use = kept_in_use(loaded, state, &evaluation, alone, now);
+    }
     plan.warnings
         .extend(index_warnings(loaded, state, &evaluation));
     let order = |a: &ImageAction, b: &ImageAction| {
@@ -549,10 +739,44 @@ pub fn plan_repository_with(
         &mut plan.archivals,
         &mut plan.ecr_archivals,
         &mut plan.held,
+        &mut plan.kept_in_use,
     ] {
         list.sort_by(order);
     }
     plan
+}
+
+/// The images the rules alone would expire or archive and that stay for being in use.
+fn kept_in_use(
+    loaded: &LoadedPolicy,
+    state: &RepositoryState,
+    evaluation: &Evaluation,
+    alone: &Evaluation,
+    now: Timestamp,
+) -> Vec<ImageAction> {
+    state
+        .images
+        .iter()
+        .zip(evaluation.decisions.iter().zip(&alone.decisions))
+        .filter(|(_, (with, without))| with.fate > without.fate)
+        .map(|(image, (with, without))| {
+            let a = image_action(image, without, &loaded.policy, now);
+            let rule = if a.rule.is_empty() {
+                "the policy".to_string()
+            } else {
+                format!("rule `{}`", a.rule)
+            };
+            ImageAction {
+                reason: format!(
+                    "{}; {rule} would {} it otherwise ({})",
+                    reference::describe(&with.reason, now),
+                    without.fate.as_str(),
+                    a.reason
+                ),
+                ..a
+            }
+        })
+        .collect()
 }
 
 /// An image index the policy archives while an image it lists stays active: the index cannot

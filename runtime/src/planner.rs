@@ -3,6 +3,7 @@
 use futures_util::stream::{self, StreamExt};
 use jiff::Timestamp;
 
+use crate::in_use::{Consumers, Usage};
 use crate::plan::{
     LoadedPolicy, Plan, Prices, RepositoryOptions, RepositoryPlan, assemble, governing_in,
     plan_repository_with,
@@ -46,7 +47,6 @@ pub async fn read_repositories<R: Registry>(
     Ok(states)
 }
 
-/// Plans every repository some policy file governs.
 /// What to plan.
 pub struct PlanOptions {
     pub label: String,
@@ -73,12 +73,15 @@ pub fn shard_of(name: &str, count: u32) -> u32 {
     (h % u64::from(count.max(1))) as u32 + 1
 }
 
+/// Plans every repository some policy file governs. `usage` reads the references to images
+/// in use (ECS, Lambda, files); it runs while the repositories are read.
 pub async fn make_plan<R: Registry>(
     registry: &R,
     policies: &[LoadedPolicy],
     options: PlanOptions,
+    usage: impl Future<Output = Result<Usage, RegistryError>>,
     progress: &dyn Progress,
-) -> Result<Plan, RegistryError> {
+) -> Result<(Plan, Consumers), RegistryError> {
     let PlanOptions {
         label,
         now,
@@ -101,12 +104,22 @@ pub async fn make_plan<R: Registry>(
         .filter(|n| governing_in(policies, n, region).is_some())
         .filter(|n| shard.is_none_or(|(i, count)| shard_of(n, count) == i))
         .collect();
-    let states = read_repositories(registry, names, concurrency, progress).await?;
+    let (states, usage) = tokio::join!(
+        read_repositories(registry, names, concurrency, progress),
+        usage
+    );
+    let (states, usage) = (states?, usage?);
+    // Listing the repositories told the account: references can be matched now.
+    let consumers = Consumers {
+        usage,
+        host: registry.host(),
+    };
     let repos: Vec<RepositoryPlan> = states
         .iter()
         .filter_map(|s| {
             governing_in(policies, &s.name, region).map(|p| {
-                let mut r = plan_repository_with(p, s, now, repository_options);
+                let in_use = consumers.of(p, s);
+                let mut r = plan_repository_with(p, s, &in_use, now, repository_options);
                 r.region = region.map(str::to_string);
                 r
             })
@@ -117,7 +130,7 @@ pub async fn make_plan<R: Registry>(
     plan.allow_early_archive_delete = allow_early_archive_delete;
     plan.prices = prices;
     plan.resummarize();
-    Ok(plan)
+    Ok((plan, consumers))
 }
 
 /// Combines shard plans: same format, policy files and registry, disjoint repositories.

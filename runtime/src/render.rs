@@ -177,6 +177,9 @@ pub fn plan_text(plan: &Plan) -> Lines {
     if s.images_to_archive > 0 {
         legend.push("> archive");
     }
+    if s.images_kept_in_use > 0 {
+        legend.push("= kept: in use");
+    }
     out.push((Kind::Plain, String::new()));
     out.push((Kind::Plain, format!("Actions: {}", legend.join("   "))));
     for r in &plan.repositories {
@@ -233,6 +236,10 @@ pub fn plan_text(plan: &Plan) -> Lines {
                 out.push((Kind::Note, format!("      # ({})", why(a, deletes))));
             }
         }
+        for a in &r.kept_in_use {
+            out.push((Kind::Plain, image_line('=', a)));
+            out.push((Kind::Note, format!("      # (kept: {})", a.reason)));
+        }
         if !r.ecr_archivals.is_empty() {
             let b: u64 = r.ecr_archivals.iter().filter_map(|a| a.size_bytes).sum();
             out.push((
@@ -284,6 +291,20 @@ fn push_ecr_summary(plan: &Plan, out: &mut Lines) {
             format!(
                 "ECR's native policies will archive {} on their own.",
                 plural(s.ecr_archivals, "more image", "more images"),
+            ),
+        ));
+    }
+    if s.images_kept_in_use > 0 && !plan.has_changes() {
+        out.push((
+            Kind::Note,
+            format!(
+                "{} the rules would delete or archive {} kept: in use.",
+                plural(s.images_kept_in_use, "image", "images"),
+                if s.images_kept_in_use == 1 {
+                    "is"
+                } else {
+                    "are"
+                }
             ),
         ));
     }
@@ -405,6 +426,7 @@ pub fn plan_markdown(plan: &Plan) -> String {
                 &r.held,
                 false,
             ),
+            ("\nKept, in use:\n\n", &r.kept_in_use, false),
         ] {
             if !list.is_empty() {
                 s.push_str(title);

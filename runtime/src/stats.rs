@@ -47,10 +47,11 @@ impl Stats {
         if rows.is_empty() {
             s.push_str("  none\n");
         }
+        let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).max(24);
         for (op, n, d) in rows {
             let calls = if n == 1 { "call " } else { "calls" };
             s.push_str(&format!(
-                "  {op:<24} {n:>6} {calls}  {:>9.3} s\n",
+                "  {op:<width$} {n:>6} {calls}  {:>9.3} s\n",
                 d.as_secs_f64()
             ));
         }

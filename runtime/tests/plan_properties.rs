@@ -8,10 +8,14 @@ use std::collections::BTreeSet;
 
 use ecr_lifecycle_compiler::dsl;
 use ecr_lifecycle_compiler::image::{Digest, Image, ImageStatus};
+use ecr_lifecycle_compiler::in_use::InUse;
 use ecr_lifecycle_compiler::native;
-use ecr_lifecycle_compiler::reference::{self, Fate};
+use ecr_lifecycle_compiler::reference::Fate;
 use ecr_lifecycle_compiler::source::SourceFile;
-use ecr_lifecycle_runtime::plan::{ImageAction, LoadedPolicy, desired_policy, plan_repository};
+use ecr_lifecycle_runtime::plan::{
+    Evaluated, ImageAction, LoadedPolicy, RepositoryOptions, desired_policy, evaluations,
+    plan_repository, plan_repository_with,
+};
 use ecr_lifecycle_runtime::snapshot::RepositoryState;
 use jiff::{SignedDuration, Timestamp};
 use proptest::prelude::*;
@@ -112,20 +116,34 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
 
     #[test]
-    fn the_policy_the_planner_puts_never_expires_a_kept_image(p in policy(), images in images()) {
+    fn the_policy_the_planner_puts_never_expires_a_kept_image(
+        p in policy(),
+        images in images(),
+        used in prop::collection::vec(0usize..12, 0..3),
+    ) {
         let state = RepositoryState { name: "web".into(), lifecycle_policy: None, images };
-        let evaluation = reference::evaluate(&p.policy, &state.images, Some("web"), now());
+        let mut in_use = InUse::new();
+        for &u in used.iter().filter(|&&u| u < state.images.len()) {
+            in_use.insert(state.images[u].digest, format!("ecs service prod/s{u}"));
+        }
+        let (evaluation, alone) = evaluations(&p, &state, &in_use, now());
         let expired = evaluation.expired(&state.images);
         let archived = evaluation.archived(&state.images);
         let kept = evaluation.with_fate(&state.images, Fate::Keep);
-        if let Some(native) = desired_policy(&p, &state, &evaluation, now()).native {
+        // Images in use are kept, whatever the rules say.
+        for (d, _) in in_use.iter() {
+            prop_assert!(kept.contains(d), "in use but not kept: {d}");
+        }
+        let evaluated = Evaluated { evaluation: &evaluation, rules_alone: alone.as_ref(), in_use: &in_use };
+        let desired = desired_policy(&p, &state, evaluated, now());
+        if let Some(native) = &desired.native {
             let outcome = native::simulate(native, &state.images, now());
             let harmed: BTreeSet<_> = outcome.expired.difference(&expired).collect();
             prop_assert!(harmed.is_empty(), "ECR would expire kept or archived {harmed:?}");
             let harmed: BTreeSet<_> = outcome.transitioned.intersection(&kept).collect();
             prop_assert!(harmed.is_empty(), "ECR would archive kept {harmed:?}");
         }
-        let plan = plan_repository(&p, &state, now());
+        let plan = plan_repository_with(&p, &state, &in_use, now(), RepositoryOptions::default());
         let set = |list: &[ImageAction]| -> BTreeSet<Digest> {
             list.iter().map(|a| a.digest.parse().unwrap()).collect()
         };
@@ -144,5 +162,44 @@ proptest! {
         prop_assert!(runner_archives.is_disjoint(&ecr_archives));
         let all: BTreeSet<Digest> = runner_archives.union(&ecr_archives).copied().collect();
         prop_assert_eq!(all, archived);
+        // What the rules alone would do and the images in use prevent is listed, and only that.
+        let rose: BTreeSet<Digest> = match &alone {
+            None => BTreeSet::new(),
+            Some(alone) => state.images.iter()
+                .zip(evaluation.decisions.iter().zip(&alone.decisions))
+                .filter(|(_, (with, without))| with.fate > without.fate)
+                .map(|(i, _)| i.digest)
+                .collect(),
+        };
+        prop_assert_eq!(set(&plan.kept_in_use), rose);
+        // Holding rules back is needed only where something is in use.
+        if in_use.is_empty() {
+            prop_assert!(plan.warnings.iter().all(|w| !w.contains("runs at runtime in this repository")));
+        }
+    }
+
+    /// Where images are in use, rules are held back one by one rather than the whole native
+    /// policy withheld: whenever the policy compiled with no rule held would be put without
+    /// images in use, some native policy is still put with them, unless every native rule
+    /// had to go.
+    #[test]
+    fn images_in_use_hold_back_rules_not_the_whole_policy(
+        p in policy(),
+        images in images(),
+        used in prop::collection::vec(0usize..12, 1..3),
+    ) {
+        let state = RepositoryState { name: "web".into(), lifecycle_policy: None, images };
+        let mut in_use = InUse::new();
+        for &u in used.iter().filter(|&&u| u < state.images.len()) {
+            in_use.insert(state.images[u].digest, "lambda function f:1");
+        }
+        let without = plan_repository(&p, &state, now());
+        let with = plan_repository_with(&p, &state, &in_use, now(), RepositoryOptions::default());
+        let withheld = |r: &ecr_lifecycle_runtime::plan::RepositoryPlan| {
+            r.warnings.iter().any(|w| w.contains("the native policy is withheld"))
+        };
+        if !withheld(&without) && p.compiled.native.is_some() && p.policy.evaluation == dsl::policy::Evaluation::FirstMatch {
+            prop_assert!(!withheld(&with), "withheld: {:?}", with.warnings);
+        }
     }
 }

@@ -7,7 +7,7 @@ use ecr_lifecycle_runtime::registry::AnyRegistry;
 use ecr_lifecycle_runtime::render;
 
 use crate::cli::ApplyArgs;
-use crate::commands::{load, plan, registry};
+use crate::commands::{in_use, load, plan, registry};
 use crate::exit::ExitStatus;
 use crate::{files, output};
 
@@ -35,22 +35,33 @@ fn saved_plan(files_given: &[std::path::PathBuf]) -> Result<Option<Plan>, String
 
 fn run_inner(args: &ApplyArgs) -> Result<ExitStatus, String> {
     let now = load::now_from(args.now.as_deref())?;
-    let (plan, policies) = match saved_plan(&args.files)? {
+    let (plan, policies, files) = match saved_plan(&args.files)? {
         Some(plan) => {
             let paths: Vec<std::path::PathBuf> = plan
                 .policy_files
                 .iter()
                 .map(|p| Path::new(&p.path).to_path_buf())
                 .collect();
-            let policies =
+            let mut policies =
                 load::loaded_policies(&paths).ok_or("the plan's policy files could not be read")?;
-            (plan, policies)
+            // Listing files are read again: what runs now is what counts.
+            let files = in_use::read_files(&mut policies)?;
+            (plan, policies, files)
         }
         None => {
-            let policies =
+            let mut policies =
                 load::loaded_policies(&args.files).ok_or("the policy files could not be used")?;
+            let files = in_use::read_files(&mut policies)?;
             let manage = args.native_policies == crate::cli::NativePolicies::Manage;
-            let plan = plan::make(&args.registry, &policies, now, manage, None, &args.choices)?;
+            let plan = plan::make(
+                &args.registry,
+                &policies,
+                &files,
+                now,
+                manage,
+                None,
+                &args.choices,
+            )?;
             output::lines(&render::plan_text(&plan));
             if !plan.has_changes() {
                 return Ok(ExitStatus::Success);
@@ -59,7 +70,7 @@ fn run_inner(args: &ApplyArgs) -> Result<ExitStatus, String> {
                 output::note("Apply cancelled.");
                 return Ok(ExitStatus::Success);
             }
-            (plan, policies)
+            (plan, policies, files)
         }
     };
     // A saved plan names its registry; a snapshot file is found from it.
@@ -96,8 +107,20 @@ fn run_inner(args: &ApplyArgs) -> Result<ExitStatus, String> {
                     plan.registry
                 ));
             }
+            // Images in use are read again: an image deployed since the plan stays.
+            let usage = in_use::read_usage(
+                &reg,
+                &policies,
+                region.as_deref(),
+                &files,
+                reg_args.concurrency,
+            )
+            .await
+            .map_err(|e| registry::explain(&e))?;
+            in_use::report(&policies, &reg, &usage);
             let bar = registry::Bar::new();
-            let part = apply::apply(&reg, &plan, region.as_deref(), &policies, now, &bar).await;
+            let part =
+                apply::apply(&reg, &plan, region.as_deref(), &policies, usage, now, &bar).await;
             registry::report_stats(&reg, &reg_args);
             report.repositories.extend(part.repositories);
         }

@@ -1,18 +1,21 @@
 use ecr_lifecycle_runtime::drift;
+use ecr_lifecycle_runtime::in_use::Consumers;
 use ecr_lifecycle_runtime::planner;
 use ecr_lifecycle_runtime::registry::Registry;
 use ecr_lifecycle_runtime::render;
 
 use crate::cli::{DiffArgs, Format};
-use crate::commands::{load, registry};
+use crate::commands::{in_use, load, registry};
 use crate::exit::ExitStatus;
 use crate::output;
 
 pub fn run(args: &DiffArgs) -> ExitStatus {
-    let Some(policies) = load::loaded_policies(&args.files) else {
+    let Some(mut policies) = load::loaded_policies(&args.files) else {
         return ExitStatus::Failure;
     };
-    let result = load::now_from(args.now.as_deref()).and_then(|now| {
+    let files = in_use::read_files(&mut policies);
+    let result = files.and_then(|files| Ok((files, load::now_from(args.now.as_deref())?)));
+    let result = result.and_then(|(files, now)| {
         let rt = registry::runtime()?;
         rt.block_on(async {
             let mut all = Vec::new();
@@ -23,12 +26,31 @@ pub fn run(args: &DiffArgs) -> ExitStatus {
                     .await
                     .map_err(|e| registry::explain(&e))?;
                 let bar = registry::Bar::new();
-                let states =
-                    planner::read_repositories(&reg, names, args.registry.concurrency, &bar)
-                        .await
-                        .map_err(|e| registry::explain(&e));
+                let usage = in_use::read_usage(
+                    &reg,
+                    &policies,
+                    region.as_deref(),
+                    &files,
+                    args.registry.concurrency,
+                );
+                let (states, usage) = tokio::join!(
+                    planner::read_repositories(&reg, names, args.registry.concurrency, &bar),
+                    usage
+                );
                 registry::report_stats(&reg, &args.registry);
-                all.extend(drift::drift(&policies, &states?, region.as_deref(), now));
+                let states = states.map_err(|e| registry::explain(&e))?;
+                let consumers = Consumers {
+                    usage: usage.map_err(|e| registry::explain(&e))?,
+                    host: reg.host(),
+                };
+                in_use::report(&policies, &reg, &consumers.usage);
+                all.extend(drift::drift(
+                    &policies,
+                    &states,
+                    region.as_deref(),
+                    &consumers,
+                    now,
+                ));
             }
             Ok(all)
         })

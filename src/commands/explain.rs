@@ -1,9 +1,10 @@
 use ecr_lifecycle_runtime::explain::{self, ImageRef};
+use ecr_lifecycle_runtime::in_use::Consumers;
 use ecr_lifecycle_runtime::plan::{governing, governing_in};
 use ecr_lifecycle_runtime::registry::Registry;
 
 use crate::cli::{ExplainArgs, Format};
-use crate::commands::{load, registry};
+use crate::commands::{in_use, load, registry};
 use crate::exit::ExitStatus;
 use crate::output;
 
@@ -19,8 +20,9 @@ pub fn run(args: &ExplainArgs) -> ExitStatus {
 
 fn run_inner(args: &ExplainArgs) -> Result<(), String> {
     let image_ref = ImageRef::parse(&args.image)?;
-    let policies =
+    let mut policies =
         load::loaded_policies(&args.files).ok_or("the policy files could not be used")?;
+    let files = in_use::read_files(&mut policies)?;
     // A file naming the region first; then one for the run-time default region.
     let loaded = args
         .registry
@@ -36,19 +38,33 @@ fn run_inner(args: &ExplainArgs) -> Result<(), String> {
         })?;
     let now = load::now_from(args.now.as_deref())?;
     let rt = registry::runtime()?;
-    let state = rt.block_on(async {
+    let (state, in_use) = rt.block_on(async {
         let reg = registry::open(&args.registry).await?;
         let state = reg
             .read_repository(&image_ref.repository)
             .await
-            .map_err(|e| registry::explain(&e));
+            .map_err(|e| registry::explain(&e))?;
+        let usage = in_use::read_usage(
+            &reg,
+            std::slice::from_ref(loaded),
+            args.registry.region.as_deref(),
+            &files,
+            args.registry.concurrency,
+        )
+        .await
+        .map_err(|e| registry::explain(&e))?;
         registry::report_stats(&reg, &args.registry);
-        state
+        let consumers = Consumers {
+            usage,
+            host: reg.host(),
+        };
+        let in_use = consumers.of(loaded, &state);
+        Ok::<_, String>((state, in_use))
     })?;
     let image = image_ref
         .find(&state.images)
         .ok_or_else(|| format!("repository `{}` has no image `{}`", state.name, args.image))?;
-    let e = explain::explain(loaded, &state, image, now);
+    let e = explain::explain(loaded, &state, image, &in_use, now);
     match args.format {
         Format::Text => output::stdout(&explain::text(&e)),
         Format::Json => {

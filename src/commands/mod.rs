@@ -7,6 +7,7 @@ mod evaluate;
 mod explain;
 mod iam;
 mod import;
+mod in_use;
 mod lint;
 mod load;
 mod plan;

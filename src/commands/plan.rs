@@ -1,16 +1,24 @@
+use ecr_lifecycle_runtime::in_use::Usage;
 use ecr_lifecycle_runtime::plan::{LoadedPolicy, Plan};
 use ecr_lifecycle_runtime::planner;
 use ecr_lifecycle_runtime::registry::file::write_atomically;
 use ecr_lifecycle_runtime::render;
 
 use crate::cli::{PlanArgs, PlanFormat};
-use crate::commands::{load, registry};
+use crate::commands::{in_use, load, registry};
 use crate::exit::ExitStatus;
 use crate::output;
 
 pub fn run(args: &PlanArgs) -> ExitStatus {
-    let Some(policies) = load::loaded_policies(&args.files) else {
+    let Some(mut policies) = load::loaded_policies(&args.files) else {
         return ExitStatus::Failure;
+    };
+    let files = match in_use::read_files(&mut policies) {
+        Ok(f) => f,
+        Err(e) => {
+            output::error(&e);
+            return ExitStatus::Failure;
+        }
     };
     let now = match load::now_from(args.now.as_deref()) {
         Ok(n) => n,
@@ -21,7 +29,15 @@ pub fn run(args: &PlanArgs) -> ExitStatus {
     };
     let manage = args.native_policies == crate::cli::NativePolicies::Manage;
     let shard = args.shard.map(|s| (s.index, s.count));
-    let plan = match make(&args.registry, &policies, now, manage, shard, &args.choices) {
+    let plan = match make(
+        &args.registry,
+        &policies,
+        &files,
+        now,
+        manage,
+        shard,
+        &args.choices,
+    ) {
         Ok(p) => p,
         Err(e) => {
             output::error(&e);
@@ -57,6 +73,7 @@ pub fn run(args: &PlanArgs) -> ExitStatus {
 pub fn make(
     args: &crate::cli::RegistryArgs,
     policies: &[LoadedPolicy],
+    files: &Usage,
     now: jiff::Timestamp,
     manage_policies: bool,
     shard: Option<(u32, u32)>,
@@ -89,15 +106,18 @@ pub fn make(
                 concurrency: args.concurrency,
                 manage_policies,
                 shard,
-                region,
+                region: region.clone(),
                 allow_early_archive_delete: choices.allow_early_archive_delete,
                 prices,
             };
-            let plan = planner::make_plan(&reg, policies, options, &bar)
+            let usage =
+                in_use::read_usage(&reg, policies, region.as_deref(), files, args.concurrency);
+            let made = planner::make_plan(&reg, policies, options, usage, &bar)
                 .await
                 .map_err(|e| registry::explain(&e));
             registry::report_stats(&reg, args);
-            let mut plan = plan?;
+            let (mut plan, consumers) = made?;
+            in_use::report(policies, &reg, &consumers.usage);
             // Listing the repositories told the account.
             plan.registry = reg.identity(&args.registry);
             parts.push(plan);

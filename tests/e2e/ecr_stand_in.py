@@ -27,6 +27,13 @@ Test endpoints on the same port, JSON in and out (a bad request answers 400 {"er
   POST /_stand_in/update  {"repository": "web", "digest": "sha256:...", "pushedAt": ...,
         "lastPulledAt": ..., "tags": [...], "status": ..., "sizeInBytes": ...}  (each optional;
         tags replace the image's tags and move from other images) -> the image's ImageDetail
+  POST /_stand_in/consumers  {"ecsServices": [{"cluster": "prod", "service": "web",
+        "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/web:v1", "laterRevisions": 6}],
+        "ecsTasks": [{"cluster": "prod", "family": "batch", "image": "…", "imageDigest": "sha256:…"}],
+        "ecsTaskDefinitions": [{"family": "cron", "image": "…"}],
+        "lambdaFunctions": [{"name": "api", "imageUri": "…", "publish": true}]}
+        ECS and Lambda resources (moto's) that use images; a function's ResolvedImageUri is the
+        digest its URI names when it is created, as Lambda pins it at deployment.
   POST /_stand_in/lifecycle  {"repository": "web", "policy": {...} | "text" | null}
   POST /_stand_in/faults  {"operation": "BatchDeleteImage" | "*", "count": 2, "status": 400,
         "code": "ThrottlingException", "message": "Rate exceeded", "delayMs": 50,
@@ -61,8 +68,12 @@ import uuid
 from datetime import datetime, timezone
 from http import HTTPStatus
 
+from moto.awslambda import models as lambda_models
+from moto.awslambda.models import lambda_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ecr.models import Image, ecr_backends
+from moto.ecs.models import ecs_backends
+from moto.iam.models import iam_backends
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
     MotoRequestHandler,
@@ -923,6 +934,8 @@ class StandIn:
                 out = self.seed(spec)
             elif route == ("POST", "/_stand_in/update"):
                 out = self.update(spec)
+            elif route == ("POST", "/_stand_in/consumers"):
+                out = self.consumers(spec)
             elif route == ("POST", "/_stand_in/lifecycle"):
                 with STATE:
                     repo = get_repo(
@@ -973,6 +986,107 @@ class StandIn:
                 raise image_not_found(repo, {"imageDigest": spec.get("digest")})
             apply_edits(repo, img, spec)
             return image_detail(repo, img, by_digest)
+
+
+    def consumers(self, spec: dict) -> dict:
+        """ECS services, tasks and task definitions, and Lambda functions that use images."""
+        region = spec.get("region", "us-east-1")
+        ecs = ecs_backends[ACCOUNT][region]
+        lam = lambda_backends[ACCOUNT][region]
+        out = {"taskDefinitions": [], "functions": []}
+
+        def cluster(name):
+            if name not in ecs.clusters:
+                ecs.create_cluster(name)
+
+        def register(family, image):
+            td = ecs.register_task_definition(
+                family=family,
+                container_definitions=[{"name": "app", "image": image, "memory": 128}],
+            )
+            out["taskDefinitions"].append(td.arn)
+            return td
+
+        with STATE:
+            for d in spec.get("ecsTaskDefinitions", []):
+                register(d["family"], d["image"])
+            for d in spec.get("ecsServices", []):
+                cluster(d["cluster"])
+                td = register(d.get("family", d["service"]), d["image"])
+                ecs.create_service(d["cluster"], d["service"], 1, td.arn)
+                # A service keeps using its deployment's revision when the family moves on.
+                for _ in range(d.get("laterRevisions", 0)):
+                    register(d.get("family", d["service"]), d["image"])
+            for d in spec.get("ecsTasks", []):
+                cluster(d["cluster"])
+                td = register(d.get("family", "task"), d["image"])
+                tasks = ecs.run_task(d["cluster"], td.arn, 1, None, "test", None, "FARGATE")
+                if d.get("imageDigest"):
+                    tasks[0].containers[0].image_digest = d["imageDigest"]
+                for _ in range(d.get("laterRevisions", 0)):
+                    register(d.get("family", "task"), d["image"])
+            role = f"arn:aws:iam::{ACCOUNT}:role/lambda"
+            iam = iam_backends[ACCOUNT]["aws"]
+            if spec.get("lambdaFunctions") and not any(
+                r.name == "lambda" for r in iam.roles.values()
+            ):
+                iam.create_role("lambda", "{}", "/", None, "", [], None)
+            for d in spec.get("lambdaFunctions", []):
+                fn = lam.create_function(
+                    {
+                        "FunctionName": d["name"],
+                        "Role": role,
+                        "Code": {"ImageUri": d["imageUri"]},
+                        "PackageType": "Image",
+                        "Publish": bool(d.get("publish")),
+                    }
+                )
+                # Lambda resolves the image when the function is deployed: by digest, or by
+                # what its tag names now.
+                fn.resolved_digest = resolve_uri(region, d["imageUri"])
+                for v in lam.list_versions_by_function(d["name"]):
+                    v.resolved_digest = fn.resolved_digest
+                out["functions"].append(fn.function_arn)
+        return out
+
+
+def resolve_uri(region: str, uri: str) -> str | None:
+    """The digest an ECR image URI names in this registry now, if any."""
+    path = uri.split("/", 1)[1] if "/" in uri else uri
+    if "@" in path:
+        return path.split("@", 1)[1]
+    name, _, tag = path.rpartition(":")
+    if not name:
+        name, tag = path, "latest"
+    try:
+        repo = get_repo(backend(region), name)
+    except Exception:
+        return None
+    img = tag_holders(repo).get(tag)
+    return img.image_digest if img else None
+
+
+_get_code = lambda_models.LambdaFunction.get_code
+
+
+def lambda_get_code(self):
+    """As Lambda answers: `ResolvedImageUri` is the repository with the deployed digest."""
+    resp = _get_code(self)
+    code = resp.get("Code") or {}
+    if "ImageUri" in code:
+        base = code["ImageUri"].split("@", 1)[0]
+        slash = base.rfind("/")
+        if ":" in base[slash + 1 :]:
+            base = base[: slash + 1 + base[slash + 1 :].index(":")]
+        digest = getattr(self, "resolved_digest", None)
+        if digest:
+            code["ResolvedImageUri"] = f"{base}@{digest}"
+        else:
+            code.pop("ResolvedImageUri", None)
+    return resp
+
+
+lambda_models.LambdaFunction.get_code = lambda_get_code
 
 
 def plain_json(start_response, status: int, payload) -> list:

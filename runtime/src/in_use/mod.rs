@@ -234,6 +234,75 @@ impl Usage {
     }
 }
 
+/// What a plan needs to know about images in use in one registry: the references read, and
+/// which registry they must name to count.
+#[derive(Debug, Clone, Default)]
+pub struct Consumers {
+    pub usage: Usage,
+    pub host: RegistryHost,
+}
+
+impl Consumers {
+    /// The images of `state` in use, as the policy that governs it counts them.
+    pub fn of(&self, loaded: &crate::plan::LoadedPolicy, state: &RepositoryState) -> InUse {
+        match &loaded.policy.in_use {
+            None => InUse::new(),
+            Some(settings) => self
+                .usage
+                .resolve(state, &self.host, settings, &loaded.in_use_files),
+        }
+    }
+}
+
+/// Which services the policies ask to be read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Wanted {
+    pub ecs: bool,
+    pub lambda: bool,
+}
+
+impl Wanted {
+    /// What any of `policies` asks for (in `region`, `None`: the default).
+    pub fn by(policies: &[crate::plan::LoadedPolicy], region: Option<&str>) -> Wanted {
+        let mut w = Wanted::default();
+        for p in policies.iter().filter(|p| p.policy.covers_region(region)) {
+            if let Some(s) = &p.policy.in_use {
+                w.ecs |= s.ecs;
+                w.lambda |= s.lambda;
+            }
+        }
+        w
+    }
+}
+
+/// Reads ECS and Lambda, as `wanted`, through the ECR registry's own configuration (same
+/// credentials, region and endpoint), both at once.
+pub async fn read_services(
+    registry: &crate::registry::ecr::EcrRegistry,
+    wanted: Wanted,
+    concurrency: usize,
+) -> Result<Usage, crate::registry::RegistryError> {
+    let config = registry.sdk_config();
+    let ecs = async {
+        if !wanted.ecs {
+            return Ok(Usage::default());
+        }
+        let client = aws_sdk_ecs::Client::new(config);
+        ecs::read(&client, &registry.stats, concurrency).await
+    };
+    let lambda = async {
+        if !wanted.lambda {
+            return Ok(Usage::default());
+        }
+        let client = aws_sdk_lambda::Client::new(config);
+        lambda::read(&client, &registry.stats, concurrency).await
+    };
+    let (ecs, lambda) = tokio::join!(ecs, lambda);
+    let mut usage = ecs?;
+    usage.extend(lambda?);
+    Ok(usage)
+}
+
 /// How many references were read, per source, and how many point elsewhere.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Tally {

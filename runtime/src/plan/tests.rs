@@ -186,6 +186,7 @@ fn an_archived_image_under_90_days_is_held_unless_early_deletion_is_allowed() {
     let allowed = plan_repository_with(
         &l,
         &s,
+        &ecr_lifecycle_compiler::in_use::InUse::new(),
         now(),
         RepositoryOptions {
             allow_early_archive_delete: true,

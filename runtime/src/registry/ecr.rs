@@ -43,6 +43,8 @@ pub struct EcrOptions {
 
 pub struct EcrRegistry {
     client: Client,
+    /// The loaded configuration, for the ECS and Lambda clients that find images in use.
+    config: aws_config::SdkConfig,
     pub stats: crate::stats::Stats,
     /// `REGION` (with `@ENDPOINT` when one is set): with the account, what a plan records and
     /// apply checks.
@@ -96,6 +98,7 @@ impl EcrRegistry {
         };
         EcrRegistry {
             client: Client::new(&config),
+            config: config.clone(),
             stats: crate::stats::Stats::default(),
             place,
             account: std::sync::Mutex::new(None),
@@ -111,6 +114,23 @@ impl EcrRegistry {
             .unwrap_or_else(|p| p.into_inner())
             .clone();
         format!("ecr:{}:{}", account.as_deref().unwrap_or("?"), self.place)
+    }
+
+    /// The configuration the ECR client was made from (credentials, region, endpoint).
+    pub fn sdk_config(&self) -> &aws_config::SdkConfig {
+        &self.config
+    }
+
+    /// The registry as image references name it (the account once it is known).
+    pub fn ecr_host(&self) -> crate::in_use::RegistryHost {
+        crate::in_use::RegistryHost {
+            account: self
+                .account
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone(),
+            region: self.config.region().map(|r| r.to_string()),
+        }
     }
 
     fn learn_account(&self, registry_id: Option<&str>) {
@@ -408,6 +428,10 @@ fn source_chain(e: &dyn std::error::Error) -> String {
 }
 
 impl Registry for EcrRegistry {
+    fn host(&self) -> crate::in_use::RegistryHost {
+        self.ecr_host()
+    }
+
     async fn list_repositories(&self) -> Result<Vec<String>, RegistryError> {
         let mut pages = self
             .client

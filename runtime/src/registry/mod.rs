@@ -146,6 +146,11 @@ pub trait Registry: Send + Sync {
         digests: &[Digest],
     ) -> impl Future<Output = Result<DeleteOutcome, RegistryError>> + Send;
 
+    /// The registry as image references name it (see [`crate::in_use::RegistryHost`]).
+    fn host(&self) -> crate::in_use::RegistryHost {
+        crate::in_use::RegistryHost::default()
+    }
+
     /// Moves images to the archive storage class. Each image is its own call, so a failure is
     /// reported per image; `now` is the archive time a snapshot file records.
     fn archive_images(
@@ -174,6 +179,15 @@ impl AnyRegistry {
 }
 
 impl Registry for AnyRegistry {
+    /// A snapshot file does not say which account and region it was taken from, so any
+    /// private ECR host is taken for it.
+    fn host(&self) -> crate::in_use::RegistryHost {
+        match self {
+            AnyRegistry::Ecr(r) => r.ecr_host(),
+            AnyRegistry::File(_) => crate::in_use::RegistryHost::default(),
+        }
+    }
+
     async fn list_repositories(&self) -> Result<Vec<String>, RegistryError> {
         match self {
             AnyRegistry::Ecr(r) => r.list_repositories().await,
