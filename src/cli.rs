@@ -460,7 +460,9 @@ pub struct IamPolicyArgs {
     /// Include what `apply` needs: putting and deleting lifecycle policies, deleting images.
     #[arg(long)]
     pub apply: bool,
-    /// Scope repository permissions to the repositories these policy files govern.
+    /// Scope repository permissions to the repositories these policy files govern, and read
+    /// permissions for images in use to the services their `in_use` sections name (without
+    /// files: ECS and Lambda both).
     pub files: Vec<PathBuf>,
 }
 

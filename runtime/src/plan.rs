@@ -553,18 +553,20 @@ fn held_back_warning(
     } else {
         "archive"
     };
-    format!(
-        "{name} runs at runtime in this repository: its native rule (priority {priority}) would {what} {digest}{}, which is kept: {why}{}",
+    let image = format!(
+        "{digest}{}",
         if tags.is_empty() {
             String::new()
         } else {
             format!(" ({})", tags.join(", "))
-        },
-        match digests.len() - 1 {
-            0 => String::new(),
-            1 => "; and 1 more image kept for being in use".to_string(),
-            n => format!("; and {n} more images kept for being in use"),
         }
+    );
+    let images = match digests.len() {
+        1 => image,
+        n => format!("{n} images kept for being in use, such as {image}"),
+    };
+    format!(
+        "{name} runs at runtime in this repository: its native rule (priority {priority}) would {what} {images}, kept: {why}"
     )
 }
 

@@ -19,13 +19,33 @@ const WRITE: [&str; 4] = [
     "ecr:UpdateImageStorageClass",
 ];
 
+/// Finding images in use (`in_use: { ecs: true }`): services, tasks and task definitions.
+const ECS_READ: [&str; 8] = [
+    "ecs:ListClusters",
+    "ecs:ListServices",
+    "ecs:DescribeServices",
+    "ecs:ListTasks",
+    "ecs:DescribeTasks",
+    "ecs:ListTaskDefinitionFamilies",
+    "ecs:ListTaskDefinitions",
+    "ecs:DescribeTaskDefinition",
+];
+/// Finding images in use (`in_use: { lambda: true }`): every function version's image.
+const LAMBDA_READ: [&str; 2] = ["lambda:ListFunctions", "lambda:GetFunction"];
+
 pub fn run(args: &IamPolicyArgs) -> ExitStatus {
+    // Without policy files, everything a policy could ask for.
+    let mut in_use = (true, true);
     let resources: Vec<String> = if args.files.is_empty() {
         vec!["arn:aws:ecr:*:*:repository/*".into()]
     } else {
         let Some(policies) = load::policies(&args.files) else {
             return ExitStatus::Failure;
         };
+        in_use = policies
+            .iter()
+            .filter_map(|(_, p)| p.in_use.as_ref())
+            .fold((false, false), |(e, l), u| (e || u.ecs, l || u.lambda));
         // IAM resource ARNs take the same `*` and `?` wildcards as repository globs.
         let mut r: Vec<String> = policies
             .iter()
@@ -36,7 +56,7 @@ pub fn run(args: &IamPolicyArgs) -> ExitStatus {
         r.dedup();
         r
     };
-    output::stdout(&document(args.apply, &resources));
+    output::stdout(&document(args.apply, &resources, in_use));
     ExitStatus::Success
 }
 
@@ -57,12 +77,19 @@ struct Statement<'a> {
     resource: Vec<String>,
 }
 
-fn document(apply: bool, resources: &[String]) -> String {
+fn document(apply: bool, resources: &[String], (ecs, lambda): (bool, bool)) -> String {
     let mut repo_actions: Vec<&str> = READ.to_vec();
     if apply {
         repo_actions.extend(WRITE);
     }
-    let doc = Document {
+    let mut consumers: Vec<&str> = Vec::new();
+    if ecs {
+        consumers.extend(ECS_READ);
+    }
+    if lambda {
+        consumers.extend(LAMBDA_READ);
+    }
+    let mut doc = Document {
         version: "2012-10-17",
         statement: vec![
             Statement {
@@ -83,6 +110,15 @@ fn document(apply: bool, resources: &[String]) -> String {
             },
         ],
     };
+    if !consumers.is_empty() {
+        // These list calls take no resource-level permissions.
+        doc.statement.push(Statement {
+            sid: "FindImagesInUse",
+            effect: "Allow",
+            action: consumers,
+            resource: vec!["*".into()],
+        });
+    }
     let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
     s.push('\n');
     s

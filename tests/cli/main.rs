@@ -7,6 +7,7 @@ mod e2e;
 mod ecosystem;
 mod faults;
 mod harness;
+mod in_use;
 mod lint;
 mod policies;
 mod proxy;

@@ -44,7 +44,7 @@ pub struct EcrOptions {
 pub struct EcrRegistry {
     client: Client,
     /// The loaded configuration, for the ECS and Lambda clients that find images in use.
-    config: aws_config::SdkConfig,
+    config: std::sync::Arc<aws_config::SdkConfig>,
     pub stats: crate::stats::Stats,
     /// `REGION` (with `@ENDPOINT` when one is set): with the account, what a plan records and
     /// apply checks.
@@ -98,7 +98,7 @@ impl EcrRegistry {
         };
         EcrRegistry {
             client: Client::new(&config),
-            config: config.clone(),
+            config: std::sync::Arc::new(config.clone()),
             stats: crate::stats::Stats::default(),
             place,
             account: std::sync::Mutex::new(None),
