@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use crate::in_use::{Consumers, Usage};
 use crate::normalize::same_policy;
 use crate::plan::{
-    LoadedPolicy, Plan, PolicyChange, RepositoryOptions, governing_in, plan_repository_with,
+    LoadedPolicy, Plan, PolicyChange, RepositoryOptions, Unit, governing_in, plan_repository_with,
     sha256_hex,
 };
 use crate::planner::Progress;
@@ -144,13 +144,13 @@ pub fn check(plan: &Plan, policies: &[LoadedPolicy], max_delete: usize) -> Resul
     Ok(())
 }
 
-/// Carries out the part of `plan` in `region` (`None`: the default) against `registry`,
+/// Carries out the part of `plan` in one unit of work against its `registry`,
 /// with the same policies, at `now`. Call [`check`] first.
 /// `usage` is read afresh for the apply: an image that went into use since the plan stays.
 pub async fn apply<R: Registry>(
     registry: &R,
     plan: &Plan,
-    region: Option<&str>,
+    unit: &Unit,
     policies: &[LoadedPolicy],
     usage: Usage,
     now: Timestamp,
@@ -164,7 +164,7 @@ pub async fn apply<R: Registry>(
     let mine: Vec<_> = plan
         .repositories
         .iter()
-        .filter(|r| r.region.as_deref() == region)
+        .filter(|r| r.unit() == *unit)
         .collect();
     progress.start(
         "applying",
@@ -178,13 +178,14 @@ pub async fn apply<R: Registry>(
     };
     for planned in mine {
         let mut r = RepositoryReport {
-            name: match &planned.region {
-                Some(g) => format!("{} in {g}", planned.name),
-                None => planned.name.clone(),
+            name: if unit.is_default() {
+                planned.name.clone()
+            } else {
+                format!("{} in {unit}", planned.name)
             },
             ..RepositoryReport::default()
         };
-        let Some(loaded) = governing_in(policies, &planned.name, region) else {
+        let Some(loaded) = governing_in(policies, &planned.name, unit) else {
             report.repositories.push(r);
             continue;
         };

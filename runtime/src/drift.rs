@@ -5,13 +5,16 @@ use serde::Serialize;
 
 use crate::in_use::Consumers;
 use crate::normalize::normalize;
-use crate::plan::{LoadedPolicy, desired_text, governing_in};
+use crate::plan::{LoadedPolicy, Unit, desired_text, governing_in};
 use crate::snapshot::RepositoryState;
+use ecr_lifecycle_compiler::dsl::policy::Account;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RepositoryDrift {
     pub repository: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<Account>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -47,18 +50,19 @@ impl DriftStatus {
 pub fn drift(
     policies: &[LoadedPolicy],
     states: &[RepositoryState],
-    region: Option<&str>,
+    unit: &Unit,
     consumers: &Consumers,
     now: Timestamp,
 ) -> Vec<RepositoryDrift> {
     let mut out = Vec::new();
     for state in states {
         let applied = state.lifecycle_policy.as_deref().map(normalize);
-        let Some(loaded) = governing_in(policies, &state.name, region) else {
+        let Some(loaded) = governing_in(policies, &state.name, unit) else {
             if applied.is_some() {
                 out.push(RepositoryDrift {
                     repository: state.name.clone(),
-                    region: region.map(str::to_string),
+                    account: unit.account.clone(),
+                    region: unit.region.clone(),
                     policy_file: None,
                     status: DriftStatus::Ungoverned,
                     applied,
@@ -79,7 +83,8 @@ pub fn drift(
         };
         out.push(RepositoryDrift {
             repository: state.name.clone(),
-            region: region.map(str::to_string),
+            account: unit.account.clone(),
+            region: unit.region.clone(),
             policy_file: Some(loaded.file.name.clone()),
             status,
             applied,

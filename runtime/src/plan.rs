@@ -2,6 +2,7 @@
 //! one [`Plan`]; a saved plan is that JSON, with the format version and what it saw.
 
 use ecr_lifecycle_compiler::dsl::Policy;
+use ecr_lifecycle_compiler::dsl::policy::Account;
 use ecr_lifecycle_compiler::image::{Digest, Image, ImageStatus, iso};
 use ecr_lifecycle_compiler::native::{self, ValidPolicy};
 use ecr_lifecycle_compiler::reference::{self, Evaluation, Fate};
@@ -142,6 +143,9 @@ pub struct PolicyFileRef {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RepositoryPlan {
     pub name: String,
+    /// The AWS account, when the policy file names accounts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<Account>,
     /// The AWS region, when the policy file names regions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
@@ -270,6 +274,19 @@ fn is_zero_f64(n: &f64) -> bool {
 }
 
 impl RepositoryPlan {
+    /// The unit of work the repository belongs to.
+    pub fn unit(&self) -> Unit {
+        Unit {
+            account: self.account.clone(),
+            region: self.region.clone(),
+        }
+    }
+
+    /// Plans are ordered by unit, then name.
+    pub fn order(a: &RepositoryPlan, b: &RepositoryPlan) -> std::cmp::Ordering {
+        (&a.account, &a.region, &a.name).cmp(&(&b.account, &b.region, &b.name))
+    }
+
     /// Whether a rendering has anything to say about this repository.
     pub fn has_news(&self) -> bool {
         self.lifecycle_policy.is_change()
@@ -683,6 +700,7 @@ pub fn plan_repository_with(
         .unwrap_or_default();
     let mut plan = RepositoryPlan {
         name: state.name.clone(),
+        account: None,
         region: None,
         policy_file: loaded.file.name.clone(),
         lifecycle_policy,
@@ -850,29 +868,76 @@ fn image_action(
     }
 }
 
-/// The policy file that governs a repository of the default region, if any.
-pub fn governing<'a>(policies: &'a [LoadedPolicy], repository: &str) -> Option<&'a LoadedPolicy> {
-    governing_in(policies, repository, None)
+/// A unit of work: the registry of one account in one region (`None`: the run-time default
+/// credentials, or region).
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Unit {
+    pub account: Option<Account>,
+    pub region: Option<String>,
 }
 
-/// The policy file that governs a repository in `region` (`None`: the run-time default).
+impl Unit {
+    pub fn in_region(region: Option<&str>) -> Unit {
+        Unit {
+            account: None,
+            region: region.map(str::to_string),
+        }
+    }
+
+    /// Whether it is the run-time default registry.
+    pub fn is_default(&self) -> bool {
+        self.account.is_none() && self.region.is_none()
+    }
+}
+
+impl std::fmt::Display for Unit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.account, &self.region) {
+            (None, None) => write!(f, "the default account and region"),
+            (None, Some(r)) => write!(f, "{r}"),
+            (Some(a), None) => write!(f, "{a}"),
+            (Some(a), Some(r)) => write!(f, "{a}, {r}"),
+        }
+    }
+}
+
+/// The policy file that governs a repository of the default account and region, if any.
+pub fn governing<'a>(policies: &'a [LoadedPolicy], repository: &str) -> Option<&'a LoadedPolicy> {
+    governing_in(policies, repository, &Unit::default())
+}
+
+/// The policy file that governs a repository in a unit of work.
 pub fn governing_in<'a>(
     policies: &'a [LoadedPolicy],
     repository: &str,
-    region: Option<&str>,
+    unit: &Unit,
 ) -> Option<&'a LoadedPolicy> {
-    policies
-        .iter()
-        .find(|p| p.policy.covers_region(region) && p.policy.repositories.selects(repository))
+    policies.iter().find(|p| {
+        p.policy
+            .covers(unit.account.as_ref(), unit.region.as_deref())
+            && p.policy.repositories.selects(repository)
+    })
 }
 
-/// The units of work the policies name: each region once, `None` for the run-time default.
-pub fn regions(policies: &[LoadedPolicy]) -> Vec<Option<String>> {
-    let mut out: Vec<Option<String>> = Vec::new();
+/// The units of work the policies name: each account in each region, once.
+pub fn units(policies: &[LoadedPolicy]) -> Vec<Unit> {
+    let mut out: Vec<Unit> = Vec::new();
     for p in policies {
-        match &p.policy.regions {
-            None => out.push(None),
-            Some(list) => out.extend(list.iter().cloned().map(Some)),
+        let accounts: Vec<Option<Account>> = match &p.policy.accounts {
+            None => vec![None],
+            Some(list) => list.iter().cloned().map(Some).collect(),
+        };
+        let regions: Vec<Option<String>> = match &p.policy.regions {
+            None => vec![None],
+            Some(list) => list.iter().cloned().map(Some).collect(),
+        };
+        for account in &accounts {
+            for region in &regions {
+                out.push(Unit {
+                    account: account.clone(),
+                    region: region.clone(),
+                });
+            }
         }
     }
     out.sort();
@@ -887,7 +952,7 @@ pub fn assemble(
     now: Timestamp,
     mut repositories: Vec<RepositoryPlan>,
 ) -> Plan {
-    repositories.sort_by(|a, b| (&a.region, &a.name).cmp(&(&b.region, &b.name)));
+    repositories.sort_by(RepositoryPlan::order);
     let summary = summarize(&repositories, &Prices::default());
     Plan {
         format_version: FORMAT_VERSION,

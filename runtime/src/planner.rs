@@ -5,7 +5,7 @@ use jiff::Timestamp;
 
 use crate::in_use::{Consumers, Usage};
 use crate::plan::{
-    LoadedPolicy, Plan, Prices, RepositoryOptions, RepositoryPlan, assemble, governing_in,
+    LoadedPolicy, Plan, Prices, RepositoryOptions, RepositoryPlan, Unit, assemble, governing_in,
     plan_repository_with,
 };
 use crate::registry::{Registry, RegistryError};
@@ -55,8 +55,8 @@ pub struct PlanOptions {
     pub manage_policies: bool,
     /// `(index, count)`, 1-based: plan only the repositories of this shard.
     pub shard: Option<(u32, u32)>,
-    /// The region this registry is in, as the policy files name it (`None`: the default).
-    pub region: Option<String>,
+    /// The account and region of this registry, as the policy files name them.
+    pub unit: Unit,
     /// Delete archived images before their 90 days are up (and pay for the rest).
     pub allow_early_archive_delete: bool,
     pub prices: Prices,
@@ -88,7 +88,7 @@ pub async fn make_plan<R: Registry>(
         concurrency,
         manage_policies,
         shard,
-        region,
+        unit,
         allow_early_archive_delete,
         prices,
     } = options;
@@ -96,12 +96,11 @@ pub async fn make_plan<R: Registry>(
         manage_policies,
         allow_early_archive_delete,
     };
-    let region = region.as_deref();
     let names: Vec<String> = registry
         .list_repositories()
         .await?
         .into_iter()
-        .filter(|n| governing_in(policies, n, region).is_some())
+        .filter(|n| governing_in(policies, n, &unit).is_some())
         .filter(|n| shard.is_none_or(|(i, count)| shard_of(n, count) == i))
         .collect();
     let (states, usage) = tokio::join!(
@@ -117,10 +116,11 @@ pub async fn make_plan<R: Registry>(
     let repos: Vec<RepositoryPlan> = states
         .iter()
         .filter_map(|s| {
-            governing_in(policies, &s.name, region).map(|p| {
+            governing_in(policies, &s.name, &unit).map(|p| {
                 let in_use = consumers.of(p, s);
                 let mut r = plan_repository_with(p, s, &in_use, now, repository_options);
-                r.region = region.map(str::to_string);
+                r.account = unit.account.clone();
+                r.region = unit.region.clone();
                 r
             })
         })
@@ -137,10 +137,10 @@ pub async fn make_plan<R: Registry>(
 pub fn merge(plans: Vec<Plan>) -> Result<Plan, String> {
     let mut iter = plans.into_iter();
     let mut merged = iter.next().ok_or("no plans to merge")?;
-    let mut seen: std::collections::BTreeSet<(Option<String>, String)> = merged
+    let mut seen: std::collections::BTreeSet<(Unit, String)> = merged
         .repositories
         .iter()
-        .map(|r| (r.region.clone(), r.name.clone()))
+        .map(|r| (r.unit(), r.name.clone()))
         .collect();
     let mut shards: Vec<String> = merged.shard.iter().cloned().collect();
     for p in iter {
@@ -167,7 +167,7 @@ pub fn merge(plans: Vec<Plan>) -> Result<Plan, String> {
             shards.push(s.clone());
         }
         for r in p.repositories {
-            if !seen.insert((r.region.clone(), r.name.clone())) {
+            if !seen.insert((r.unit(), r.name.clone())) {
                 return Err(format!("repository `{}` is in more than one plan", r.name));
             }
             merged.repositories.push(r);
@@ -188,16 +188,14 @@ pub fn merge(plans: Vec<Plan>) -> Result<Plan, String> {
             shards.len()
         ));
     }
-    merged
-        .repositories
-        .sort_by(|a, b| (&a.region, &a.name).cmp(&(&b.region, &b.name)));
+    merged.repositories.sort_by(RepositoryPlan::order);
     merged.resummarize();
     merged.shard = None;
     Ok(merged)
 }
 
-/// Joins the plans of several regions (same policy files, same time) into one.
-pub fn combine_regions(parts: Vec<Plan>) -> Plan {
+/// Joins the plans of several units of work (same policy files, same time) into one.
+pub fn combine_units(parts: Vec<Plan>) -> Plan {
     let mut iter = parts.into_iter();
     let Some(mut plan) = iter.next() else {
         return crate::plan::assemble(&[], String::new(), Timestamp::UNIX_EPOCH, Vec::new());
@@ -205,8 +203,7 @@ pub fn combine_regions(parts: Vec<Plan>) -> Plan {
     for p in iter {
         plan.repositories.extend(p.repositories);
     }
-    plan.repositories
-        .sort_by(|a, b| (&a.region, &a.name).cmp(&(&b.region, &b.name)));
+    plan.repositories.sort_by(RepositoryPlan::order);
     plan.resummarize();
     plan
 }

@@ -187,11 +187,12 @@ pub fn plan_text(plan: &Plan) -> Lines {
             continue;
         }
         out.push((Kind::Plain, String::new()));
-        let place = r
-            .region
-            .as_deref()
-            .map(|g| format!(" in {g}"))
-            .unwrap_or_default();
+        let unit = r.unit();
+        let place = if unit.is_default() {
+            String::new()
+        } else {
+            format!(" in {unit}")
+        };
         out.push((
             Kind::Heading,
             format!("# repository {}{place} (policy {})", r.name, r.policy_file),
@@ -268,8 +269,43 @@ pub fn plan_text(plan: &Plan) -> Lines {
     }
     out.push((Kind::Plain, String::new()));
     out.push((Kind::Heading, summary_line(plan)));
+    push_unit_summaries(plan, &mut out);
     push_ecr_summary(plan, &mut out);
     out
+}
+
+/// With several units of work (accounts, regions), one summary line each.
+fn push_unit_summaries(plan: &Plan, out: &mut Lines) {
+    let mut units: Vec<crate::plan::Unit> = plan.repositories.iter().map(|r| r.unit()).collect();
+    units.dedup();
+    if units.len() < 2 {
+        return;
+    }
+    for unit in units {
+        let part: Vec<crate::plan::RepositoryPlan> = plan
+            .repositories
+            .iter()
+            .filter(|r| r.unit() == unit)
+            .cloned()
+            .collect();
+        let s = crate::plan::summarize(&part, &plan.prices);
+        let mut line = format!(
+            "  {unit}: {}, {} to put, {} to replace, {} to delete, {} to delete ({})",
+            plural(part.len(), "repository", "repositories"),
+            plural(s.policies_to_put, "policy", "policies"),
+            s.policies_to_replace,
+            s.policies_to_delete,
+            plural(s.images_to_delete, "image", "images"),
+            bytes(s.bytes_to_delete),
+        );
+        if s.images_to_archive > 0 {
+            line.push_str(&format!(
+                ", {} to archive",
+                plural(s.images_to_archive, "image", "images")
+            ));
+        }
+        out.push((Kind::Plain, line));
+    }
 }
 
 fn push_ecr_summary(plan: &Plan, out: &mut Lines) {
@@ -393,8 +429,14 @@ pub fn plan_markdown(plan: &Plan) -> String {
                 plural(r.archivals.len(), "image to archive", "images to archive")
             )
         };
+        let unit = r.unit();
+        let place = if unit.is_default() {
+            String::new()
+        } else {
+            format!(" in {unit}")
+        };
         s.push_str(&format!(
-            "\n<details><summary><code>{}</code>: {}, {} ({}){archive}</summary>\n\n",
+            "\n<details><summary><code>{}</code>{place}: {}, {} ({}){archive}</summary>\n\n",
             r.name,
             policy,
             plural(r.deletions.len(), "image to delete", "images to delete"),
@@ -471,9 +513,14 @@ pub fn drift_text(drift: &[RepositoryDrift]) -> Lines {
         .collect::<Vec<_>>()
     {
         let file = d.policy_file.as_deref().unwrap_or("no policy file");
-        let repo = match &d.region {
-            Some(g) => format!("{} in {g}", d.repository),
-            None => d.repository.clone(),
+        let unit = crate::plan::Unit {
+            account: d.account.clone(),
+            region: d.region.clone(),
+        };
+        let repo = if unit.is_default() {
+            d.repository.clone()
+        } else {
+            format!("{} in {unit}", d.repository)
         };
         let head = match d.status {
             DriftStatus::InSync => continue,

@@ -2,7 +2,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 
 use ecr_lifecycle_runtime::apply;
-use ecr_lifecycle_runtime::plan::Plan;
+use ecr_lifecycle_runtime::plan::{Plan, Unit};
 use ecr_lifecycle_runtime::registry::AnyRegistry;
 use ecr_lifecycle_runtime::render;
 
@@ -79,18 +79,17 @@ fn run_inner(args: &ApplyArgs) -> Result<ExitStatus, String> {
         reg_args.registry = plan.registry.clone();
     }
     apply::check(&plan, &policies, args.max_delete).map_err(|e| e.to_string())?;
-    let mut regions: Vec<Option<String>> =
-        plan.repositories.iter().map(|r| r.region.clone()).collect();
-    regions.sort();
-    regions.dedup();
+    let mut units: Vec<Unit> = plan.repositories.iter().map(|r| r.unit()).collect();
+    units.sort();
+    units.dedup();
     let rt = registry::runtime()?;
     let report = rt.block_on(async {
         let mut report = apply::ApplyReport::default();
-        for region in &regions {
-            let reg = registry::open_in(&reg_args, region.as_deref()).await?;
+        for unit in &units {
+            let reg = registry::open_in(&reg_args, unit).await?;
             if let (AnyRegistry::Ecr(ecr), Some(first)) = (
                 &reg,
-                plan.repositories.iter().find(|r| &r.region == region),
+                plan.repositories.iter().find(|r| &r.unit() == unit),
             ) {
                 // A repository missing here leaves the account unknown; the check below then
                 // tells the registries apart.
@@ -103,7 +102,7 @@ fn run_inner(args: &ApplyArgs) -> Result<ExitStatus, String> {
             let here = reg.identity(&reg_args.registry);
             if !plan.registry.split(", ").any(|r| r == here) {
                 return Err(format!(
-                    "the plan was made against {}, and this is {here}: set the region (and endpoint) the plan was made with, or make a new plan",
+                    "the plan was made against {}, and this is {here}: set the account, region (and endpoint) the plan was made with, or make a new plan",
                     plan.registry
                 ));
             }
@@ -111,7 +110,7 @@ fn run_inner(args: &ApplyArgs) -> Result<ExitStatus, String> {
             let usage = in_use::read_usage(
                 &reg,
                 &policies,
-                region.as_deref(),
+                unit,
                 &files,
                 reg_args.concurrency,
             )
@@ -120,7 +119,7 @@ fn run_inner(args: &ApplyArgs) -> Result<ExitStatus, String> {
             in_use::report(&policies, &reg, &usage);
             let bar = registry::Bar::new();
             let part =
-                apply::apply(&reg, &plan, region.as_deref(), &policies, usage, now, &bar).await;
+                apply::apply(&reg, &plan, unit, &policies, usage, now, &bar).await;
             registry::report_stats(&reg, &reg_args);
             report.repositories.extend(part.repositories);
         }

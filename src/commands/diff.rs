@@ -19,20 +19,15 @@ pub fn run(args: &DiffArgs) -> ExitStatus {
         let rt = registry::runtime()?;
         rt.block_on(async {
             let mut all = Vec::new();
-            for region in ecr_lifecycle_runtime::plan::regions(&policies) {
-                let reg = registry::open_in(&args.registry, region.as_deref()).await?;
+            for unit in ecr_lifecycle_runtime::plan::units(&policies) {
+                let reg = registry::open_in(&args.registry, &unit).await?;
                 let names = reg
                     .list_repositories()
                     .await
                     .map_err(|e| registry::explain(&e))?;
                 let bar = registry::Bar::new();
-                let usage = in_use::read_usage(
-                    &reg,
-                    &policies,
-                    region.as_deref(),
-                    &files,
-                    args.registry.concurrency,
-                );
+                let usage =
+                    in_use::read_usage(&reg, &policies, &unit, &files, args.registry.concurrency);
                 let (states, usage) = tokio::join!(
                     planner::read_repositories(&reg, names, args.registry.concurrency, &bar),
                     usage
@@ -44,13 +39,7 @@ pub fn run(args: &DiffArgs) -> ExitStatus {
                     host: reg.host(),
                 };
                 in_use::report(&policies, &reg, &consumers.usage);
-                all.extend(drift::drift(
-                    &policies,
-                    &states,
-                    region.as_deref(),
-                    &consumers,
-                    now,
-                ));
+                all.extend(drift::drift(&policies, &states, &unit, &consumers, now));
             }
             Ok(all)
         })

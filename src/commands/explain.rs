@@ -1,6 +1,6 @@
 use ecr_lifecycle_runtime::explain::{self, ImageRef};
 use ecr_lifecycle_runtime::in_use::Consumers;
-use ecr_lifecycle_runtime::plan::{governing, governing_in};
+use ecr_lifecycle_runtime::plan::{Unit, governing, governing_in};
 use ecr_lifecycle_runtime::registry::Registry;
 
 use crate::cli::{ExplainArgs, Format};
@@ -28,7 +28,7 @@ fn run_inner(args: &ExplainArgs) -> Result<(), String> {
         .registry
         .region
         .as_deref()
-        .and_then(|r| governing_in(&policies, &image_ref.repository, Some(r)))
+        .and_then(|r| governing_in(&policies, &image_ref.repository, &Unit::in_region(Some(r))))
         .or_else(|| governing(&policies, &image_ref.repository))
         .ok_or_else(|| {
             format!(
@@ -47,7 +47,7 @@ fn run_inner(args: &ExplainArgs) -> Result<(), String> {
         let usage = in_use::read_usage(
             &reg,
             std::slice::from_ref(loaded),
-            args.registry.region.as_deref(),
+            &Unit::in_region(args.registry.region.as_deref()),
             &files,
             args.registry.concurrency,
         )

@@ -6,7 +6,7 @@ use std::path::{Component, Path, PathBuf};
 
 use ecr_lifecycle_compiler::diagnostic::Diagnostic;
 use ecr_lifecycle_runtime::in_use::{self, Usage, Wanted};
-use ecr_lifecycle_runtime::plan::LoadedPolicy;
+use ecr_lifecycle_runtime::plan::{LoadedPolicy, Unit};
 use ecr_lifecycle_runtime::registry::{AnyRegistry, Registry, RegistryError};
 use wildmatch::WildMatch;
 
@@ -120,11 +120,11 @@ fn expand(base: &Path, pattern: &str) -> Vec<PathBuf> {
 pub async fn read_usage(
     registry: &AnyRegistry,
     policies: &[LoadedPolicy],
-    region: Option<&str>,
+    unit: &Unit,
     files: &Usage,
     concurrency: usize,
 ) -> Result<Usage, RegistryError> {
-    let wanted = Wanted::by(policies, region);
+    let wanted = Wanted::by(policies, unit);
     let mut usage = files.clone();
     match registry {
         AnyRegistry::Ecr(ecr) => {

@@ -1,5 +1,5 @@
 use ecr_lifecycle_runtime::in_use::Usage;
-use ecr_lifecycle_runtime::plan::{LoadedPolicy, Plan};
+use ecr_lifecycle_runtime::plan::{LoadedPolicy, Plan, Unit};
 use ecr_lifecycle_runtime::planner;
 use ecr_lifecycle_runtime::registry::file::write_atomically;
 use ecr_lifecycle_runtime::render;
@@ -94,39 +94,50 @@ pub fn make(
         }
     }
     let rt = registry::runtime()?;
+    let units = ecr_lifecycle_runtime::plan::units(policies);
+    let several = units.len() > 1;
+    let bars = indicatif::MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::stderr());
     rt.block_on(async {
-        // Each region the policy files name is its own unit of work, with its own registry.
-        let mut parts = Vec::new();
-        for region in ecr_lifecycle_runtime::plan::regions(policies) {
-            let reg = registry::open_in(args, region.as_deref()).await?;
-            let bar = registry::Bar::new();
-            let options = planner::PlanOptions {
-                label: reg.identity(&args.registry),
-                now,
-                concurrency: args.concurrency,
-                manage_policies,
-                shard,
-                region: region.clone(),
-                allow_early_archive_delete: choices.allow_early_archive_delete,
-                prices,
-            };
-            let usage =
-                in_use::read_usage(&reg, policies, region.as_deref(), files, args.concurrency);
-            let made = planner::make_plan(&reg, policies, options, usage, &bar)
-                .await
-                .map_err(|e| registry::explain(&e));
-            registry::report_stats(&reg, args);
-            let (mut plan, consumers) = made?;
-            in_use::report(policies, &reg, &consumers.usage);
-            // Listing the repositories told the account.
-            plan.registry = reg.identity(&args.registry);
-            parts.push(plan);
-        }
-        // Every region's registry is recorded, for apply to check against.
+        // Each account and region the policy files name is its own unit of work, with its own
+        // registry and credentials, planned concurrently.
+        let plan_unit = |unit: Unit| {
+            let bar = registry::Bar::within(&bars);
+            async move {
+                let reg = registry::open_in(args, &unit).await?;
+                let options = planner::PlanOptions {
+                    label: reg.identity(&args.registry),
+                    now,
+                    concurrency: args.concurrency,
+                    manage_policies,
+                    shard,
+                    unit: unit.clone(),
+                    allow_early_archive_delete: choices.allow_early_archive_delete,
+                    prices,
+                };
+                let usage = in_use::read_usage(&reg, policies, &unit, files, args.concurrency);
+                let made = planner::make_plan(&reg, policies, options, usage, &bar)
+                    .await
+                    .map_err(|e| {
+                        let e = registry::explain(&e);
+                        if several { format!("{unit}: {e}") } else { e }
+                    });
+                registry::report_stats(&reg, args);
+                let (mut plan, consumers) = made?;
+                in_use::report(policies, &reg, &consumers.usage);
+                // Listing the repositories told the account.
+                plan.registry = reg.identity(&args.registry);
+                Ok::<Plan, String>(plan)
+            }
+        };
+        let parts: Vec<Plan> = futures_util::future::join_all(units.into_iter().map(plan_unit))
+            .await
+            .into_iter()
+            .collect::<Result<_, _>>()?;
+        // Every unit's registry is recorded, for apply to check against.
         let mut labels: Vec<String> = parts.iter().map(|p| p.registry.clone()).collect();
         labels.sort();
         labels.dedup();
-        let mut plan = planner::combine_regions(parts);
+        let mut plan = planner::combine_units(parts);
         plan.registry = labels.join(", ");
         Ok(plan)
     })

@@ -7,6 +7,9 @@ use ecr_lifecycle_runtime::registry::ecr::{EcrOptions, EcrRegistry};
 use ecr_lifecycle_runtime::registry::file::FileRegistry;
 use ecr_lifecycle_runtime::registry::{AnyRegistry, RegistryError};
 
+use ecr_lifecycle_compiler::dsl::policy::Account;
+use ecr_lifecycle_runtime::plan::Unit;
+
 use crate::cli::RegistryArgs;
 
 /// The runtime for SDK calls.
@@ -19,12 +22,13 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
 
 /// Opens `ecr` or `file:PATH`.
 pub async fn open(args: &RegistryArgs) -> Result<AnyRegistry, String> {
-    open_in(args, None).await
+    open_in(args, &Unit::default()).await
 }
 
-/// Opens the registry of `region` (as a policy file names it), or of the run-time default.
-/// A snapshot file holds one registry, whatever the region.
-pub async fn open_in(args: &RegistryArgs, region: Option<&str>) -> Result<AnyRegistry, String> {
+/// Opens the registry of a unit of work: its account (a profile, or a role assumed with the
+/// run-time credentials) and region, as a policy file names them, or the run-time defaults.
+/// A snapshot file holds one registry, whatever the account and region.
+pub async fn open_in(args: &RegistryArgs, unit: &Unit) -> Result<AnyRegistry, String> {
     if let Some(path) = args.registry.strip_prefix("file:") {
         return FileRegistry::open(Path::new(path)).map(AnyRegistry::File);
     }
@@ -34,9 +38,26 @@ pub async fn open_in(args: &RegistryArgs, region: Option<&str>) -> Result<AnyReg
             args.registry
         ));
     }
+    let profile = match &unit.account {
+        Some(Account::Profile(p)) => Some(p.clone()),
+        _ => args.profile.clone(),
+    };
+    // The SDK's credential chain takes the environment's keys before a named profile: every
+    // account would then be the environment's.
+    if let Some(p) = &profile
+        && std::env::var_os("AWS_ACCESS_KEY_ID").is_some()
+    {
+        return Err(format!(
+            "profile `{p}` is named, but AWS_ACCESS_KEY_ID is set in the environment, and the AWS SDK would use those credentials instead of the profile's\n  hint: unset AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, or name the account by `role_arn`"
+        ));
+    }
     let options = EcrOptions {
-        profile: args.profile.clone(),
-        region: region.map(str::to_string).or_else(|| args.region.clone()),
+        profile,
+        role_arn: match &unit.account {
+            Some(Account::RoleArn(r)) => Some(r.clone()),
+            _ => None,
+        },
+        region: unit.region.clone().or_else(|| args.region.clone()),
         endpoint_url: args.endpoint_url.clone(),
         max_attempts: std::env::var("ECR_LIFECYCLE_MAX_ATTEMPTS")
             .ok()
@@ -70,8 +91,18 @@ pub struct Bar(indicatif::ProgressBar);
 
 impl Bar {
     pub fn new() -> Bar {
-        let bar =
-            indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+        Bar::styled(indicatif::ProgressBar::with_draw_target(
+            None,
+            indicatif::ProgressDrawTarget::stderr(),
+        ))
+    }
+
+    /// One of several bars drawn together (units of work planned at once).
+    pub fn within(group: &indicatif::MultiProgress) -> Bar {
+        Bar::styled(group.add(indicatif::ProgressBar::new(0)))
+    }
+
+    fn styled(bar: indicatif::ProgressBar) -> Bar {
         if let Ok(style) =
             indicatif::ProgressStyle::with_template("{msg:>22} [{bar:30}] {pos}/{len} ({elapsed})")
         {

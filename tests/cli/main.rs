@@ -1,6 +1,7 @@
 //! End-to-end tests of the `ecr-lifecycle` binary: each runs it with files and arguments and
 //! compares one snapshot of exit code, standard output and standard error.
 
+mod accounts;
 mod archive;
 mod commands;
 mod e2e;

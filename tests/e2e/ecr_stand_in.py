@@ -12,7 +12,8 @@ else goes to moto; what moto lacks answers a 400 UnsupportedOperationException.
 prints `listening on http://127.0.0.1:PORT` once and serves until SIGTERM/SIGINT or until its
 standard input closes (so a crashed test never leaves it running; --ignore-stdin turns that off).
 Account 123456789012, any region (the test endpoints take an optional "region", default
-us-east-1).
+us-east-1, and "account"). Credentials from STS AssumeRole (moto's) act in the role's account,
+so several accounts can be served at once.
 
 Test endpoints on the same port, JSON in and out (a bad request answers 400 {"error": ...}):
   POST /_stand_in/seed  {"repositories": [{"name": "web", "lifecyclePolicy": {...} | null,
@@ -73,7 +74,7 @@ from moto.awslambda.models import lambda_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ecr.models import Image, ecr_backends
 from moto.ecs.models import ecs_backends
-from moto.iam.models import iam_backends
+from moto.iam.models import get_account_id_from, iam_backends
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
     MotoRequestHandler,
@@ -138,8 +139,8 @@ def dumps(obj) -> str:
     return json.dumps(obj, separators=(",", ":"))
 
 
-def backend(region: str):
-    return ecr_backends[ACCOUNT][region]
+def backend(region: str, account: str = ACCOUNT):
+    return ecr_backends[account][region]
 
 
 def get_repo(be, name):
@@ -147,7 +148,7 @@ def get_repo(be, name):
     if repo is None:
         raise EcrError(
             "RepositoryNotFoundException",
-            f"The repository with name '{name}' does not exist in the registry with id '{ACCOUNT}'",
+            f"The repository with name '{name}' does not exist in the registry with id '{be.account_id}'",
         )
     return repo
 
@@ -161,7 +162,7 @@ def ensure_repo(be, name):
 def new_image(repo, manifest: str, media_type: str, digest: str, meta: dict):
     """A moto Image with the extra state ECR keeps (moto's own fields stay consistent, so its
     remaining operations, e.g. DeleteRepository with force, keep working)."""
-    img = Image(ACCOUNT, None, manifest, repo.name, media_type, digest)
+    img = Image(repo.registry_id, None, manifest, repo.name, media_type, digest)
     img.image_tags = []
     img.image_tag = None
     img.image_pushed_at = now()
@@ -365,7 +366,7 @@ def image_not_found(repo, image_id: dict) -> EcrError:
     return EcrError(
         "ImageNotFoundException",
         f"The image with imageId {rep} does not exist within the repository with name "
-        f"'{repo.name}' in the registry with id '{ACCOUNT}'",
+        f"'{repo.name}' in the registry with id '{repo.registry_id}'",
     )
 
 
@@ -374,7 +375,7 @@ def digests_of(repo) -> dict:
 
 
 def reply(repo, **fields) -> dict:
-    return {"registryId": ACCOUNT, "repositoryName": repo.name, **fields}
+    return {"registryId": repo.registry_id, "repositoryName": repo.name, **fields}
 
 
 def op_describe_repositories(be, p, fault):
@@ -578,7 +579,7 @@ def op_put_image(be, p, fault):
         raise EcrError(
             "ImageAlreadyExistsException",
             f"Image with digest '{digest}' and tag '{tag or 'null'}' already exists in the repository "
-            f"with name '{repo.name}' in registry with id '{ACCOUNT}'",
+            f"with name '{repo.name}' in registry with id '{repo.registry_id}'",
         )
     holder = next((i for i in repo.images if tag and tag in i.image_tags), None)
     if holder is not None and repo.is_tag_immutable():
@@ -627,7 +628,7 @@ def op_update_image_storage_class(be, p, fault):
 def policy_not_found(repo) -> EcrError:
     return EcrError(
         "LifecyclePolicyNotFoundException",
-        f"Lifecycle policy does not exist for the repository with name '{repo.name}' in the registry with id '{ACCOUNT}'",
+        f"Lifecycle policy does not exist for the repository with name '{repo.name}' in the registry with id '{repo.registry_id}'",
     )
 
 
@@ -854,8 +855,12 @@ class StandIn:
                 params = {}
         except ValueError:
             params = {}
-        m = re.search(r"Credential=[^/,]+/\d+/([^/,]+)/", environ.get("HTTP_AUTHORIZATION", ""))
-        region = m.group(1) if m else "us-east-1"
+        m = re.search(
+            r"Credential=([^/,]+)/\d+/([^/,]+)/", environ.get("HTTP_AUTHORIZATION", "")
+        )
+        region = m.group(2) if m else "us-east-1"
+        # Credentials from an assumed role act in the role's account, as moto records them.
+        account = get_account_id_from(m.group(1)) if m else ACCOUNT
 
         fault = self.faults.take(operation)
         if fault and fault.get("delayMs"):
@@ -867,7 +872,7 @@ class StandIn:
         elif target.startswith(ECR_TARGET) and operation in OPERATIONS:
             try:
                 with STATE:
-                    payload = OPERATIONS[operation](backend(region), params, fault)
+                    payload = OPERATIONS[operation](backend(region, account), params, fault)
                 status, headers = 200, [request_id()]
             except EcrError as e:
                 status, payload, headers = error_body(e)
@@ -939,7 +944,8 @@ class StandIn:
             elif route == ("POST", "/_stand_in/lifecycle"):
                 with STATE:
                     repo = get_repo(
-                        backend(spec.get("region", "us-east-1")), spec.get("repository")
+                        backend(spec.get("region", "us-east-1"), spec.get("account", ACCOUNT)),
+                        spec.get("repository"),
                     )
                     set_policy(repo, spec.get("policy"))
                 out = {"ok": True}
@@ -969,7 +975,7 @@ class StandIn:
     def seed(self, spec: dict) -> dict:
         out = []
         with STATE:
-            be = backend(spec.get("region", "us-east-1"))
+            be = backend(spec.get("region", "us-east-1"), spec.get("account", ACCOUNT))
             for r in spec.get("repositories", []):
                 repo = ensure_repo(be, r["name"])
                 if "lifecyclePolicy" in r:
@@ -979,7 +985,10 @@ class StandIn:
 
     def update(self, spec: dict) -> dict:
         with STATE:
-            repo = get_repo(backend(spec.get("region", "us-east-1")), spec.get("repository"))
+            repo = get_repo(
+                backend(spec.get("region", "us-east-1"), spec.get("account", ACCOUNT)),
+                spec.get("repository"),
+            )
             by_digest = digests_of(repo)
             img = by_digest.get(spec.get("digest"))
             if img is None:

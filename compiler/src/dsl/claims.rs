@@ -28,8 +28,17 @@ fn regions_overlap(a: &Policy, b: &Policy) -> bool {
     }
 }
 
+/// Whether two policies can govern registries of one account.
+fn accounts_overlap(a: &Policy, b: &Policy) -> bool {
+    match (&a.accounts, &b.accounts) {
+        (Some(x), Some(y)) => x.iter().any(|r| y.contains(r)),
+        // The run-time default credentials may reach any account.
+        _ => true,
+    }
+}
+
 fn conflict(a: &Policy, b: &Policy) -> Option<Diagnostic> {
-    if !regions_overlap(a, b) {
+    if !regions_overlap(a, b) || !accounts_overlap(a, b) {
         return None;
     }
     let excluded: Vec<&Glob> = a

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use crate::diagnostic::Diagnostic;
 use crate::dsl::policy::{
-    Anchored, ArchiveSettings, Evaluation, InUseSettings, Keep, MIN_ARCHIVE_DAYS, Matcher,
+    Account, Anchored, ArchiveSettings, Evaluation, InUseSettings, Keep, MIN_ARCHIVE_DAYS, Matcher,
     Otherwise, Policy, RepositorySelector, Retain, Rule, TagConditions, TagRegex, Where,
 };
 use crate::dsl::syntax::{
@@ -52,6 +52,7 @@ pub(crate) fn lower(doc: PolicyDoc, file: &SourceFile) -> Result<Policy, Vec<Dia
     });
     let exclude = cx.globs(&doc.exclude, GlobKind::Repository);
     let regions = doc.regions.map(|list| cx.regions(&list));
+    let accounts = doc.accounts.map(|list| cx.accounts(list));
     let has_archive = doc.archive.is_some();
     let archive = doc.archive.and_then(|a| cx.archive(a));
     let in_use = doc.in_use.and_then(|u| cx.in_use(u));
@@ -92,6 +93,7 @@ pub(crate) fn lower(doc: PolicyDoc, file: &SourceFile) -> Result<Policy, Vec<Dia
         source: file.name.clone(),
         repositories: RepositorySelector { include, exclude },
         regions,
+        accounts,
         evaluation: cx.evaluation,
         archive,
         in_use,
@@ -134,6 +136,60 @@ impl Lower<'_> {
                 }
             })
             .collect()
+    }
+
+    /// Accounts, each by one profile or one role ARN, each once.
+    fn accounts(&mut self, list: Sp<Vec<Sp<syntax::AccountDoc>>>) -> Vec<Account> {
+        if list.is_empty() {
+            self.errors.push(
+                Diagnostic::error("`accounts` is empty, so the policy governs nothing", list.span)
+                    .with_help("list accounts, or leave `accounts` out to use the credentials given at run time"),
+            );
+        }
+        let mut out: Vec<Account> = Vec::new();
+        for entry in list.value {
+            let span = entry.span;
+            let account = match (entry.value.profile, entry.value.role_arn) {
+                (Some(p), None) => {
+                    if p.trim().is_empty() || p.chars().any(char::is_whitespace) {
+                        self.errors.push(
+                            Diagnostic::error(format!("`{}` is not a profile name", *p), p.span)
+                                .with_help(
+                                    "write the name of a `[profile NAME]` section, without spaces",
+                                ),
+                        );
+                        continue;
+                    }
+                    Account::Profile(p.value)
+                }
+                (None, Some(r)) => {
+                    if !is_role_arn(&r) {
+                        self.errors.push(
+                            Diagnostic::error(format!("`{}` is not an IAM role ARN", *r), r.span)
+                                .with_help("write `arn:aws:iam::ACCOUNT:role/NAME` (12 digits for the account)"),
+                        );
+                        continue;
+                    }
+                    Account::RoleArn(r.value)
+                }
+                _ => {
+                    self.errors.push(
+                        Diagnostic::error("an account needs exactly one of `profile` and `role_arn`", span)
+                            .with_help("write `{ profile: NAME }` or `{ role_arn: arn:aws:iam::123456789012:role/NAME }`"),
+                    );
+                    continue;
+                }
+            };
+            if out.contains(&account) {
+                self.errors.push(Diagnostic::error(
+                    format!("{account} is listed twice"),
+                    span,
+                ));
+            } else {
+                out.push(account);
+            }
+        }
+        out
     }
 
     /// AWS region names, like `eu-west-1` or `us-gov-west-1`, each once.
@@ -623,4 +679,21 @@ fn covers(m: &Matcher) -> (bool, bool) {
         }
         _ => (false, false),
     }
+}
+
+/// `arn:PARTITION:iam::ACCOUNT:role/PATH/NAME`.
+fn is_role_arn(text: &str) -> bool {
+    let parts: Vec<&str> = text.splitn(6, ':').collect();
+    let [arn, partition, iam, region, account, resource] = parts.as_slice() else {
+        return false;
+    };
+    *arn == "arn"
+        && partition.starts_with("aws")
+        && *iam == "iam"
+        && region.is_empty()
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && resource
+            .strip_prefix("role/")
+            .is_some_and(|name| !name.is_empty() && !name.ends_with('/'))
 }

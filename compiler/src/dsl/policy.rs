@@ -17,12 +17,35 @@ pub struct Policy {
     pub repositories: RepositorySelector,
     /// The AWS regions it governs; `None`: the region given at run time.
     pub regions: Option<Vec<String>>,
+    /// The AWS accounts it governs; `None`: the credentials given at run time.
+    pub accounts: Option<Vec<Account>>,
     pub evaluation: Evaluation,
     /// When archived images are deleted; `None`: archived images are kept.
     pub archive: Option<ArchiveSettings>,
     /// Where to look for images in use; `None`: nowhere.
     pub in_use: Option<InUseSettings>,
     pub rules: Vec<Rule>,
+}
+
+/// How to reach an AWS account's registries.
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub enum Account {
+    /// A named profile of the AWS configuration files.
+    Profile(String),
+    /// A role assumed with the default credentials.
+    RoleArn(String),
+}
+
+impl fmt::Display for Account {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Account::Profile(p) => write!(f, "profile {p}"),
+            Account::RoleArn(r) => write!(f, "role {r}"),
+        }
+    }
 }
 
 /// The policy's `in_use` section: which consumers keep images.
@@ -60,6 +83,17 @@ pub enum Evaluation {
 }
 
 impl Policy {
+    /// Whether the policy governs the registry of `account` in `region` (`None`: the
+    /// run-time default).
+    pub fn covers(&self, account: Option<&Account>, region: Option<&str>) -> bool {
+        let account_ok = match (&self.accounts, account) {
+            (None, a) => a.is_none(),
+            (Some(list), Some(a)) => list.contains(a),
+            (Some(_), None) => false,
+        };
+        account_ok && self.covers_region(region)
+    }
+
     /// Whether the policy governs a registry in `region` (`None`: the run-time default).
     pub fn covers_region(&self, region: Option<&str>) -> bool {
         match (&self.regions, region) {

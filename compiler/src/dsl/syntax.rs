@@ -38,6 +38,11 @@ pub struct PolicyDoc {
     /// Default: the region of the command line or environment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub regions: Option<Sp<Vec<Sp<String>>>>,
+    /// AWS accounts whose registries the policy governs, each reached with its own
+    /// credentials; every account in every region is a unit of work, planned concurrently.
+    /// Default: the credentials of the command line or environment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accounts: Option<Sp<Vec<Sp<AccountDoc>>>>,
     /// What happens to images in ECR's archive storage class. Rules govern active images only;
     /// archived images are kept unless this says when to delete them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -48,6 +53,19 @@ pub struct PolicyDoc {
     pub in_use: Option<Sp<InUseDoc>>,
     /// The rules, highest priority first.
     pub rules: Sp<Vec<Sp<RuleDoc>>>,
+}
+
+/// One account, by exactly one of `profile` or `role_arn`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountDoc {
+    /// A named profile of the AWS configuration files, as `aws --profile NAME` uses it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<Sp<String>>,
+    /// An IAM role to assume with the default credentials, like
+    /// `arn:aws:iam::123456789012:role/ecr-lifecycle`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<Sp<String>>,
 }
 
 /// Where to look for images in use. References by tag count for the image the tag names when

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::diagnostic::render;
-use policy::Keep;
+use policy::{Account, Keep};
 
 fn file(text: &str) -> SourceFile {
     SourceFile::new("p.yaml", text)
@@ -324,5 +324,52 @@ fn ecr_evaluation_takes_priorities_and_prefixes_and_refuses_what_ecr_cannot_do()
     assert!(
         errs[0].0.starts_with("ECR would refuse this policy"),
         "{errs:#?}"
+    );
+}
+
+#[test]
+fn accounts_are_one_profile_or_one_role_and_separate_claims() {
+    let p = parse(&file("version: 1\naccounts:\n  - profile: prod\n  - role_arn: arn:aws:iam::123456789012:role/ecr-lifecycle\nrules: [{name: a, match: any, keep: all}]\n")).unwrap();
+    let prod = Account::Profile("prod".into());
+    let role = Account::RoleArn("arn:aws:iam::123456789012:role/ecr-lifecycle".into());
+    assert_eq!(p.accounts, Some(vec![prod.clone(), role.clone()]));
+    assert!(p.covers(Some(&prod), None) && p.covers(Some(&role), None));
+    assert!(!p.covers(None, None));
+    assert!(!p.covers(Some(&Account::Profile("dev".into())), None));
+    let errs = errors(
+        "version: 1\naccounts:\n  - {profile: a, role_arn: 'arn:aws:iam::123456789012:role/x'}\n  - {role_arn: 'arn:aws:iam::1234:role/x'}\n  - {profile: prod}\n  - {profile: prod}\nrules: [{name: a, match: any, keep: all}]\n",
+    );
+    let messages: Vec<&str> = errs.iter().map(|(m, _)| m.as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "an account needs exactly one of `profile` and `role_arn`",
+            "`arn:aws:iam::1234:role/x` is not an IAM role ARN",
+            "profile prod is listed twice",
+        ]
+    );
+    let prod_only = parse(&SourceFile::new(
+        "prod.yaml",
+        "version: 1\naccounts: [{profile: prod}]\nrules: [{name: r, match: any, keep: all}]\n",
+    ))
+    .unwrap();
+    let dev_only = parse(&SourceFile::new(
+        "dev.yaml",
+        "version: 1\naccounts: [{profile: dev}]\nrules: [{name: r, match: any, keep: all}]\n",
+    ))
+    .unwrap();
+    let default = parse(&SourceFile::new(
+        "d.yaml",
+        "version: 1\nrules: [{name: r, match: any, keep: all}]\n",
+    ))
+    .unwrap();
+    assert!(
+        claims::conflicting_claims(&[&prod_only, &dev_only]).is_empty(),
+        "same names, other accounts"
+    );
+    assert_eq!(
+        claims::conflicting_claims(&[&prod_only, &default]).len(),
+        1,
+        "the default credentials may reach prod"
     );
 }

@@ -262,10 +262,13 @@ pub struct Wanted {
 }
 
 impl Wanted {
-    /// What any of `policies` asks for (in `region`, `None`: the default).
-    pub fn by(policies: &[crate::plan::LoadedPolicy], region: Option<&str>) -> Wanted {
+    /// What any of `policies` asks for in a unit of work.
+    pub fn by(policies: &[crate::plan::LoadedPolicy], unit: &crate::plan::Unit) -> Wanted {
         let mut w = Wanted::default();
-        for p in policies.iter().filter(|p| p.policy.covers_region(region)) {
+        for p in policies.iter().filter(|p| {
+            p.policy
+                .covers(unit.account.as_ref(), unit.region.as_deref())
+        }) {
             if let Some(s) = &p.policy.in_use {
                 w.ecs |= s.ecs;
                 w.lambda |= s.lambda;

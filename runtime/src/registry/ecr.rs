@@ -33,6 +33,8 @@ pub const INDEX_MEDIA_TYPES: [&str; 2] = [
 #[derive(Debug, Clone, Default)]
 pub struct EcrOptions {
     pub profile: Option<String>,
+    /// A role to assume with the credentials the rest of the options give.
+    pub role_arn: Option<String>,
     pub region: Option<String>,
     pub endpoint_url: Option<String>,
     /// Attempts per call, including the first (throttling and 5xx are retried).
@@ -69,20 +71,32 @@ impl EcrRegistry {
             .operation_attempt_timeout(options.attempt_timeout.unwrap_or(Duration::from_secs(30)))
             .operation_timeout(Duration::from_secs(180))
             .build();
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .http_client(http)
-            .retry_config(retry)
-            .timeout_config(timeouts);
-        if let Some(p) = &options.profile {
-            loader = loader.profile_name(p);
+        let loader = || {
+            let mut loader = aws_config::defaults(BehaviorVersion::latest())
+                .http_client(http.clone())
+                .retry_config(retry.clone())
+                .timeout_config(timeouts.clone());
+            if let Some(p) = &options.profile {
+                loader = loader.profile_name(p);
+            }
+            if let Some(r) = &options.region {
+                loader = loader.region(aws_config::Region::new(r.clone()));
+            }
+            if let Some(u) = &options.endpoint_url {
+                loader = loader.endpoint_url(u);
+            }
+            loader
+        };
+        let mut config = loader().load().await;
+        if let Some(role) = &options.role_arn {
+            // The role's credentials replace the base ones; STS is reached like ECR.
+            let provider = aws_config::sts::AssumeRoleProvider::builder(role.clone())
+                .session_name("ecr-lifecycle")
+                .configure(&config)
+                .build()
+                .await;
+            config = loader().credentials_provider(provider).load().await;
         }
-        if let Some(r) = &options.region {
-            loader = loader.region(aws_config::Region::new(r.clone()));
-        }
-        if let Some(u) = &options.endpoint_url {
-            loader = loader.endpoint_url(u);
-        }
-        let config = loader.load().await;
         let region = config
             .region()
             .map(|r| r.to_string())
@@ -101,7 +115,14 @@ impl EcrRegistry {
             config: std::sync::Arc::new(config.clone()),
             stats: crate::stats::Stats::default(),
             place,
-            account: std::sync::Mutex::new(None),
+            // A role's account is in its ARN; otherwise the first repository read tells it.
+            account: std::sync::Mutex::new(
+                options
+                    .role_arn
+                    .as_deref()
+                    .and_then(|r| r.split(':').nth(4))
+                    .map(str::to_string),
+            ),
         }
     }
 
