@@ -10,7 +10,7 @@ use aws_sdk_ecs::types::{
 };
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 
-use super::{Source, Usage};
+use super::{Source, Usage, all_pages};
 use crate::registry::RegistryError;
 use crate::registry::ecr::sdk_error;
 use crate::stats::Stats;
@@ -74,21 +74,16 @@ pub async fn read(
 }
 
 async fn list_clusters(client: &Client, stats: &Stats) -> Result<Vec<String>, RegistryError> {
-    let mut pages = client
+    let pages = client
         .list_clusters()
         .max_results(100)
         .into_paginator()
         .send();
     let mut out = Vec::new();
-    loop {
-        let timer = stats.start("ecs:ListClusters");
-        let Some(page) = pages.next().await else {
-            break;
-        };
-        timer.done();
-        let page = page.map_err(|e| sdk_error("ecs:ListClusters", None, e))?;
-        out.extend(page.cluster_arns().iter().cloned());
-    }
+    all_pages(stats, "ecs:ListClusters", pages, |p| {
+        out.extend(p.cluster_arns().iter().cloned())
+    })
+    .await?;
     Ok(out)
 }
 
@@ -100,22 +95,17 @@ async fn read_cluster(
 ) -> Result<(Vec<(String, String)>, Usage), RegistryError> {
     let name = leaf(cluster);
     let mut services = Vec::new();
-    let mut pages = client
+    let pages = client
         .list_services()
         .cluster(cluster)
         .max_results(100)
         .into_paginator()
         .send();
     let mut arns = Vec::new();
-    loop {
-        let timer = stats.start("ecs:ListServices");
-        let Some(page) = pages.next().await else {
-            break;
-        };
-        timer.done();
-        let page = page.map_err(|e| sdk_error("ecs:ListServices", None, e))?;
-        arns.extend(page.service_arns().iter().cloned());
-    }
+    all_pages(stats, "ecs:ListServices", pages, |p| {
+        arns.extend(p.service_arns().iter().cloned())
+    })
+    .await?;
     for chunk in arns.chunks(10) {
         let timer = stats.start("ecs:DescribeServices");
         let out = client
@@ -144,7 +134,7 @@ async fn read_cluster(
     }
 
     let mut usage = Usage::default();
-    let mut pages = client
+    let pages = client
         .list_tasks()
         .cluster(cluster)
         .desired_status(DesiredStatus::Running)
@@ -152,15 +142,10 @@ async fn read_cluster(
         .into_paginator()
         .send();
     let mut tasks = Vec::new();
-    loop {
-        let timer = stats.start("ecs:ListTasks");
-        let Some(page) = pages.next().await else {
-            break;
-        };
-        timer.done();
-        let page = page.map_err(|e| sdk_error("ecs:ListTasks", None, e))?;
-        tasks.extend(page.task_arns().iter().cloned());
-    }
+    all_pages(stats, "ecs:ListTasks", pages, |p| {
+        tasks.extend(p.task_arns().iter().cloned())
+    })
+    .await?;
     for chunk in tasks.chunks(100) {
         let timer = stats.start("ecs:DescribeTasks");
         let out = client
@@ -202,22 +187,17 @@ fn strip_tag(reference: &str) -> &str {
 }
 
 async fn list_families(client: &Client, stats: &Stats) -> Result<Vec<String>, RegistryError> {
-    let mut pages = client
+    let pages = client
         .list_task_definition_families()
         .status(TaskDefinitionFamilyStatus::Active)
         .max_results(100)
         .into_paginator()
         .send();
     let mut out = Vec::new();
-    loop {
-        let timer = stats.start("ecs:ListTaskDefinitionFamilies");
-        let Some(page) = pages.next().await else {
-            break;
-        };
-        timer.done();
-        let page = page.map_err(|e| sdk_error("ecs:ListTaskDefinitionFamilies", None, e))?;
-        out.extend(page.families().iter().cloned());
-    }
+    all_pages(stats, "ecs:ListTaskDefinitionFamilies", pages, |p| {
+        out.extend(p.families().iter().cloned())
+    })
+    .await?;
     Ok(out)
 }
 

@@ -6,7 +6,7 @@ use aws_sdk_lambda::Client;
 use aws_sdk_lambda::types::{FunctionVersion, PackageType};
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 
-use super::{Source, Usage};
+use super::{Source, Usage, all_pages};
 use crate::registry::RegistryError;
 use crate::registry::ecr::sdk_error;
 use crate::stats::Stats;
@@ -17,20 +17,14 @@ pub async fn read(
     stats: &Stats,
     concurrency: usize,
 ) -> Result<Usage, RegistryError> {
-    let mut pages = client
+    let pages = client
         .list_functions()
         .function_version(FunctionVersion::All)
         .max_items(50)
         .into_paginator()
         .send();
     let mut versions: Vec<(String, String)> = Vec::new();
-    loop {
-        let timer = stats.start("lambda:ListFunctions");
-        let Some(page) = pages.next().await else {
-            break;
-        };
-        timer.done();
-        let page = page.map_err(|e| sdk_error("lambda:ListFunctions", None, e))?;
+    all_pages(stats, "lambda:ListFunctions", pages, |page| {
         for f in page.functions() {
             if f.package_type() != Some(&PackageType::Image) {
                 continue;
@@ -39,7 +33,8 @@ pub async fn read(
                 versions.push((name.to_string(), version.to_string()));
             }
         }
-    }
+    })
+    .await?;
     let found: Vec<Usage> = stream::iter(versions)
         .map(|(name, version)| async move {
             let timer = stats.start("lambda:GetFunction");

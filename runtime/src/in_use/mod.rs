@@ -306,6 +306,29 @@ pub async fn read_services(
     Ok(usage)
 }
 
+/// Reads every page of a paginated call, timing each in `stats`.
+pub(crate) async fn all_pages<O, E, R>(
+    stats: &crate::stats::Stats,
+    operation: &'static str,
+    mut pages: aws_smithy_async::future::pagination_stream::PaginationStream<
+        Result<O, aws_sdk_ecr::error::SdkError<E, R>>,
+    >,
+    mut each: impl FnMut(O),
+) -> Result<(), crate::registry::RegistryError>
+where
+    E: aws_sdk_ecr::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    loop {
+        let timer = stats.start(operation);
+        let Some(page) = pages.next().await else {
+            return Ok(());
+        };
+        timer.done();
+        each(page.map_err(|e| crate::registry::ecr::sdk_error(operation, None, e))?);
+    }
+}
+
 /// How many references were read, per source, and how many point elsewhere.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Tally {
