@@ -200,3 +200,46 @@ fn an_archived_image_under_90_days_is_held_unless_early_deletion_is_allowed() {
     assert_eq!(summary.images_to_delete, 2);
     assert_eq!(summary.early_delete_charge_usd, 0.0);
 }
+
+fn file(name: &str, text: &str) -> LoadedPolicy {
+    let f = SourceFile::new(name, text);
+    let p = dsl::parse(&f).unwrap();
+    LoadedPolicy::new(f, p)
+}
+
+#[test]
+fn units_are_every_account_in_every_region_once_and_govern_only_their_files() {
+    let multi = file(
+        "m.yaml",
+        "version: 1\nrepositories: [web]\naccounts: [{profile: prod}, {role_arn: 'arn:aws:iam::210987654321:role/r'}]\nregions: [eu-west-1, us-east-1]\nrules: [{name: a, match: any, keep: all}]\n",
+    );
+    let plain = file(
+        "p.yaml",
+        "version: 1\nrepositories: [api]\nrules: [{name: a, match: any, keep: all}]\n",
+    );
+    let policies = [multi, plain];
+    let prod = Account::Profile("prod".into());
+    let role = Account::RoleArn("arn:aws:iam::210987654321:role/r".into());
+    let unit = |a: Option<&Account>, r: Option<&str>| Unit {
+        account: a.cloned(),
+        region: r.map(str::to_string),
+    };
+    assert_eq!(
+        units(&policies),
+        vec![
+            Unit::default(),
+            unit(Some(&prod), Some("eu-west-1")),
+            unit(Some(&prod), Some("us-east-1")),
+            unit(Some(&role), Some("eu-west-1")),
+            unit(Some(&role), Some("us-east-1")),
+        ]
+    );
+    let prod_eu = unit(Some(&prod), Some("eu-west-1"));
+    assert_eq!(
+        governing_in(&policies, "web", &prod_eu).map(|p| p.file.name.as_str()),
+        Some("m.yaml")
+    );
+    assert!(governing_in(&policies, "api", &prod_eu).is_none());
+    assert!(governing_in(&policies, "web", &Unit::default()).is_none());
+    assert_eq!(prod_eu.to_string(), "profile prod, eu-west-1");
+}
