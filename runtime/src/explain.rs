@@ -26,28 +26,29 @@ pub enum Selector {
 }
 
 impl ImageRef {
+    /// A reference that names one image: by digest, or by tag (a registry host may come
+    /// first, as in `123456789012.dkr.ecr.eu-west-1.amazonaws.com/web:v1`).
     pub fn parse(text: &str) -> Result<ImageRef, String> {
-        // A registry host may come first: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/web:v1`.
-        let path = match text.split_once('/') {
-            Some((host, rest)) if host.contains('.') || host.contains(':') => rest,
-            _ => text,
-        };
-        if let Some((repo, digest)) = path.split_once('@') {
-            let d = digest.parse::<Digest>().map_err(|e| e.to_string())?;
-            return Ok(ImageRef {
-                repository: repo.to_string(),
-                selector: Selector::Digest(d),
-            });
-        }
-        match path.rsplit_once(':') {
-            Some((repo, tag)) if !repo.is_empty() && !tag.is_empty() => Ok(ImageRef {
-                repository: repo.to_string(),
-                selector: Selector::Tag(tag.to_string()),
-            }),
-            _ => Err(format!(
+        let usage = || {
+            format!(
                 "`{text}` is not an image reference: write `REPOSITORY@sha256:…` or `REPOSITORY:TAG`"
-            )),
-        }
+            )
+        };
+        let r = match crate::in_use::ImageReference::parse(text) {
+            Ok(r) => r,
+            // A malformed digest says what is wrong with it.
+            Err(e) if text.contains('@') => return Err(e),
+            Err(_) => return Err(usage()),
+        };
+        let selector = match (r.digest, r.tag) {
+            (Some(d), _) => Selector::Digest(d),
+            (None, Some(t)) => Selector::Tag(t),
+            (None, None) => return Err(usage()),
+        };
+        Ok(ImageRef {
+            repository: r.repository,
+            selector,
+        })
     }
 
     pub fn find<'a>(&self, images: &'a [Image]) -> Option<&'a Image> {

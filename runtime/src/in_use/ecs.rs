@@ -166,24 +166,16 @@ async fn read_cluster(
                 let Some(image) = c.image() else { continue };
                 usage.add(image, &consumer, &Source::Ecs);
                 // What it actually runs, whatever the tag names today.
-                if let Some(digest) = c.image_digest() {
-                    let repo = image.split('@').next().unwrap_or(image);
-                    let repo = strip_tag(repo);
-                    usage.add(&format!("{repo}@{digest}"), &consumer, &Source::Ecs);
+                // (A digest beside the tag names the image; the tag is then only a label.)
+                if let Some(digest) = c.image_digest()
+                    && !image.contains('@')
+                {
+                    usage.add(&format!("{image}@{digest}"), &consumer, &Source::Ecs);
                 }
             }
         }
     }
     Ok((services, usage))
-}
-
-/// `host/repo:tag` → `host/repo` (a port's colon, before the last slash, stays).
-fn strip_tag(reference: &str) -> &str {
-    let last = reference.rfind('/').map_or(0, |i| i + 1);
-    match reference[last..].find(':') {
-        Some(i) => &reference[..last + i],
-        None => reference,
-    }
 }
 
 async fn list_families(client: &Client, stats: &Stats) -> Result<Vec<String>, RegistryError> {
@@ -265,12 +257,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tags_are_stripped_after_the_last_slash_only() {
-        assert_eq!(strip_tag("localhost:5000/web:v1"), "localhost:5000/web");
-        assert_eq!(
-            strip_tag("1.dkr.ecr.r.amazonaws.com/team/web"),
-            "1.dkr.ecr.r.amazonaws.com/team/web"
-        );
+    fn a_task_definition_arn_ends_in_family_and_revision() {
         assert_eq!(
             leaf("arn:aws:ecs:eu-west-1:1:task-definition/web:12"),
             "web:12"

@@ -41,6 +41,11 @@ fn walk(value: &Value, owner: Option<&str>, source: &Source, usage: &mut Usage) 
                 match (key.as_str(), v) {
                     ("image" | "imageID", Value::String(s)) if !s.is_empty() => {
                         let consumer = owner.unwrap_or("kubernetes object");
+                        // A pod's `imageID` may carry the runtime's scheme.
+                        let s = s
+                            .strip_prefix("docker-pullable://")
+                            .or_else(|| s.strip_prefix("docker://"))
+                            .unwrap_or(s);
                         usage.add(s, consumer, source);
                     }
                     _ => walk(v, owner, source, usage),

@@ -45,15 +45,10 @@ pub struct ImageReference {
 }
 
 impl ImageReference {
-    /// Parses a reference as Docker and Kubernetes write it (`docker-pullable://` and
-    /// `docker://` prefixes of a pod's `imageID` are accepted).
+    /// Parses a reference as Docker writes it.
     pub fn parse(text: &str) -> Result<ImageReference, String> {
         let bad = |why: &str| format!("`{text}` is not an image reference: {why}");
         let t = text.trim();
-        let t = t
-            .strip_prefix("docker-pullable://")
-            .or_else(|| t.strip_prefix("docker://"))
-            .unwrap_or(t);
         if t.is_empty() || t.chars().any(char::is_whitespace) {
             return Err(bad("it is empty or contains spaces"));
         }
@@ -243,6 +238,15 @@ pub struct Consumers {
 }
 
 impl Consumers {
+    /// The references read, matched against `registry` as it names itself now (call after
+    /// a repository has been listed or read, so that the account is known).
+    pub fn new(usage: Usage, registry: &impl crate::registry::Registry) -> Consumers {
+        Consumers {
+            usage,
+            host: registry.host(),
+        }
+    }
+
     /// The images of `state` in use, as the policy that governs it counts them.
     pub fn of(&self, loaded: &crate::plan::LoadedPolicy, state: &RepositoryState) -> InUse {
         match &loaded.policy.in_use {

@@ -46,8 +46,7 @@ fn references_parse_as_docker_writes_them() {
     assert_eq!(r.repository, "team/web");
     assert_eq!(r.tag.as_deref(), Some("v1"));
     assert_eq!(r.digest, None);
-    let r =
-        ImageReference::parse(&format!("docker-pullable://{HOST}/web:v1@{}", digest(7))).unwrap();
+    let r = ImageReference::parse(&format!("{HOST}/web:v1@{}", digest(7))).unwrap();
     assert_eq!((r.tag.as_deref(), r.digest), (Some("v1"), Some(digest(7))));
     let r = ImageReference::parse("localhost:5000/web").unwrap();
     assert_eq!((r.host.as_deref(), r.tag), (Some("localhost:5000"), None));
