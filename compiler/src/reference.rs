@@ -262,11 +262,7 @@ fn pin_in_use(images: &[Image], in_use: &InUse, out: &mut [Decision]) -> bool {
     if in_use.is_empty() {
         return false;
     }
-    let position: HashMap<Digest, usize> = images
-        .iter()
-        .enumerate()
-        .map(|(i, img)| (img.digest, i))
-        .collect();
+    let position = positions(images);
     let mut any = false;
     for (i, image) in images.iter().enumerate() {
         let Some((consumer, more)) = in_use.first(&image.digest) else {
@@ -299,25 +295,23 @@ fn pin_in_use(images: &[Image], in_use: &InUse, out: &mut [Decision]) -> bool {
 /// Keeps, transitively, the children and referrers of images kept for being in use (for
 /// `evaluation: ecr`, whose other decisions ECR's own evaluation has settled).
 fn spread_keep(images: &[Image], out: &mut [Decision]) {
-    let position: HashMap<Digest, usize> = images
-        .iter()
-        .enumerate()
-        .map(|(i, img)| (img.digest, i))
-        .collect();
+    let position = positions(images);
+    let referrers = referrers(images, &position);
     let mut stack: Vec<usize> = (0..images.len())
         .filter(|&i| out[i].reason.is_in_use())
         .collect();
     while let Some(i) = stack.pop() {
         let d = images[i].digest;
         let children = images[i].children.iter().filter_map(|c| position.get(c));
-        let referrers = images
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| r.subject == Some(d))
-            .map(|(j, _)| j);
         let next: Vec<(usize, Reason)> = children
             .map(|&c| (c, Reason::ChildOfKeptIndex(d)))
-            .chain(referrers.map(|r| (r, Reason::FollowsSubject(d))))
+            .chain(
+                referrers
+                    .get(&i)
+                    .into_iter()
+                    .flatten()
+                    .map(|&r| (r, Reason::FollowsSubject(d))),
+            )
             .collect();
         for (j, reason) in next {
             if out[j].fate != Fate::Keep {
@@ -574,6 +568,28 @@ fn anchored(a: &Anchored, members: &[usize], images: &[Image]) -> Vec<(usize, bo
         .collect()
 }
 
+/// Where each digest stands in `images`.
+fn positions(images: &[Image]) -> HashMap<Digest, usize> {
+    images
+        .iter()
+        .enumerate()
+        .map(|(i, img)| (img.digest, i))
+        .collect()
+}
+
+/// The referrers of each present subject, by position.
+fn referrers(images: &[Image], position: &HashMap<Digest, usize>) -> HashMap<usize, Vec<usize>> {
+    let mut out: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (i, img) in images.iter().enumerate() {
+        if let Some(&s) = img.subject.as_ref().and_then(|s| position.get(s))
+            && s != i
+        {
+            out.entry(s).or_default().push(i);
+        }
+    }
+    out
+}
+
 /// The safety closure (§3.1 step 5), over fates ordered by protection (expire < archive <
 /// keep), as a least fixpoint so that it terminates on any input:
 /// - a referrer whose subject is present follows its subject (kept, archived or expired with
@@ -584,19 +600,8 @@ fn anchored(a: &Anchored, members: &[usize], images: &[Image]) -> Vec<(usize, bo
 ///
 /// An image already in the archive that the closure would archive simply stays there.
 fn close(images: &[Image], out: &mut [Decision]) {
-    let position: HashMap<Digest, usize> = images
-        .iter()
-        .enumerate()
-        .map(|(i, img)| (img.digest, i))
-        .collect();
-    let mut referrers: HashMap<usize, Vec<usize>> = HashMap::new();
-    for (i, img) in images.iter().enumerate() {
-        if let Some(&s) = img.subject.as_ref().and_then(|s| position.get(s))
-            && s != i
-        {
-            referrers.entry(s).or_default().push(i);
-        }
-    }
+    let position = positions(images);
+    let referrers = referrers(images, &position);
     if referrers.is_empty() && images.iter().all(|i| i.children.is_empty()) {
         return;
     }
