@@ -156,10 +156,7 @@ pub async fn apply<R: Registry>(
     now: Timestamp,
     progress: &dyn Progress,
 ) -> ApplyReport {
-    let consumers = Consumers {
-        usage,
-        host: registry.host(),
-    };
+    let consumers = Consumers::new(usage, registry);
     let mut report = ApplyReport::default();
     let mine: Vec<_> = plan
         .repositories

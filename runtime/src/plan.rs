@@ -423,32 +423,34 @@ pub fn desired_policy(
     // ECR ranks a restored image by its restore time: restoring an old archived image could
     // make a native count expire a newer image the policy keeps. So the policy must also be
     // safe in the world where every archived image is restored now.
-    let restored: Option<Vec<Image>> = state.images.iter().any(|i| !i.is_active()).then(|| {
+    let restored: Option<RepositoryState> =
         state
             .images
             .iter()
-            .map(|i| {
-                let mut i = i.clone();
-                if !i.is_active() {
-                    i.status = ecr_lifecycle_compiler::image::ImageStatus::Active;
-                    i.activated_at = Some(now);
-                }
-                i
-            })
-            .collect()
-    });
-    let restored_evaluations = restored.as_ref().map(|images| {
-        let world = RepositoryState {
-            name: state.name.clone(),
-            lifecycle_policy: None,
-            images: images.clone(),
-        };
-        evaluations(loaded, &world, evaluated.in_use, now)
-    });
+            .any(|i| !i.is_active())
+            .then(|| RepositoryState {
+                name: state.name.clone(),
+                lifecycle_policy: None,
+                images: state
+                    .images
+                    .iter()
+                    .map(|i| {
+                        let mut i = i.clone();
+                        if !i.is_active() {
+                            i.status = ecr_lifecycle_compiler::image::ImageStatus::Active;
+                            i.activated_at = Some(now);
+                        }
+                        i
+                    })
+                    .collect(),
+            });
+    let restored_evaluations = restored
+        .as_ref()
+        .map(|world| evaluations(loaded, world, evaluated.in_use, now));
     let mut worlds: Vec<(&[Image], &Evaluation, Option<&Evaluation>)> =
         vec![(&state.images, evaluated.evaluation, evaluated.rules_alone)];
-    if let (Some(images), Some((with, alone))) = (&restored, &restored_evaluations) {
-        worlds.push((images, with, alone.as_ref()));
+    if let (Some(world), Some((with, alone))) = (&restored, &restored_evaluations) {
+        worlds.push((&world.images, with, alone.as_ref()));
     }
 
     let mut compiled = std::borrow::Cow::Borrowed(&loaded.compiled);

@@ -109,10 +109,7 @@ pub async fn make_plan<R: Registry>(
     );
     let (states, usage) = (states?, usage?);
     // Listing the repositories told the account: references can be matched now.
-    let consumers = Consumers {
-        usage,
-        host: registry.host(),
-    };
+    let consumers = Consumers::new(usage, registry);
     let repos: Vec<RepositoryPlan> = states
         .iter()
         .filter_map(|s| {

@@ -34,10 +34,7 @@ pub fn run(args: &DiffArgs) -> ExitStatus {
                 );
                 registry::report_stats(&reg, &args.registry);
                 let states = states.map_err(|e| registry::explain(&e))?;
-                let consumers = Consumers {
-                    usage: usage.map_err(|e| registry::explain(&e))?,
-                    host: reg.host(),
-                };
+                let consumers = Consumers::new(usage.map_err(|e| registry::explain(&e))?, &reg);
                 in_use::report(&policies, &reg, &consumers.usage);
                 all.extend(drift::drift(&policies, &states, &unit, &consumers, now));
             }

@@ -54,10 +54,7 @@ fn run_inner(args: &ExplainArgs) -> Result<(), String> {
         .await
         .map_err(|e| registry::explain(&e))?;
         registry::report_stats(&reg, &args.registry);
-        let consumers = Consumers {
-            usage,
-            host: reg.host(),
-        };
+        let consumers = Consumers::new(usage, &reg);
         let in_use = consumers.of(loaded, &state);
         Ok::<_, String>((state, in_use))
     })?;
