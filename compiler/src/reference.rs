@@ -9,7 +9,9 @@ use std::collections::{BTreeSet, HashMap};
 use jiff::Timestamp;
 
 use crate::dsl::Policy;
-use crate::dsl::policy::{Anchored, ArchiveSettings, Keep, Otherwise, Retain};
+use crate::dsl::policy::{
+    Anchored, ArchiveKeep, ArchiveSettings, Keep, Matcher, Otherwise, Retain, RuleId,
+};
 use crate::image::{Digest, Image, ImageStatus};
 use crate::in_use::InUse;
 
@@ -35,8 +37,9 @@ impl Fate {
 /// The fate of one image and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
-    /// The rule that governs the image (index into the policy's rules), if any.
-    pub rule: Option<usize>,
+    /// The rule that governs the image (a rule for an active image; an archive rule or
+    /// `archive.expire_after` for an archived one), if any.
+    pub rule: Option<RuleId>,
     pub fate: Fate,
     pub reason: Reason,
 }
@@ -58,9 +61,11 @@ impl Decision {
 /// Why an image is kept or expires.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reason {
-    /// Archived or being restored: rules govern active images only.
+    /// Archived or being restored: rules govern active images only (and no archive rule
+    /// governs it).
     NotActive,
-    /// Archived this many seconds ago; the `archive` section deletes it at `window`.
+    /// Archived this many seconds ago; its archive rule (or `archive.expire_after`) deletes it
+    /// at `window`.
     InArchive {
         seconds: i64,
         window: i64,
@@ -201,7 +206,7 @@ pub fn evaluate_with(
                 fate: Fate::Keep,
                 reason: Reason::Ungoverned,
             },
-            _ => in_archive(i, policy.archive.as_ref(), now),
+            _ => in_archive(i, policy.archive.as_ref(), repository, now),
         })
         .collect();
 
@@ -213,27 +218,21 @@ pub fn evaluate_with(
             continue;
         }
         for (r, rule) in policy.rules.iter().enumerate() {
-            if !rule.matcher.matches_tags(image) {
-                continue;
-            }
-            match rule.matcher.where_filter() {
-                None => {}
-                Some(w) => match w.holds(image, repository) {
-                    Ok(true) => {}
-                    Ok(false) => continue,
-                    Err(e) => {
-                        // An expression that cannot be evaluated never deletes anything.
-                        decisions[idx] = Decision {
-                            rule: Some(r),
-                            fate: Fate::Keep,
-                            reason: Reason::WhereFailed(e),
-                        };
-                        break;
-                    }
-                },
+            match matches(&rule.matcher, image, repository) {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(e) => {
+                    // An expression that cannot be evaluated never deletes anything.
+                    decisions[idx] = Decision {
+                        rule: Some(RuleId::Rule(r)),
+                        fate: Fate::Keep,
+                        reason: Reason::WhereFailed(e),
+                    };
+                    break;
+                }
             }
             governed[r].push(idx);
-            decisions[idx].rule = Some(r);
+            decisions[idx].rule = Some(RuleId::Rule(r));
             break;
         }
     }
@@ -323,24 +322,59 @@ fn spread_keep(images: &[Image], out: &mut [Decision]) {
     }
 }
 
-/// An image that is not active: the `archive` section decides for archived images; images
-/// being restored are left alone.
-fn in_archive(image: &Image, archive: Option<&ArchiveSettings>, now: Timestamp) -> Decision {
-    let keep = |reason| Decision {
-        rule: None,
+/// Whether the matcher selects the image: its tag conditions first, `where` (costly) last; an
+/// `Err` when the expression cannot be evaluated on it.
+fn matches(matcher: &Matcher, image: &Image, repository: Option<&str>) -> Result<bool, String> {
+    if !matcher.matches_tags(image) {
+        return Ok(false);
+    }
+    match matcher.where_filter() {
+        None => Ok(true),
+        Some(w) => w.holds(image, repository),
+    }
+}
+
+/// An image that is not active: for an archived image, the first archive rule that matches it
+/// decides, else `archive.expire_after`, else it is kept; images being restored are left alone.
+fn in_archive(
+    image: &Image,
+    archive: Option<&ArchiveSettings>,
+    repository: Option<&str>,
+    now: Timestamp,
+) -> Decision {
+    let keep = |rule, reason| Decision {
+        rule,
         fate: Fate::Keep,
         reason,
     };
     let (Some(settings), ImageStatus::Archived) = (archive, image.status) else {
-        return keep(Reason::NotActive);
+        return keep(None, Reason::NotActive);
+    };
+    let mut governing = None;
+    for (i, rule) in settings.rules.iter().enumerate() {
+        match matches(&rule.matcher, image, repository) {
+            Ok(true) => {
+                governing = Some((RuleId::Archive(i), rule.keep.value));
+                break;
+            }
+            Ok(false) => {}
+            // As for rules: an expression that cannot be evaluated never deletes anything.
+            Err(e) => return keep(Some(RuleId::Archive(i)), Reason::WhereFailed(e)),
+        }
+    }
+    let (rule, window) = match (governing, &settings.expire_after) {
+        (Some((id, ArchiveKeep::All)), _) => return keep(Some(id), Reason::KeepAll),
+        (Some((id, ArchiveKeep::ExpireAfter(d))), _) => (id, d),
+        (None, Some(d)) => (RuleId::ArchiveDefault, d.value),
+        (None, None) => return keep(None, Reason::NotActive),
     };
     let Some(archived_at) = image.archived_at else {
-        return keep(Reason::ArchiveTimeUnknown);
+        return keep(Some(rule), Reason::ArchiveTimeUnknown);
     };
     let seconds = age_seconds(now, archived_at);
-    let window = settings.expire_after.seconds();
+    let window = window.seconds();
     Decision {
-        rule: None,
+        rule: Some(rule),
         fate: if seconds >= window {
             Fate::Expire
         } else {
@@ -376,7 +410,6 @@ fn evaluate_as_ecr(policy: &Policy, images: &[Image], now: Timestamp) -> Evaluat
                         .iter()
                         .find(|s| i64::from(s.priority) == p)
                         .map(|s| s.rule)
-                        .filter(|&r| r != crate::split::ARCHIVE_RULE)
                 }),
                 fate: if outcome.expired.contains(&image.digest) {
                     Fate::Expire

@@ -150,10 +150,10 @@ pub fn explain(
     };
     let rule_span = decision
         .rule
-        .and_then(|r| loaded.policy.rules.get(r))
-        .map(|r| {
-            let (line, col) = loaded.file.line_col(r.name.span.start as usize);
-            format!("`{}` ({}:{line}:{col})", *r.name, loaded.file.name)
+        .and_then(|r| loaded.policy.rule_name(r))
+        .map(|(name, span)| {
+            let (line, col) = loaded.file.line_col(span.start as usize);
+            format!("`{name}` ({}:{line}:{col})", loaded.file.name)
         });
     Explanation {
         repository: state.name.clone(),

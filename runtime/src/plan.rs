@@ -2,7 +2,7 @@
 //! one [`Plan`]; a saved plan is that JSON, with the format version and what it saw.
 
 use ecr_lifecycle_compiler::dsl::Policy;
-use ecr_lifecycle_compiler::dsl::policy::Account;
+use ecr_lifecycle_compiler::dsl::policy::{Account, RuleId};
 use ecr_lifecycle_compiler::image::{Digest, Image, ImageStatus, iso};
 use ecr_lifecycle_compiler::native::{self, ValidPolicy};
 use ecr_lifecycle_compiler::reference::{self, Evaluation, Fate};
@@ -454,7 +454,7 @@ pub fn desired_policy(
     }
 
     let mut compiled = std::borrow::Cow::Borrowed(&loaded.compiled);
-    let mut held: BTreeSet<usize> = BTreeSet::new();
+    let mut held: BTreeSet<RuleId> = BTreeSet::new();
     // Each round holds back at least one more rule, so this ends.
     while let Some(native) = compiled.native.as_ref() {
         let mut more = false;
@@ -464,7 +464,7 @@ pub fn desired_policy(
             let harmed: BTreeSet<Digest> = harm(with, images, &outcome).into_iter().collect();
             let anyway: BTreeSet<Digest> = harm(alone, images, &outcome).into_iter().collect();
             // Per rule: its native priority and the images in use it would act on.
-            let mut conflicts: std::collections::BTreeMap<usize, (i64, Vec<Digest>)> =
+            let mut conflicts: std::collections::BTreeMap<RuleId, (i64, Vec<Digest>)> =
                 std::collections::BTreeMap::new();
             for &d in harmed.difference(&anyway) {
                 let Some(priority) = acting_rule(&outcome, d) else {
@@ -548,15 +548,16 @@ fn held_back_warning(
     images: &[Image],
     evaluation: &Evaluation,
     outcome: &native::Outcome,
-    rule: usize,
+    rule: RuleId,
     priority: i64,
     digests: &[Digest],
     now: Timestamp,
 ) -> String {
     let digest = digests[0];
-    let name = match loaded.policy.rules.get(rule) {
-        Some(r) => format!("rule `{}`", r.name.value),
-        None => "the archive section".to_string(),
+    let name = match (rule, loaded.policy.rule_name(rule)) {
+        (RuleId::Rule(_), Some((n, _))) => format!("rule `{n}`"),
+        (RuleId::Archive(_), Some((n, _))) => format!("archive rule `{n}`"),
+        _ => "the archive section".to_string(),
     };
     let (tags, why) = images
         .iter()
@@ -830,9 +831,8 @@ fn index_warnings(
         }
         let rule = decision
             .rule
-            .and_then(|r| loaded.policy.rules.get(r))
-            .map(|r| r.name.value.as_str())
-            .unwrap_or("?");
+            .and_then(|r| loaded.policy.rule_name(r))
+            .map_or("?", |(n, _)| n);
         out.push(format!(
             "rule `{rule}` archives the image index {}, but {} of the images it lists stay active (for example {}), kept by other rules or indexes: the index cannot be pulled until it is restored",
             image.digest,
@@ -859,13 +859,11 @@ fn image_action(
                 .archived_at
                 .map(|t| now.duration_since(t).as_secs().div_euclid(86_400))
         }),
-        rule: match (decision.rule, &decision.reason) {
-            (None, reference::Reason::InArchive { .. }) => "archive".into(),
-            (r, _) => r
-                .and_then(|r| policy.rules.get(r))
-                .map(|r| r.name.value.clone())
-                .unwrap_or_default(),
-        },
+        rule: decision
+            .rule
+            .and_then(|r| policy.rule_name(r))
+            .map(|(n, _)| n.to_string())
+            .unwrap_or_default(),
         reason: reference::describe(&decision.reason, now),
     }
 }

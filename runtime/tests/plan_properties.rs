@@ -39,15 +39,23 @@ const RULES: &[&str] = &[
     "{name: R, match: {untagged: true}, keep: {pulled_within: 2d}, otherwise: archive}",
 ];
 
+/// `archive` sections: `expire_after` alone, and archive rules ECR can and cannot select.
+const ARCHIVES: &[&str] = &[
+    "{expire_after: 95d}",
+    "{expire_after: 95d, rules: [{name: a0, match: {tags: ['v*']}, expire_after: 92d}, {name: a1, match: {untagged: true}, keep: all}]}",
+    "{rules: [{name: a0, match: {tag_regex: 'v[0-9]'}, keep: all}, {name: a1, match: any, expire_after: 91d}]}",
+    "{expire_after: 100d, rules: [{name: a0, match: {tags: ['prod']}, keep: all}, {name: a1, match: {tags: ['v*', 'rc*']}, expire_after: 90d}]}",
+];
+
 fn policy() -> impl Strategy<Value = LoadedPolicy> {
     (
         prop::collection::vec(prop::sample::select(RULES), 1..4),
-        prop::bool::ANY,
+        prop::option::of(prop::sample::select(ARCHIVES)),
     )
         .prop_filter_map("reachable", |(rules, archive)| {
             let mut text = String::from("version: 1\n");
-            if archive {
-                text.push_str("archive: {expire_after: 95d}\n");
+            if let Some(a) = archive {
+                text.push_str(&format!("archive: {a}\n"));
             }
             text.push_str("rules:\n");
             for (i, r) in rules.iter().enumerate() {

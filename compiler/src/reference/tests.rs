@@ -325,7 +325,7 @@ fn an_image_in_use_is_kept_whatever_the_rules_say_and_says_by_what() {
         "in use by ecs service prod/web and 1 more"
     );
     // The rule still governs it, and still counts it among its images.
-    assert_eq!(e.decisions[2].rule, Some(0));
+    assert_eq!(e.decisions[2].rule, Some(RuleId::Rule(0)));
     // Nothing in use: the same as `evaluate`.
     assert_eq!(
         evaluate_with(&p, &images, None, now(), &InUse::new()),
