@@ -376,7 +376,10 @@ impl Lower<'_> {
         if doc.expire_after.is_none() {
             if doc.rules.is_empty() {
                 self.errors.push(
-                    Diagnostic::error("`archive` says nothing about archived images", span)
+                    Diagnostic::error(
+                        "`archive` says nothing about archived images",
+                        widen(span, &self.file.text),
+                    )
                         .with_help("give `expire_after: 365d` (for example), archive `rules`, or both; or leave `archive` out to keep archived images"),
                 );
             }
@@ -543,7 +546,7 @@ impl Lower<'_> {
                 self.errors.push(
                     Diagnostic::error(
                         "`tag_prefixes` only applies with `evaluation: ecr`",
-                        list.span,
+                        widen(list.span, &self.file.text),
                     )
                     .with_help(format!("write `tags_all: [{}]`", globs.join(", "))),
                 );

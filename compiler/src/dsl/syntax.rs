@@ -143,7 +143,7 @@ pub struct ArchiveRuleDoc {
 }
 
 /// What an archive rule keeps without `expire_after`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ArchiveKeepDoc {
     /// Keep every governed image in the archive (a protection rule).
@@ -324,6 +324,25 @@ impl<'de> Deserialize<'de> for KeepDoc {
             }
             fn visit_map<A: MapAccess<'de>>(self, m: A) -> Result<KeepDoc, A::Error> {
                 RetainDoc::deserialize(MapAccessDeserializer::new(m)).map(KeepDoc::Some)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for ArchiveKeepDoc {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = ArchiveKeepDoc;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("`all` (an archive rule deletes with `expire_after`)")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<ArchiveKeepDoc, E> {
+                match s {
+                    "all" => Ok(ArchiveKeepDoc::All),
+                    _ => Err(E::invalid_value(de::Unexpected::Str(s), &self)),
+                }
             }
         }
         d.deserialize_any(V)

@@ -409,3 +409,123 @@ fn an_ecr_evaluated_policy_keeps_images_in_use_and_their_children() {
         [(1, Fate::Keep), (11, Fate::Keep), (2, Fate::Expire)]
     );
 }
+
+/// An archived image pushed long ago, in the archive for `days_in_archive` days (`None`: the
+/// registry does not say since when).
+fn in_archive_for(n: u8, tags: &[&str], days_in_archive: Option<i64>) -> Image {
+    let mut i = img(n, tags, 1000);
+    i.status = ImageStatus::Archived;
+    i.archived_at = days_in_archive.map(|d| now() - SignedDuration::from_secs(d * DAY));
+    i
+}
+
+const ARCHIVE_RULES: &str = "version: 1
+archive:
+  expire_after: 400d
+  rules:
+    - { name: builds, match: { tags: ['sha-*'] }, expire_after: 90d }
+    - { name: releases, match: { tags: ['v*'] }, keep: all }
+    - { name: big, match: { where: 'imageSizeInBytes > `100`' }, expire_after: 200d }
+    - { name: also-builds, match: { tags: ['sha-*', 'v*'] }, expire_after: 1000d }
+rules:
+  - { name: r, match: any, keep: none }
+";
+
+#[test]
+fn the_first_archive_rule_that_matches_governs_an_archived_image() {
+    let p = parse(&SourceFile::new("p.yaml", ARCHIVE_RULES)).unwrap();
+    let mut big = in_archive_for(4, &["x"], Some(250));
+    big.size_bytes = Some(1000);
+    let images = [
+        // `builds` governs it, not `releases` nor `also-builds`, which match too.
+        in_archive_for(1, &["sha-1", "v1"], Some(91)),
+        in_archive_for(2, &["sha-2"], Some(89)),
+        // `releases` keeps every image it governs, however long archived.
+        in_archive_for(3, &["v2"], Some(5000)),
+        big,
+        // No archive rule matches: `expire_after` decides.
+        in_archive_for(5, &["x"], Some(401)),
+        in_archive_for(6, &[], Some(399)),
+        in_archive_for(7, &["sha-7"], None),
+    ];
+    let e = evaluate(&p, &images, Some("repo"), now());
+    let got: Vec<(u8, Fate, Option<RuleId>)> = images
+        .iter()
+        .zip(&e.decisions)
+        .map(|(i, d)| (i.digest.as_bytes()[31], d.fate, d.rule))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (1, Fate::Expire, Some(RuleId::Archive(0))),
+            (2, Fate::Keep, Some(RuleId::Archive(0))),
+            (3, Fate::Keep, Some(RuleId::Archive(1))),
+            (4, Fate::Expire, Some(RuleId::Archive(2))),
+            (5, Fate::Expire, Some(RuleId::ArchiveDefault)),
+            (6, Fate::Keep, Some(RuleId::ArchiveDefault)),
+            (7, Fate::Keep, Some(RuleId::Archive(0))),
+        ]
+    );
+    assert_eq!(
+        e.decisions[0].reason,
+        Reason::InArchive {
+            seconds: 91 * DAY,
+            window: 90 * DAY
+        }
+    );
+    assert_eq!(e.decisions[2].reason, Reason::KeepAll);
+    assert_eq!(e.decisions[6].reason, Reason::ArchiveTimeUnknown);
+    assert_eq!(
+        p.rule_name(RuleId::Archive(1)).map(|(n, _)| n),
+        Some("releases")
+    );
+    assert_eq!(
+        p.rule_name(RuleId::ArchiveDefault).map(|(n, _)| n),
+        Some("archive")
+    );
+}
+
+#[test]
+fn without_expire_after_archived_images_no_archive_rule_governs_are_kept() {
+    let text = "version: 1\narchive:\n  rules:\n    - { name: builds, match: { untagged: true }, expire_after: 90d }\nrules: []\n";
+    let p = parse(&SourceFile::new("p.yaml", text)).unwrap();
+    let images = [
+        in_archive_for(1, &[], Some(100)),
+        in_archive_for(2, &["v1"], Some(5000)),
+        // Rules govern active images only; archive rules archived ones only.
+        img(3, &[], 5000),
+    ];
+    let e = evaluate(&p, &images, None, now());
+    assert_eq!(
+        fates(&p, &images),
+        [(1, Fate::Expire), (2, Fate::Keep), (3, Fate::Keep)]
+    );
+    assert_eq!(e.decisions[1].rule, None);
+    assert_eq!(e.decisions[1].reason, Reason::NotActive);
+    assert_eq!(e.decisions[2].reason, Reason::Ungoverned);
+}
+
+#[test]
+fn an_archive_rule_whose_where_fails_keeps_the_image() {
+    let text = "version: 1\narchive:\n  expire_after: 90d\n  rules:\n    - { name: odd, match: { where: 'abs(imageTags)' }, expire_after: 90d }\nrules: []\n";
+    let p = parse(&SourceFile::new("p.yaml", text)).unwrap();
+    let images = [in_archive_for(1, &["v1"], Some(500))];
+    let e = evaluate(&p, &images, None, now());
+    assert_eq!(e.decisions[0].fate, Fate::Keep);
+    assert_eq!(e.decisions[0].rule, Some(RuleId::Archive(0)));
+    assert!(matches!(e.decisions[0].reason, Reason::WhereFailed(_)));
+}
+
+#[test]
+fn an_archived_referrer_follows_its_subject_whatever_its_archive_rule_says() {
+    // The 90-day minimum is the planner's business (it holds such deletions): the policy's
+    // answer is that the referrer goes with its subject.
+    let p = parse(&SourceFile::new("p.yaml", ARCHIVE_RULES)).unwrap();
+    let subject = img(1, &["v1"], 3);
+    let mut signature = in_archive_for(2, &["v3"], Some(30));
+    signature.subject = Some(subject.digest);
+    let images = [subject, signature];
+    assert_eq!(fates(&p, &images), [(1, Fate::Expire), (2, Fate::Expire)]);
+    let e = evaluate(&p, &images, None, now());
+    assert_eq!(e.decisions[1].reason, Reason::FollowsSubject(digest(1)));
+}

@@ -243,3 +243,82 @@ fn units_are_every_account_in_every_region_once_and_govern_only_their_files() {
     assert!(governing_in(&policies, "web", &Unit::default()).is_none());
     assert_eq!(prod_eu.to_string(), "profile prod, eu-west-1");
 }
+
+fn archived(n: u8, tags: &[&str], days_in_archive: i64) -> Image {
+    let mut i = img(n, tags, 1000);
+    i.status = ecr_lifecycle_compiler::image::ImageStatus::Archived;
+    i.archived_at = Some(now() - SignedDuration::from_hours(days_in_archive * 24));
+    i
+}
+
+const ARCHIVE_RULES: &str = "version: 1
+archive:
+  expire_after: 400d
+  rules:
+    - { name: builds, match: { tags: ['sha-*'] }, expire_after: 90d }
+    - { name: releases, match: { tags: ['v*'] }, keep: all }
+rules:
+  - { name: everything, match: any, keep: all }
+";
+
+#[test]
+fn archived_images_are_expired_by_their_archive_rule_and_named_after_it() {
+    let file = SourceFile::new("p.yaml", ARCHIVE_RULES);
+    let l = LoadedPolicy::new(file.clone(), dsl::parse(&file).unwrap());
+    let s = state(
+        vec![
+            archived(1, &["sha-1"], 100),
+            archived(2, &["v1"], 5000),
+            archived(3, &[], 500),
+            archived(4, &[], 100),
+        ],
+        None,
+    );
+    let p = plan_repository(&l, &s, now());
+    let PolicyChange::Put { text } = &p.lifecycle_policy else {
+        panic!("{:?}", p.lifecycle_policy)
+    };
+    // ECR does it all: the builds rule, the releases claim, then `expire_after`.
+    assert_eq!(
+        text.matches("\"storageClass\": \"archive\"").count(),
+        3,
+        "{text}"
+    );
+    let named: Vec<(&str, &str)> = p
+        .ecr_expirations
+        .iter()
+        .map(|a| (a.digest.as_str(), a.rule.as_str()))
+        .collect();
+    let d = |n: u8| Digest::from_bytes([n; 32]).to_string();
+    assert_eq!(
+        named,
+        [(d(1).as_str(), "builds"), (d(3).as_str(), "archive")]
+    );
+    assert!(p.deletions.is_empty() && p.held.is_empty());
+}
+
+#[test]
+fn an_archive_rule_that_would_expire_an_image_in_use_is_held_back_by_name() {
+    let file = SourceFile::new("p.yaml", ARCHIVE_RULES);
+    let l = LoadedPolicy::new(file.clone(), dsl::parse(&file).unwrap());
+    let s = state(
+        vec![archived(1, &["sha-1"], 100), archived(3, &[], 500)],
+        None,
+    );
+    let mut in_use = ecr_lifecycle_compiler::in_use::InUse::new();
+    in_use.insert(Digest::from_bytes([1; 32]), "ecs service prod/web");
+    let p = plan_repository_with(&l, &s, &in_use, now(), RepositoryOptions::default());
+    assert!(
+        p.warnings[0].starts_with("archive rule `builds` runs at runtime in this repository"),
+        "{:?}",
+        p.warnings
+    );
+    let PolicyChange::Put { text } = &p.lifecycle_policy else {
+        panic!("{:?}", p.lifecycle_policy)
+    };
+    // The builds rule stays as a claim, so `expire_after` still cannot reach its images.
+    assert!(text.contains("\"countNumber\": 36500"), "{text}");
+    assert_eq!(p.ecr_expirations.len(), 1);
+    assert_eq!(p.kept_in_use.len(), 1);
+    assert_eq!(p.kept_in_use[0].rule, "builds");
+}
