@@ -83,6 +83,9 @@ pub(crate) fn lower(doc: PolicyDoc, file: &SourceFile) -> Result<Policy, Vec<Dia
         }
     }
     if !cx.errors.is_empty() {
+        // In the order of the file, whichever check found them.
+        cx.errors
+            .sort_by_key(|d| d.span.map_or(u32::MAX, |s| s.start));
         return Err(cx.errors);
     }
     let policy = Policy {
@@ -405,7 +408,7 @@ impl Lower<'_> {
         }
         let priority = self.priority(
             doc.priority.as_ref(),
-            "`expire_after` always comes after the archive rules",
+            "`expire_after` always comes last, after the rules and the archive rules",
         );
         let rules: Vec<ArchiveRule> = doc
             .rules

@@ -492,12 +492,12 @@ rules: []
         errs,
         [
             (
-                "archive rule `rc` can never match an image".to_string(),
-                "rc".to_string()
-            ),
-            (
                 "`expire_after` can never govern an archived image".to_string(),
                 "365d".to_string()
+            ),
+            (
+                "archive rule `rc` can never match an image".to_string(),
+                "rc".to_string()
             ),
         ]
     );
