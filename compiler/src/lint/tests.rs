@@ -663,3 +663,21 @@ fn an_archiving_policy_is_suggested_with_its_archive_section() {
     );
     assert_consistent(text, &r);
 }
+
+#[test]
+fn the_longest_ages_ecr_accepts_build_examples_without_overflow() {
+    // 2147483647 days reach millions of years before any timestamp: the example images stop
+    // at the earliest time there is, too young for the rule to act on, and the examples
+    // still show what each rule governs.
+    let text = r#"{"rules": [
+      {"rulePriority": 1, "selection": {"tagStatus": "tagged", "tagPatternList": ["a*", "b*"],
+       "countType": "sinceImagePushed", "countUnit": "days", "countNumber": 2147483647},
+       "action": {"type": "expire"}},
+      {"rulePriority": 2, "selection": {"tagStatus": "any", "storageClass": "archive",
+       "countType": "sinceImageTransitioned", "countUnit": "days", "countNumber": 2147483647},
+       "action": {"type": "expire"}}
+    ]}"#;
+    let r = report(text);
+    assert_eq!(kinds(&r), [(FindingKind::AndListMeantAsOr, Some(1))]);
+    assert_consistent(text, &r);
+}

@@ -529,3 +529,49 @@ fn an_archived_referrer_follows_its_subject_whatever_its_archive_rule_says() {
     let e = evaluate(&p, &images, None, now());
     assert_eq!(e.decisions[1].reason, Reason::FollowsSubject(digest(1)));
 }
+
+#[test]
+fn windows_as_long_as_ecr_allows_keep_everything_without_overflow() {
+    // 2147483647 days reach before the earliest timestamp there is: every image is younger.
+    let p = parse(&SourceFile::new(
+        "p.yaml",
+        "version: 1
+archive: { expire_after: 2147483647d }
+rules:
+  - { name: a, match: { tags: ['a*'] }, keep: { within: 2147483647d } }
+  - { name: p, match: { tags: ['p*'] }, keep: { pulled_within: 2147483647d } }
+  - { name: w, match: any, keep: { within: 2147483647d, anchor: { oldest_tagged: ['*'] } } }
+",
+    ))
+    .unwrap();
+    let mut ancient = Image::new(digest(1), &["a1"], Timestamp::MIN);
+    ancient.last_pulled_at = Some(Timestamp::MIN);
+    let mut pulled = ancient.clone();
+    pulled.digest = digest(2);
+    pulled.tags = vec!["p1".into()].into();
+    let mut old = ancient.clone();
+    old.digest = digest(3);
+    old.tags = vec!["w1".into()].into();
+    let anchor = img(4, &["w2"], 1);
+    let mut archived = ancient.clone();
+    archived.digest = digest(5);
+    archived.status = ImageStatus::Archived;
+    archived.archived_at = Some(Timestamp::MIN);
+    let images = [ancient, pulled, old, anchor, archived];
+    let e = evaluate(&p, &images, None, Timestamp::MAX);
+    assert!(e.decisions.iter().all(|d| d.keeps()), "{e:?}");
+    for d in &e.decisions {
+        assert!(!describe(&d.reason, Timestamp::MAX).is_empty());
+    }
+    let compiled = crate::split::compile(&p);
+    assert_eq!(
+        compiled.specs[0].action,
+        crate::split::NativeAction::ExpireOlderThanDays(2_147_483_647)
+    );
+    let native = compiled.native.expect("native");
+    assert!(
+        crate::native::simulate(&native, &images, Timestamp::MAX)
+            .expired
+            .is_empty()
+    );
+}
