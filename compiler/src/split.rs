@@ -121,6 +121,91 @@ pub struct RuleReport {
     pub ecr: String,
     /// What the runner does, in a sentence (empty when nothing).
     pub runtime: String,
+    /// What earlier rules leave this rule to govern, where that narrows its match.
+    pub narrowing: Narrowing,
+}
+
+/// What a rule governs once earlier rules have taken their images (DESIGN.md §3.3, "Narrowing
+/// by what earlier rules govern"): a rule governs its match minus what earlier rules govern,
+/// and where ECR can select exactly that set, the native form selects it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Narrowing {
+    /// Nothing earlier governs a whole tag class the rule matches.
+    None,
+    /// Only tagged images: the rule at index `by` governs every untagged image first.
+    ToTagged { by: usize },
+    /// Only untagged images: the rule at index `by` governs every tagged image first.
+    ToUntagged { by: usize },
+    /// No image: the rules at these indexes govern every image the rule matches first.
+    Nothing { by: Vec<usize> },
+}
+
+impl Narrowing {
+    /// How `policy`'s rule `i` is narrowed by the rules before it.
+    pub fn of(policy: &Policy, i: usize) -> Narrowing {
+        let first_covering = |class: TagClass| {
+            policy.rules[..i].iter().position(
+                |r| matches!(whole_class(&r.matcher), Some(c) if c == TagClass::Both || c == class),
+            )
+        };
+        let untagged = first_covering(TagClass::Untagged);
+        let tagged = first_covering(TagClass::Tagged);
+        match (policy.rules[i].matcher.class(), untagged, tagged) {
+            (TagClass::Both, Some(u), Some(t)) => {
+                let mut by = vec![u, t];
+                by.dedup();
+                Narrowing::Nothing { by }
+            }
+            (TagClass::Both, Some(u), None) => Narrowing::ToTagged { by: u },
+            (TagClass::Both, None, Some(t)) => Narrowing::ToUntagged { by: t },
+            (TagClass::Untagged, Some(u), _) => Narrowing::Nothing { by: vec![u] },
+            (TagClass::Tagged, _, Some(t)) => Narrowing::Nothing { by: vec![t] },
+            _ => Narrowing::None,
+        }
+    }
+
+    /// The tag classes the rule governs; `None` when it governs no image.
+    fn class(&self, matcher: &Matcher) -> Option<TagClass> {
+        match self {
+            Narrowing::None => Some(matcher.class()),
+            Narrowing::ToTagged { .. } => Some(TagClass::Tagged),
+            Narrowing::ToUntagged { .. } => Some(TagClass::Untagged),
+            Narrowing::Nothing { .. } => None,
+        }
+    }
+
+    /// The ECR filter that selects exactly the governed images, when narrowing gives one.
+    fn filter(&self, matcher: &Matcher) -> Option<TagFilter> {
+        match (self, matcher) {
+            (Narrowing::ToTagged { .. }, Matcher::Any { filter: None }) => {
+                Some(TagFilter::Tagged(vec!["*".into()]))
+            }
+            (Narrowing::ToUntagged { .. }, Matcher::Any { filter: None }) => {
+                Some(TagFilter::Untagged)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The whole tag class a match selects, with no other condition: then a rule with that match
+/// governs every image of the class that no earlier rule governs.
+fn whole_class(m: &Matcher) -> Option<TagClass> {
+    let every_tag = |g: &crate::glob::Glob| g.as_str().chars().all(|c| c == '*');
+    match m {
+        Matcher::Any { filter: None } => Some(TagClass::Both),
+        Matcher::Untagged { filter: None } => Some(TagClass::Untagged),
+        Matcher::Tagged(t)
+            if t.filter.is_none()
+                && t.regex.is_none()
+                && t.prefixes.is_empty()
+                && t.all_of.iter().all(|g| every_tag(g))
+                && (t.any_of.is_empty() || t.any_of.iter().any(|g| every_tag(g))) =>
+        {
+            Some(TagClass::Tagged)
+        }
+        _ => None,
+    }
 }
 
 /// A compiled policy.
@@ -262,10 +347,38 @@ pub fn compile_holding(policy: &Policy, held: &BTreeSet<usize>) -> Compiled {
     // Earlier rules ECR cannot see: the images they govern could fall through to later filters.
     let mut unshielded: Vec<(usize, TagClass, String)> = Vec::new();
 
+    // The tag classes each earlier rule governs (`None`: no image).
+    let mut governed: Vec<Option<TagClass>> = Vec::new();
+
     for (i, rule) in policy.rules.iter().enumerate() {
-        let class = rule.matcher.class();
+        let narrowing = Narrowing::of(policy, i);
         let name = rule.name.value.clone();
-        let filters = match filters_for(&rule.matcher) {
+        let Some(class) = narrowing.class(&rule.matcher) else {
+            governed.push(None);
+            warnings.push(
+                Diagnostic::warning(format!("rule `{name}` governs no image"), rule.matcher.span)
+                    .with_label(format!(
+                        "{} every image it matches first",
+                        rule_list(policy, &narrowing)
+                    )),
+            );
+            reports.push(RuleReport {
+                rule: i,
+                name,
+                disposition: Disposition::Native,
+                native_priorities: Vec::new(),
+                ecr: "nothing to do: it governs no image".into(),
+                runtime: String::new(),
+                narrowing,
+            });
+            continue;
+        };
+        governed.push(Some(class));
+        let filters = match narrowing
+            .filter(&rule.matcher)
+            .map(|f| Ok(vec![f]))
+            .unwrap_or_else(|| filters_for(&rule.matcher))
+        {
             Ok(f) => f,
             Err(why) => {
                 unshielded.push((i, class, why.clone()));
@@ -287,6 +400,7 @@ pub fn compile_holding(policy: &Policy, held: &BTreeSet<usize>) -> Compiled {
                     native_priorities: Vec::new(),
                     ecr: format!("nothing: {why}"),
                     runtime,
+                    narrowing,
                 });
                 continue;
             }
@@ -294,7 +408,9 @@ pub fn compile_holding(policy: &Policy, held: &BTreeSet<usize>) -> Compiled {
         let blocker = unshielded.iter().find(|(_, c, _)| c.overlaps(class));
         let earlier_overlap = policy.rules[..i]
             .iter()
-            .find(|r| r.matcher.class().overlaps(class));
+            .zip(&governed)
+            .find(|(_, c)| c.is_some_and(|c| c.overlaps(class)))
+            .map(|(r, _)| r);
         let action = match (wanted(&rule.keep.value, rule.otherwise), blocker) {
             (Wanted::Nothing(why), _) => Err(why),
             (_, _) if held.contains(&i) => Err(HELD.into()),
@@ -375,6 +491,7 @@ pub fn compile_holding(policy: &Policy, held: &BTreeSet<usize>) -> Compiled {
                     native_priorities: priorities,
                     ecr,
                     runtime,
+                    narrowing,
                 }
             }
             Err(why) => {
@@ -403,6 +520,7 @@ pub fn compile_holding(policy: &Policy, held: &BTreeSet<usize>) -> Compiled {
                         format!("{SHIELDS_ONLY}{why}")
                     },
                     runtime: runtime_sentence(rule),
+                    narrowing,
                 }
             }
         };
@@ -593,6 +711,23 @@ fn fit_ecr_limits(
     prune_claims(specs, reports);
 }
 
+/// "rule `a`" or "rules `a` and `b`", for the rules a narrowing names.
+fn rule_list(policy: &Policy, narrowing: &Narrowing) -> String {
+    let by: &[usize] = match narrowing {
+        Narrowing::None => &[],
+        Narrowing::ToTagged { by } | Narrowing::ToUntagged { by } => std::slice::from_ref(by),
+        Narrowing::Nothing { by } => by,
+    };
+    let names: Vec<String> = by
+        .iter()
+        .map(|j| format!("`{}`", *policy.rules[*j].name))
+        .collect();
+    match names.as_slice() {
+        [one] => format!("rule {one} governs"),
+        _ => format!("rules {} govern", names.join(" and ")),
+    }
+}
+
 fn ecr_sentence(a: NativeAction) -> String {
     match a {
         NativeAction::ExpireBeyondCount(n) => {
@@ -735,6 +870,7 @@ fn compile_ecr(policy: &Policy) -> Compiled {
                     native_priorities: vec![specs[i].priority],
                     ecr: ecr_sentence(specs[i].action),
                     runtime: String::new(),
+                    narrowing: Narrowing::None,
                 })
                 .collect(),
             specs,
