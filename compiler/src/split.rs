@@ -128,7 +128,7 @@ pub struct RuleReport {
 /// What a rule governs once earlier rules have taken their images (DESIGN.md §3.3, "Narrowing
 /// by what earlier rules govern"): a rule governs its match minus what earlier rules govern,
 /// and where ECR can select exactly that set, the native form selects it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Narrowing {
     /// Nothing earlier governs a whole tag class the rule matches.
     None,
@@ -136,46 +136,41 @@ pub enum Narrowing {
     ToTagged { by: usize },
     /// Only untagged images: the rule at index `by` governs every tagged image first.
     ToUntagged { by: usize },
-    /// No image: the rules at these indexes govern every image the rule matches first.
-    Nothing { by: Vec<usize> },
 }
 
 impl Narrowing {
-    /// How `policy`'s rule `i` is narrowed by the rules before it.
+    /// How `policy`'s rule `i` is narrowed by the rules before it. (A rule whose whole match
+    /// earlier rules govern is refused when the policy is checked, so only `any` narrows.)
     pub fn of(policy: &Policy, i: usize) -> Narrowing {
         let first_covering = |class: TagClass| {
             policy.rules[..i].iter().position(
-                |r| matches!(whole_class(&r.matcher), Some(c) if c == TagClass::Both || c == class),
+                |r| matches!(r.matcher.whole_class(), Some(c) if c == TagClass::Both || c == class),
             )
         };
-        let untagged = first_covering(TagClass::Untagged);
-        let tagged = first_covering(TagClass::Tagged);
-        match (policy.rules[i].matcher.class(), untagged, tagged) {
-            (TagClass::Both, Some(u), Some(t)) => {
-                let mut by = vec![u, t];
-                by.dedup();
-                Narrowing::Nothing { by }
-            }
-            (TagClass::Both, Some(u), None) => Narrowing::ToTagged { by: u },
-            (TagClass::Both, None, Some(t)) => Narrowing::ToUntagged { by: t },
-            (TagClass::Untagged, Some(u), _) => Narrowing::Nothing { by: vec![u] },
-            (TagClass::Tagged, _, Some(t)) => Narrowing::Nothing { by: vec![t] },
+        if policy.rules[i].matcher.class() != TagClass::Both {
+            return Narrowing::None;
+        }
+        match (
+            first_covering(TagClass::Untagged),
+            first_covering(TagClass::Tagged),
+        ) {
+            (Some(by), None) => Narrowing::ToTagged { by },
+            (None, Some(by)) => Narrowing::ToUntagged { by },
             _ => Narrowing::None,
         }
     }
 
-    /// The tag classes the rule governs; `None` when it governs no image.
-    fn class(&self, matcher: &Matcher) -> Option<TagClass> {
+    /// The tag classes the rule governs.
+    fn class(self, matcher: &Matcher) -> TagClass {
         match self {
-            Narrowing::None => Some(matcher.class()),
-            Narrowing::ToTagged { .. } => Some(TagClass::Tagged),
-            Narrowing::ToUntagged { .. } => Some(TagClass::Untagged),
-            Narrowing::Nothing { .. } => None,
+            Narrowing::None => matcher.class(),
+            Narrowing::ToTagged { .. } => TagClass::Tagged,
+            Narrowing::ToUntagged { .. } => TagClass::Untagged,
         }
     }
 
     /// The ECR filter that selects exactly the governed images, when narrowing gives one.
-    fn filter(&self, matcher: &Matcher) -> Option<TagFilter> {
+    fn filter(self, matcher: &Matcher) -> Option<TagFilter> {
         match (self, matcher) {
             (Narrowing::ToTagged { .. }, Matcher::Any { filter: None }) => {
                 Some(TagFilter::Tagged(vec!["*".into()]))
@@ -185,26 +180,6 @@ impl Narrowing {
             }
             _ => None,
         }
-    }
-}
-
-/// The whole tag class a match selects, with no other condition: then a rule with that match
-/// governs every image of the class that no earlier rule governs.
-fn whole_class(m: &Matcher) -> Option<TagClass> {
-    let every_tag = |g: &crate::glob::Glob| g.as_str().chars().all(|c| c == '*');
-    match m {
-        Matcher::Any { filter: None } => Some(TagClass::Both),
-        Matcher::Untagged { filter: None } => Some(TagClass::Untagged),
-        Matcher::Tagged(t)
-            if t.filter.is_none()
-                && t.regex.is_none()
-                && t.prefixes.is_empty()
-                && t.all_of.iter().all(|g| every_tag(g))
-                && (t.any_of.is_empty() || t.any_of.iter().any(|g| every_tag(g))) =>
-        {
-            Some(TagClass::Tagged)
-        }
-        _ => None,
     }
 }
 
@@ -244,7 +219,12 @@ fn filters_for(m: &Matcher) -> Result<Vec<TagFilter>, String> {
                     all.push(g.to_string());
                 }
             }
-            if t.any_of.is_empty() {
+            // `tags: [v*, "*"]` selects every tagged image, as one filter can.
+            let every_tag = t
+                .any_of
+                .iter()
+                .any(|g| g.as_str().chars().all(|c| c == '*'));
+            if t.any_of.is_empty() || every_tag {
                 // `untagged: false` alone: `*` matches any tag.
                 let list = if all.is_empty() {
                     vec!["*".into()]
@@ -347,33 +327,14 @@ pub fn compile_holding(policy: &Policy, held: &BTreeSet<usize>) -> Compiled {
     // Earlier rules ECR cannot see: the images they govern could fall through to later filters.
     let mut unshielded: Vec<(usize, TagClass, String)> = Vec::new();
 
-    // The tag classes each earlier rule governs (`None`: no image).
-    let mut governed: Vec<Option<TagClass>> = Vec::new();
+    // The tag classes each earlier rule governs.
+    let mut governed: Vec<TagClass> = Vec::new();
 
     for (i, rule) in policy.rules.iter().enumerate() {
         let narrowing = Narrowing::of(policy, i);
         let name = rule.name.value.clone();
-        let Some(class) = narrowing.class(&rule.matcher) else {
-            governed.push(None);
-            warnings.push(
-                Diagnostic::warning(format!("rule `{name}` governs no image"), rule.matcher.span)
-                    .with_label(format!(
-                        "{} every image it matches first",
-                        rule_list(policy, &narrowing)
-                    )),
-            );
-            reports.push(RuleReport {
-                rule: i,
-                name,
-                disposition: Disposition::Native,
-                native_priorities: Vec::new(),
-                ecr: "nothing to do: it governs no image".into(),
-                runtime: String::new(),
-                narrowing,
-            });
-            continue;
-        };
-        governed.push(Some(class));
+        let class = narrowing.class(&rule.matcher);
+        governed.push(class);
         let filters = match narrowing
             .filter(&rule.matcher)
             .map(|f| Ok(vec![f]))
@@ -409,7 +370,7 @@ pub fn compile_holding(policy: &Policy, held: &BTreeSet<usize>) -> Compiled {
         let earlier_overlap = policy.rules[..i]
             .iter()
             .zip(&governed)
-            .find(|(_, c)| c.is_some_and(|c| c.overlaps(class)))
+            .find(|(_, c)| c.overlaps(class))
             .map(|(r, _)| r);
         let action = match (wanted(&rule.keep.value, rule.otherwise), blocker) {
             (Wanted::Nothing(why), _) => Err(why),
@@ -709,23 +670,6 @@ fn fit_ecr_limits(
     );
     // Claims at the end now shield nothing.
     prune_claims(specs, reports);
-}
-
-/// "rule `a`" or "rules `a` and `b`", for the rules a narrowing names.
-fn rule_list(policy: &Policy, narrowing: &Narrowing) -> String {
-    let by: &[usize] = match narrowing {
-        Narrowing::None => &[],
-        Narrowing::ToTagged { by } | Narrowing::ToUntagged { by } => std::slice::from_ref(by),
-        Narrowing::Nothing { by } => by,
-    };
-    let names: Vec<String> = by
-        .iter()
-        .map(|j| format!("`{}`", *policy.rules[*j].name))
-        .collect();
-    match names.as_slice() {
-        [one] => format!("rule {one} governs"),
-        _ => format!("rules {} govern", names.join(" and ")),
-    }
 }
 
 fn ecr_sentence(a: NativeAction) -> String {

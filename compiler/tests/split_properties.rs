@@ -286,7 +286,7 @@ proptest! {
         images in images(),
     ) {
         let compiled = split::compile(&p);
-        let last = compiled.rules.last().map(|r| r.narrowing.clone());
+        let last = compiled.rules.last().map(|r| r.narrowing);
         prop_assert!(
             !matches!(last, Some(Narrowing::None) | None),
             "the last `any` rule is not narrowed: {:?}", compiled.rules

@@ -201,11 +201,6 @@ fn governs(policy: &Policy, n: &Narrowing) -> Option<String> {
             "the untagged images: the tagged ones go to rule {}",
             name(by)
         )),
-        Narrowing::Nothing { by } => Some(format!(
-            "no image: every image it matches goes to {} {} first",
-            if by.len() == 1 { "rule" } else { "rules" },
-            by.iter().map(name).collect::<Vec<_>>().join(" and ")
-        )),
     }
 }
 
