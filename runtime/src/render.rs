@@ -3,6 +3,9 @@
 
 use similar::{ChangeTag, TextDiff};
 
+mod markdown;
+pub use markdown::{MARKDOWN_BUDGET, plan_markdown, plan_markdown_within};
+
 use crate::apply::ApplyReport;
 use crate::drift::{DriftStatus, RepositoryDrift};
 use crate::plan::{ImageAction, Plan, PolicyChange, monthly_cost};
@@ -394,113 +397,6 @@ pub fn summary_line(plan: &Plan) -> String {
     }
     line.push('.');
     line
-}
-
-/// The plan for a pull-request comment: totals first, a collapsible block per repository.
-pub fn plan_markdown(plan: &Plan) -> String {
-    let mut s = String::from("### ecr-lifecycle plan\n\n");
-    if !plan.has_changes() {
-        s.push_str("**No changes.**\n");
-    } else {
-        s.push_str(&format!("**{}**\n", summary_line(plan)));
-    }
-    s.push_str(&format!(
-        "\nRegistry `{}`, evaluated at {}; {}.\n",
-        plan.registry,
-        plan.created_at,
-        governed(plan)
-    ));
-    for r in &plan.repositories {
-        if !r.has_news() {
-            continue;
-        }
-        let b: u64 = r.deletions.iter().filter_map(|a| a.size_bytes).sum();
-        let policy = match &r.lifecycle_policy {
-            PolicyChange::Unchanged => "policy unchanged",
-            PolicyChange::Put { .. } => "policy to put",
-            PolicyChange::Replace { .. } => "policy to replace",
-            PolicyChange::Delete { .. } => "policy to delete",
-        };
-        let archive = if r.archivals.is_empty() {
-            String::new()
-        } else {
-            format!(
-                ", {}",
-                plural(r.archivals.len(), "image to archive", "images to archive")
-            )
-        };
-        let unit = r.unit();
-        let place = if unit.is_default() {
-            String::new()
-        } else {
-            format!(" in {unit}")
-        };
-        s.push_str(&format!(
-            "\n<details><summary><code>{}</code>{place}: {}, {} ({}){archive}</summary>\n\n",
-            r.name,
-            policy,
-            plural(r.deletions.len(), "image to delete", "images to delete"),
-            bytes(b)
-        ));
-        for w in &r.warnings {
-            s.push_str(&format!("> **Warning:** {w}\n\n"));
-        }
-        match &r.lifecycle_policy {
-            PolicyChange::Put { text } | PolicyChange::Replace { text, .. } => {
-                let (from, name) = match &r.lifecycle_policy {
-                    PolicyChange::Replace { current, .. } => (current.as_str(), "applied"),
-                    _ => ("", "applied (none)"),
-                };
-                s.push_str("```diff\n");
-                s.push_str(&plain(&policy_diff(from, text, name, "compiled")));
-                s.push_str("```\n\n");
-            }
-            PolicyChange::Delete { .. } => {
-                s.push_str("The native lifecycle policy will be deleted.\n\n")
-            }
-            PolicyChange::Unchanged => {}
-        }
-        for (title, list, deletes) in [
-            ("", &r.deletions, true),
-            ("\nTo archive:\n\n", &r.archivals, false),
-            (
-                "\nHeld (in the archive for less than 90 days):\n\n",
-                &r.held,
-                false,
-            ),
-            ("\nKept, in use:\n\n", &r.kept_in_use, false),
-        ] {
-            if !list.is_empty() {
-                s.push_str(title);
-                s.push_str(&image_table(list, deletes));
-            }
-        }
-        s.push_str("\n</details>\n");
-    }
-    s
-}
-
-/// Images as a Markdown table, with the rule and reason of each.
-fn image_table(list: &[ImageAction], deletes: bool) -> String {
-    let mut s =
-        String::from("| digest | tags | pushed | size | rule | why |\n|---|---|---|---|---|---|\n");
-    for a in list {
-        let reason = reason(a, deletes);
-        s.push_str(&format!(
-            "| `{}` | {} | {} | {} | {} | {} |\n",
-            short(&a.digest),
-            if a.tags.is_empty() {
-                "—".to_string()
-            } else {
-                a.tags.join(", ")
-            },
-            &a.pushed_at[..a.pushed_at.len().min(10)],
-            a.size_bytes.map(bytes).unwrap_or_default(),
-            a.rule,
-            reason.replace('|', "\\|")
-        ));
-    }
-    s
 }
 
 /// Drift as a unified diff per repository, or "No drift.".
