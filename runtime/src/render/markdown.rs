@@ -411,7 +411,7 @@ mod tests {
     fn action(n: usize, rule: &str, reason: &str) -> ImageAction {
         ImageAction {
             digest: format!("sha256:{n:064x}"),
-            tags: if n % 3 == 0 {
+            tags: if n.is_multiple_of(3) {
                 Vec::new()
             } else {
                 vec![format!("build-{n}")]
