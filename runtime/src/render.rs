@@ -163,6 +163,7 @@ pub fn plan_text(plan: &Plan) -> Lines {
             "Every governed repository has its native policy, and nothing is due for the runner to delete or archive.".to_string()
         };
         out.push((Kind::Plain, why));
+        push_idle_files(plan, &mut out);
         push_ecr_summary(plan, &mut out);
         return out;
     }
@@ -271,10 +272,37 @@ pub fn plan_text(plan: &Plan) -> Lines {
         }
     }
     out.push((Kind::Plain, String::new()));
+    push_idle_files(plan, &mut out);
     out.push((Kind::Heading, summary_line(plan)));
     push_unit_summaries(plan, &mut out);
     push_ecr_summary(plan, &mut out);
     out
+}
+
+/// Policy files that govern no repository of the plan: a typo in `repositories`, or excludes
+/// that remove everything, would otherwise go unnoticed.
+pub fn idle_files(plan: &Plan) -> Vec<String> {
+    let scope = if plan.shard.is_some() {
+        "in this shard of"
+    } else {
+        "in"
+    };
+    plan.policy_files
+        .iter()
+        .filter(|f| !plan.repositories.iter().any(|r| r.policy_file == f.path))
+        .map(|f| {
+            format!(
+                "{} governs no repository {scope} {}: check its `repositories` and `exclude` globs (and `regions`, `accounts`)",
+                f.path, plan.registry
+            )
+        })
+        .collect()
+}
+
+fn push_idle_files(plan: &Plan, out: &mut Lines) {
+    for line in idle_files(plan) {
+        out.push((Kind::Warning, format!("! {line}")));
+    }
 }
 
 /// With several units of work (accounts, regions), one summary line each.

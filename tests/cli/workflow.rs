@@ -586,3 +586,34 @@ fn import_writes_a_file_that_compiles_back_to_the_applied_policy() {
         mixed.stderr
     );
 }
+
+#[test]
+fn a_policy_file_that_governs_no_repository_is_named_in_every_format() {
+    let dir = workspace();
+    let d = dir.path();
+    std::fs::write(
+        d.join("policies/typo.yaml"),
+        "version: 1\nrepositories: [\"apps/wbe\"]\nrules: [{name: a, match: any, keep: {newest: 3}}]\n",
+    )
+    .unwrap();
+    let warning = "policies/typo.yaml governs no repository in file:registry.json: check its `repositories` and `exclude` globs";
+    for format in ["text", "markdown"] {
+        let run = cli(d)
+            .args([
+                "plan",
+                "policies/mixed.yaml",
+                "policies/typo.yaml",
+                "--registry",
+                "file:registry.json",
+                "--format",
+                format,
+            ])
+            .run();
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(run.stdout.contains(warning), "{format}: {}", run.stdout);
+        assert!(
+            !run.stdout
+                .contains("policies/mixed.yaml governs no repository")
+        );
+    }
+}

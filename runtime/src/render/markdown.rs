@@ -44,6 +44,9 @@ pub fn plan_markdown_within(plan: &Plan, budget: usize) -> String {
             "repositories governed"
         )
     ));
+    for line in super::idle_files(plan) {
+        s.push_str(&format!("\n> **Warning:** {line}\n"));
+    }
     s.push_str(&rule_table(plan));
     // Native policies take at most half of what is left; repositories the rest.
     let policy_budget = s.len() + budget.saturating_sub(s.len()) / 2;
