@@ -397,7 +397,8 @@ pub struct ApplyArgs {
     /// With policy files: whether to manage native policies (see `plan --help`).
     #[arg(long, value_enum, default_value_t = NativePolicies::Manage)]
     pub native_policies: NativePolicies,
-    /// Refuse to delete more images than this in one apply.
+    /// Refuse to delete more images than this in one apply: the runner's deletions plus what
+    /// the native policies it puts or replaces will make ECR expire.
     #[arg(long, value_name = "N", default_value_t = 1000)]
     pub max_delete: usize,
     /// With policy files: plan choices (see `plan --help`).

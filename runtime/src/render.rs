@@ -516,6 +516,17 @@ pub fn apply_text(report: &ApplyReport) -> Lines {
                 format!("{}: native lifecycle policy {p}", r.name),
             ));
         }
+        if r.ecr_will_expire > 0 {
+            out.push((
+                Kind::Note,
+                format!(
+                    "{}: ECR's new native policy will expire {} ({}) within a day",
+                    r.name,
+                    plural(r.ecr_will_expire, "more image", "more images"),
+                    bytes(r.ecr_bytes)
+                ),
+            ));
+        }
         if !r.deleted.is_empty() {
             out.push((
                 Kind::Remove,
@@ -627,10 +638,21 @@ pub fn apply_text(report: &ApplyReport) -> Lines {
     } else {
         String::new()
     };
+    let ecr: usize = report.repositories.iter().map(|r| r.ecr_will_expire).sum();
+    let ecr = if ecr > 0 {
+        let b: u64 = report.repositories.iter().map(|r| r.ecr_bytes).sum();
+        format!(
+            "; the native policies put will make ECR expire {} ({}) within a day",
+            plural(ecr, "more image", "more images"),
+            bytes(b)
+        )
+    } else {
+        String::new()
+    };
     out.push((
         Kind::Heading,
         format!(
-            "Apply {}: {} deleted ({}){archived}.",
+            "Apply {}: {} deleted ({}){archived}{ecr}.",
             if failed { "incomplete" } else { "complete" },
             plural(report.deleted(), "image", "images"),
             bytes(report.bytes_deleted())

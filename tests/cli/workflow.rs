@@ -617,3 +617,64 @@ fn a_policy_file_that_governs_no_repository_is_named_in_every_format() {
         );
     }
 }
+
+#[test]
+fn max_delete_counts_what_the_policies_being_put_make_ecr_expire() {
+    let dir = workspace();
+    let d = dir.path();
+    let plan = cli(d)
+        .args([
+            "plan",
+            "policies/mixed.yaml",
+            "--registry",
+            "file:registry.json",
+            "--format",
+            "json",
+            "-o",
+            "plan.json",
+        ])
+        .run();
+    assert_eq!(plan.code, 2, "{}", plan.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
+    let count = |key: &str| -> usize {
+        doc["repositories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["lifecyclePolicy"]["action"] != "unchanged")
+            .map(|r| r[key].as_array().map_or(0, Vec::len))
+            .sum()
+    };
+    let (runner, ecr) = (count("deletions"), count("ecrExpirations"));
+    assert!(runner > 0 && ecr > runner, "runner {runner}, ECR {ecr}");
+    // Enough for the runner alone, not for both.
+    let max = (runner + ecr - 1).to_string();
+    let refused = cli(d)
+        .args(["apply", "plan.json", "--max-delete", &max])
+        .run();
+    assert_eq!(refused.code, 1);
+    assert!(
+        refused.stderr.contains(&format!(
+            "the plan deletes {runner} images, and the native policies it puts will make ECR expire {ecr} more: {} in all, more than --max-delete {max}",
+            runner + ecr
+        )),
+        "{}",
+        refused.stderr
+    );
+    let applied = cli(d)
+        .args([
+            "apply",
+            "plan.json",
+            "--max-delete",
+            &(runner + ecr).to_string(),
+        ])
+        .run();
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    assert!(
+        applied.stdout.contains(&format!(
+            "the native policies put will make ECR expire {ecr} more images"
+        )),
+        "{}",
+        applied.stdout
+    );
+}
