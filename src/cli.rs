@@ -153,15 +153,18 @@ pub enum Command {
     /// Find where native lifecycle policies do something other than their rule order suggests.
     ///
     /// Reads the given policy files (the JSON PutLifecyclePolicy accepts), or without files the
-    /// policies applied to the registry's repositories, and reports, by rule priority: counts
-    /// that include images a higher-priority rule protects, lists of several patterns (ECR
-    /// reads them as AND), rules that higher rules shadow entirely, untagged or `any` rules
-    /// whose expiry the children of image indexes escape (ImageReferencedByManifestList), and
-    /// anything ECR refuses. Each finding comes with a few example images and what ECR does to
-    /// them (simulated) against what the rule order suggests, and the policy file that says
-    /// what the rules meant (first-match, as the policy language reads rules).
+    /// policies applied to the registry's repositories, and reports, most consequential first:
+    /// anything ECR refuses, counts that include images a higher-priority rule protects, lists
+    /// of several patterns (ECR reads them as AND), and rules that higher rules shadow
+    /// entirely. Each finding comes with a few example images and what ECR does to them
+    /// (simulated) against what the rule order suggests, and the policy file that says what
+    /// the rules meant (first-match, as the policy language reads rules).
     ///
-    /// Exit code 0: no findings, 2: findings, 1: error.
+    /// A note, not a finding: untagged or `any` rules whose expiry the children of image
+    /// indexes escape (ImageReferencedByManifestList); said once for all the files, and against
+    /// a registry only for repositories that hold image indexes.
+    ///
+    /// Exit code 0: no findings (notes do not count), 2: findings, 1: error.
     #[command(
         after_help = "Examples:\n  ecr-lifecycle lint legacy/*.lifecycle-policy.json\n  ecr-lifecycle lint --registry file:demo/registry.json\n  ecr-lifecycle lint --region eu-west-1 --repositories 'team/*' --format json"
     )]
