@@ -4,6 +4,8 @@
 use similar::{ChangeTag, TextDiff};
 
 mod markdown;
+#[cfg(test)]
+mod test_plans;
 pub use markdown::{MARKDOWN_BUDGET, plan_markdown, plan_markdown_within};
 
 use crate::apply::ApplyReport;
@@ -231,19 +233,21 @@ pub fn plan_text(plan: &Plan) -> Lines {
                 ));
             }
         }
-        for (kind, sign, list, deletes) in [
-            (Kind::Remove, '-', &r.deletions, true),
-            (Kind::Change, '>', &r.archivals, false),
-            (Kind::Warning, '!', &r.held, false),
+        let deleted = |a: &ImageAction| why(a, true);
+        let archived = |a: &ImageAction| why(a, false);
+        let kept = |a: &ImageAction| format!("kept: {}", a.reason);
+        for (kind, sign, list, describe) in [
+            (
+                Kind::Remove,
+                '-',
+                &r.deletions,
+                &deleted as &dyn Fn(&ImageAction) -> String,
+            ),
+            (Kind::Change, '>', &r.archivals, &archived),
+            (Kind::Warning, '!', &r.held, &archived),
+            (Kind::Plain, '=', &r.kept_in_use, &kept),
         ] {
-            for a in list {
-                out.push((kind, image_line(sign, a)));
-                out.push((Kind::Note, format!("      # ({})", why(a, deletes))));
-            }
-        }
-        for a in &r.kept_in_use {
-            out.push((Kind::Plain, image_line('=', a)));
-            out.push((Kind::Note, format!("      # (kept: {})", a.reason)));
+            push_grouped(&mut out, kind, sign, list, describe);
         }
         if !r.ecr_archivals.is_empty() {
             let b: u64 = r.ecr_archivals.iter().filter_map(|a| a.size_bytes).sum();
@@ -277,6 +281,46 @@ pub fn plan_text(plan: &Plan) -> Lines {
     push_unit_summaries(plan, &mut out);
     push_ecr_summary(plan, &mut out);
     out
+}
+
+/// Images under one comment per rule: the reason once when they share it (with their count
+/// and size), or after each image when it differs.
+fn push_grouped(
+    out: &mut Lines,
+    kind: Kind,
+    sign: char,
+    list: &[ImageAction],
+    describe: &dyn Fn(&ImageAction) -> String,
+) {
+    let mut rules: Vec<&str> = Vec::new();
+    for a in list {
+        if !rules.contains(&a.rule.as_str()) {
+            rules.push(&a.rule);
+        }
+    }
+    for rule in rules {
+        let group: Vec<&ImageAction> = list.iter().filter(|a| a.rule == rule).collect();
+        let first = describe(group[0]);
+        if group.len() > 1 && group.iter().all(|a| describe(a) == first) {
+            let size: u64 = group.iter().filter_map(|a| a.size_bytes).sum();
+            out.push((
+                Kind::Note,
+                format!(
+                    "  # ({first}) — {}, {}:",
+                    plural(group.len(), "image", "images"),
+                    bytes(size)
+                ),
+            ));
+            for a in group {
+                out.push((kind, image_line(sign, a)));
+            }
+        } else {
+            for a in group {
+                out.push((kind, image_line(sign, a)));
+                out.push((Kind::Note, format!("      # ({})", describe(a))));
+            }
+        }
+    }
 }
 
 /// Policy files that govern no repository of the plan: a typo in `repositories`, or excludes
@@ -659,4 +703,58 @@ pub fn apply_text(report: &ApplyReport) -> Lines {
         ),
     ));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::test_plans::{POLICY, action, plan, repository};
+
+    #[test]
+    fn images_that_share_a_rule_and_a_reason_are_listed_under_it_once() {
+        let mut r = repository("web", 3, 2, POLICY);
+        r.deletions.push(action(
+            7,
+            "counted",
+            "number 4 by push time; the rule keeps 3",
+        ));
+        let text = plain(&plan_text(&plan(vec![r])));
+        assert_eq!(
+            text.matches("pushed before the window").count(),
+            1,
+            "{text}"
+        );
+        assert!(
+            text.contains("  # (rule window: pushed before the window) — 3 images, 300.0 MiB:\n  - sha256:000000000000  <untagged>  pushed 2026-01-02  100.0 MiB\n"),
+            "{text}"
+        );
+        // A rule with one image keeps its reason after it.
+        assert!(
+            text.contains("build-7  pushed 2026-01-02  100.0 MiB\n      # (rule counted: number 4 by push time; the rule keeps 3)\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("# ECR's own policy will expire 2 more images (200.0 MiB) within a day of its next run"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_policy_file_that_governs_nothing_is_named() {
+        let mut p = plan(vec![repository("web", 1, 0, POLICY)]);
+        for path in ["policies/team.yaml", "policies/typo.yaml"] {
+            p.policy_files.push(crate::plan::PolicyFileRef {
+                path: path.into(),
+                sha256: String::new(),
+            });
+        }
+        assert_eq!(
+            idle_files(&p),
+            vec![
+                "policies/typo.yaml governs no repository in file:registry.json: check its `repositories` and `exclude` globs (and `regions`, `accounts`)"
+            ]
+        );
+        p.shard = Some("1/2".into());
+        assert!(idle_files(&p)[0].contains("in this shard of file:registry.json"));
+    }
 }
