@@ -128,7 +128,7 @@ pub enum Command {
     /// Explain one image: the rule that governs it, whether it is kept or expires and why
     /// (rank among the newest, age, anchor date), and whether ECR or the runner acts on it.
     #[command(
-        after_help = "Examples:\n  ecr-lifecycle explain web-frontend:v3.2.1 policies/*.yaml --registry file:demo/registry.json\n  ecr-lifecycle explain apps/web@sha256:3a55… policies/*.yaml --region eu-west-1"
+        after_help = "Examples:\n  ecr-lifecycle explain web-frontend:v3.2.1 policies/*.yaml --registry file:demo/registry.json\n  ecr-lifecycle explain apps/web@sha256:3a55ac70240f policies/*.yaml --region eu-west-1"
     )]
     Explain(ExplainArgs),
 
@@ -444,7 +444,8 @@ pub struct SnapshotArgs {
 
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
-    /// `REPOSITORY@sha256:…` or `REPOSITORY:TAG` (a registry host in front is ignored).
+    /// `REPOSITORY:TAG`, `REPOSITORY@sha256:…`, or the start of a digest as plans print it
+    /// (`REPOSITORY@sha256:3a55ac70240f`); a registry host in front is ignored.
     pub image: String,
     /// Policy files (YAML).
     #[arg(required = true)]
