@@ -54,6 +54,18 @@ stop_stand_ins() {
   fi
 }
 trap stop_stand_ins EXIT
+
+# The share of what policies expire that ECR's native policy expires by itself.
+native_share_section() {
+  echo
+  echo "## Native share"
+  echo
+  echo "\`cargo bench -p ecr-lifecycle-compiler --bench native_share\`: over 20 random repositories of 300 images"
+  echo "(a third untagged, pushed over 400 days), the images each policy expires and how many of them"
+  echo "ECR's native policy expires by itself; the runner does the rest."
+  echo
+  grep '^|' "$WORK/native-share.txt"
+}
 trap 'exit 130' INT TERM
 
 [ -x .venv/bin/python ] || die "no .venv: run \`bash tests/run.sh\` first (it creates .venv with moto, the local ECR API)"
@@ -92,6 +104,11 @@ limit 1200 cargo bench --locked -p ecr-lifecycle-compiler --bench scale >"$WORK/
   die "cargo bench failed (see above)"
 grep -q '^| images |' "$WORK/cargo-bench.txt" || die "cargo bench printed no table: $WORK/cargo-bench.txt"
 
+echo "== cargo bench -p ecr-lifecycle-compiler --bench native_share" >&2
+limit 600 cargo bench --locked -p ecr-lifecycle-compiler --bench native_share >"$WORK/native-share.txt" ||
+  die "cargo bench failed (see above)"
+grep -q '^| policy |' "$WORK/native-share.txt" || die "cargo bench printed no table: $WORK/native-share.txt"
+
 echo "== measurements (bench/bench.py)" >&2
 limit 1500 .venv/bin/python bench/bench.py \
   --root "$ROOT" \
@@ -101,4 +118,5 @@ limit 1500 .venv/bin/python bench/bench.py \
   --cargo-bench "$WORK/cargo-bench.txt" \
   --work "$WORK" \
   --out "$ROOT/bench/results.md" || die "the measurements failed (see above; the local ECR API's log: $WORK/stand-in.log)"
-echo "Wrote bench/results.md (the table and why the two tools differ)." >&2
+native_share_section >>"$ROOT/bench/results.md"
+echo "Wrote bench/results.md (the table, why the two tools differ, and the native share)." >&2

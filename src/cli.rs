@@ -128,7 +128,7 @@ pub enum Command {
     /// Explain one image: the rule that governs it, whether it is kept or expires and why
     /// (rank among the newest, age, anchor date), and whether ECR or the runner acts on it.
     #[command(
-        after_help = "Examples:\n  ecr-lifecycle explain web-frontend:v3.2.1 policies/*.yaml --registry file:demo/registry.json\n  ecr-lifecycle explain apps/web@sha256:3a55… policies/*.yaml --region eu-west-1"
+        after_help = "Examples:\n  ecr-lifecycle explain web-frontend:v3.2.1 policies/*.yaml --registry file:demo/registry.json\n  ecr-lifecycle explain apps/web@sha256:3a55ac70240f policies/*.yaml --region eu-west-1"
     )]
     Explain(ExplainArgs),
 
@@ -153,15 +153,18 @@ pub enum Command {
     /// Find where native lifecycle policies do something other than their rule order suggests.
     ///
     /// Reads the given policy files (the JSON PutLifecyclePolicy accepts), or without files the
-    /// policies applied to the registry's repositories, and reports, by rule priority: counts
-    /// that include images a higher-priority rule protects, lists of several patterns (ECR
-    /// reads them as AND), rules that higher rules shadow entirely, untagged or `any` rules
-    /// whose expiry the children of image indexes escape (ImageReferencedByManifestList), and
-    /// anything ECR refuses. Each finding comes with a few example images and what ECR does to
-    /// them (simulated) against what the rule order suggests, and the policy file that says
-    /// what the rules meant (first-match, as the policy language reads rules).
+    /// policies applied to the registry's repositories, and reports, most consequential first:
+    /// anything ECR refuses, counts that include images a higher-priority rule protects, lists
+    /// of several patterns (ECR reads them as AND), and rules that higher rules shadow
+    /// entirely. Each finding comes with a few example images and what ECR does to them
+    /// (simulated) against what the rule order suggests, and the policy file that says what
+    /// the rules meant (first-match, as the policy language reads rules).
     ///
-    /// Exit code 0: no findings, 2: findings, 1: error.
+    /// A note, not a finding: untagged or `any` rules whose expiry the children of image
+    /// indexes escape (ImageReferencedByManifestList); said once for all the files, and against
+    /// a registry only for repositories that hold image indexes.
+    ///
+    /// Exit code 0: no findings (notes do not count), 2: findings, 1: error.
     #[command(
         after_help = "Examples:\n  ecr-lifecycle lint legacy/*.lifecycle-policy.json\n  ecr-lifecycle lint --registry file:demo/registry.json\n  ecr-lifecycle lint --region eu-west-1 --repositories 'team/*' --format json"
     )]
@@ -397,7 +400,8 @@ pub struct ApplyArgs {
     /// With policy files: whether to manage native policies (see `plan --help`).
     #[arg(long, value_enum, default_value_t = NativePolicies::Manage)]
     pub native_policies: NativePolicies,
-    /// Refuse to delete more images than this in one apply.
+    /// Refuse to delete more images than this in one apply: the runner's deletions plus what
+    /// the native policies it puts or replaces will make ECR expire.
     #[arg(long, value_name = "N", default_value_t = 1000)]
     pub max_delete: usize,
     /// With policy files: plan choices (see `plan --help`).
@@ -440,7 +444,8 @@ pub struct SnapshotArgs {
 
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
-    /// `REPOSITORY@sha256:…` or `REPOSITORY:TAG` (a registry host in front is ignored).
+    /// `REPOSITORY:TAG`, `REPOSITORY@sha256:…`, or the start of a digest as plans print it
+    /// (`REPOSITORY@sha256:3a55ac70240f`); a registry host in front is ignored.
     pub image: String,
     /// Policy files (YAML).
     #[arg(required = true)]

@@ -125,6 +125,66 @@ pub struct RuleReport {
     pub ecr: String,
     /// What the runner does, in a sentence (empty when nothing).
     pub runtime: String,
+    /// What earlier rules leave this rule to govern, where that narrows its match.
+    pub narrowing: Narrowing,
+}
+
+/// What a rule governs once earlier rules have taken their images (DESIGN.md §3.3, "Narrowing
+/// by what earlier rules govern"): a rule governs its match minus what earlier rules govern,
+/// and where ECR can select exactly that set, the native form selects it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Narrowing {
+    /// Nothing earlier governs a whole tag class the rule matches.
+    None,
+    /// Only tagged images: the rule at index `by` governs every untagged image first.
+    ToTagged { by: usize },
+    /// Only untagged images: the rule at index `by` governs every tagged image first.
+    ToUntagged { by: usize },
+}
+
+impl Narrowing {
+    /// How `policy`'s rule `i` is narrowed by the rules before it. (A rule whose whole match
+    /// earlier rules govern is refused when the policy is checked, so only `any` narrows.)
+    pub fn of(policy: &Policy, i: usize) -> Narrowing {
+        let first_covering = |class: TagClass| {
+            policy.rules[..i].iter().position(
+                |r| matches!(r.matcher.whole_class(), Some(c) if c == TagClass::Both || c == class),
+            )
+        };
+        if policy.rules[i].matcher.class() != TagClass::Both {
+            return Narrowing::None;
+        }
+        match (
+            first_covering(TagClass::Untagged),
+            first_covering(TagClass::Tagged),
+        ) {
+            (Some(by), None) => Narrowing::ToTagged { by },
+            (None, Some(by)) => Narrowing::ToUntagged { by },
+            _ => Narrowing::None,
+        }
+    }
+
+    /// The tag classes the rule governs.
+    fn class(self, matcher: &Matcher) -> TagClass {
+        match self {
+            Narrowing::None => matcher.class(),
+            Narrowing::ToTagged { .. } => TagClass::Tagged,
+            Narrowing::ToUntagged { .. } => TagClass::Untagged,
+        }
+    }
+
+    /// The ECR filter that selects exactly the governed images, when narrowing gives one.
+    fn filter(self, matcher: &Matcher) -> Option<TagFilter> {
+        match (self, matcher) {
+            (Narrowing::ToTagged { .. }, Matcher::Any { filter: None }) => {
+                Some(TagFilter::Tagged(vec!["*".into()]))
+            }
+            (Narrowing::ToUntagged { .. }, Matcher::Any { filter: None }) => {
+                Some(TagFilter::Untagged)
+            }
+            _ => None,
+        }
+    }
 }
 
 /// A compiled policy.
@@ -163,7 +223,12 @@ fn filters_for(m: &Matcher) -> Result<Vec<TagFilter>, String> {
                     all.push(g.to_string());
                 }
             }
-            if t.any_of.is_empty() {
+            // `tags: [v*, "*"]` selects every tagged image, as one filter can.
+            let every_tag = t
+                .any_of
+                .iter()
+                .any(|g| g.as_str().chars().all(|c| c == '*'));
+            if t.any_of.is_empty() || every_tag {
                 // `untagged: false` alone: `*` matches any tag.
                 let list = if all.is_empty() {
                     vec!["*".into()]
@@ -266,10 +331,19 @@ pub fn compile_holding(policy: &Policy, held: &BTreeSet<RuleId>) -> Compiled {
     // Earlier rules ECR cannot see: the images they govern could fall through to later filters.
     let mut unshielded: Vec<(usize, TagClass, String)> = Vec::new();
 
+    // The tag classes each earlier rule governs.
+    let mut governed: Vec<TagClass> = Vec::new();
+
     for (i, rule) in policy.rules.iter().enumerate() {
-        let class = rule.matcher.class();
+        let narrowing = Narrowing::of(policy, i);
         let name = rule.name.value.clone();
-        let filters = match filters_for(&rule.matcher) {
+        let class = narrowing.class(&rule.matcher);
+        governed.push(class);
+        let filters = match narrowing
+            .filter(&rule.matcher)
+            .map(|f| Ok(vec![f]))
+            .unwrap_or_else(|| filters_for(&rule.matcher))
+        {
             Ok(f) => f,
             Err(why) => {
                 unshielded.push((i, class, why.clone()));
@@ -291,6 +365,7 @@ pub fn compile_holding(policy: &Policy, held: &BTreeSet<RuleId>) -> Compiled {
                     native_priorities: Vec::new(),
                     ecr: format!("nothing: {why}"),
                     runtime,
+                    narrowing,
                 });
                 continue;
             }
@@ -298,7 +373,9 @@ pub fn compile_holding(policy: &Policy, held: &BTreeSet<RuleId>) -> Compiled {
         let blocker = unshielded.iter().find(|(_, c, _)| c.overlaps(class));
         let earlier_overlap = policy.rules[..i]
             .iter()
-            .find(|r| r.matcher.class().overlaps(class));
+            .zip(&governed)
+            .find(|(_, c)| c.overlaps(class))
+            .map(|(r, _)| r);
         let action = match (wanted(&rule.keep.value, rule.otherwise), blocker) {
             (Wanted::Nothing(why), _) => Err(why),
             (_, _) if held.contains(&RuleId::Rule(i)) => Err(HELD.into()),
@@ -379,6 +456,7 @@ pub fn compile_holding(policy: &Policy, held: &BTreeSet<RuleId>) -> Compiled {
                     native_priorities: priorities,
                     ecr,
                     runtime,
+                    narrowing,
                 }
             }
             Err(why) => {
@@ -407,6 +485,7 @@ pub fn compile_holding(policy: &Policy, held: &BTreeSet<RuleId>) -> Compiled {
                         format!("{SHIELDS_ONLY}{why}")
                     },
                     runtime: runtime_sentence(rule),
+                    narrowing,
                 }
             }
         };
@@ -521,6 +600,7 @@ fn compile_archive(
                     native_priorities: Vec::new(),
                     ecr: format!("nothing: {why}"),
                     runtime: archive_runtime_sentence(keep.value),
+                    narrowing: Narrowing::None,
                 });
                 continue;
             }
@@ -589,6 +669,7 @@ fn compile_archive(
                     native_priorities: priorities,
                     ecr,
                     runtime,
+                    narrowing: Narrowing::None,
                 }
             }
             // `keep: all`: a claim, which is all there is to do.
@@ -599,6 +680,7 @@ fn compile_archive(
                 native_priorities: priorities,
                 ecr: "shields its images from later archive rules (a claim that never expires anything)".into(),
                 runtime: String::new(),
+                narrowing: Narrowing::None,
             },
             Err(Some(why)) => {
                 warnings.push(
@@ -615,6 +697,7 @@ fn compile_archive(
                     native_priorities: priorities,
                     ecr: format!("{SHIELDS_ONLY}{why}"),
                     runtime: archive_runtime_sentence(keep.value),
+                    narrowing: Narrowing::None,
                 }
             }
         };
@@ -968,6 +1051,7 @@ fn compile_ecr(policy: &Policy) -> Compiled {
                     native_priorities: vec![s.priority],
                     ecr: ecr_sentence(s.action),
                     runtime: String::new(),
+                    narrowing: Narrowing::None,
                 })
                 .collect(),
             specs,

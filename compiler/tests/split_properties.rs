@@ -18,7 +18,7 @@ use ecr_lifecycle_compiler::image::{Digest, Image, ImageStatus};
 use ecr_lifecycle_compiler::native;
 use ecr_lifecycle_compiler::reference::{self, Fate};
 use ecr_lifecycle_compiler::source::SourceFile;
-use ecr_lifecycle_compiler::split::{self, Disposition, NativeAction};
+use ecr_lifecycle_compiler::split::{self, Disposition, Narrowing, NativeAction};
 use jiff::{SignedDuration, Timestamp};
 use proptest::prelude::*;
 
@@ -262,6 +262,46 @@ fn short(set: &BTreeSet<Digest>) -> Vec<usize> {
         .collect()
 }
 
+/// A rule that governs a whole tag class, then random rules, then `match: any`: the last rule
+/// governs what is left of the other class, and the compiler narrows it (DESIGN.md §3.3).
+fn narrowed_policy() -> impl Strategy<Value = Policy> {
+    (
+        prop::sample::select(
+            &[
+                "{untagged: true}",
+                "{tags: ['*']}",
+                "{untagged: false}",
+                "{tags_all: ['*']}",
+                "{tags: ['v*', '*']}",
+            ][..],
+        ),
+        keep(),
+        prop::collection::vec((matcher(), keep(), prop::bool::weighted(0.2)), 0..3),
+        0usize..3,
+        prop_oneof![
+            3 => (1u32..6).prop_map(|n| format!("{{newest: {n}}}")),
+            1 => keep(),
+        ],
+        prop::bool::weighted(0.25),
+    )
+        .prop_filter_map(
+            "unreachable rules (and `keep: all` with `otherwise: archive`) are refused",
+            |(covering, covering_keep, mut others, at, last_keep, archives)| {
+                let at = at.min(others.len());
+                others.insert(at, (covering.to_string(), covering_keep, false));
+                others.push(("any".to_string(), last_keep, archives));
+                let mut text = String::from("version: 1\nrules:\n");
+                for (i, (m, k, archives)) in others.iter().enumerate() {
+                    text.push_str(&format!("  - name: r{i}\n    match: {m}\n    keep: {k}\n"));
+                    if *archives {
+                        text.push_str("    otherwise: archive\n");
+                    }
+                }
+                dsl::parse(&SourceFile::new("p.yaml", text)).ok()
+            },
+        )
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
 
@@ -277,10 +317,37 @@ proptest! {
             .chain((0..p.archive_rules().len()).map(RuleId::Archive))
             .chain(std::iter::once(RuleId::ArchiveDefault));
         let held: BTreeSet<RuleId> = ids.zip(&hold).filter(|(_, h)| **h).map(|(id, _)| id).collect();
-        let compiled = split::compile_holding(&p, &held);
+        check_split(&p, &images, &held)?;
+    }
+
+    #[test]
+    fn narrowed_rules_are_sound_and_native_plus_runner_is_the_policy(
+        p in narrowed_policy(),
+        images in images(),
+    ) {
+        let compiled = split::compile(&p);
+        let last = compiled.rules.last().map(|r| r.narrowing);
         prop_assert!(
-            compiled.warnings.iter().all(|w| !w.message.starts_with("internal")),
-            "the compiler emitted a policy ECR would refuse: {:?}", compiled.warnings
+            !matches!(last, Some(Narrowing::None) | None),
+            "the last `any` rule is not narrowed: {:?}", compiled.rules
+        );
+        check_split(&p, &images, &BTreeSet::new())?;
+    }
+}
+
+/// Both invariants of DESIGN.md §3.3, and that a rule called native is carried out by ECR,
+/// with the rules in `held` left to the runner.
+fn check_split(p: &Policy, images: &[Image], held: &BTreeSet<RuleId>) -> Result<(), TestCaseError> {
+    let (p, images) = (p.clone(), images.to_vec());
+    {
+        let compiled = split::compile_holding(&p, held);
+        prop_assert!(
+            compiled
+                .warnings
+                .iter()
+                .all(|w| !w.message.starts_with("internal")),
+            "the compiler emitted a policy ECR would refuse: {:?}",
+            compiled.warnings
         );
         let evaluation = reference::evaluate(&p, &images, None, now());
         let reference = evaluation.expired(&images);
@@ -306,7 +373,10 @@ proptest! {
         prop_assert!(
             unsound.is_empty(),
             "ECR would expire kept images {:?}\nreference {:?}\necr {:?}\nnative {:?}",
-            short(&unsound), short(&reference), short(&ecr), compiled.specs
+            short(&unsound),
+            short(&reference),
+            short(&ecr),
+            compiled.specs
         );
         let wrongly_archived: BTreeSet<Digest> = ecr_archived
             .intersection(&kept)
@@ -316,7 +386,10 @@ proptest! {
         prop_assert!(
             wrongly_archived.is_empty(),
             "ECR would archive kept images {:?}\nreference archives {:?}\necr archives {:?}\nnative {:?}",
-            short(&wrongly_archived), short(&reference_archived), short(&ecr_archived), compiled.specs
+            short(&wrongly_archived),
+            short(&reference_archived),
+            short(&ecr_archived),
+            compiled.specs
         );
         let share = split::runner_share(&p, &compiled, &images, None, now());
         let runner = share.expired;
@@ -382,10 +455,14 @@ proptest! {
                 prop_assert!(
                     done_by_ecr.contains(&img.digest),
                     "rule `{}` is called {:?} but ECR does not act on {:?} (age {}s)\nnative {:?}",
-                    report.name, report.disposition, short(&BTreeSet::from([img.digest])),
-                    age, compiled.specs
+                    report.name,
+                    report.disposition,
+                    short(&BTreeSet::from([img.digest])),
+                    age,
+                    compiled.specs
                 );
             }
         }
     }
+    Ok(())
 }

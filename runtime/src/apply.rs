@@ -51,6 +51,10 @@ pub struct RepositoryReport {
     pub error: Option<RegistryError>,
     /// Why the planned policy change was not made.
     pub policy_skipped: Option<String>,
+    /// Images the native policy this apply put will make ECR expire (as planned), and their
+    /// size: ECR acts within a day, not during the apply.
+    pub ecr_will_expire: usize,
+    pub ecr_bytes: u64,
 }
 
 impl ApplyReport {
@@ -84,7 +88,13 @@ impl ApplyReport {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
     PolicyFilesDiffer(String),
-    TooManyDeletions { planned: usize, max: usize },
+    /// The runner's deletions and what the native policies being put make ECR expire, together
+    /// over the limit.
+    TooManyDeletions {
+        runner: usize,
+        ecr: usize,
+        max: usize,
+    },
 }
 
 impl std::fmt::Display for Refusal {
@@ -94,9 +104,18 @@ impl std::fmt::Display for Refusal {
                 f,
                 "the plan was made from other policy files: {why}; make a new plan"
             ),
-            Refusal::TooManyDeletions { planned, max } => write!(
+            Refusal::TooManyDeletions {
+                runner,
+                ecr: 0,
+                max,
+            } => write!(
                 f,
-                "the plan deletes {planned} images, more than --max-delete {max}; review the plan, then raise --max-delete"
+                "the plan deletes {runner} images, more than --max-delete {max}; review the plan, then raise --max-delete"
+            ),
+            Refusal::TooManyDeletions { runner, ecr, max } => write!(
+                f,
+                "the plan deletes {runner} images, and the native policies it puts will make ECR expire {ecr} more: {} in all, more than --max-delete {max}; review the plan, then raise --max-delete",
+                runner + ecr
             ),
         }
     }
@@ -132,12 +151,27 @@ pub fn check_policy_files(plan: &Plan, policies: &[LoadedPolicy]) -> Result<(), 
     Ok(())
 }
 
-/// Checks that a plan may be applied at all: the same policy files, within `max_delete`.
+/// Checks that a plan may be applied at all: the same policy files, and no more than
+/// `max_delete` images deleted by the runner or expired by ECR under the native policies this
+/// apply puts or replaces (a policy already applied is ECR's work whether or not we apply).
 pub fn check(plan: &Plan, policies: &[LoadedPolicy], max_delete: usize) -> Result<(), Refusal> {
     check_policy_files(plan, policies)?;
-    if plan.summary.images_to_delete > max_delete {
+    let runner = plan.summary.images_to_delete;
+    let ecr: usize = plan
+        .repositories
+        .iter()
+        .filter(|r| {
+            matches!(
+                r.lifecycle_policy,
+                PolicyChange::Put { .. } | PolicyChange::Replace { .. }
+            )
+        })
+        .map(|r| r.ecr_expirations.len())
+        .sum();
+    if runner + ecr > max_delete {
         return Err(Refusal::TooManyDeletions {
-            planned: plan.summary.images_to_delete,
+            runner,
+            ecr,
             max: max_delete,
         });
     }
@@ -197,7 +231,7 @@ pub async fn apply<R: Registry>(
         // The native policy the current state calls for (it may be withheld now).
         let in_use = consumers.of(loaded, &state);
         let desired = crate::plan::desired_text(loaded, &state, &in_use, now);
-        if let Err(e) = apply_policy(
+        let result = apply_policy(
             registry,
             &planned.lifecycle_policy,
             &state.lifecycle_policy,
@@ -205,8 +239,16 @@ pub async fn apply<R: Registry>(
             &planned.name,
             &mut r,
         )
-        .await
-        {
+        .await;
+        if r.policy.as_deref().is_some_and(|p| p != "deleted") {
+            r.ecr_will_expire = planned.ecr_expirations.len();
+            r.ecr_bytes = planned
+                .ecr_expirations
+                .iter()
+                .filter_map(|a| a.size_bytes)
+                .sum();
+        }
+        if let Err(e) = result {
             r.error = Some(e);
             report.repositories.push(r);
             continue;

@@ -22,8 +22,13 @@ pub struct ImageRef {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Selector {
     Digest(Digest),
+    /// The start of a digest's hex, as plans print it (`sha256:3a55ac70240f`).
+    DigestPrefix(String),
     Tag(String),
 }
+
+/// The shortest digest prefix accepted: shorter ones name too many images to be useful.
+const MIN_PREFIX: usize = 6;
 
 impl ImageRef {
     /// A reference that names one image: by digest, or by tag (a registry host may come
@@ -34,6 +39,19 @@ impl ImageRef {
                 "`{text}` is not an image reference: write `REPOSITORY@sha256:…` or `REPOSITORY:TAG`"
             )
         };
+        if let Some((repository, hex)) = text.split_once("@sha256:")
+            && (MIN_PREFIX..64).contains(&hex.len())
+            && hex.bytes().all(|b| b.is_ascii_hexdigit())
+            && !repository.is_empty()
+        {
+            let repository = crate::in_use::ImageReference::parse(&format!("{repository}:x"))
+                .map_err(|_| usage())?
+                .repository;
+            return Ok(ImageRef {
+                repository,
+                selector: Selector::DigestPrefix(hex.to_ascii_lowercase()),
+            });
+        }
         let r = match crate::in_use::ImageReference::parse(text) {
             Ok(r) => r,
             // A malformed digest says what is wrong with it.
@@ -51,11 +69,59 @@ impl ImageRef {
         })
     }
 
-    pub fn find<'a>(&self, images: &'a [Image]) -> Option<&'a Image> {
-        images.iter().find(|i| match &self.selector {
-            Selector::Digest(d) => i.digest == *d,
-            Selector::Tag(t) => i.tags.iter().any(|x| **x == **t),
-        })
+    /// The one image the reference names in `images`; a digest prefix that names several is
+    /// refused with the candidates.
+    pub fn find<'a>(&self, images: &'a [Image]) -> Result<&'a Image, String> {
+        let found: Vec<&Image> = images
+            .iter()
+            .filter(|i| match &self.selector {
+                Selector::Digest(d) => i.digest == *d,
+                Selector::DigestPrefix(p) => i
+                    .digest
+                    .to_string()
+                    .strip_prefix("sha256:")
+                    .is_some_and(|hex| hex.starts_with(p.as_str())),
+                Selector::Tag(t) => i.tags.iter().any(|x| **x == **t),
+            })
+            .collect();
+        match found.as_slice() {
+            [one] => Ok(one),
+            [] => Err(format!(
+                "repository `{}` has no image `{self}`",
+                self.repository
+            )),
+            many => {
+                let mut names: Vec<String> = many.iter().map(|i| i.digest.to_string()).collect();
+                names.sort();
+                Err(format!(
+                    "`{}` names {} images of `{}`: {}; give more of the digest",
+                    self.selector,
+                    many.len(),
+                    self.repository,
+                    names.join(", ")
+                ))
+            }
+        }
+    }
+}
+
+/// As written: `repo:tag` or `repo@sha256:…`.
+impl std::fmt::Display for ImageRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.selector {
+            Selector::Tag(t) => write!(f, "{}:{t}", self.repository),
+            s => write!(f, "{}@{s}", self.repository),
+        }
+    }
+}
+
+impl std::fmt::Display for Selector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Selector::Digest(d) => write!(f, "{d}"),
+            Selector::DigestPrefix(p) => write!(f, "sha256:{p}"),
+            Selector::Tag(t) => write!(f, "{t}"),
+        }
     }
 }
 
@@ -68,7 +134,10 @@ pub struct Explanation {
     pub pushed_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub size_bytes: Option<u64>,
-    pub policy_file: String,
+    /// The policy file that governs the repository; `None`: none does, and ECR runs whatever
+    /// native policy is applied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy_file: Option<String>,
     /// The governing rule's name, if any rule governs the image.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
@@ -106,34 +175,7 @@ pub fn explain(
             None,
             "no native policy governs this repository, so ECR does nothing".to_string(),
         ),
-        Some(n) => {
-            let outcome = native::simulate(n, &state.images, now);
-            let rule = native::governing_rule(n, image);
-            let acts = if outcome.expired.contains(&image.digest) {
-                Some(Fate::Expire)
-            } else if outcome.transitioned.contains(&image.digest) {
-                Some(Fate::Archive)
-            } else {
-                None
-            };
-            let verb = |f: Fate| {
-                if f == Fate::Expire {
-                    "expires"
-                } else {
-                    "archives"
-                }
-            };
-            let text = match (acts, rule, outcome.causes.get(&image.digest)) {
-                (Some(f), _, Some(native::Cause::Subject(s))) => {
-                    format!("{} it with its subject {s}", verb(f))
-                }
-                (Some(f), Some(p), _) => format!("native rule {p} {} it", verb(f)),
-                (Some(f), None, _) => format!("{} it", verb(f)),
-                (None, Some(p), _) => format!("native rule {p} governs it and keeps it"),
-                (None, None, _) => "no native rule selects it".to_string(),
-            };
-            (acts, text)
-        }
+        Some(n) => ecr_on(n, state, image, now),
     };
     let runner = match (decision.fate, ecr_acts) {
         (Fate::Keep, _) => "keeps it".to_string(),
@@ -161,7 +203,7 @@ pub fn explain(
         tags: image.tags.iter().map(|t| t.to_string()).collect(),
         pushed_at: iso(image.pushed_at),
         size_bytes: image.size_bytes,
-        policy_file: loaded.file.name.clone(),
+        policy_file: Some(loaded.file.name.clone()),
         rule: rule_span,
         fate: decision.fate.as_str().to_string(),
         reason: match &decision.reason {
@@ -170,6 +212,99 @@ pub fn explain(
         },
         ecr,
         runner,
+    }
+}
+
+/// What the native policy `n` does with the image, and in a sentence why.
+fn ecr_on(
+    n: &native::ValidPolicy,
+    state: &RepositoryState,
+    image: &Image,
+    now: Timestamp,
+) -> (Option<Fate>, String) {
+    let outcome = native::simulate(n, &state.images, now);
+    let rule = native::governing_rule(n, image);
+    let acts = if outcome.expired.contains(&image.digest) {
+        Some(Fate::Expire)
+    } else if outcome.transitioned.contains(&image.digest) {
+        Some(Fate::Archive)
+    } else {
+        None
+    };
+    let verb = |f: Fate| {
+        if f == Fate::Expire {
+            "expires"
+        } else {
+            "archives"
+        }
+    };
+    // A marked image that a live index lists stays: name the index.
+    let listing_index = || {
+        state
+            .images
+            .iter()
+            .find(|i| i.children.contains(&image.digest) && !outcome.expired.contains(&i.digest))
+    };
+    let text = match (acts, rule, outcome.causes.get(&image.digest)) {
+        (Some(f), _, Some(native::Cause::Subject(s))) => {
+            format!("{} it with its subject {s}", verb(f))
+        }
+        (Some(f), Some(p), _) => format!("native rule {p} {} it", verb(f)),
+        (Some(f), None, _) => format!("{} it", verb(f)),
+        (None, Some(p), _) => {
+            let marked = native::marked_by_rules(n, &state.images, now);
+            match (marked.get(&image.digest), listing_index()) {
+                (Some(_), Some(index)) => format!(
+                    "native rule {p} marks it, but ECR keeps it while the image index {} lists it",
+                    index.digest
+                ),
+                _ => format!("native rule {p} governs it and keeps it"),
+            }
+        }
+        (None, None, _) => "no native rule selects it".to_string(),
+    };
+    (acts, text)
+}
+
+/// An image of a repository no policy file governs: ECR runs the native policy applied there,
+/// if any, and the runner does nothing.
+pub fn explain_ungoverned(state: &RepositoryState, image: &Image, now: Timestamp) -> Explanation {
+    let (fate, ecr) = match state.lifecycle_policy.as_deref() {
+        None => (
+            Fate::Keep,
+            "no native policy is applied to this repository, so ECR does nothing".to_string(),
+        ),
+        Some(text) => match native::parse_and_validate(text) {
+            Ok(n) => {
+                let (acts, text) = ecr_on(&n, state, image, now);
+                (
+                    acts.unwrap_or(Fate::Keep),
+                    format!("the applied native policy: {text}"),
+                )
+            }
+            Err(_) => (
+                Fate::Keep,
+                "the applied native policy is not one ECR would run, so ECR does nothing".into(),
+            ),
+        },
+    };
+    Explanation {
+        repository: state.name.clone(),
+        digest: image.digest.to_string(),
+        tags: image.tags.iter().map(|t| t.to_string()).collect(),
+        pushed_at: iso(image.pushed_at),
+        size_bytes: image.size_bytes,
+        policy_file: None,
+        rule: None,
+        fate: fate.as_str().to_string(),
+        reason: if state.lifecycle_policy.is_some() {
+            "no policy file governs this repository: its applied native policy decides"
+        } else {
+            "no policy file governs this repository, and no native policy is applied"
+        }
+        .into(),
+        ecr,
+        runner: "nothing: no policy file governs this repository".into(),
     }
 }
 
@@ -189,9 +324,10 @@ pub fn text(e: &Explanation) -> String {
         "{}@{}\n  {tags}; pushed {}{size}\n",
         e.repository, e.digest, e.pushed_at
     );
-    match &e.rule {
-        Some(r) => s.push_str(&format!("  governed by rule {r}\n")),
-        None => s.push_str(&format!("  governed by no rule of {}\n", e.policy_file)),
+    match (&e.rule, &e.policy_file) {
+        (Some(r), _) => s.push_str(&format!("  governed by rule {r}\n")),
+        (None, Some(f)) => s.push_str(&format!("  governed by no rule of {f}\n")),
+        (None, None) => s.push_str("  governed by no policy file\n"),
     }
     s.push_str(&format!(
         "  {}: {}\n",
@@ -224,5 +360,43 @@ mod tests {
         );
         assert!(ImageRef::parse("web").is_err());
         assert!(ImageRef::parse("web@sha256:12").is_err());
+        let r = ImageRef::parse("team/web@sha256:3A55AC70240F").unwrap();
+        assert_eq!(
+            (r.repository.as_str(), r.selector),
+            ("team/web", Selector::DigestPrefix("3a55ac70240f".into()))
+        );
+    }
+
+    #[test]
+    fn a_digest_prefix_names_one_image_or_is_refused_with_the_candidates() {
+        let image = |hex: &str| {
+            let digest = format!("sha256:{hex:0<64}").parse().unwrap();
+            Image::new(digest, &[], Timestamp::UNIX_EPOCH)
+        };
+        let images = [image("abcdef01"), image("abcdef02"), image("123456")];
+        let find = |text: &str| {
+            ImageRef::parse(text)
+                .unwrap()
+                .find(&images)
+                .map(|i| i.digest.to_string())
+        };
+        assert_eq!(
+            find("web@sha256:123456").unwrap(),
+            format!("sha256:{:0<64}", "123456")
+        );
+        let err = find("web@sha256:abcdef").unwrap_err();
+        assert!(
+            err.starts_with("`sha256:abcdef` names 2 images of `web`: sha256:abcdef01"),
+            "{err}"
+        );
+        assert!(err.ends_with("; give more of the digest"), "{err}");
+        assert_eq!(
+            find("web@sha256:abcdef02").unwrap(),
+            format!("sha256:{:0<64}", "abcdef02")
+        );
+        assert_eq!(
+            find("web@sha256:999999").unwrap_err(),
+            "repository `web` has no image `web@sha256:999999`"
+        );
     }
 }

@@ -683,6 +683,11 @@ pub fn plan_repository_with(
     };
     let desired = desired_policy(loaded, state, evaluated, now);
     let desired_text = desired.native.as_ref().map(|n| n.to_json_pretty());
+    let in_force = if options.manage_policies {
+        InForce::Compiled
+    } else {
+        in_force(state, desired_text.as_deref())
+    };
     let lifecycle_policy = match (&state.lifecycle_policy, desired_text) {
         _ if !options.manage_policies => PolicyChange::Unchanged,
         (None, None) => PolicyChange::Unchanged,
@@ -717,16 +722,49 @@ pub fn plan_repository_with(
         images_seen: state.images.len(),
         bytes_seen: state.images.iter().filter_map(|i| i.size_bytes).sum(),
     };
+    // With the native policy left to another tool, ECR runs the policy applied there: the
+    // runner's share still assumes the compiled one, and ECR's figures are the applied one's.
+    let ecr_in_force = match &in_force {
+        InForce::Compiled => ecr.clone(),
+        InForce::Applied(applied) => native::simulate(applied, &state.images, now),
+        InForce::Nothing => native::Outcome::default(),
+    };
+    let mut not_yet_native = 0;
     for (image, decision) in state.images.iter().zip(&evaluation.decisions) {
         let action = || image_action(image, decision, &loaded.policy, now);
+        let by_ecr = ecr_in_force.expired.contains(&image.digest);
+        if in_force != InForce::Compiled {
+            let planned_for_ecr =
+                ecr.expired.contains(&image.digest) || ecr.transitioned.contains(&image.digest);
+            match decision.fate {
+                Fate::Expire | Fate::Archive if planned_for_ecr && !by_ecr => {
+                    not_yet_native += 1;
+                }
+                Fate::Keep | Fate::Archive if by_ecr => {
+                    plan.ecr_expirations.push(ImageAction {
+                        rule: String::new(),
+                        reason:
+                            "the applied native policy expires it, and the policy files keep it"
+                                .into(),
+                        ..action()
+                    });
+                    continue;
+                }
+                _ => {}
+            }
+        }
         match decision.fate {
             Fate::Keep => {}
             Fate::Archive if ecr.transitioned.contains(&image.digest) => {
-                plan.ecr_archivals.push(action())
+                if ecr_in_force.transitioned.contains(&image.digest) {
+                    plan.ecr_archivals.push(action())
+                }
             }
             Fate::Archive => plan.archivals.push(action()),
             Fate::Expire if ecr.expired.contains(&image.digest) => {
-                plan.ecr_expirations.push(action())
+                if by_ecr {
+                    plan.ecr_expirations.push(action())
+                }
             }
             Fate::Expire => {
                 let a = action();
@@ -751,6 +789,42 @@ pub fn plan_repository_with(
     if let Some(alone) = &alone {
         plan.kept_in_use = kept_in_use(loaded, state, &evaluation, alone, now);
     }
+    if in_force == InForce::Nothing && state.lifecycle_policy.is_none() {
+        plan.warnings.push(format!(
+            "no native policy is applied here, and --native-policies ignore leaves it to another tool: ECR expires nothing until the compiled one is put{}",
+            if not_yet_native > 0 {
+                format!(
+                    " ({} the compiled policy leaves to ECR wait until then)",
+                    plural(not_yet_native, "image", "images")
+                )
+            } else {
+                String::new()
+            }
+        ));
+    } else if in_force != InForce::Compiled {
+        let kept = plan
+            .ecr_expirations
+            .iter()
+            .filter(|a| a.rule.is_empty())
+            .count();
+        plan.warnings.push(format!(
+            "the applied native policy is not the compiled one, and --native-policies ignore leaves it to another tool: ECR's figures here are the applied policy's (it expires {}{}){}",
+            plural(ecr_in_force.expired.len(), "image", "images"),
+            if kept > 0 {
+                format!(", {kept} of which the policy files keep")
+            } else {
+                String::new()
+            },
+            if not_yet_native > 0 {
+                format!(
+                    "; {} the compiled policy leaves to ECR wait until it is applied",
+                    plural(not_yet_native, "image", "images")
+                )
+            } else {
+                String::new()
+            }
+        ));
+    }
     plan.warnings
         .extend(index_warnings(loaded, state, &evaluation));
     let order = |a: &ImageAction, b: &ImageAction| {
@@ -767,6 +841,31 @@ pub fn plan_repository_with(
         list.sort_by(order);
     }
     plan
+}
+
+/// The native policy ECR runs in a repository.
+#[derive(Debug, PartialEq)]
+enum InForce {
+    /// The compiled one: it is applied, or this plan applies it.
+    Compiled,
+    /// Another, applied by another tool (`--native-policies ignore`).
+    Applied(ValidPolicy),
+    /// None: nothing is applied (or what is applied is no policy ECR would run).
+    Nothing,
+}
+
+/// With the native policy left to another tool, what ECR runs: the applied policy.
+fn in_force(state: &RepositoryState, desired: Option<&str>) -> InForce {
+    match (state.lifecycle_policy.as_deref(), desired) {
+        (Some(a), Some(d)) if same_policy(a, d) => InForce::Compiled,
+        (None, None) => InForce::Compiled,
+        (Some(a), _) => native::parse_and_validate(a).map_or(InForce::Nothing, InForce::Applied),
+        (None, Some(_)) => InForce::Nothing,
+    }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// The images the rules alone would expire or archive and that stay for being in use.

@@ -3,6 +3,11 @@
 
 use similar::{ChangeTag, TextDiff};
 
+mod markdown;
+#[cfg(test)]
+mod test_plans;
+pub use markdown::{MARKDOWN_BUDGET, plan_markdown, plan_markdown_within};
+
 use crate::apply::ApplyReport;
 use crate::drift::{DriftStatus, RepositoryDrift};
 use crate::plan::{ImageAction, Plan, PolicyChange, monthly_cost};
@@ -160,6 +165,7 @@ pub fn plan_text(plan: &Plan) -> Lines {
             "Every governed repository has its native policy, and nothing is due for the runner to delete or archive.".to_string()
         };
         out.push((Kind::Plain, why));
+        push_idle_files(plan, &mut out);
         push_ecr_summary(plan, &mut out);
         return out;
     }
@@ -227,19 +233,21 @@ pub fn plan_text(plan: &Plan) -> Lines {
                 ));
             }
         }
-        for (kind, sign, list, deletes) in [
-            (Kind::Remove, '-', &r.deletions, true),
-            (Kind::Change, '>', &r.archivals, false),
-            (Kind::Warning, '!', &r.held, false),
+        let deleted = |a: &ImageAction| why(a, true);
+        let archived = |a: &ImageAction| why(a, false);
+        let kept = |a: &ImageAction| format!("kept: {}", a.reason);
+        for (kind, sign, list, describe) in [
+            (
+                Kind::Remove,
+                '-',
+                &r.deletions,
+                &deleted as &dyn Fn(&ImageAction) -> String,
+            ),
+            (Kind::Change, '>', &r.archivals, &archived),
+            (Kind::Warning, '!', &r.held, &archived),
+            (Kind::Plain, '=', &r.kept_in_use, &kept),
         ] {
-            for a in list {
-                out.push((kind, image_line(sign, a)));
-                out.push((Kind::Note, format!("      # ({})", why(a, deletes))));
-            }
-        }
-        for a in &r.kept_in_use {
-            out.push((Kind::Plain, image_line('=', a)));
-            out.push((Kind::Note, format!("      # (kept: {})", a.reason)));
+            push_grouped(&mut out, kind, sign, list, describe);
         }
         if !r.ecr_archivals.is_empty() {
             let b: u64 = r.ecr_archivals.iter().filter_map(|a| a.size_bytes).sum();
@@ -268,10 +276,77 @@ pub fn plan_text(plan: &Plan) -> Lines {
         }
     }
     out.push((Kind::Plain, String::new()));
+    push_idle_files(plan, &mut out);
     out.push((Kind::Heading, summary_line(plan)));
     push_unit_summaries(plan, &mut out);
     push_ecr_summary(plan, &mut out);
     out
+}
+
+/// Images under one comment per rule: the reason once when they share it (with their count
+/// and size), or after each image when it differs.
+fn push_grouped(
+    out: &mut Lines,
+    kind: Kind,
+    sign: char,
+    list: &[ImageAction],
+    describe: &dyn Fn(&ImageAction) -> String,
+) {
+    let mut rules: Vec<&str> = Vec::new();
+    for a in list {
+        if !rules.contains(&a.rule.as_str()) {
+            rules.push(&a.rule);
+        }
+    }
+    for rule in rules {
+        let group: Vec<&ImageAction> = list.iter().filter(|a| a.rule == rule).collect();
+        let first = describe(group[0]);
+        if group.len() > 1 && group.iter().all(|a| describe(a) == first) {
+            let size: u64 = group.iter().filter_map(|a| a.size_bytes).sum();
+            out.push((
+                Kind::Note,
+                format!(
+                    "  # ({first}) — {}, {}:",
+                    plural(group.len(), "image", "images"),
+                    bytes(size)
+                ),
+            ));
+            for a in group {
+                out.push((kind, image_line(sign, a)));
+            }
+        } else {
+            for a in group {
+                out.push((kind, image_line(sign, a)));
+                out.push((Kind::Note, format!("      # ({})", describe(a))));
+            }
+        }
+    }
+}
+
+/// Policy files that govern no repository of the plan: a typo in `repositories`, or excludes
+/// that remove everything, would otherwise go unnoticed.
+pub fn idle_files(plan: &Plan) -> Vec<String> {
+    let scope = if plan.shard.is_some() {
+        "in this shard of"
+    } else {
+        "in"
+    };
+    plan.policy_files
+        .iter()
+        .filter(|f| !plan.repositories.iter().any(|r| r.policy_file == f.path))
+        .map(|f| {
+            format!(
+                "{} governs no repository {scope} {}: check its `repositories` and `exclude` globs (and `regions`, `accounts`)",
+                f.path, plan.registry
+            )
+        })
+        .collect()
+}
+
+fn push_idle_files(plan: &Plan, out: &mut Lines) {
+    for line in idle_files(plan) {
+        out.push((Kind::Warning, format!("! {line}")));
+    }
 }
 
 /// With several units of work (accounts, regions), one summary line each.
@@ -396,113 +471,6 @@ pub fn summary_line(plan: &Plan) -> String {
     line
 }
 
-/// The plan for a pull-request comment: totals first, a collapsible block per repository.
-pub fn plan_markdown(plan: &Plan) -> String {
-    let mut s = String::from("### ecr-lifecycle plan\n\n");
-    if !plan.has_changes() {
-        s.push_str("**No changes.**\n");
-    } else {
-        s.push_str(&format!("**{}**\n", summary_line(plan)));
-    }
-    s.push_str(&format!(
-        "\nRegistry `{}`, evaluated at {}; {}.\n",
-        plan.registry,
-        plan.created_at,
-        governed(plan)
-    ));
-    for r in &plan.repositories {
-        if !r.has_news() {
-            continue;
-        }
-        let b: u64 = r.deletions.iter().filter_map(|a| a.size_bytes).sum();
-        let policy = match &r.lifecycle_policy {
-            PolicyChange::Unchanged => "policy unchanged",
-            PolicyChange::Put { .. } => "policy to put",
-            PolicyChange::Replace { .. } => "policy to replace",
-            PolicyChange::Delete { .. } => "policy to delete",
-        };
-        let archive = if r.archivals.is_empty() {
-            String::new()
-        } else {
-            format!(
-                ", {}",
-                plural(r.archivals.len(), "image to archive", "images to archive")
-            )
-        };
-        let unit = r.unit();
-        let place = if unit.is_default() {
-            String::new()
-        } else {
-            format!(" in {unit}")
-        };
-        s.push_str(&format!(
-            "\n<details><summary><code>{}</code>{place}: {}, {} ({}){archive}</summary>\n\n",
-            r.name,
-            policy,
-            plural(r.deletions.len(), "image to delete", "images to delete"),
-            bytes(b)
-        ));
-        for w in &r.warnings {
-            s.push_str(&format!("> **Warning:** {w}\n\n"));
-        }
-        match &r.lifecycle_policy {
-            PolicyChange::Put { text } | PolicyChange::Replace { text, .. } => {
-                let (from, name) = match &r.lifecycle_policy {
-                    PolicyChange::Replace { current, .. } => (current.as_str(), "applied"),
-                    _ => ("", "applied (none)"),
-                };
-                s.push_str("```diff\n");
-                s.push_str(&plain(&policy_diff(from, text, name, "compiled")));
-                s.push_str("```\n\n");
-            }
-            PolicyChange::Delete { .. } => {
-                s.push_str("The native lifecycle policy will be deleted.\n\n")
-            }
-            PolicyChange::Unchanged => {}
-        }
-        for (title, list, deletes) in [
-            ("", &r.deletions, true),
-            ("\nTo archive:\n\n", &r.archivals, false),
-            (
-                "\nHeld (in the archive for less than 90 days):\n\n",
-                &r.held,
-                false,
-            ),
-            ("\nKept, in use:\n\n", &r.kept_in_use, false),
-        ] {
-            if !list.is_empty() {
-                s.push_str(title);
-                s.push_str(&image_table(list, deletes));
-            }
-        }
-        s.push_str("\n</details>\n");
-    }
-    s
-}
-
-/// Images as a Markdown table, with the rule and reason of each.
-fn image_table(list: &[ImageAction], deletes: bool) -> String {
-    let mut s =
-        String::from("| digest | tags | pushed | size | rule | why |\n|---|---|---|---|---|---|\n");
-    for a in list {
-        let reason = reason(a, deletes);
-        s.push_str(&format!(
-            "| `{}` | {} | {} | {} | {} | {} |\n",
-            short(&a.digest),
-            if a.tags.is_empty() {
-                "—".to_string()
-            } else {
-                a.tags.join(", ")
-            },
-            &a.pushed_at[..a.pushed_at.len().min(10)],
-            a.size_bytes.map(bytes).unwrap_or_default(),
-            a.rule,
-            reason.replace('|', "\\|")
-        ));
-    }
-    s
-}
-
 /// Drift as a unified diff per repository, or "No drift.".
 pub fn drift_text(drift: &[RepositoryDrift]) -> Lines {
     let mut out: Lines = Vec::new();
@@ -590,6 +558,17 @@ pub fn apply_text(report: &ApplyReport) -> Lines {
             out.push((
                 Kind::Change,
                 format!("{}: native lifecycle policy {p}", r.name),
+            ));
+        }
+        if r.ecr_will_expire > 0 {
+            out.push((
+                Kind::Note,
+                format!(
+                    "{}: ECR's new native policy will expire {} ({}) within a day",
+                    r.name,
+                    plural(r.ecr_will_expire, "more image", "more images"),
+                    bytes(r.ecr_bytes)
+                ),
             ));
         }
         if !r.deleted.is_empty() {
@@ -703,14 +682,79 @@ pub fn apply_text(report: &ApplyReport) -> Lines {
     } else {
         String::new()
     };
+    let ecr: usize = report.repositories.iter().map(|r| r.ecr_will_expire).sum();
+    let ecr = if ecr > 0 {
+        let b: u64 = report.repositories.iter().map(|r| r.ecr_bytes).sum();
+        format!(
+            "; the native policies put will make ECR expire {} ({}) within a day",
+            plural(ecr, "more image", "more images"),
+            bytes(b)
+        )
+    } else {
+        String::new()
+    };
     out.push((
         Kind::Heading,
         format!(
-            "Apply {}: {} deleted ({}){archived}.",
+            "Apply {}: {} deleted ({}){archived}{ecr}.",
             if failed { "incomplete" } else { "complete" },
             plural(report.deleted(), "image", "images"),
             bytes(report.bytes_deleted())
         ),
     ));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::test_plans::{POLICY, action, plan, repository};
+
+    #[test]
+    fn images_that_share_a_rule_and_a_reason_are_listed_under_it_once() {
+        let mut r = repository("web", 3, 2, POLICY);
+        r.deletions.push(action(
+            7,
+            "counted",
+            "number 4 by push time; the rule keeps 3",
+        ));
+        let text = plain(&plan_text(&plan(vec![r])));
+        assert_eq!(
+            text.matches("pushed before the window").count(),
+            1,
+            "{text}"
+        );
+        assert!(
+            text.contains("  # (rule window: pushed before the window) — 3 images, 300.0 MiB:\n  - sha256:000000000000  <untagged>  pushed 2026-01-02  100.0 MiB\n"),
+            "{text}"
+        );
+        // A rule with one image keeps its reason after it.
+        assert!(
+            text.contains("build-7  pushed 2026-01-02  100.0 MiB\n      # (rule counted: number 4 by push time; the rule keeps 3)\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("# ECR's own policy will expire 2 more images (200.0 MiB) within a day of its next run"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_policy_file_that_governs_nothing_is_named() {
+        let mut p = plan(vec![repository("web", 1, 0, POLICY)]);
+        for path in ["policies/team.yaml", "policies/typo.yaml"] {
+            p.policy_files.push(crate::plan::PolicyFileRef {
+                path: path.into(),
+                sha256: String::new(),
+            });
+        }
+        assert_eq!(
+            idle_files(&p),
+            vec![
+                "policies/typo.yaml governs no repository in file:registry.json: check its `repositories` and `exclude` globs (and `regions`, `accounts`)"
+            ]
+        );
+        p.shard = Some("1/2".into());
+        assert!(idle_files(&p)[0].contains("in this shard of file:registry.json"));
+    }
 }

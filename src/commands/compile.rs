@@ -4,7 +4,7 @@ use std::path::Path;
 use ecr_lifecycle_compiler::diagnostic::Diagnostic;
 use ecr_lifecycle_compiler::dsl::Policy;
 use ecr_lifecycle_compiler::source::SourceFile;
-use ecr_lifecycle_compiler::split::{self, Compiled, Disposition};
+use ecr_lifecycle_compiler::split::{self, Compiled, Disposition, Narrowing};
 use serde_json::{Value, json};
 
 use crate::cli::{CompileArgs, CompileFormat};
@@ -188,6 +188,22 @@ fn pretty(v: &Value) -> String {
     s
 }
 
+/// What a rule governs, when earlier rules narrow its match (DESIGN.md §3.3).
+fn governs(policy: &Policy, n: &Narrowing) -> Option<String> {
+    let name = |j: &usize| format!("`{}`", *policy.rules[*j].name);
+    match n {
+        Narrowing::None => None,
+        Narrowing::ToTagged { by } => Some(format!(
+            "the tagged images: the untagged ones go to rule {}",
+            name(by)
+        )),
+        Narrowing::ToUntagged { by } => Some(format!(
+            "the untagged images: the tagged ones go to rule {}",
+            name(by)
+        )),
+    }
+}
+
 fn disposition(d: Disposition) -> &'static str {
     match d {
         Disposition::Native => "native",
@@ -225,6 +241,9 @@ fn document(file: &SourceFile, policy: &Policy, c: &Compiled) -> Value {
             o.insert("disposition".into(), json!(r.disposition));
             if !r.native_priorities.is_empty() {
                 o.insert("nativeRules".into(), json!(r.native_priorities));
+            }
+            if let Some(governs) = governs(policy, &r.narrowing) {
+                o.insert("governs".into(), json!(governs));
             }
             o.insert("ecr".into(), json!(r.ecr));
             if !r.runtime.is_empty() {
@@ -289,6 +308,9 @@ fn text(file: &SourceFile, policy: &Policy, c: &Compiled) -> String {
                 ps.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
             ),
         };
+        if let Some(governs) = governs(policy, &r.narrowing) {
+            s.push_str(&format!("       governs: {governs}\n"));
+        }
         s.push_str(&format!("       ECR:    {}{natives}\n", r.ecr));
         if !r.runtime.is_empty() {
             s.push_str(&format!("       runner: {}\n", r.runtime));

@@ -1,7 +1,7 @@
 use ecr_lifecycle_runtime::explain::{self, ImageRef};
 use ecr_lifecycle_runtime::in_use::Consumers;
 use ecr_lifecycle_runtime::plan::{Unit, governing, governing_in};
-use ecr_lifecycle_runtime::registry::Registry;
+use ecr_lifecycle_runtime::registry::{ErrorKind, Registry};
 
 use crate::cli::{ExplainArgs, Format};
 use crate::commands::{in_use, load, registry};
@@ -29,39 +29,45 @@ fn run_inner(args: &ExplainArgs) -> Result<(), String> {
         .region
         .as_deref()
         .and_then(|r| governing_in(&policies, &image_ref.repository, &Unit::in_region(Some(r))))
-        .or_else(|| governing(&policies, &image_ref.repository))
-        .ok_or_else(|| {
-            format!(
-                "no policy file governs repository `{}`, so all its images are kept",
-                image_ref.repository
-            )
-        })?;
+        .or_else(|| governing(&policies, &image_ref.repository));
     let now = load::now_from(args.now.as_deref())?;
     let rt = registry::runtime()?;
     let (state, in_use) = rt.block_on(async {
         let reg = registry::open(&args.registry).await?;
-        let state = reg
-            .read_repository(&image_ref.repository)
-            .await
-            .map_err(|e| registry::explain(&e))?;
-        let usage = in_use::read_usage(
-            &reg,
-            std::slice::from_ref(loaded),
-            &Unit::in_region(args.registry.region.as_deref()),
-            &files,
-            args.registry.concurrency,
-        )
-        .await
-        .map_err(|e| registry::explain(&e))?;
+        let state = match reg.read_repository(&image_ref.repository).await {
+            Ok(state) => state,
+            Err(e) if loaded.is_none() && e.kind == ErrorKind::NotFound => {
+                return Err(format!(
+                    "no policy file governs repository `{}`, and the registry has no such repository",
+                    image_ref.repository
+                ));
+            }
+            Err(e) => return Err(registry::explain(&e)),
+        };
+        let in_use = match loaded {
+            Some(loaded) => {
+                let usage = in_use::read_usage(
+                    &reg,
+                    std::slice::from_ref(loaded),
+                    &Unit::in_region(args.registry.region.as_deref()),
+                    &files,
+                    args.registry.concurrency,
+                )
+                .await
+                .map_err(|e| registry::explain(&e))?;
+                Consumers::new(usage, &reg).of(loaded, &state)
+            }
+            None => Default::default(),
+        };
         registry::report_stats(&reg, &args.registry);
-        let consumers = Consumers::new(usage, &reg);
-        let in_use = consumers.of(loaded, &state);
         Ok::<_, String>((state, in_use))
     })?;
-    let image = image_ref
-        .find(&state.images)
-        .ok_or_else(|| format!("repository `{}` has no image `{}`", state.name, args.image))?;
-    let e = explain::explain(loaded, &state, image, &in_use, now);
+    let image = image_ref.find(&state.images)?;
+    let e = match loaded {
+        Some(loaded) => explain::explain(loaded, &state, image, &in_use, now),
+        // No file governs it: what ECR's applied policy (if any) does is all that happens.
+        None => explain::explain_ungoverned(&state, image, now),
+    };
     match args.format {
         Format::Text => output::stdout(&explain::text(&e)),
         Format::Json => {

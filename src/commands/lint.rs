@@ -6,8 +6,10 @@ mod render;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use ecr_lifecycle_compiler::lint::{self, Report};
+use ecr_lifecycle_compiler::image::Image;
+use ecr_lifecycle_compiler::lint::{self, Report, Repository};
 use ecr_lifecycle_runtime::normalize::normalize;
+use ecr_lifecycle_runtime::registry::ecr::INDEX_MEDIA_TYPES;
 use jiff::Timestamp;
 
 use crate::cli::{Format, LintArgs};
@@ -46,9 +48,10 @@ pub fn run(args: &LintArgs) -> ExitStatus {
         Format::Text => output::lines(&render::text(&linted, now)),
         Format::Json => output::stdout(&render::json(&linted, now)),
     }
+    // Notes are about expectations: only findings make the exit code 2.
     if failed {
         ExitStatus::Failure
-    } else if linted.iter().any(|l| !l.report.findings.is_empty()) {
+    } else if linted.iter().any(|l| l.report.has_findings()) {
         ExitStatus::Changes
     } else {
         ExitStatus::Success
@@ -95,36 +98,49 @@ fn from_registry(args: &LintArgs, now: Timestamp) -> (Vec<Linted>, bool) {
         }
     };
     // Repositories grouped by the policy they carry, with the first one's text.
-    let mut groups: BTreeMap<String, (Vec<String>, String)> = BTreeMap::new();
+    let mut groups: BTreeMap<String, (Vec<Repository>, String)> = BTreeMap::new();
     for s in states {
         if let Some(text) = s.lifecycle_policy {
             let group = groups
                 .entry(normalize(&text))
                 .or_insert_with(|| (Vec::new(), text));
-            group.0.push(s.name);
+            group.0.push(Repository {
+                image_indexes: s.images.iter().filter(|i| is_index(i)).count(),
+                name: s.name,
+            });
         }
     }
     if groups.is_empty() {
         output::note("No selected repository carries a lifecycle policy.");
     }
-    let mut groups: Vec<(Vec<String>, String)> = groups.into_values().collect();
+    let mut groups: Vec<(Vec<Repository>, String)> = groups.into_values().collect();
     groups.sort();
     let mut linted = Vec::new();
     let mut failed = false;
     for (repositories, text) in groups {
+        let names: Vec<String> = repositories.iter().map(|r| r.name.clone()).collect();
         match lint::lint(&text, now, Some(&repositories)) {
             Ok(report) => linted.push(Linted {
-                source: Source::Repositories(repositories),
+                source: Source::Repositories(names),
                 report,
             }),
             Err(e) => {
                 output::error(&format!(
                     "the policy applied to {} is not one this tool reads: {e}",
-                    repositories.join(", ")
+                    names.join(", ")
                 ));
                 failed = true;
             }
         }
     }
     (linted, failed)
+}
+
+/// An image index (manifest list): its media type says so, or it lists children.
+fn is_index(image: &Image) -> bool {
+    !image.children.is_empty()
+        || image
+            .manifest_media_type
+            .as_deref()
+            .is_some_and(|m| INDEX_MEDIA_TYPES.contains(&m))
 }

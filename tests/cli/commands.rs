@@ -44,6 +44,28 @@ fn validate_reports_a_yaml_error_and_a_misspelled_key() {
 }
 
 #[test]
+fn a_file_that_is_not_utf8_is_refused_at_the_first_invalid_byte() {
+    let dir = temp_dir(&[]);
+    // Latin-1 `é` (0xE9) in a rule name: line 3, after 13 characters.
+    std::fs::write(
+        dir.path().join("latin1.yaml"),
+        b"version: 1\nrules:\n  - name: caf\xe9\n    match: any\n    keep: all\n",
+    )
+    .unwrap();
+    let run = Cli::new()
+        .dir(dir.path())
+        .args(["validate", "latin1.yaml"])
+        .run();
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("latin1.yaml:3:14: not UTF-8 text: byte 0xE9 here"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
 fn validate_refuses_two_files_governing_one_repository() {
     let dir = temp_dir(&[
         (

@@ -29,6 +29,11 @@ fn explain_says_which_rule_why_and_who_acts() {
         run("web-frontend:no-such-tag"),
         run("unknown-repo:v1"),
         run("web-frontend"),
+        // A digest prefix as plans print it.
+        run("apps/web@sha256:21127be89641"),
+        // No file governs legacy-tools; its applied native policy is all that acts.
+        run("legacy-tools:0.0"),
+        run("legacy-tools@sha256:79eb14eb6092"),
     ]
     .join("\n");
     insta::assert_snapshot!(out);
@@ -129,4 +134,24 @@ fn the_pre_commit_hooks_run_real_commands() {
         // validate passes; compile --check reports the missing output as stale (2).
         assert!(run.code == 0 || run.code == 2, "`{entry}`: {}", run.stderr);
     }
+}
+
+#[test]
+fn explain_names_the_index_that_keeps_an_image_ecr_would_expire() {
+    let run = Cli::new()
+        .env("ECR_LIFECYCLE_NOW", NOW)
+        .args([
+            "explain",
+            "sandbox/experiments@sha256:f843f5cd69cd",
+            "policies/untagged-cleanup.yaml",
+            "--registry",
+            "file:demo/registry.json",
+        ])
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("ECR:    native rule 1 marks it, but ECR keeps it while the image index sha256:baf38655ef02186ff5528b5e85f7e77bf19e86ee269330a84f631a7a680e08d9 lists it"),
+        "{}",
+        run.stdout
+    );
 }

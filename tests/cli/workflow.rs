@@ -437,13 +437,61 @@ fn with_native_policies_left_to_terraform_the_plan_only_deletes() {
     let ignored = run_with("ignore");
     assert_eq!(ignored["summary"]["policiesToPut"], 0);
     assert_eq!(ignored["summary"]["policiesToReplace"], 0);
+    // The runner's share assumes the compiled policies, which the other tool puts.
     assert_eq!(
         managed["summary"]["imagesToDelete"],
         ignored["summary"]["imagesToDelete"]
     );
-    assert_eq!(
-        managed["summary"]["ecrExpirations"],
-        ignored["summary"]["ecrExpirations"]
+    // ECR's figures are those of the policy in force: the compiled one where it is applied,
+    // the applied one elsewhere, with a warning.
+    let repos = |plan: &serde_json::Value| plan["repositories"].as_array().unwrap().clone();
+    let count = |r: &serde_json::Value| r["ecrExpirations"].as_array().map_or(0, Vec::len);
+    let mut differing = 0;
+    for (m, i) in repos(&managed).iter().zip(&repos(&ignored)) {
+        assert_eq!(m["name"], i["name"]);
+        let warned = i["warnings"].as_array().is_some_and(|w| {
+            w.iter().any(|w| {
+                let w = w.as_str().unwrap();
+                w.starts_with("the applied native policy is not the compiled one")
+                    || w.starts_with("no native policy is applied here")
+            })
+        });
+        match m["lifecyclePolicy"]["action"].as_str().unwrap() {
+            "unchanged" => {
+                assert_eq!(count(m), count(i), "{}", m["name"]);
+                assert!(!warned, "{}", m["name"]);
+            }
+            // Nothing is applied yet: ECR expires nothing until the other tool puts it.
+            "put" => {
+                assert_eq!(count(i), 0, "{}", m["name"]);
+                assert!(warned, "{}", m["name"]);
+                differing += 1;
+            }
+            _ => {
+                assert!(warned, "{}", m["name"]);
+                differing += 1;
+            }
+        }
+    }
+    assert_eq!(differing, 3);
+    // The applied policy of services/payments expires images the policy files keep: they are
+    // listed as ECR's, with no rule.
+    let payments = repos(&ignored)
+        .into_iter()
+        .find(|r| r["name"] == "services/payments")
+        .unwrap();
+    let kept_by_files = payments["ecrExpirations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a.get("rule").is_none_or(|r| r == ""))
+        .count();
+    assert!(kept_by_files > 0, "{payments:#}");
+    assert!(
+        payments["warnings"]
+            .to_string()
+            .contains(&format!("{kept_by_files} of which the policy files keep")),
+        "{payments:#}"
     );
 }
 
@@ -584,5 +632,97 @@ fn import_writes_a_file_that_compiles_back_to_the_applied_policy() {
         mixed.stderr.contains("carry 3 different policies"),
         "{}",
         mixed.stderr
+    );
+}
+
+#[test]
+fn a_policy_file_that_governs_no_repository_is_named_in_every_format() {
+    let dir = workspace();
+    let d = dir.path();
+    std::fs::write(
+        d.join("policies/typo.yaml"),
+        "version: 1\nrepositories: [\"apps/wbe\"]\nrules: [{name: a, match: any, keep: {newest: 3}}]\n",
+    )
+    .unwrap();
+    let warning = "policies/typo.yaml governs no repository in file:registry.json: check its `repositories` and `exclude` globs";
+    for format in ["text", "markdown"] {
+        let run = cli(d)
+            .args([
+                "plan",
+                "policies/mixed.yaml",
+                "policies/typo.yaml",
+                "--registry",
+                "file:registry.json",
+                "--format",
+                format,
+            ])
+            .run();
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(run.stdout.contains(warning), "{format}: {}", run.stdout);
+        assert!(
+            !run.stdout
+                .contains("policies/mixed.yaml governs no repository")
+        );
+    }
+}
+
+#[test]
+fn max_delete_counts_what_the_policies_being_put_make_ecr_expire() {
+    let dir = workspace();
+    let d = dir.path();
+    let plan = cli(d)
+        .args([
+            "plan",
+            "policies/mixed.yaml",
+            "--registry",
+            "file:registry.json",
+            "--format",
+            "json",
+            "-o",
+            "plan.json",
+        ])
+        .run();
+    assert_eq!(plan.code, 2, "{}", plan.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
+    let count = |key: &str| -> usize {
+        doc["repositories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["lifecyclePolicy"]["action"] != "unchanged")
+            .map(|r| r[key].as_array().map_or(0, Vec::len))
+            .sum()
+    };
+    let (runner, ecr) = (count("deletions"), count("ecrExpirations"));
+    assert!(runner > 0 && ecr > runner, "runner {runner}, ECR {ecr}");
+    // Enough for the runner alone, not for both.
+    let max = (runner + ecr - 1).to_string();
+    let refused = cli(d)
+        .args(["apply", "plan.json", "--max-delete", &max])
+        .run();
+    assert_eq!(refused.code, 1);
+    assert!(
+        refused.stderr.contains(&format!(
+            "the plan deletes {runner} images, and the native policies it puts will make ECR expire {ecr} more: {} in all, more than --max-delete {max}",
+            runner + ecr
+        )),
+        "{}",
+        refused.stderr
+    );
+    let applied = cli(d)
+        .args([
+            "apply",
+            "plan.json",
+            "--max-delete",
+            &(runner + ecr).to_string(),
+        ])
+        .run();
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    assert!(
+        applied.stdout.contains(&format!(
+            "the native policies put will make ECR expire {ecr} more images"
+        )),
+        "{}",
+        applied.stdout
     );
 }

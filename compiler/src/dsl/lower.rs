@@ -805,7 +805,9 @@ fn unreachable(matchers: &[&Matcher]) -> Vec<(usize, usize)> {
             out.push((i, earlier));
             continue;
         }
-        let (covers_untagged, covers_tagged) = covers(m);
+        let whole = m.whole_class();
+        let covers_untagged = whole.is_some_and(|c| c != TagClass::Tagged);
+        let covers_tagged = whole.is_some_and(|c| c != TagClass::Untagged);
         if covers_untagged && untagged_by.is_none() {
             untagged_by = Some(i);
         }
@@ -848,22 +850,6 @@ fn widen(span: Span, text: &str) -> Span {
 }
 
 /// Whether a matcher selects every untagged image, and every tagged image.
-fn covers(m: &Matcher) -> (bool, bool) {
-    match m {
-        Matcher::Any { filter: None } => (true, true),
-        Matcher::Untagged { filter: None } => (true, false),
-        Matcher::Tagged(t) => {
-            let all_tags = |g: &Sp<Glob>| g.as_str().chars().all(|c| c == '*');
-            let every_tagged = t.filter.is_none()
-                && t.regex.is_none()
-                && t.all_of.iter().all(all_tags)
-                && (t.any_of.is_empty() || t.any_of.iter().any(all_tags));
-            (false, every_tagged)
-        }
-        _ => (false, false),
-    }
-}
-
 /// `arn:PARTITION:iam::ACCOUNT:role/PATH/NAME`.
 fn is_role_arn(text: &str) -> bool {
     let parts: Vec<&str> = text.splitn(6, ':').collect();

@@ -270,6 +270,26 @@ impl Matcher {
         }
     }
 
+    /// The tag class this match selects whole, with no other condition (`Both` for a plain
+    /// `any`): a rule with such a match governs every image of the class no earlier rule governs.
+    pub fn whole_class(&self) -> Option<TagClass> {
+        let every_tag = |g: &Sp<Glob>| g.as_str().chars().all(|c| c == '*');
+        match self {
+            Matcher::Any { filter: None } => Some(TagClass::Both),
+            Matcher::Untagged { filter: None } => Some(TagClass::Untagged),
+            Matcher::Tagged(t)
+                if t.filter.is_none()
+                    && t.regex.is_none()
+                    && t.prefixes.is_empty()
+                    && t.all_of.iter().all(every_tag)
+                    && (t.any_of.is_empty() || t.any_of.iter().any(every_tag)) =>
+            {
+                Some(TagClass::Tagged)
+            }
+            _ => None,
+        }
+    }
+
     pub fn where_filter(&self) -> Option<&Sp<Where>> {
         match self {
             Matcher::Any { filter } | Matcher::Untagged { filter } => filter.as_ref(),

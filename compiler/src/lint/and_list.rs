@@ -6,38 +6,24 @@ use crate::native::NativeRule;
 use crate::native::simulate::tag_filter_matches;
 
 use super::example::{Builder, acting_age, hours, rows};
-use super::filter::{Filter, quoted};
+use super::filter::Filter;
 use super::patterns::{Pat, single_tag_possible};
-use super::{Cx, Example, Finding, FindingKind, Row, places};
+use super::{Cx, Example, Finding, Issue, Row, Shows};
 
 pub(crate) fn check(cx: &Cx, rule: &NativeRule, filter: &Filter) -> Option<Finding> {
-    let list = filter.list_name?;
+    filter.list?;
     if filter.entries.len() < 2 {
         return None;
     }
     let example = example(cx, rule, filter)?;
-    let first_tag = example.rows[0].image.tags.first()?.to_string();
+    let lone_tag = example.rows.first()?.image.tags.first()?.to_string();
     let entries: Vec<&Pat> = filter.entries.iter().collect();
-    let together = match single_tag_possible(&entries) {
-        Some(false) => " No single tag can match every entry, so only images with several \
-                        tags are selected."
-            .to_string(),
-        _ => String::new(),
+    let issue = Issue::AndListMeantAsOr {
+        rule: filter.public(),
+        lone_tag,
+        no_single_tag: single_tag_possible(&entries) == Some(false),
     };
-    let message = format!(
-        "Rule {}'s {list} [{}] is AND: ECR selects an image only when every entry matches one \
-         of its tags, so an image tagged only `{first_tag}` is not selected.{together} If any \
-         entry should do, write one rule per entry (or `tags: [...]` in a policy file).",
-        filter.priority,
-        quoted(&filter.texts),
-    );
-    Some(cx.finding(
-        FindingKind::AndListMeantAsOr,
-        filter.priority,
-        None,
-        message,
-        example,
-    ))
+    Some(cx.finding(issue, filter.priority, None, example))
 }
 
 /// One image per entry, tagged with one tag that the entry matches and another entry does
@@ -77,30 +63,9 @@ fn example(cx: &Cx, rule: &NativeRule, filter: &Filter) -> Option<Example> {
             .map(|img| rows(cx.policy, vec![img], cx.now))
             .find(|r| r.iter().all(confirmed))?
     };
-    let p = filter.priority;
-    let fates: Vec<&str> = rows.iter().map(|r| r.meant.treatment.as_str()).collect();
-    let meant = if fates.iter().all(|f| *f == fates[0]) {
-        fates[0].to_string()
-    } else {
-        let each: Vec<String> = fates
-            .iter()
-            .enumerate()
-            .map(|(i, f)| format!("#{} {f}", i + 1))
-            .collect();
-        each.join(", ")
+    let shows = Shows::AndList {
+        rule: filter.priority,
+        places: (0..rows.len()).collect(),
     };
-    let explanation = if rows.len() == 1 {
-        format!(
-            "#1 has a tag that one entry matches but not every entry, so ECR's rule {p} does not \
-             select it; read as \"any entry\", rule {p} would govern it ({meant})."
-        )
-    } else {
-        let all: Vec<usize> = (0..rows.len()).collect();
-        format!(
-            "Each of {} has a tag that one entry matches but not every entry, so ECR's rule {p} \
-             selects none of them; read as \"any entry\", rule {p} would govern them ({meant}).",
-            places(&all)
-        )
-    };
-    Some(Example { rows, explanation })
+    Some(Example { rows, shows })
 }

@@ -10,7 +10,7 @@ use crate::native::{CountType, NativeRule, StorageClass, TagStatus};
 use super::example::{Builder, MAX_IMAGES, hours, rows};
 use super::filter::Filter;
 use super::patterns::Pat;
-use super::{Cx, Example, Fate, Finding, FindingKind, Row, Treatment, named, places};
+use super::{Cx, Example, Fate, Finding, Issue, Shows, Treatment, distinct};
 
 pub(crate) fn check(cx: &Cx, rule: &NativeRule, filter: &Filter) -> Option<Finding> {
     let sel = &rule.selection;
@@ -27,33 +27,13 @@ pub(crate) fn check(cx: &Cx, rule: &NativeRule, filter: &Filter) -> Option<Findi
         .collect();
     let first = *overlapping.first()?;
     let example = example(cx, filter, &higher, &overlapping, n)?;
-    let protectors: Vec<String> = overlapping.iter().map(|h| named(h)).collect();
-    let verb = action_verb(rule);
-    let message = format!(
-        "Rule {p} (`{f}`) keeps the {n} newest images it matches, but ECR ranks every image its \
-         filter matches, including those that {} select{} first. Rule {p} {verb} each image it \
-         governs that is not among the {n} newest of all, so it keeps fewer than {n} of its own \
-         images, and none once {n} newer images match a higher rule.",
-        protectors.join(" and "),
-        if protectors.len() == 1 { "s" } else { "" },
-        p = filter.priority,
-        f = filter.describe(),
-    );
-    Some(cx.finding(
-        FindingKind::CountIncludesProtected,
-        filter.priority,
-        Some(first.priority),
-        message,
-        example,
-    ))
-}
-
-/// "expires" or "archives".
-fn action_verb(rule: &NativeRule) -> &'static str {
-    match rule.action.action_type {
-        crate::native::ActionType::Expire => "expires",
-        crate::native::ActionType::Transition => "archives",
-    }
+    let issue = Issue::CountIncludesProtected {
+        rule: filter.public(),
+        count: sel.count_number,
+        action: rule.action.action_type,
+        protectors: overlapping.iter().map(|h| h.public()).collect(),
+    };
+    Some(cx.finding(issue, filter.priority, Some(first.priority), example))
 }
 
 /// The N newest images match a higher rule and this one; one more, older, matches only this
@@ -104,46 +84,15 @@ fn example(
         return None;
     }
     let protected: Vec<usize> = (0..rows.len()).filter(|i| !own.contains(i)).collect();
-    let explanation = explain(filter, &rows, &protected, &own, last);
-    Some(Example { rows, explanation })
-}
-
-fn explain(
-    filter: &Filter,
-    rows: &[Row],
-    protected: &[usize],
-    own: &[usize],
-    last: usize,
-) -> String {
-    let p = filter.priority;
-    let verb = rows[last].ecr.treatment.as_str();
-    let mut by: Vec<String> = protected
-        .iter()
-        .filter_map(|&i| rows[i].ecr.rule)
-        .map(|r| format!("rule {r}"))
-        .collect();
-    by.dedup();
-    format!(
-        "ECR ranks all {} images for rule {p}, including {}, which {} selects first, and marks \
-         the oldest, #{}, which rule {p} governs: it is {verb}. Read in order, rule {p} governs \
-         only {} and keeps {}.",
-        rows.len(),
-        places_short(protected),
-        by.join(" and "),
-        last + 1,
-        places_short(own),
-        if own.len() == 1 { "it" } else { "them all" }
-    )
-}
-
-/// `#1 to #10` for a long run of places, `#1 and #2` for a short one.
-fn places_short(p: &[usize]) -> String {
-    match (p.first(), p.last()) {
-        (Some(&a), Some(&z)) if p.len() > 3 && z - a + 1 == p.len() => {
-            format!("#{} to #{}", a + 1, z + 1)
-        }
-        _ => places(p),
-    }
+    let by = distinct(protected.iter().filter_map(|&i| rows[i].ecr.rule));
+    let shows = Shows::Count {
+        rule: filter.priority,
+        protected,
+        by,
+        marked: last,
+        own,
+    };
+    Some(Example { rows, shows })
 }
 
 /// Tags for an image both `h` and `c` select; `None` when no such image can be made.

@@ -6,6 +6,7 @@ use crate::image::Image;
 use crate::native::{NativeRule, StorageClass, TagStatus};
 
 use super::patterns::{Pat, subsumes};
+use super::{ListKind, RuleFilter, TagList};
 
 /// How a filter's list is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,21 +27,21 @@ pub(crate) struct Filter {
     pub entries: Vec<Pat>,
     /// The entries as written.
     pub texts: Vec<String>,
-    /// `tagPatternList` or `tagPrefixList`, when the rule has a list.
-    pub list_name: Option<&'static str>,
+    /// Which list the rule has, if any.
+    pub list: Option<ListKind>,
 }
 
 impl Filter {
     pub(crate) fn of(rule: &NativeRule) -> Filter {
         let sel = &rule.selection;
-        let (list_name, texts, entries) = match (&sel.tag_pattern_list, &sel.tag_prefix_list) {
+        let (list, texts, entries) = match (&sel.tag_pattern_list, &sel.tag_prefix_list) {
             (Some(list), _) => (
-                Some("tagPatternList"),
+                Some(ListKind::Patterns),
                 list.clone(),
                 list.iter().map(|t| Pat::pattern(t)).collect(),
             ),
             (None, Some(list)) => (
-                Some("tagPrefixList"),
+                Some(ListKind::Prefixes),
                 list.clone(),
                 list.iter().map(|t| Pat::prefix(t)).collect(),
             ),
@@ -52,22 +53,19 @@ impl Filter {
             status: sel.tag_status,
             entries,
             texts,
-            list_name,
+            list,
         }
     }
 
-    /// `any`, `untagged`, or `tagged ["prod*"]` (`tagged prefixes ["v"]` for a prefix list).
-    pub(crate) fn describe(&self) -> String {
-        match self.status {
-            TagStatus::Any => "any".into(),
-            TagStatus::Untagged => "untagged".into(),
-            TagStatus::Tagged => {
-                let list = quoted(&self.texts);
-                match self.list_name {
-                    Some("tagPrefixList") => format!("tagged prefixes [{list}]"),
-                    _ => format!("tagged [{list}]"),
-                }
-            }
+    /// The rule as findings name it.
+    pub(crate) fn public(&self) -> RuleFilter {
+        RuleFilter {
+            priority: self.priority,
+            status: self.status,
+            list: self.list.map(|kind| TagList {
+                kind,
+                entries: self.texts.clone(),
+            }),
         }
     }
 

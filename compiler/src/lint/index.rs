@@ -2,19 +2,27 @@
 //! multi-architecture index lists are untagged, so such a rule selects them, but ECR does not
 //! delete an image that a live index lists (a delete fails with
 //! `ImageReferencedByManifestList`): they stay as long as their index, however old, and go
-//! once it is deleted. A warning about expectations rather than an error.
+//! once it is deleted. A note about expectations rather than a finding: the policy does what
+//! it says, and the note is only raised where image indexes may be (always for a policy file;
+//! against a registry, for repositories that hold one).
 
 use crate::native::{ActionType, CountType, NativeRule, StorageClass, simulate};
 
 use super::example::{Builder, MAX_IMAGES, acting_age, hours, rows};
 use super::filter::Filter;
 use super::patterns::Pat;
-use super::{Cx, Example, Fate, Finding, FindingKind, Treatment, capitalized, named};
+use super::{Cx, Example, Fate, Finding, Indexes, Issue, Shows, Treatment};
 
 pub(crate) fn check(cx: &Cx, rule: &NativeRule, filter: &Filter) -> Option<Finding> {
     if filter.class != StorageClass::Standard
         || !filter.selects_untagged()
         || rule.action.action_type != ActionType::Expire
+    {
+        return None;
+    }
+    // Repositories known to hold no image index have no children to note.
+    if let Indexes::Held(held) = cx.indexes
+        && held.is_empty()
     {
         return None;
     }
@@ -24,27 +32,13 @@ pub(crate) fn check(cx: &Cx, rule: &NativeRule, filter: &Filter) -> Option<Findi
         return None;
     }
     let example = example(cx, rule, filter, &higher)?;
-    let counts = match rule.selection.count_type {
-        CountType::ImageCountMoreThan => format!(
-            "take places among the {} newest images the rule keeps, ",
-            rule.selection.count_number
-        ),
-        _ => String::new(),
+    let issue = Issue::UntaggedHitsIndexChildren {
+        rule: filter.public(),
+        count: (rule.selection.count_type == CountType::ImageCountMoreThan)
+            .then_some(rule.selection.count_number),
+        indexes: cx.indexes.clone(),
     };
-    let message = format!(
-        "{} expires untagged images, and the images a multi-architecture image index lists are \
-         untagged. ECR does not delete an image that an index lists \
-         (ImageReferencedByManifestList): while the index exists its children stay, however \
-         old, {counts}and go only once the index is deleted. Expect them to stay.",
-        capitalized(&named(filter))
-    );
-    Some(cx.finding(
-        FindingKind::UntaggedHitsIndexChildren,
-        filter.priority,
-        None,
-        message,
-        example,
-    ))
+    Some(cx.finding(issue, filter.priority, None, example))
 }
 
 /// A tagged index listing two untagged children the rule marks, with enough newer images
@@ -131,20 +125,10 @@ fn attempt(
     if !(marked && held && index_stays) {
         return None;
     }
-    let index_owner = match (rows[index].ecr.rule, rows[index].ecr.treatment) {
-        (None, _) => ", which no rule selects".to_string(),
-        (Some(o), Treatment::Archived) => format!(", which rule {o} archives"),
-        (Some(o), _) => format!(", which rule {o} keeps"),
+    let shows = Shows::IndexChildren {
+        rule: p,
+        index,
+        children: children.to_vec(),
     };
-    let explanation = format!(
-        "#{} and #{} are the untagged children of the image index #{} (tagged `{}`){index_owner}. \
-         Rule {p} marks them, and read in order it expires them, but ECR keeps them \
-         while #{} exists; were they not listed by an index, rule {p} would expire them.",
-        children[0] + 1,
-        children[1] + 1,
-        index + 1,
-        tags.join("`, `"),
-        index + 1,
-    );
-    Some(Example { rows, explanation })
+    Some(Example { rows, shows })
 }

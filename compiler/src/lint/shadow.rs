@@ -11,37 +11,21 @@ use crate::native::{NativeRule, TagStatus};
 use super::example::{Builder, acting_age, rows};
 use super::filter::{Filter, Reading, covering};
 use super::patterns::Pat;
-use super::{Cx, Example, Finding, FindingKind, capitalized, named, places};
+use super::{Cx, Example, Finding, Issue, Shows, distinct};
 
 pub(crate) fn check(cx: &Cx, rule: &NativeRule, filter: &Filter) -> Option<Finding> {
     let higher = cx.higher(filter.class, filter.priority);
     let by = covering(filter, &higher, Reading::Ecr)?;
     let example = example(cx, rule, filter)?;
-    let names: Vec<String> = by
-        .iter()
-        .filter_map(|p| higher.iter().find(|h| h.priority == *p))
-        .map(|h| named(h))
-        .collect();
-    let message = match names.as_slice() {
-        [one] => format!(
-            "{} never acts: {one} selects every image it selects, and ECR lets only the \
-             highest-priority rule that selects an image act on it.",
-            capitalized(&named(filter))
-        ),
-        _ => format!(
-            "{} never acts: {} between them select every image it selects, and ECR lets only \
-             the highest-priority rule that selects an image act on it.",
-            capitalized(&named(filter)),
-            names.join(" and ")
-        ),
+    let issue = Issue::Shadowed {
+        rule: filter.public(),
+        by: by
+            .iter()
+            .filter_map(|p| higher.iter().find(|h| h.priority == *p))
+            .map(|h| h.public())
+            .collect(),
     };
-    Some(cx.finding(
-        FindingKind::Shadowed,
-        filter.priority,
-        by.first().copied(),
-        message,
-        example,
-    ))
+    Some(cx.finding(issue, filter.priority, by.first().copied(), example))
 }
 
 /// One image of each tag class the rule selects, old enough for the rule to act on it.
@@ -67,20 +51,10 @@ fn example(cx: &Cx, rule: &NativeRule, filter: &Filter) -> Option<Example> {
     if !confirmed {
         return None;
     }
-    let all: Vec<usize> = (0..rows.len()).collect();
-    let mut owners: Vec<i64> = rows.iter().filter_map(|r| r.ecr.rule).collect();
-    owners.dedup();
-    let owners: Vec<String> = owners.iter().map(|p| format!("rule {p}")).collect();
-    let (it, any) = if all.len() == 1 {
-        ("it", "it")
-    } else {
-        ("them", "any of them")
+    let shows = Shows::Shadowed {
+        rule: filter.priority,
+        places: (0..rows.len()).collect(),
+        owners: distinct(rows.iter().filter_map(|r| r.ecr.rule)),
     };
-    let explanation = format!(
-        "Rule {p}'s filter matches {}, but ECR gives {it} to {}: rule {p} never acts on {any}.",
-        places(&all),
-        owners.join(" and "),
-        p = filter.priority,
-    );
-    Some(Example { rows, explanation })
+    Some(Example { rows, shows })
 }

@@ -12,6 +12,7 @@ use crate::glob::{Glob, GlobKind};
 use crate::native::{ActionType, CountType, NativeRule, StorageClass, TagStatus, ValidPolicy};
 use crate::source::SourceFile;
 
+use super::ListKind;
 use super::filter::{Filter, Reading, covering, quoted};
 use crate::import::{unique_name, yaml_string};
 
@@ -86,7 +87,7 @@ fn write(policy: &ValidPolicy, repositories: Option<&[String]>) -> Result<String
         if filter.entries.len() > 1 {
             out.push_str(&format!(
                 "    # ECR reads the {} [{}] as AND.\n    # `tags` matches any of them; `tags_all` would match all of them.\n",
-                filter.list_name.unwrap_or("list"),
+                filter.list.map_or("list", ListKind::member),
                 quoted(&filter.texts),
             ));
         }
@@ -161,7 +162,7 @@ fn archive_section(
         if filter.entries.len() > 1 {
             listed.push_str(&format!(
                 "      # ECR reads the {} [{}] as AND.\n      # `tags` matches any of them; `tags_all` would match all of them.\n",
-                filter.list_name.unwrap_or("list"),
+                filter.list.map_or("list", ListKind::member),
                 quoted(&filter.texts),
             ));
         }
@@ -184,7 +185,7 @@ fn matcher(filter: &Filter) -> Result<String, String> {
         TagStatus::Any => Ok("any".into()),
         TagStatus::Untagged => Ok("{ untagged: true }".into()),
         TagStatus::Tagged => {
-            let prefixes = filter.list_name == Some("tagPrefixList");
+            let prefixes = filter.list == Some(ListKind::Prefixes);
             let globs = filter
                 .texts
                 .iter()

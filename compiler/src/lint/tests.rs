@@ -11,8 +11,16 @@ use crate::source::SourceFile;
 
 const NOW: Timestamp = Timestamp::constant(1_780_272_000, 0); // 2026-06-01T00:00:00Z
 
+fn web(image_indexes: usize) -> Repository {
+    Repository {
+        name: "web".into(),
+        image_indexes,
+    }
+}
+
+/// The report on a policy applied to `web`, a repository that holds image indexes.
 fn report(text: &str) -> Report {
-    match lint(text, NOW, Some(&["web".to_string()])) {
+    match lint(text, NOW, Some(&[web(1)])) {
         Ok(r) => r,
         Err(e) => panic!("not a policy: {e}"),
     }
@@ -21,7 +29,7 @@ fn report(text: &str) -> Report {
 fn kinds(r: &Report) -> Vec<(FindingKind, Option<i64>)> {
     r.findings
         .iter()
-        .map(|f| (f.kind, f.rule.map(|r| r.priority)))
+        .map(|f| (f.kind(), f.rule.map(|r| r.priority)))
         .collect()
 }
 
@@ -62,14 +70,17 @@ fn assert_consistent(text: &str, r: &Report) {
             let expired = outcome.expired.contains(&row.image.digest);
             assert_eq!(expired, row.ecr.treatment == Treatment::Expired, "{f:?}");
         }
-        if let (Some(p), true) = (&suggested, f.kind != FindingKind::UntaggedHitsIndexChildren) {
+        if let (Some(p), true) = (
+            &suggested,
+            f.kind() != FindingKind::UntaggedHitsIndexChildren,
+        ) {
             let reference = crate::reference::evaluate(p, &imgs, Some("web"), NOW);
             for (row, d) in e.rows.iter().zip(&reference.decisions) {
                 assert_eq!(
                     d.expires(),
                     row.meant.treatment == Treatment::Expired,
-                    "{}: {:?}",
-                    f.message,
+                    "{:?}: {:?}",
+                    f.issue,
                     row.image.tags
                 );
             }
@@ -166,12 +177,22 @@ fn a_list_of_two_patterns_is_and_not_or() {
     let r = report(text);
     assert_eq!(kinds(&r), [(FindingKind::AndListMeantAsOr, Some(1))]);
     let f = &r.findings[0];
-    assert!(f.message.contains("tagged only `dev1`"), "{}", f.message);
-    assert!(
-        f.message.contains("No single tag can match every entry"),
-        "{}",
-        f.message
-    );
+    match &f.issue {
+        Issue::AndListMeantAsOr {
+            rule,
+            lone_tag,
+            no_single_tag,
+        } => {
+            assert_eq!(lone_tag, "dev1");
+            assert!(no_single_tag, "no tag can start with both dev and staging");
+            let list = rule.list.as_ref().map(|l| (l.kind, l.entries.clone()));
+            assert_eq!(
+                list,
+                Some((ListKind::Patterns, vec!["dev*".into(), "staging*".into()]))
+            );
+        }
+        other => panic!("{other:?}"),
+    }
     let e = example(f);
     assert_eq!(e.rows.len(), 2);
     for row in &e.rows {
@@ -247,15 +268,22 @@ fn an_any_rule_below_rules_for_every_tagged_and_untagged_image_never_acts() {
        "countType": "sinceImagePushed", "countUnit": "days", "countNumber": 90}, "action": {"type": "expire"}}
     ]}"#;
     let r = report(text);
+    // The rule that never acts comes before the note about expectations.
     assert_eq!(
         kinds(&r),
         [
-            (FindingKind::UntaggedHitsIndexChildren, Some(2)),
-            (FindingKind::Shadowed, Some(3))
+            (FindingKind::Shadowed, Some(3)),
+            (FindingKind::UntaggedHitsIndexChildren, Some(2))
         ]
     );
-    let f = &r.findings[1];
-    assert!(f.message.contains("between them"), "{}", f.message);
+    let f = &r.findings[0];
+    match &f.issue {
+        Issue::Shadowed { by, .. } => {
+            let by: Vec<i64> = by.iter().map(|b| b.priority).collect();
+            assert_eq!(by, [1, 2], "the two rules cover it between them");
+        }
+        other => panic!("{other:?}"),
+    }
     let e = example(f);
     let owners: Vec<Option<i64>> = e.rows.iter().map(|r| r.ecr.rule).collect();
     assert_eq!(owners, [Some(2), Some(1)]);
@@ -318,6 +346,107 @@ fn an_untagged_cleanup_does_not_delete_the_children_of_a_live_index() {
     assert_consistent(text, &r);
 }
 
+/// The untagged cleanup of the test above, with each thing lint may know of the repositories.
+const RELEASES_AND_UNTAGGED: &str = r#"{"rules": [
+  {"rulePriority": 1, "selection": {"tagStatus": "tagged", "tagPatternList": ["v*"],
+   "countType": "imageCountMoreThan", "countNumber": 50}, "action": {"type": "expire"}},
+  {"rulePriority": 2, "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed",
+   "countUnit": "days", "countNumber": 14}, "action": {"type": "expire"}}
+]}"#;
+
+fn index_notes(repositories: Option<&[Repository]>) -> Vec<Indexes> {
+    let r = match lint(RELEASES_AND_UNTAGGED, NOW, repositories) {
+        Ok(r) => r,
+        Err(e) => panic!("{e}"),
+    };
+    // A note is not a finding: nothing to fix, no policy file suggested.
+    assert!(!r.has_findings(), "{r:?}");
+    assert_eq!(r.suggestion, None);
+    r.findings
+        .iter()
+        .map(|f| match &f.issue {
+            Issue::UntaggedHitsIndexChildren { indexes, .. } => indexes.clone(),
+            other => panic!("{other:?}"),
+        })
+        .collect()
+}
+
+#[test]
+fn index_children_are_noted_where_image_indexes_may_be() {
+    // A file: nothing is known, so the note is given.
+    assert_eq!(index_notes(None), [Indexes::Unknown]);
+    // Repositories without an image index: nothing to note.
+    assert_eq!(index_notes(Some(&[web(0)])), []);
+    // The repositories that hold indexes are named, those that do not are left out.
+    let api = Repository {
+        name: "api".into(),
+        image_indexes: 0,
+    };
+    assert_eq!(
+        index_notes(Some(&[api, web(3)])),
+        [Indexes::Held(vec![("web".into(), 3)])]
+    );
+}
+
+/// Untagged after 14 days, dev and staging by prefix keep 30, everything keep 100: a shape
+/// many real policies have, with all three traps.
+const UNTAGGED_DEV_STAGING_ANY: &str = r#"{"rules": [
+  {"rulePriority": 1, "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed",
+   "countUnit": "days", "countNumber": 14}, "action": {"type": "expire"}},
+  {"rulePriority": 2, "selection": {"tagStatus": "tagged", "tagPrefixList": ["dev", "staging"],
+   "countType": "imageCountMoreThan", "countNumber": 30}, "action": {"type": "expire"}},
+  {"rulePriority": 3, "selection": {"tagStatus": "any", "countType": "imageCountMoreThan",
+   "countNumber": 100}, "action": {"type": "expire"}}
+]}"#;
+
+#[test]
+fn findings_come_by_consequence_and_a_count_names_each_protector_once() {
+    let r = report(UNTAGGED_DEV_STAGING_ANY);
+    // Images ECR expires that the order keeps, then a list read as AND, then the note, though
+    // the note is about rule 1.
+    assert_eq!(
+        kinds(&r),
+        [
+            (FindingKind::CountIncludesProtected, Some(3)),
+            (FindingKind::AndListMeantAsOr, Some(2)),
+            (FindingKind::UntaggedHitsIndexChildren, Some(1)),
+        ]
+    );
+    let severities: Vec<Severity> = r.findings.iter().map(Finding::severity).collect();
+    assert_eq!(
+        severities,
+        [Severity::Finding, Severity::Finding, Severity::Note]
+    );
+    let f = &r.findings[0];
+    match &f.issue {
+        Issue::CountIncludesProtected {
+            count, protectors, ..
+        } => {
+            assert_eq!(*count, 100);
+            let p: Vec<i64> = protectors.iter().map(|p| p.priority).collect();
+            assert_eq!(p, [1, 2]);
+        }
+        other => panic!("{other:?}"),
+    }
+    let e = example(f);
+    assert_eq!(e.rows.len(), 101, "the full example is kept");
+    match &e.shows {
+        Shows::Count {
+            protected,
+            by,
+            marked,
+            own,
+            ..
+        } => {
+            assert_eq!(protected.len(), 100);
+            assert_eq!(by, &[1, 2], "each protecting rule once");
+            assert_eq!((*marked, own.as_slice()), (100, &[100][..]));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_consistent(UNTAGGED_DEV_STAGING_ANY, &r);
+}
+
 #[test]
 fn a_count_over_every_image_holds_index_children_among_its_newest() {
     let text = r#"{"rules": [{"rulePriority": 1,
@@ -329,10 +458,15 @@ fn a_count_over_every_image_holds_index_children_among_its_newest() {
         [(FindingKind::UntaggedHitsIndexChildren, Some(1))]
     );
     let f = &r.findings[0];
+    assert_eq!(f.severity(), Severity::Note);
     assert!(
-        f.message.contains("take places among the 5 newest"),
-        "{}",
-        f.message
+        matches!(
+            &f.issue,
+            Issue::UntaggedHitsIndexChildren { count: Some(5), indexes: Indexes::Held(held), .. }
+                if held == &[("web".to_string(), 1)]
+        ),
+        "{:?}",
+        f.issue
     );
     assert_eq!(
         example(f).rows.len(),
@@ -386,11 +520,15 @@ fn what_ecr_refuses_is_reported_rule_by_rule() {
             (FindingKind::Invalid, Some(3))
         ]
     );
-    assert!(
-        r.findings[0]
-            .message
-            .contains("must have the highest `rulePriority`")
-    );
+    match &r.findings[0].issue {
+        Issue::Invalid(kind) => assert!(
+            kind.to_string()
+                .contains("must have the highest `rulePriority`"),
+            "{kind}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert!(r.has_findings());
     assert_eq!(
         r.findings[1].position,
         Some(Position { line: 6, column: 7 })
@@ -491,7 +629,7 @@ fn policies_built_in_code_are_checked_too() {
     ]);
     let found = check(&policy, NOW);
     assert_eq!(found.len(), 1);
-    assert_eq!(found[0].kind, FindingKind::CountIncludesProtected);
+    assert_eq!(found[0].kind(), FindingKind::CountIncludesProtected);
     assert_eq!(example(&found[0]).rows.len(), 3);
 }
 
@@ -622,13 +760,13 @@ mod props {
         fn findings_are_confirmed_and_shadowing_is_sound(text in policy_text(), imgs in images()) {
             let r = report(&text);
             assert_consistent(&text, &r);
-            prop_assert_eq!(r.suggestion.is_some(), !r.findings.is_empty());
+            prop_assert_eq!(r.suggestion.is_some(), r.has_findings());
             if let Some(Suggestion::Declined(reason)) = &r.suggestion {
                 prop_assert!(false, "declined: {}", reason);
             }
             let valid = parse_and_validate(&text).unwrap();
             let outcome = simulate(&valid, &imgs, NOW);
-            for f in r.findings.iter().filter(|f| f.kind == FindingKind::Shadowed) {
+            for f in r.findings.iter().filter(|f| f.kind() == FindingKind::Shadowed) {
                 let p = f.rule.map(|r| r.priority);
                 let acts = outcome
                     .causes

@@ -15,7 +15,7 @@ pub use model::{
     Action, ActionType, Count, CountType, CountUnit, LifecyclePolicy, NativeRule, Selection,
     StorageClass, TagStatus,
 };
-pub use simulate::{Cause, Outcome, governing_rule, simulate};
+pub use simulate::{Cause, Outcome, governing_rule, marked_by_rules, simulate};
 pub use validate::{ValidPolicy, parse_and_validate, validate};
 
 #[cfg(test)]

@@ -84,6 +84,20 @@ fn rule_actions(
     own
 }
 
+/// The `rulePriority` of the rule that marks each image, before ECR spares the images that a
+/// live image index lists (so an explanation can say which index keeps an image).
+pub fn marked_by_rules(
+    policy: &ValidPolicy,
+    images: &[Image],
+    now: Timestamp,
+) -> BTreeMap<Digest, i64> {
+    images
+        .iter()
+        .zip(rule_actions(policy, images, now))
+        .filter_map(|(img, own)| own.map(|(_, priority)| (img.digest, priority)))
+        .collect()
+}
+
 /// The priority of the one native rule allowed to act on the image (the first, by priority,
 /// whose storage class and tag filter select it), if any.
 pub fn governing_rule(policy: &ValidPolicy, image: &Image) -> Option<i64> {

@@ -160,6 +160,87 @@ fn glob_ecr_cannot_express_goes_runtime() {
     assert!(c.rules[0].ecr.contains("`?`"));
 }
 
+#[test]
+fn any_after_a_rule_for_every_untagged_image_counts_the_tagged_ones_natively() {
+    // The policy people write first: entirely native once `any` is narrowed to tagged images.
+    let c = compile_rules(
+        "  - {name: untagged, match: {untagged: true}, keep: {within: 14d}}\n  - {name: rest, match: any, keep: {newest: 30}}\n",
+    );
+    assert_eq!(
+        lines(&c),
+        vec![
+            "1 Untagged ExpireOlderThanDays(14)",
+            "2 Tagged([\"*\"]) ExpireBeyondCount(30)"
+        ]
+    );
+    assert_eq!(
+        dispositions(&c),
+        vec![
+            ("untagged".into(), Disposition::Native),
+            ("rest".into(), Disposition::Native)
+        ]
+    );
+    assert_eq!(c.rules[1].narrowing, Narrowing::ToTagged { by: 0 });
+    assert!(c.warnings.is_empty(), "{:#?}", c.warnings);
+}
+
+#[test]
+fn any_after_a_rule_for_every_tagged_image_governs_the_untagged_ones() {
+    for tagged in [
+        "{tags: ['*']}",
+        "{untagged: false}",
+        "{tags_all: ['*']}",
+        "{tags: [v*, '*']}",
+    ] {
+        let c = compile_rules(&format!(
+            "  - {{name: tagged, match: {tagged}, keep: {{newest: 5}}}}\n  - {{name: rest, match: any, keep: {{newest: 3}}}}\n"
+        ));
+        assert_eq!(
+            c.rules[1].narrowing,
+            Narrowing::ToUntagged { by: 0 },
+            "{tagged}"
+        );
+        assert_eq!(
+            lines(&c)[1],
+            "2 Untagged ExpireBeyondCount(3)",
+            "{tagged}: {:?}",
+            lines(&c)
+        );
+        assert_eq!(c.rules[1].disposition, Disposition::Native, "{tagged}");
+    }
+}
+
+#[test]
+fn a_partial_earlier_rule_does_not_narrow() {
+    // `where` and a tag glob cover only part of a class: the count still meets their images.
+    for earlier in [
+        "{untagged: true, where: \"imageSizeInBytes > `5`\"}",
+        "{tags: ['v*']}",
+        "{tags_all: ['*', 'v*']}",
+    ] {
+        let c = compile_rules(&format!(
+            "  - {{name: first, match: {earlier}, keep: {{within: 3d}}}}\n  - {{name: rest, match: any, keep: {{newest: 3}}}}\n"
+        ));
+        assert_eq!(c.rules[1].narrowing, Narrowing::None, "{earlier}");
+        assert_eq!(c.rules[1].disposition, Disposition::Runtime, "{earlier}");
+    }
+}
+
+#[test]
+fn a_glob_list_with_every_tag_is_one_filter_and_can_count() {
+    let c = compile_rules(
+        "  - {name: tagged, match: {tags: [v*, '*']}, keep: {newest: 5}}\n  - {name: rest, match: any, keep: {within: 3d}}\n",
+    );
+    assert_eq!(
+        lines(&c),
+        vec![
+            "1 Tagged([\"*\"]) ExpireBeyondCount(5)",
+            "2 Untagged ExpireOlderThanDays(3)"
+        ]
+    );
+    assert_eq!(c.rules[0].disposition, Disposition::Native);
+}
+
 fn compile_text(text: &str) -> Compiled {
     let p = parse(&SourceFile::new("p.yaml", text)).unwrap_or_else(|e| panic!("{e:#?}"));
     compile(&p)

@@ -1,0 +1,495 @@
+//! The plan as a pull-request comment. A reviewer approves everything that will go, so ECR's
+//! own expirations stand next to the runner's; and the comment must fit where it is posted
+//! (GitHub refuses comments over 65,536 characters), so totals and per-rule figures come
+//! first, then details until the budget is spent, then where to find the rest.
+
+use std::collections::BTreeMap;
+
+use super::{bytes, plain, plural, policy_diff, reason, short, summary_line};
+use crate::plan::{ImageAction, Plan, PolicyChange, RepositoryPlan, monthly_cost};
+
+/// GitHub's limit on a comment, less room for what a workflow adds around the plan.
+pub const MARKDOWN_BUDGET: usize = 60_000;
+
+/// Rows shown per group of images (one rule, one reason) before the rest is counted.
+const ROWS_PER_GROUP: usize = 20;
+
+/// The plan as Markdown, at most [`MARKDOWN_BUDGET`] characters.
+pub fn plan_markdown(plan: &Plan) -> String {
+    plan_markdown_within(plan, MARKDOWN_BUDGET)
+}
+
+/// The plan as Markdown, at most `budget` characters (the head always fits a sane budget).
+pub fn plan_markdown_within(plan: &Plan, budget: usize) -> String {
+    let mut s = String::from("### ecr-lifecycle plan\n\n");
+    if plan.has_changes() {
+        s.push_str(&format!("**{}**\n", summary_line(plan)));
+    } else {
+        s.push_str("**No changes.**\n");
+    }
+    let sum = &plan.summary;
+    if sum.ecr_expirations > 0 || sum.ecr_archivals > 0 {
+        s.push_str(&format!(
+            "\n**ECR's native policies will also {}** within a day of their next run.\n",
+            ecr_part(sum.ecr_expirations, sum.ecr_bytes, sum.ecr_archivals, plan)
+        ));
+    }
+    s.push_str(&format!(
+        "\nRegistry `{}`, evaluated at {}; {}.\n",
+        plan.registry,
+        plan.created_at,
+        plural(
+            plan.repositories.len(),
+            "repository governed",
+            "repositories governed"
+        )
+    ));
+    for line in super::idle_files(plan) {
+        s.push_str(&format!("\n> **Warning:** {line}\n"));
+    }
+    s.push_str(&rule_table(plan));
+    // Native policies take at most half of what is left; repositories the rest.
+    let policy_budget = s.len() + budget.saturating_sub(s.len()) / 2;
+    s.push_str(&native_policies(
+        plan,
+        policy_budget.saturating_sub(s.len()),
+    ));
+
+    let shown: Vec<&RepositoryPlan> = plan.repositories.iter().filter(|r| r.has_news()).collect();
+    let mut left = shown.len();
+    for r in &shown {
+        let full = repository_block(r, ROWS_PER_GROUP);
+        let brief = repository_block(r, 0);
+        let footer_room = 400;
+        let block = if s.len() + full.len() + footer_room <= budget {
+            full
+        } else if s.len() + brief.len() + footer_room <= budget {
+            brief
+        } else {
+            break;
+        };
+        s.push_str(&block);
+        left -= 1;
+    }
+    if left > 0 {
+        s.push_str(&format!(
+            "\n_{} not shown here to keep this comment within GitHub's size limit: the JSON plan \
+             (`ecr-lifecycle plan … -o plan.json`) lists every image._\n",
+            plural(left, "more repository is", "more repositories are")
+        ));
+    }
+    if s.len() > budget {
+        // Only a budget smaller than the totals gets here: cut, and say so.
+        let note = "\n\n_(cut to fit; the JSON plan has everything)_\n";
+        let mut end = budget.saturating_sub(note.len());
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+        s.push_str(note);
+    }
+    s
+}
+
+/// Rows of the per-rule table before the rest is counted.
+const RULE_ROWS: usize = 100;
+
+/// "expire 12 images (3.1 GiB, $0.33/month) and archive 2 images".
+fn ecr_part(expire: usize, expire_bytes: u64, archive: usize, plan: &Plan) -> String {
+    let mut parts = Vec::new();
+    if expire > 0 {
+        parts.push(format!(
+            "expire {} ({}, ${:.2}/month)",
+            plural(expire, "image", "images"),
+            bytes(expire_bytes),
+            monthly_cost(expire_bytes, &plan.prices)
+        ));
+    }
+    if archive > 0 {
+        parts.push(format!("archive {}", plural(archive, "image", "images")));
+    }
+    parts.join(" and ")
+}
+
+/// Counts and sizes of one kind of action.
+#[derive(Default, Clone, Copy)]
+struct Tally {
+    images: usize,
+    bytes: u64,
+}
+
+impl Tally {
+    fn add(&mut self, list: &[ImageAction]) {
+        self.images += list.len();
+        self.bytes += list.iter().filter_map(|a| a.size_bytes).sum::<u64>();
+    }
+
+    fn cell(self) -> String {
+        if self.images == 0 {
+            "—".into()
+        } else {
+            format!("{} ({})", self.images, bytes(self.bytes))
+        }
+    }
+}
+
+/// What each rule does across the plan: by the runner, and by ECR.
+fn rule_table(plan: &Plan) -> String {
+    // (policy file, rule) → [runner deletes, runner archives, ECR expires, ECR archives].
+    let mut rows: BTreeMap<(&str, &str), [Tally; 4]> = BTreeMap::new();
+    for r in &plan.repositories {
+        for (i, list) in [
+            &r.deletions,
+            &r.archivals,
+            &r.ecr_expirations,
+            &r.ecr_archivals,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let mut by_rule: BTreeMap<&str, Vec<ImageAction>> = BTreeMap::new();
+            for a in list {
+                by_rule.entry(&a.rule).or_default().push(a.clone());
+            }
+            for (rule, actions) in by_rule {
+                rows.entry((&r.policy_file, rule)).or_default()[i].add(&actions);
+            }
+        }
+    }
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from(
+        "\n| policy file | rule | runner deletes | runner archives | ECR expires | ECR archives |\n|---|---|---|---|---|---|\n",
+    );
+    let more = rows.len().saturating_sub(RULE_ROWS);
+    for ((file, rule), t) in rows.into_iter().take(RULE_ROWS) {
+        let rule = if rule.is_empty() {
+            "(follows another image)"
+        } else {
+            rule
+        };
+        s.push_str(&format!(
+            "| `{file}` | {rule} | {} | {} | {} | {} |\n",
+            t[0].cell(),
+            t[1].cell(),
+            t[2].cell(),
+            t[3].cell()
+        ));
+    }
+    if more > 0 {
+        s.push_str(&format!(
+            "\n_… and {} (the JSON plan has them)._\n",
+            plural(more, "more rule", "more rules")
+        ));
+    }
+    s
+}
+
+/// Each distinct native-policy change once, with the repositories it applies to, in at most
+/// `budget` characters.
+fn native_policies(plan: &Plan, budget: usize) -> String {
+    let mut changes: Vec<(&PolicyChange, Vec<&str>)> = Vec::new();
+    for r in &plan.repositories {
+        if !r.lifecycle_policy.is_change() {
+            continue;
+        }
+        match changes.iter_mut().find(|(c, _)| *c == &r.lifecycle_policy) {
+            Some((_, names)) => names.push(&r.name),
+            None => changes.push((&r.lifecycle_policy, vec![&r.name])),
+        }
+    }
+    let mut s = String::new();
+    let total = changes.len();
+    for (shown, (change, names)) in changes.into_iter().enumerate() {
+        let block = policy_block(change, &names);
+        if s.len() + block.len() > budget {
+            s.push_str(&format!(
+                "\n_{} not shown here: `ecr-lifecycle compile` or the JSON plan shows them._\n",
+                plural(
+                    total - shown,
+                    "more native policy is",
+                    "more native policies are"
+                )
+            ));
+            break;
+        }
+        s.push_str(&block);
+    }
+    s
+}
+
+/// One native-policy change and the repositories it applies to.
+fn policy_block(change: &PolicyChange, names: &[&str]) -> String {
+    let mut s = String::new();
+    {
+        let what = match change {
+            PolicyChange::Put { .. } => "put",
+            PolicyChange::Replace { .. } => "replace",
+            PolicyChange::Delete { .. } => "delete",
+            PolicyChange::Unchanged => return s,
+        };
+        let listed = if names.len() > 10 {
+            format!(
+                "{} and {} more",
+                names[..10]
+                    .iter()
+                    .map(|n| format!("<code>{n}</code>"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                names.len() - 10
+            )
+        } else {
+            names
+                .iter()
+                .map(|n| format!("<code>{n}</code>"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        s.push_str(&format!(
+            "\n<details><summary>Native lifecycle policy to {what} → {}: {listed}</summary>\n\n",
+            plural(names.len(), "repository", "repositories")
+        ));
+        match change {
+            PolicyChange::Put { text } => {
+                s.push_str("```diff\n");
+                s.push_str(&plain(&policy_diff("", text, "applied (none)", "compiled")));
+                s.push_str("```\n");
+            }
+            PolicyChange::Replace { current, text } => {
+                s.push_str("```diff\n");
+                s.push_str(&plain(&policy_diff(current, text, "applied", "compiled")));
+                s.push_str("```\n");
+            }
+            PolicyChange::Delete { .. } => {
+                s.push_str("The policy files leave nothing to ECR in these repositories.\n")
+            }
+            PolicyChange::Unchanged => {}
+        }
+        s.push_str("\n</details>\n");
+    }
+    s
+}
+
+/// One repository: its figures, warnings, and its images grouped by rule and reason, with at
+/// most `rows` rows per group.
+fn repository_block(r: &RepositoryPlan, rows: usize) -> String {
+    let policy = match &r.lifecycle_policy {
+        PolicyChange::Unchanged => "policy unchanged",
+        PolicyChange::Put { .. } => "policy to put",
+        PolicyChange::Replace { .. } => "policy to replace",
+        PolicyChange::Delete { .. } => "policy to delete",
+    };
+    let mut figures = vec![format!(
+        "{} ({})",
+        plural(r.deletions.len(), "image to delete", "images to delete"),
+        bytes(size(&r.deletions))
+    )];
+    if !r.archivals.is_empty() {
+        figures.push(plural(
+            r.archivals.len(),
+            "image to archive",
+            "images to archive",
+        ));
+    }
+    if !r.ecr_expirations.is_empty() {
+        figures.push(format!(
+            "ECR expires {} ({})",
+            r.ecr_expirations.len(),
+            bytes(size(&r.ecr_expirations))
+        ));
+    }
+    if !r.ecr_archivals.is_empty() {
+        figures.push(format!("ECR archives {}", r.ecr_archivals.len()));
+    }
+    let unit = r.unit();
+    let place = if unit.is_default() {
+        String::new()
+    } else {
+        format!(" in {unit}")
+    };
+    let mut s = format!(
+        "\n<details><summary><code>{}</code>{place}: {policy}, {}</summary>\n\n",
+        r.name,
+        figures.join(", ")
+    );
+    for w in &r.warnings {
+        s.push_str(&format!("> **Warning:** {w}\n\n"));
+    }
+    for (title, list, deletes) in [
+        ("The runner deletes", &r.deletions, true),
+        ("The runner archives", &r.archivals, false),
+        ("ECR expires", &r.ecr_expirations, true),
+        ("ECR archives", &r.ecr_archivals, false),
+        (
+            "Held (in the archive for less than 90 days)",
+            &r.held,
+            false,
+        ),
+        ("Kept, in use", &r.kept_in_use, false),
+    ] {
+        if !list.is_empty() {
+            s.push_str(&format!("**{title}:**\n\n"));
+            s.push_str(&groups(list, deletes, rows));
+        }
+    }
+    s.push_str("</details>\n");
+    s
+}
+
+fn size(list: &[ImageAction]) -> u64 {
+    list.iter().filter_map(|a| a.size_bytes).sum()
+}
+
+/// Images under one line per rule: with the reason when they share it, or a reason per row.
+fn groups(list: &[ImageAction], deletes: bool, rows: usize) -> String {
+    let mut grouped: Vec<(&str, Vec<(&ImageAction, String)>)> = Vec::new();
+    for a in list {
+        let why = reason(a, deletes);
+        match grouped.iter_mut().find(|(rule, _)| *rule == a.rule) {
+            Some((_, v)) => v.push((a, why)),
+            None => grouped.push((&a.rule, vec![(a, why)])),
+        }
+    }
+    let mut s = String::new();
+    for (rule, images) in grouped {
+        let total: u64 = images.iter().filter_map(|(a, _)| a.size_bytes).sum();
+        let shared = images
+            .iter()
+            .all(|(_, why)| *why == images[0].1)
+            .then(|| images[0].1.replace('|', "\\|"));
+        let head = match (rule.is_empty(), &shared) {
+            (true, Some(why)) => format!("{why} "),
+            (true, None) => String::new(),
+            (false, Some(why)) => format!("rule `{rule}`: {why} "),
+            (false, None) => format!("rule `{rule}` "),
+        };
+        s.push_str(&format!(
+            "- {head}({}, {})\n",
+            plural(images.len(), "image", "images"),
+            bytes(total)
+        ));
+        if rows == 0 {
+            continue;
+        }
+        if shared.is_some() {
+            s.push_str("\n  | digest | tags | pushed | size |\n  |---|---|---|---|\n");
+        } else {
+            s.push_str("\n  | digest | tags | pushed | size | why |\n  |---|---|---|---|---|\n");
+        }
+        for (a, why) in images.iter().take(rows) {
+            let tags = if a.tags.is_empty() {
+                "—".to_string()
+            } else {
+                a.tags.join(", ").replace('|', "\\|")
+            };
+            let why = if shared.is_some() {
+                String::new()
+            } else {
+                format!(" {} |", why.replace('|', "\\|"))
+            };
+            s.push_str(&format!(
+                "  | `{}` | {tags} | {} | {} |{why}\n",
+                short(&a.digest),
+                &a.pushed_at[..a.pushed_at.len().min(10)],
+                a.size_bytes.map(bytes).unwrap_or_default(),
+            ));
+        }
+        if images.len() > rows {
+            s.push_str(&format!(
+                "\n  … and {} (the JSON plan lists them)\n",
+                plural(images.len() - rows, "more image", "more images")
+            ));
+        }
+        s.push('\n');
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::test_plans::{POLICY, plan, repository};
+
+    #[test]
+    fn ecr_expirations_are_in_the_totals_the_rule_table_and_each_repository() {
+        let md = plan_markdown(&plan(vec![repository("web", 2, 3, POLICY)]));
+        assert!(
+            md.contains(
+                "**ECR's native policies will also expire 3 images (300.0 MiB, $0.03/month)**"
+            ),
+            "{md}"
+        );
+        assert!(
+            md.contains("| `policies/team.yaml` | untagged | — | — | 3 (300.0 MiB) | — |"),
+            "{md}"
+        );
+        assert!(md.contains("**ECR expires:**"), "{md}");
+        assert!(md.contains("ECR expires 3 (300.0 MiB)"), "{md}");
+        // Reasons that differ per image go on their rows; a shared one is said once.
+        assert!(md.contains("| pushed 2 days ago |"), "{md}");
+        assert_eq!(md.matches("pushed before the window").count(), 1, "{md}");
+    }
+
+    #[test]
+    fn a_native_policy_shared_by_many_repositories_is_shown_once() {
+        let repos: Vec<RepositoryPlan> = (0..40)
+            .map(|i| repository(&format!("svc-{i:02}"), 1, 0, POLICY))
+            .collect();
+        let md = plan_markdown(&plan(repos));
+        assert_eq!(md.matches("\"rulePriority\": 1").count(), 1, "{md}");
+        assert!(
+            md.contains("Native lifecycle policy to put → 40 repositories: <code>svc-00</code>"),
+            "{md}"
+        );
+        assert!(md.contains("and 30 more</summary>"), "{md}");
+    }
+
+    #[test]
+    fn a_large_plan_stays_within_the_budget_and_says_where_the_rest_is() {
+        let repos: Vec<RepositoryPlan> = (0..2_000)
+            .map(|i| repository(&format!("team/service-{i:04}"), 150, 40, POLICY))
+            .collect();
+        let md = plan_markdown(&plan(repos));
+        assert!(md.len() <= MARKDOWN_BUDGET, "{} characters", md.len());
+        assert!(
+            md.contains("more repositories are not shown here"),
+            "{}",
+            &md[md.len() - 500..]
+        );
+        assert!(
+            md.contains("**Plan: 2000 policies to put"),
+            "{}",
+            &md[..500]
+        );
+        // Within a repository, a long list is cut with a count.
+        assert!(md.contains("… and 130 more images (the JSON plan lists them)"));
+    }
+
+    #[test]
+    fn many_distinct_native_policies_stay_within_the_budget() {
+        let repos: Vec<RepositoryPlan> = (0..1_000)
+            .map(|i| {
+                let policy =
+                    POLICY.replace("\"rulePriority\": 1", &format!("\"rulePriority\": {i}"));
+                repository(&format!("svc-{i:04}"), 3, 0, &policy)
+            })
+            .collect();
+        let md = plan_markdown(&plan(repos));
+        assert!(md.len() <= MARKDOWN_BUDGET, "{} characters", md.len());
+        assert!(md.contains("more native policies are not shown here"));
+        assert!(md.contains("more repositories are not shown here"));
+    }
+
+    #[test]
+    fn a_small_budget_drops_rows_before_repositories() {
+        let p = plan(vec![repository("web", 150, 0, POLICY)]);
+        let full = plan_markdown(&p);
+        let budget = full.len() - 100;
+        let brief = plan_markdown_within(&p, budget);
+        assert!(brief.len() <= budget);
+        assert!(brief.contains("<code>web</code>: policy to put, 150 images to delete"));
+        assert!(!brief.contains("| digest |"), "{brief}");
+        assert!(!brief.contains("not shown here"), "{brief}");
+    }
+}

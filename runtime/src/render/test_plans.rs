@@ -1,0 +1,62 @@
+//! Small plans for the renderers' tests.
+
+use crate::plan::{ImageAction, Plan, PolicyChange, Prices, RepositoryPlan, summarize};
+
+pub const POLICY: &str = "{\n  \"rules\": [\n    {\n      \"rulePriority\": 1\n    }\n  ]\n}\n";
+
+pub fn action(n: usize, rule: &str, reason: &str) -> ImageAction {
+    ImageAction {
+        digest: format!("sha256:{n:064x}"),
+        tags: if n.is_multiple_of(3) {
+            Vec::new()
+        } else {
+            vec![format!("build-{n}")]
+        },
+        pushed_at: "2026-01-02T03:04:05Z".into(),
+        size_bytes: Some(100 << 20),
+        archived_days: None,
+        rule: rule.into(),
+        reason: reason.into(),
+    }
+}
+
+pub fn repository(name: &str, deletions: usize, ecr: usize, policy: &str) -> RepositoryPlan {
+    RepositoryPlan {
+        name: name.into(),
+        account: None,
+        region: None,
+        policy_file: "policies/team.yaml".into(),
+        lifecycle_policy: PolicyChange::Put {
+            text: policy.into(),
+        },
+        deletions: (0..deletions)
+            .map(|n| action(n, "window", "pushed before the window"))
+            .collect(),
+        ecr_expirations: (0..ecr)
+            .map(|n| action(n + 100_000, "untagged", &format!("pushed {n} days ago")))
+            .collect(),
+        archivals: Vec::new(),
+        ecr_archivals: Vec::new(),
+        held: Vec::new(),
+        kept_in_use: Vec::new(),
+        warnings: Vec::new(),
+        images_seen: deletions + ecr + 10,
+        bytes_seen: 0,
+    }
+}
+
+pub fn plan(repositories: Vec<RepositoryPlan>) -> Plan {
+    let prices = Prices::default();
+    Plan {
+        format_version: crate::plan::FORMAT_VERSION,
+        tool_version: "test".into(),
+        created_at: "2026-11-01T00:00:00Z".into(),
+        registry: "file:registry.json".into(),
+        shard: None,
+        allow_early_archive_delete: false,
+        summary: summarize(&repositories, &prices),
+        prices,
+        policy_files: Vec::new(),
+        repositories,
+    }
+}
