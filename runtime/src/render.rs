@@ -151,7 +151,7 @@ pub fn plan_text(plan: &Plan) -> Lines {
         Kind::Plain,
         format!(
             "ecr-lifecycle plan: {} at {}, {}",
-            plan.registry,
+            plan.registries_text(),
             plan.created_at,
             governed(plan)
         ),
@@ -337,7 +337,8 @@ pub fn idle_files(plan: &Plan) -> Vec<String> {
         .map(|f| {
             format!(
                 "{} governs no repository {scope} {}: check its `repositories` and `exclude` globs (and `regions`, `accounts`)",
-                f.path, plan.registry
+                f.path,
+                plan.registries_text()
             )
         })
         .collect()
@@ -754,7 +755,7 @@ mod tests {
                 "policies/typo.yaml governs no repository in file:registry.json: check its `repositories` and `exclude` globs (and `regions`, `accounts`)"
             ]
         );
-        p.shard = Some("1/2".into());
+        p.shard = Some(crate::plan::Shard { index: 1, count: 2 });
         assert!(idle_files(&p)[0].contains("in this shard of file:registry.json"));
     }
 }

@@ -62,7 +62,11 @@ fn plan_apply_plan_is_no_changes_and_diff_is_clean() {
     );
     let saved: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(d.join("plan.json")).unwrap()).unwrap();
-    assert_eq!(saved["formatVersion"], 1);
+    assert_eq!(saved["formatVersion"], 2);
+    assert_eq!(
+        saved["registries"],
+        serde_json::json!(["file:registry.json"])
+    );
     assert_eq!(saved["summary"]["imagesToDelete"], 111);
     assert_eq!(saved["summary"]["imagesToArchive"], 9);
     let to_archive: Vec<String> = saved["repositories"]

@@ -107,10 +107,16 @@ fn summary_counts_and_prices() {
 
 #[test]
 fn a_plan_of_another_format_is_refused() {
+    // The format before typed registries and shards: made again, not guessed at.
+    let older = Plan::from_json("{\"formatVersion\": 1}").unwrap_err();
     assert!(
-        Plan::from_json("{\"formatVersion\": 2}")
+        older.contains("format version 1") && older.contains("make a new plan"),
+        "{older}"
+    );
+    assert!(
+        Plan::from_json("{\"formatVersion\": 3}")
             .unwrap_err()
-            .contains("version 2")
+            .contains("version 3")
     );
     assert!(Plan::from_json("[]").unwrap_err().contains("formatVersion"));
     assert!(

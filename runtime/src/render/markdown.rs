@@ -36,7 +36,7 @@ pub fn plan_markdown_within(plan: &Plan, budget: usize) -> String {
     }
     s.push_str(&format!(
         "\nRegistry `{}`, evaluated at {}; {}.\n",
-        plan.registry,
+        plan.registries_text(),
         plan.created_at,
         plural(
             plan.repositories.len(),

@@ -51,7 +51,7 @@ pub fn plan(repositories: Vec<RepositoryPlan>) -> Plan {
         format_version: crate::plan::FORMAT_VERSION,
         tool_version: "test".into(),
         created_at: "2026-11-01T00:00:00Z".into(),
-        registry: "file:registry.json".into(),
+        registries: vec![crate::plan::RegistryId::File("registry.json".into())],
         shard: None,
         allow_early_archive_delete: false,
         summary: summarize(&repositories, &prices),
