@@ -4,7 +4,7 @@
 use ecr_lifecycle_compiler::image::{Digest, Image, iso};
 use ecr_lifecycle_compiler::in_use::InUse;
 use ecr_lifecycle_compiler::native;
-use ecr_lifecycle_compiler::reference::{self, Fate, Reason};
+use ecr_lifecycle_compiler::reference::{Fate, Reason};
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -208,7 +208,7 @@ pub fn explain(
         fate: decision.fate.as_str().to_string(),
         reason: match &decision.reason {
             Reason::Ungoverned => "no rule matches it, so it is kept".to_string(),
-            r => reference::describe(r, now),
+            r => crate::render::words::reason(r),
         },
         ecr,
         runner,

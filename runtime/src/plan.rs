@@ -2,7 +2,7 @@
 //! one [`Plan`]; a saved plan is that JSON, with the format version and what it saw.
 
 use ecr_lifecycle_compiler::dsl::Policy;
-use ecr_lifecycle_compiler::dsl::policy::{Account, RuleId};
+use ecr_lifecycle_compiler::dsl::policy::{ARCHIVE_DEFAULT_NAME, Account, RuleId};
 use ecr_lifecycle_compiler::image::{Digest, Image, ImageStatus, iso};
 use ecr_lifecycle_compiler::native::{self, ValidPolicy};
 use ecr_lifecycle_compiler::reference::{self, Evaluation, Fate};
@@ -77,7 +77,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// The native policy a repository should carry, and why it differs from the compiled one.
 pub struct Desired {
     pub native: Option<ValidPolicy>,
-    pub warnings: Vec<String>,
+    pub notes: Vec<Note>,
 }
 
 /// What one repository's evaluation needs besides the policy: its images in use.
@@ -102,7 +102,7 @@ pub fn desired_policy(
     evaluated: Evaluated<'_>,
     now: Timestamp,
 ) -> Desired {
-    let mut warnings = Vec::new();
+    let mut notes = Vec::new();
     // ECR ranks a restored image by its restore time: restoring an old archived image could
     // make a native count expire a newer image the policy keeps. So the policy must also be
     // safe in the world where every archived image is restored now.
@@ -174,8 +174,8 @@ pub fn desired_policy(
             for (rule, (priority, digests)) in conflicts {
                 held.insert(rule);
                 more = true;
-                warnings.push(held_back_warning(
-                    loaded, images, with, &outcome, rule, priority, &digests, now,
+                notes.push(held_back_note(
+                    loaded, images, with, &outcome, rule, priority, &digests,
                 ));
             }
         }
@@ -187,7 +187,7 @@ pub fn desired_policy(
     let Some(native) = compiled.native.clone() else {
         return Desired {
             native: None,
-            warnings,
+            notes,
         };
     };
     let harmed: Vec<Digest> = worlds
@@ -203,30 +203,25 @@ pub fn desired_policy(
             )
         });
         if untagged_native && state.images.iter().any(|i| i.subject.is_some()) {
-            warnings.push(
-                "the repository holds referrers (signatures, SBOMs); the native policy could expire a referrer of a kept image once it ages, so review such images".into(),
-            );
+            notes.push(Note::ReferrersPresent);
         }
         return Desired {
             native: Some(native),
-            warnings,
+            notes,
         };
     }
-    let examples: Vec<String> = harmed.iter().take(3).map(|d| d.to_string()).collect();
-    warnings.push(format!(
-        "the native policy is withheld here: ECR would expire or archive {} image(s) the policy keeps (or only archives), for example {}; so every rule runs at runtime for this repository",
-        harmed.len(),
-        examples.join(", ")
-    ));
+    notes.push(Note::Withheld {
+        images: harmed.len(),
+        examples: harmed.iter().take(3).map(|d| d.to_string()).collect(),
+    });
     Desired {
         native: None,
-        warnings,
+        notes,
     }
 }
 
 /// Why a rule runs at runtime in one repository: the image in use its native rule would act on.
-#[allow(clippy::too_many_arguments)]
-fn held_back_warning(
+fn held_back_note(
     loaded: &LoadedPolicy,
     images: &[Image],
     evaluation: &Evaluation,
@@ -234,43 +229,35 @@ fn held_back_warning(
     rule: RuleId,
     priority: i64,
     digests: &[Digest],
-    now: Timestamp,
-) -> String {
+) -> Note {
     let digest = digests[0];
-    let name = match (rule, loaded.policy.rule_name(rule)) {
-        (RuleId::Rule(_), Some((n, _))) => format!("rule `{n}`"),
-        (RuleId::Archive(_), Some((n, _))) => format!("archive rule `{n}`"),
-        _ => "the archive section".to_string(),
-    };
-    let (tags, why) = images
+    let name = loaded
+        .policy
+        .rule_name(rule)
+        .map_or_else(|| ARCHIVE_DEFAULT_NAME.to_string(), |(n, _)| n.to_string());
+    let (tags, kept) = images
         .iter()
         .zip(&evaluation.decisions)
         .find(|(i, _)| i.digest == digest)
         .map(|(i, d)| {
             let tags: Vec<String> = i.tags.iter().map(|t| t.to_string()).collect();
-            (tags, reference::describe(&d.reason, now))
+            (tags, d.reason.clone())
         })
-        .unwrap_or_default();
-    let what = if outcome.expired.contains(&digest) {
-        "expire"
-    } else {
-        "archive"
-    };
-    let image = format!(
-        "{digest}{}",
-        if tags.is_empty() {
-            String::new()
+        .unwrap_or((Vec::new(), reference::Reason::Ungoverned));
+    Note::HeldBack {
+        rule: name,
+        archive: !matches!(rule, RuleId::Rule(_)),
+        priority,
+        would: if outcome.expired.contains(&digest) {
+            Fate::Expire
         } else {
-            format!(" ({})", tags.join(", "))
-        }
-    );
-    let images = match digests.len() {
-        1 => image,
-        n => format!("{n} images kept for being in use, such as {image}"),
-    };
-    format!(
-        "{name} runs at runtime in this repository: its native rule (priority {priority}) would {what} {images}, kept: {why}"
-    )
+            Fate::Archive
+        },
+        image: digest.to_string(),
+        tags,
+        images: digests.len(),
+        kept,
+    }
 }
 
 /// The priority of the native rule behind ECR's action on an image (through the subjects a
@@ -401,7 +388,8 @@ pub fn plan_repository_with(
         ecr_archivals: Vec::new(),
         held: Vec::new(),
         kept_in_use: Vec::new(),
-        warnings: desired.warnings,
+        notes: desired.notes,
+        applied_policy_expirations: Vec::new(),
         images_seen: state.images.len(),
         bytes_seen: state.images.iter().filter_map(|i| i.size_bytes).sum(),
     };
@@ -424,13 +412,7 @@ pub fn plan_repository_with(
                     not_yet_native += 1;
                 }
                 Fate::Keep | Fate::Archive if by_ecr => {
-                    plan.ecr_expirations.push(ImageAction {
-                        rule: String::new(),
-                        reason:
-                            "the applied native policy expires it, and the policy files keep it"
-                                .into(),
-                        ..action()
-                    });
+                    plan.applied_policy_expirations.push(action());
                     continue;
                 }
                 _ => {}
@@ -452,17 +434,7 @@ pub fn plan_repository_with(
             Fate::Expire => {
                 let a = action();
                 if a.early_delete_days() > 0 && !options.allow_early_archive_delete {
-                    plan.held.push(ImageAction {
-                        reason: format!(
-                            "{}; held: {}, and ECR bills 90 days of archive storage whenever it is deleted (plan with --allow-early-archive-delete to delete it now)",
-                            a.reason,
-                            match a.archived_days {
-                                Some(Some(d)) => format!("it has been in the archive {d} days"),
-                                _ => "the registry does not say when it was archived".into(),
-                            }
-                        ),
-                        ..a
-                    });
+                    plan.held.push(a);
                 } else {
                     plan.deletions.push(a);
                 }
@@ -473,43 +445,17 @@ pub fn plan_repository_with(
         plan.kept_in_use = kept_in_use(loaded, state, &evaluation, alone, now);
     }
     if in_force == InForce::Nothing && state.lifecycle_policy.is_none() {
-        plan.warnings.push(format!(
-            "no native policy is applied here, and --native-policies ignore leaves it to another tool: ECR expires nothing until the compiled one is put{}",
-            if not_yet_native > 0 {
-                format!(
-                    " ({} the compiled policy leaves to ECR wait until then)",
-                    plural(not_yet_native, "image", "images")
-                )
-            } else {
-                String::new()
-            }
-        ));
+        plan.notes.push(Note::NoPolicyApplied {
+            waiting: not_yet_native,
+        });
     } else if in_force != InForce::Compiled {
-        let kept = plan
-            .ecr_expirations
-            .iter()
-            .filter(|a| a.rule.is_empty())
-            .count();
-        plan.warnings.push(format!(
-            "the applied native policy is not the compiled one, and --native-policies ignore leaves it to another tool: ECR's figures here are the applied policy's (it expires {}{}){}",
-            plural(ecr_in_force.expired.len(), "image", "images"),
-            if kept > 0 {
-                format!(", {kept} of which the policy files keep")
-            } else {
-                String::new()
-            },
-            if not_yet_native > 0 {
-                format!(
-                    "; {} the compiled policy leaves to ECR wait until it is applied",
-                    plural(not_yet_native, "image", "images")
-                )
-            } else {
-                String::new()
-            }
-        ));
+        plan.notes.push(Note::AppliedPolicyDiffers {
+            expires: ecr_in_force.expired.len(),
+            kept_by_files: plan.applied_policy_expirations.len(),
+            waiting: not_yet_native,
+        });
     }
-    plan.warnings
-        .extend(index_warnings(loaded, state, &evaluation));
+    plan.notes.extend(index_notes(loaded, state, &evaluation));
     let order = |a: &ImageAction, b: &ImageAction| {
         a.pushed_at.cmp(&b.pushed_at).then(a.digest.cmp(&b.digest))
     };
@@ -519,10 +465,11 @@ pub fn plan_repository_with(
         &mut plan.archivals,
         &mut plan.ecr_archivals,
         &mut plan.held,
-        &mut plan.kept_in_use,
+        &mut plan.applied_policy_expirations,
     ] {
         list.sort_by(order);
     }
+    plan.kept_in_use.sort_by(|a, b| order(&a.image, &b.image));
     plan
 }
 
@@ -547,10 +494,6 @@ fn in_force(state: &RepositoryState, desired: Option<&str>) -> InForce {
     }
 }
 
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
 /// The images the rules alone would expire or archive and that stay for being in use.
 fn kept_in_use(
     loaded: &LoadedPolicy,
@@ -558,39 +501,27 @@ fn kept_in_use(
     evaluation: &Evaluation,
     alone: &Evaluation,
     now: Timestamp,
-) -> Vec<ImageAction> {
+) -> Vec<KeptInUse> {
     state
         .images
         .iter()
         .zip(evaluation.decisions.iter().zip(&alone.decisions))
         .filter(|(_, (with, without))| with.fate > without.fate)
-        .map(|(image, (with, without))| {
-            let a = image_action(image, without, &loaded.policy, now);
-            let rule = if a.rule.is_empty() {
-                "the policy".to_string()
-            } else {
-                format!("rule `{}`", a.rule)
-            };
-            ImageAction {
-                reason: format!(
-                    "{}; {rule} would {} it otherwise ({})",
-                    reference::describe(&with.reason, now),
-                    without.fate.as_str(),
-                    a.reason
-                ),
-                ..a
-            }
+        .map(|(image, (with, without))| KeptInUse {
+            image: image_action(image, without, &loaded.policy, now),
+            would: without.fate,
+            kept: with.reason.clone(),
         })
         .collect()
 }
 
 /// An image index the policy archives while an image it lists stays active: the index cannot
 /// be pulled until it is restored, though the child can.
-fn index_warnings(
+fn index_notes(
     loaded: &LoadedPolicy,
     state: &RepositoryState,
     evaluation: &Evaluation,
-) -> Vec<String> {
+) -> Vec<Note> {
     let fate: std::collections::HashMap<Digest, &reference::Decision> = state
         .images
         .iter()
@@ -615,12 +546,12 @@ fn index_warnings(
             .rule
             .and_then(|r| loaded.policy.rule_name(r))
             .map_or("?", |(n, _)| n);
-        out.push(format!(
-            "rule `{rule}` archives the image index {}, but {} of the images it lists stay active (for example {}), kept by other rules or indexes: the index cannot be pulled until it is restored",
-            image.digest,
-            kept.len(),
-            kept[0]
-        ));
+        out.push(Note::IndexArchivedChildrenActive {
+            rule: rule.to_string(),
+            index: image.digest.to_string(),
+            active: kept.len(),
+            example: kept[0].clone(),
+        });
     }
     out
 }
@@ -636,17 +567,16 @@ fn image_action(
         tags: image.tags.iter().map(|t| t.to_string()).collect(),
         pushed_at: iso(image.pushed_at),
         size_bytes: image.size_bytes,
-        archived_days: (image.status == ImageStatus::Archived).then(|| {
-            image
-                .archived_at
-                .map(|t| now.duration_since(t).as_secs().div_euclid(86_400))
+        archived: (image.status == ImageStatus::Archived).then(|| {
+            image.archived_at.map_or(ArchiveAge::Unknown, |t| {
+                ArchiveAge::Days(now.duration_since(t).as_secs().div_euclid(86_400))
+            })
         }),
         rule: decision
             .rule
             .and_then(|r| policy.rule_name(r))
-            .map(|(n, _)| n.to_string())
-            .unwrap_or_default(),
-        reason: reference::describe(&decision.reason, now),
+            .map(|(n, _)| n.to_string()),
+        reason: decision.reason.clone(),
     }
 }
 

@@ -2,11 +2,13 @@
 //! text, Markdown and JSON are renderings of it.
 
 use ecr_lifecycle_compiler::dsl::policy::Account;
+use ecr_lifecycle_compiler::reference::{Fate, Reason};
 use serde::{Deserialize, Serialize};
 
 use super::Unit;
 
-/// The plan file format; `apply` refuses any other. 2: registries and the shard are typed.
+/// The plan file format; `apply` refuses any other. 2: registries, the shard, reasons and
+/// notes are typed data.
 pub const FORMAT_VERSION: u32 = 2;
 
 /// Standard storage price per GB-month (GiB, as AWS bills storage), in US dollars.
@@ -102,9 +104,14 @@ pub struct RepositoryPlan {
     /// Images the rules would delete or archive that stay because something runs them (or
     /// an image that hangs on them, or the index that lists them).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub kept_in_use: Vec<ImageAction>,
+    pub kept_in_use: Vec<KeptInUse>,
+    /// Images that the native policy applied by another tool (`--native-policies ignore`)
+    /// expires, and the policy files keep.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub warnings: Vec<String>,
+    pub applied_policy_expirations: Vec<ImageAction>,
+    /// What a reviewer should know about the repository.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<Note>,
     /// What the plan saw: the number of images and their total size.
     pub images_seen: usize,
     pub bytes_seen: u64,
@@ -144,22 +151,94 @@ pub struct ImageAction {
     pub pushed_at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size_bytes: Option<u64>,
-    /// For an image in the archive: whole days since it was archived (`None`: unknown).
+    /// For an image in the archive: how long it has been there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub archived_days: Option<Option<i64>>,
-    pub rule: String,
-    pub reason: String,
+    pub archived: Option<ArchiveAge>,
+    /// The rule that governs the image; `None` when none does (a referrer follows its
+    /// subject, an index's children follow the index).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    pub reason: Reason,
+}
+
+/// How long an image has been in the archive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ArchiveAge {
+    /// Whole days.
+    Days(i64),
+    /// The registry does not say when it was archived.
+    Unknown,
 }
 
 impl ImageAction {
     /// Days of the 90-day archive minimum still to be billed if the image is deleted now.
     pub fn early_delete_days(&self) -> i64 {
-        match self.archived_days {
+        match self.archived {
             None => 0,
-            Some(None) => MIN_ARCHIVE_DAYS,
-            Some(Some(d)) => (MIN_ARCHIVE_DAYS - d).max(0),
+            Some(ArchiveAge::Unknown) => MIN_ARCHIVE_DAYS,
+            Some(ArchiveAge::Days(d)) => (MIN_ARCHIVE_DAYS - d).max(0),
         }
     }
+}
+
+/// An image the rules would delete or archive, kept because something runs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct KeptInUse {
+    /// The image, with the rule and the reason it would go for.
+    pub image: ImageAction,
+    /// What the rule would do to it.
+    pub would: Fate,
+    /// Why it stays (in use, or hanging on an image in use).
+    pub kept: Reason,
+}
+
+/// What a reviewer should know about one repository, as data; the renderers word it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    tag = "kind",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+pub enum Note {
+    /// The repository holds referrers, and a native untagged rule could reach one of a kept
+    /// image once it ages.
+    ReferrersPresent,
+    /// The native policy is withheld: ECR would expire or archive these images (of `images`)
+    /// that the policy keeps, so every rule runs at runtime here.
+    Withheld {
+        images: usize,
+        examples: Vec<String>,
+    },
+    /// A rule runs at runtime here: its native rule would act on an image in use.
+    HeldBack {
+        /// The rule's name, and whether it is an archive rule (or the archive section).
+        rule: String,
+        archive: bool,
+        priority: i64,
+        would: Fate,
+        image: String,
+        tags: Vec<String>,
+        /// How many images in use it would act on.
+        images: usize,
+        kept: Reason,
+    },
+    /// A rule archives an image index while images it lists stay active.
+    IndexArchivedChildrenActive {
+        rule: String,
+        index: String,
+        active: usize,
+        example: String,
+    },
+    /// `--native-policies ignore`: the applied policy is not the compiled one.
+    AppliedPolicyDiffers {
+        expires: usize,
+        kept_by_files: usize,
+        waiting: usize,
+    },
+    /// `--native-policies ignore`: no policy is applied yet.
+    NoPolicyApplied { waiting: usize },
 }
 
 fn is_false(b: &bool) -> bool {
@@ -228,7 +307,8 @@ impl RepositoryPlan {
             || !self.archivals.is_empty()
             || !self.held.is_empty()
             || !self.kept_in_use.is_empty()
-            || !self.warnings.is_empty()
+            || !self.applied_policy_expirations.is_empty()
+            || !self.notes.is_empty()
     }
 }
 
@@ -287,14 +367,15 @@ pub fn summarize(repos: &[RepositoryPlan], prices: &Prices) -> Summary {
         }
         s.images_to_delete += r.deletions.len();
         s.bytes_to_delete += size(&r.deletions);
-        s.ecr_expirations += r.ecr_expirations.len();
-        s.ecr_bytes += size(&r.ecr_expirations);
+        // What a policy applied by another tool expires counts too: it goes all the same.
+        s.ecr_expirations += r.ecr_expirations.len() + r.applied_policy_expirations.len();
+        s.ecr_bytes += size(&r.ecr_expirations) + size(&r.applied_policy_expirations);
         s.images_to_archive += r.archivals.len();
         s.bytes_to_archive += size(&r.archivals);
         s.ecr_archivals += r.ecr_archivals.len();
         s.images_held += r.held.len();
         s.images_kept_in_use += r.kept_in_use.len();
-        for d in r.deletions.iter().filter(|d| d.archived_days.is_some()) {
+        for d in r.deletions.iter().filter(|d| d.archived.is_some()) {
             let size = d.size_bytes.unwrap_or(0);
             archived_bytes += size;
             early_charge +=

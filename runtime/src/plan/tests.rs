@@ -58,7 +58,7 @@ fn splits_deletions_between_ecr_and_the_runner() {
         digests(&p.deletions),
         vec![Digest::from_bytes([3; 32]).to_string()]
     );
-    assert_eq!(p.deletions[0].rule, "tagged");
+    assert_eq!(p.deletions[0].rule.as_deref(), Some("tagged"));
     assert_eq!(p.images_seen, 4);
 }
 
@@ -88,7 +88,7 @@ fn withholds_the_native_policy_where_ecr_would_expire_a_kept_referrer() {
         "no native policy is put"
     );
     assert!(p.deletions.is_empty() && p.ecr_expirations.is_empty());
-    assert!(p.warnings[0].contains("withheld"), "{:?}", p.warnings);
+    assert!(matches!(p.notes[0], Note::Withheld { .. }), "{:?}", p.notes);
 }
 
 #[test]
@@ -138,7 +138,7 @@ fn withholds_a_native_count_that_a_restore_from_the_archive_would_turn_against_a
         PolicyChange::Unchanged,
         "no native count is put"
     );
-    assert!(p.warnings[0].contains("withheld"), "{:?}", p.warnings);
+    assert!(matches!(p.notes[0], Note::Withheld { .. }), "{:?}", p.notes);
     // Without archived images the count is native.
     let p = plan_repository(&l, &state(vec![newest, img(3, &["x"], 20)], None), now());
     assert!(matches!(p.lifecycle_policy, PolicyChange::Put { .. }));
@@ -166,12 +166,12 @@ fn archiving_an_index_whose_child_stays_active_is_a_warning_naming_the_rule() {
     let archived: Vec<&str> = p.archivals.iter().map(|a| a.digest.as_str()).collect();
     assert_eq!(archived, [old.to_string()], "only the old index");
     assert!(
-        p.warnings.iter().any(
-            |w| w.contains("rule `old-releases` archives the image index")
-                && w.contains("2 of the images it lists stay active")
-        ),
+        p.notes.iter().any(|n| matches!(
+            n,
+            Note::IndexArchivedChildrenActive { rule, active: 2, .. } if rule == "old-releases"
+        )),
         "{:?}",
-        p.warnings
+        p.notes
     );
 }
 
@@ -187,7 +187,7 @@ fn an_archived_image_under_90_days_is_held_unless_early_deletion_is_allowed() {
     let held = plan_repository(&l, &s, now());
     assert_eq!(held.deletions.len(), 1);
     assert_eq!(held.held.len(), 1);
-    assert_eq!(held.held[0].archived_days, Some(Some(30)));
+    assert_eq!(held.held[0].archived, Some(ArchiveAge::Days(30)));
     assert_eq!(held.held[0].early_delete_days(), 60);
     let allowed = plan_repository_with(
         &l,
@@ -293,7 +293,7 @@ fn archived_images_are_expired_by_their_archive_rule_and_named_after_it() {
     let named: Vec<(&str, &str)> = p
         .ecr_expirations
         .iter()
-        .map(|a| (a.digest.as_str(), a.rule.as_str()))
+        .map(|a| (a.digest.as_str(), a.rule.as_deref().unwrap_or_default()))
         .collect();
     let d = |n: u8| Digest::from_bytes([n; 32]).to_string();
     assert_eq!(
@@ -315,9 +315,18 @@ fn an_archive_rule_that_would_expire_an_image_in_use_is_held_back_by_name() {
     in_use.insert(Digest::from_bytes([1; 32]), "ecs service prod/web");
     let p = plan_repository_with(&l, &s, &in_use, now(), RepositoryOptions::default());
     assert!(
-        p.warnings[0].starts_with("archive rule `builds` runs at runtime in this repository"),
+        matches!(
+            &p.notes[0],
+            Note::HeldBack { rule, archive: true, .. } if rule == "builds"
+        ),
         "{:?}",
-        p.warnings
+        p.notes
+    );
+    assert!(
+        crate::render::words::note(&p.notes[0])
+            .starts_with("archive rule `builds` runs at runtime in this repository"),
+        "{:?}",
+        p.notes
     );
     let PolicyChange::Put { text } = &p.lifecycle_policy else {
         panic!("{:?}", p.lifecycle_policy)
@@ -326,5 +335,5 @@ fn an_archive_rule_that_would_expire_an_image_in_use_is_held_back_by_name() {
     assert!(text.contains("\"countNumber\": 36500"), "{text}");
     assert_eq!(p.ecr_expirations.len(), 1);
     assert_eq!(p.kept_in_use.len(), 1);
-    assert_eq!(p.kept_in_use[0].rule, "builds");
+    assert_eq!(p.kept_in_use[0].image.rule.as_deref(), Some("builds"));
 }
