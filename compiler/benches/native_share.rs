@@ -5,7 +5,7 @@
 //! The larger the share, the less the runner has to do, and the more happens even when nobody
 //! runs `apply`. Run with `cargo bench -p ecr-lifecycle-compiler --bench native_share`.
 
-use ecr_lifecycle_compiler::dsl::{self, Policy};
+use ecr_lifecycle_compiler::dsl::Policy;
 use ecr_lifecycle_compiler::image::{Digest, Image};
 use ecr_lifecycle_compiler::native;
 use ecr_lifecycle_compiler::reference;
@@ -147,7 +147,7 @@ fn policy(rules: &[(&str, &str)]) -> Option<Policy> {
     for (i, (m, k)) in rules.iter().enumerate() {
         text.push_str(&format!("  - name: r{i}\n    match: {m}\n    keep: {k}\n"));
     }
-    dsl::parse(&SourceFile::new("p.yaml", text)).ok()
+    ecr_lifecycle_compiler::parse(&SourceFile::new("p.yaml", text)).ok()
 }
 
 /// A repository of `n` images pushed over 400 days, a third untagged.

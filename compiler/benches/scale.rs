@@ -12,7 +12,6 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
 use std::time::Instant;
 
-use ecr_lifecycle_compiler::dsl;
 use ecr_lifecycle_compiler::image::parse_images_json;
 use ecr_lifecycle_compiler::reference;
 use ecr_lifecycle_compiler::source::SourceFile;
@@ -162,7 +161,8 @@ fn main() {
     COUNTING.store(true, Ordering::Relaxed);
     let json = images_json(repos, per_repo);
     let base = LIVE.load(Ordering::Relaxed);
-    let policy = dsl::parse(&SourceFile::new("bench.yaml", POLICY)).expect("bench policy parses");
+    let policy = ecr_lifecycle_compiler::parse(&SourceFile::new("bench.yaml", POLICY))
+        .expect("bench policy parses");
 
     // The JSON text itself is freed before the images are counted: only what stays is held.
     COUNTING.store(true, Ordering::Relaxed);
@@ -213,7 +213,8 @@ fn main() {
 
     let text = rules_yaml(1000);
     let t = Instant::now();
-    let big = dsl::parse(&SourceFile::new("rules.yaml", text)).expect("1,000 rules parse");
+    let big = ecr_lifecycle_compiler::parse(&SourceFile::new("rules.yaml", text))
+        .expect("1,000 rules parse");
     let parsed = t.elapsed();
     let compiled = split::compile(&big);
     let compile = t.elapsed();

@@ -12,7 +12,7 @@ const DAY: i64 = 24 * HOUR;
 /// The longest duration in days: what a native `countNumber` can say, so that a policy file can
 /// say every window ECR accepts (`import` writes them). Far beyond any image's age; timestamp
 /// arithmetic with such a window saturates rather than overflows.
-pub const MAX_DAYS: i64 = crate::native::validate::MAX_INTEGER;
+pub const MAX_DAYS: i64 = crate::limits::MAX_INTEGER;
 const MAX_SECONDS: i64 = MAX_DAYS * DAY;
 
 /// A positive span of time written in the DSL.

@@ -5,13 +5,11 @@
 //! glob (ECR patterns know only `*`, at most four of them), and can two sets of globs select
 //! the same name (to find repositories claimed by two policy files).
 
+use crate::limits::MAX_WILDCARDS;
 use std::collections::{HashSet, VecDeque};
 use std::fmt;
 
 use wildmatch::WildMatch;
-
-/// ECR allows at most four `*` in one tag pattern.
-pub const ECR_MAX_WILDCARDS: usize = 4;
 
 /// What a glob is matched against; decides which characters can ever occur.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,9 +107,9 @@ impl Glob {
             return Some(format!("`{}` uses `?`, which ECR patterns lack", self.text));
         }
         let stars = self.text.matches('*').count();
-        (stars > ECR_MAX_WILDCARDS).then(|| {
+        (stars > MAX_WILDCARDS).then(|| {
             format!(
-                "`{}` has {stars} `*`, and ECR allows at most {ECR_MAX_WILDCARDS}",
+                "`{}` has {stars} `*`, and ECR allows at most {MAX_WILDCARDS}",
                 self.text
             )
         })

@@ -2,7 +2,6 @@
 //! ecr` keeps ECR's own evaluation, so compiling the file gives back exactly that policy.
 //! Rules are named from their descriptions.
 
-use crate::dsl;
 use crate::native::{
     ActionType, CountType, NativeRule, Selection, StorageClass, TagStatus, ValidPolicy,
 };
@@ -13,7 +12,7 @@ use crate::source::SourceFile;
 pub fn to_dsl(policy: &ValidPolicy, repositories: &[String]) -> Result<String, String> {
     let text = write(policy, repositories)?;
     let file = SourceFile::new("imported.yaml", text.clone());
-    let back = dsl::parse(&file)
+    let back = crate::parse(&file)
         .map_err(|errors| {
             let first = errors
                 .first()
@@ -22,7 +21,7 @@ pub fn to_dsl(policy: &ValidPolicy, repositories: &[String]) -> Result<String, S
             format!("internal: the imported file does not check: {first}")
         })
         .and_then(|p| {
-            crate::split::ecr_native(&p)
+            crate::translate::ecr_native(&p)
                 .map(|(_, native)| native)
                 .map_err(|_| "internal: the imported file has no native policy".to_string())
         })?;

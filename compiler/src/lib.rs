@@ -4,6 +4,7 @@
 //!
 //! Nothing here touches the network or the clock: the current time is always an argument.
 
+pub mod decide;
 pub mod diagnostic;
 pub mod dsl;
 pub mod duration;
@@ -11,9 +12,19 @@ pub mod glob;
 pub mod image;
 pub mod import;
 pub mod in_use;
+pub mod limits;
 pub mod lint;
 pub mod native;
 pub mod reference;
 pub mod schema;
 pub mod source;
 pub mod split;
+pub mod translate;
+
+/// Reads and checks a policy file: the DSL (`dsl::parse`: syntax, values, positions), then,
+/// for `evaluation: ecr`, that ECR can carry every rule. Holding the result proves both.
+pub fn parse(file: &source::SourceFile) -> Result<dsl::Policy, Vec<diagnostic::Diagnostic>> {
+    let policy = dsl::parse(file)?;
+    translate::check_ecr(&policy)?;
+    Ok(policy)
+}

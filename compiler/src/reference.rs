@@ -411,7 +411,7 @@ fn in_archive(
 
 /// `evaluation: ecr`: the policy means what ECR does with its native translation.
 fn evaluate_as_ecr(policy: &Policy, images: &[Image], now: Timestamp) -> Evaluation {
-    let Ok((specs, native)) = crate::split::ecr_native(policy) else {
+    let Ok((specs, native)) = crate::translate::ecr_native(policy) else {
         // The checker refuses such policies; if one is built by hand, nothing expires.
         return Evaluation {
             decisions: images

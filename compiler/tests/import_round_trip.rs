@@ -6,7 +6,7 @@
 
 mod common;
 
-use ecr_lifecycle_compiler::dsl::{self, Policy};
+use ecr_lifecycle_compiler::dsl::Policy;
 use ecr_lifecycle_compiler::import::to_dsl;
 use ecr_lifecycle_compiler::native::{
     self, Action, Count, LifecyclePolicy, NativeRule, Selection, ValidPolicy, parse_and_validate,
@@ -29,7 +29,8 @@ fn valid(text: &str) -> ValidPolicy {
 fn round_trip(applied: &ValidPolicy) -> Result<(String, LifecyclePolicy), String> {
     let yaml = to_dsl(applied, &["web".to_string()])?;
     let file = SourceFile::new("imported.yaml", yaml.clone());
-    let policy: Policy = dsl::parse(&file).map_err(|e| format!("{e:#?}\n{yaml}"))?;
+    let policy: Policy =
+        ecr_lifecycle_compiler::parse(&file).map_err(|e| format!("{e:#?}\n{yaml}"))?;
     let compiled = split::compile(&policy);
     if !compiled.warnings.is_empty() {
         return Err(format!("{:?}\n{yaml}", compiled.warnings));

@@ -1,7 +1,6 @@
 //! No input makes the parser panic, and every error it reports has a place in the file.
 
 use ecr_lifecycle_compiler::diagnostic::render;
-use ecr_lifecycle_compiler::dsl;
 use ecr_lifecycle_compiler::source::SourceFile;
 use proptest::prelude::*;
 use serde_json::Value;
@@ -9,7 +8,7 @@ use serde_json::Value;
 #[track_caller]
 fn check(text: String) -> Result<(), TestCaseError> {
     let file = SourceFile::new("p.yaml", text);
-    if let Err(errors) = dsl::parse(&file) {
+    if let Err(errors) = ecr_lifecycle_compiler::parse(&file) {
         prop_assert!(!errors.is_empty());
         for e in &errors {
             let span = e.span;

@@ -12,9 +12,11 @@
 
 use std::collections::BTreeSet;
 
+use ecr_lifecycle_compiler::decide;
+use ecr_lifecycle_compiler::dsl::Policy;
 use ecr_lifecycle_compiler::dsl::policy::RuleId;
-use ecr_lifecycle_compiler::dsl::{self, Policy};
 use ecr_lifecycle_compiler::image::{Digest, Image, ImageStatus};
+use ecr_lifecycle_compiler::in_use::InUse;
 use ecr_lifecycle_compiler::native;
 use ecr_lifecycle_compiler::reference::{self, Fate};
 use ecr_lifecycle_compiler::source::SourceFile;
@@ -136,7 +138,7 @@ fn policy() -> impl Strategy<Value = Policy> {
                         text.push_str("    otherwise: archive\n");
                     }
                 }
-                dsl::parse(&SourceFile::new("p.yaml", text)).ok()
+                ecr_lifecycle_compiler::parse(&SourceFile::new("p.yaml", text)).ok()
             },
         )
 }
@@ -297,7 +299,7 @@ fn narrowed_policy() -> impl Strategy<Value = Policy> {
                         text.push_str("    otherwise: archive\n");
                     }
                 }
-                dsl::parse(&SourceFile::new("p.yaml", text)).ok()
+                ecr_lifecycle_compiler::parse(&SourceFile::new("p.yaml", text)).ok()
             },
         )
 }
@@ -391,22 +393,50 @@ fn check_split(p: &Policy, images: &[Image], held: &BTreeSet<RuleId>) -> Result<
             short(&ecr_archived),
             compiled.specs
         );
-        let share = split::runner_share(&p, &compiled, &images, None, now());
-        let runner = share.expired;
-        let both: BTreeSet<Digest> = ecr
-            .union(&runner)
-            .filter(|d| !is_referrer(d) || reference.contains(d))
-            .copied()
-            .collect();
+        // What production runs: `decide`, on the same images. Its native policy (the compiled
+        // one, or none where ECR would harm a kept image here) never expires or archives
+        // beyond the policy, and with the runner's share it is exactly the policy's work.
+        let options = decide::Options {
+            allow_early_archive_delete: true,
+            ..decide::Options::default()
+        };
+        let d = decide::decide(&p, &compiled, &images, None, &InUse::new(), now(), &options);
+        let ecr_d = d
+            .native
+            .as_ref()
+            .map(|n| native::simulate(n, &images, now()))
+            .unwrap_or_default();
+        prop_assert!(
+            ecr_d.expired.is_subset(&reference),
+            "decide's native policy expires beyond the policy"
+        );
+        prop_assert!(
+            ecr_d.transitioned.is_disjoint(&kept),
+            "decide's native policy archives a kept image"
+        );
+        let acted = |actor: decide::Actor, fate: Fate| -> BTreeSet<Digest> {
+            images
+                .iter()
+                .zip(d.evaluation.decisions.iter().zip(&d.actors))
+                .filter(|(_, (dec, a))| **a == actor && dec.fate == fate)
+                .map(|(i, _)| i.digest)
+                .collect()
+        };
+        let runner = acted(decide::Actor::Runner, Fate::Expire);
+        let by_ecr = acted(decide::Actor::Ecr, Fate::Expire);
+        prop_assert!(by_ecr.is_subset(&ecr_d.expired));
+        let both: BTreeSet<Digest> = by_ecr.union(&runner).copied().collect();
         prop_assert_eq!(short(&both), short(&reference));
-        let runner_archived = share.archived;
-        prop_assert!(runner_archived.is_disjoint(&ecr_archived));
-        let archived_by_both: BTreeSet<Digest> = ecr_archived
-            .union(&runner_archived)
-            .filter(|d| reference_archived.contains(d))
-            .copied()
-            .collect();
+        let runner_archived = acted(decide::Actor::Runner, Fate::Archive);
+        let ecr_archived_d = acted(decide::Actor::Ecr, Fate::Archive);
+        prop_assert!(runner_archived.is_disjoint(&ecr_archived_d));
+        let archived_by_both: BTreeSet<Digest> =
+            ecr_archived_d.union(&runner_archived).copied().collect();
         prop_assert_eq!(short(&archived_by_both), short(&reference_archived));
+        // Where decide puts the compiled policy, the compiled policy's share is what ECR does.
+        if d.native.is_some() && compiled.native.is_some() {
+            prop_assert_eq!(short(&ecr_d.expired), short(&ecr));
+        }
 
         // A rule called native is carried out by ECR, apart from what only the runner can know:
         // images exactly on a day boundary, index children and referrers (their fate follows

@@ -10,8 +10,7 @@ use jiff::Timestamp;
 use crate::in_use::{Consumers, Usage};
 use crate::normalize::same_policy;
 use crate::plan::{
-    LoadedPolicy, Plan, PolicyChange, RepositoryOptions, Unit, governing_in, plan_repository_with,
-    sha256_hex,
+    LoadedPolicy, Plan, PolicyChange, RepositoryOptions, Unit, governing_in, sha256_hex,
 };
 use crate::planner::Progress;
 use crate::registry::{ImageFailure, Registry, RegistryError};
@@ -230,7 +229,9 @@ pub async fn apply<R: Registry>(
         };
         // The native policy the current state calls for (it may be withheld now).
         let in_use = consumers.of(loaded, &state);
-        let desired = crate::plan::desired_text(loaded, &state, &in_use, now);
+        // One decision on what is there now: the policy to put, and what still expires.
+        let decision = crate::plan::decide_repository(loaded, &state, &in_use, now, options);
+        let desired = decision.native.as_ref().map(|n| n.to_json_pretty());
         let result = apply_policy(
             registry,
             &planned.lifecycle_policy,
@@ -255,7 +256,7 @@ pub async fn apply<R: Registry>(
         }
         // Delete only what the plan lists and the current state still expires (an archived
         // image under its 90 days only when the plan allows it).
-        let fresh = plan_repository_with(loaded, &state, &in_use, now, options);
+        let fresh = crate::plan::repository_plan(loaded, &state, &decision, now, options);
         // Still expiring under the policy now, whether the runner or ECR was to do it.
         let expiring: BTreeSet<String> = fresh
             .deletions

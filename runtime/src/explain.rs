@@ -8,7 +8,7 @@ use ecr_lifecycle_compiler::reference::{Fate, Reason};
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::plan::{LoadedPolicy, desired_policy};
+use crate::plan::{LoadedPolicy, RepositoryOptions, decide_repository};
 use crate::render::bytes;
 use crate::snapshot::RepositoryState;
 
@@ -157,20 +157,14 @@ pub fn explain(
     in_use: &InUse,
     now: Timestamp,
 ) -> Explanation {
-    let (evaluation, alone) = crate::plan::evaluations(loaded, state, in_use, now);
+    let answer = decide_repository(loaded, state, in_use, now, RepositoryOptions::default());
     let idx = state
         .images
         .iter()
         .position(|i| i.digest == image.digest)
         .unwrap_or(0);
-    let decision = &evaluation.decisions[idx];
-    let evaluated = crate::plan::Evaluated {
-        evaluation: &evaluation,
-        rules_alone: alone.as_ref(),
-        in_use,
-    };
-    let desired = desired_policy(loaded, state, evaluated, now);
-    let (ecr_acts, ecr) = match &desired.native {
+    let decision = &answer.evaluation.decisions[idx];
+    let (ecr_acts, ecr) = match &answer.native {
         None => (
             None,
             "no native policy governs this repository, so ECR does nothing".to_string(),

@@ -1,19 +1,18 @@
 //! Plans: what would change in a registry, as data. Text, Markdown and JSON are renderings of
 //! one [`Plan`]; a saved plan is that JSON, with the format version and what it saw.
 
+use ecr_lifecycle_compiler::decide::{
+    Actor, NativeControl, Options as DecideOptions, RepositoryDecision, decide,
+};
 use ecr_lifecycle_compiler::dsl::Policy;
-use ecr_lifecycle_compiler::dsl::policy::{ARCHIVE_DEFAULT_NAME, Account, RuleId};
-use ecr_lifecycle_compiler::image::{Digest, Image, ImageStatus, iso};
-use ecr_lifecycle_compiler::native::{self, ValidPolicy};
-use ecr_lifecycle_compiler::reference::{self, Evaluation, Fate};
+use ecr_lifecycle_compiler::dsl::policy::Account;
+use ecr_lifecycle_compiler::image::{Image, ImageStatus, iso};
+use ecr_lifecycle_compiler::in_use::InUse;
+use ecr_lifecycle_compiler::reference::{self, Fate};
 use ecr_lifecycle_compiler::source::SourceFile;
 use ecr_lifecycle_compiler::split::{self, Compiled};
 use jiff::Timestamp;
 use sha2::{Digest as _, Sha256};
-
-use std::collections::BTreeSet;
-
-use ecr_lifecycle_compiler::in_use::InUse;
 
 use crate::normalize::{normalize, same_policy};
 use crate::snapshot::RepositoryState;
@@ -74,248 +73,44 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// The native policy a repository should carry, and why it differs from the compiled one.
-pub struct Desired {
-    pub native: Option<ValidPolicy>,
-    pub notes: Vec<Note>,
-}
-
-/// What one repository's evaluation needs besides the policy: its images in use.
-#[derive(Debug, Clone, Copy)]
-pub struct Evaluated<'a> {
-    /// With the images in use kept.
-    pub evaluation: &'a Evaluation,
-    /// The rules alone; `None` when nothing is in use (the same as `evaluation`).
-    pub rules_alone: Option<&'a Evaluation>,
-    pub in_use: &'a InUse,
-}
-
-/// Decides the native policy for one repository: the compiled one, except that
-/// - a rule whose native form would expire or archive an image in use is left to the runner
-///   in this repository (its filter stays as a claim, so the other rules are unchanged), with
-///   a warning that names the image, the rule and the consumer;
-/// - if ECR would still expire an image the policy keeps (a referrer of a kept image, say),
-///   the repository runs entirely at runtime and the plan says which image and why.
-pub fn desired_policy(
-    loaded: &LoadedPolicy,
-    state: &RepositoryState,
-    evaluated: Evaluated<'_>,
-    now: Timestamp,
-) -> Desired {
-    let mut notes = Vec::new();
-    // ECR ranks a restored image by its restore time: restoring an old archived image could
-    // make a native count expire a newer image the policy keeps. So the policy must also be
-    // safe in the world where every archived image is restored now.
-    let restored: Option<RepositoryState> =
-        state
-            .images
-            .iter()
-            .any(|i| !i.is_active())
-            .then(|| RepositoryState {
-                name: state.name.clone(),
-                lifecycle_policy: None,
-                images: state
-                    .images
-                    .iter()
-                    .map(|i| {
-                        let mut i = i.clone();
-                        if !i.is_active() {
-                            i.status = ecr_lifecycle_compiler::image::ImageStatus::Active;
-                            i.activated_at = Some(now);
-                        }
-                        i
-                    })
-                    .collect(),
-            });
-    let restored_evaluations = restored
-        .as_ref()
-        .map(|world| evaluations(loaded, world, evaluated.in_use, now));
-    let mut worlds: Vec<(&[Image], &Evaluation, Option<&Evaluation>)> =
-        vec![(&state.images, evaluated.evaluation, evaluated.rules_alone)];
-    if let (Some(world), Some((with, alone))) = (&restored, &restored_evaluations) {
-        worlds.push((&world.images, with, alone.as_ref()));
-    }
-
-    let mut compiled = std::borrow::Cow::Borrowed(&loaded.compiled);
-    let mut held: BTreeSet<RuleId> = BTreeSet::new();
-    // Each round holds back at least one more rule, so this ends.
-    while let Some(native) = compiled.native.as_ref() {
-        let mut more = false;
-        for &(images, with, alone) in &worlds {
-            let Some(alone) = alone else { continue };
-            let outcome = native::simulate(native, images, now);
-            let harmed: BTreeSet<Digest> = harm(with, images, &outcome).into_iter().collect();
-            let anyway: BTreeSet<Digest> = harm(alone, images, &outcome).into_iter().collect();
-            // Per rule: its native priority and the images in use it would act on.
-            let mut conflicts: std::collections::BTreeMap<RuleId, (i64, Vec<Digest>)> =
-                std::collections::BTreeMap::new();
-            for &d in harmed.difference(&anyway) {
-                let Some(priority) = acting_rule(&outcome, d) else {
-                    continue;
-                };
-                let Some(spec) = compiled
-                    .specs
-                    .iter()
-                    .find(|s| i64::from(s.priority) == priority)
-                else {
-                    continue;
-                };
-                if loaded.policy.evaluation == ecr_lifecycle_compiler::dsl::policy::Evaluation::Ecr
-                    || held.contains(&spec.rule)
-                {
-                    continue;
-                }
-                conflicts
-                    .entry(spec.rule)
-                    .or_insert_with(|| (priority, Vec::new()))
-                    .1
-                    .push(d);
-            }
-            for (rule, (priority, digests)) in conflicts {
-                held.insert(rule);
-                more = true;
-                notes.push(held_back_note(
-                    loaded, images, with, &outcome, rule, priority, &digests,
-                ));
-            }
-        }
-        if !more {
-            break;
-        }
-        compiled = std::borrow::Cow::Owned(split::compile_holding(&loaded.policy, &held));
-    }
-    let Some(native) = compiled.native.clone() else {
-        return Desired {
-            native: None,
-            notes,
-        };
-    };
-    let harmed: Vec<Digest> = worlds
-        .iter()
-        .map(|&(images, with, _)| harm(with, images, &native::simulate(&native, images, now)))
-        .find(|h| !h.is_empty())
-        .unwrap_or_default();
-    if harmed.is_empty() {
-        let untagged_native = native.rules.iter().any(|r| {
-            matches!(
-                r.selection.tag_status,
-                native::TagStatus::Untagged | native::TagStatus::Any
-            )
-        });
-        if untagged_native && state.images.iter().any(|i| i.subject.is_some()) {
-            notes.push(Note::ReferrersPresent);
-        }
-        return Desired {
-            native: Some(native),
-            notes,
-        };
-    }
-    notes.push(Note::Withheld {
-        images: harmed.len(),
-        examples: harmed.iter().take(3).map(|d| d.to_string()).collect(),
-    });
-    Desired {
-        native: None,
-        notes,
-    }
-}
-
-/// Why a rule runs at runtime in one repository: the image in use its native rule would act on.
-fn held_back_note(
-    loaded: &LoadedPolicy,
-    images: &[Image],
-    evaluation: &Evaluation,
-    outcome: &native::Outcome,
-    rule: RuleId,
-    priority: i64,
-    digests: &[Digest],
-) -> Note {
-    let digest = digests[0];
-    let name = loaded
-        .policy
-        .rule_name(rule)
-        .map_or_else(|| ARCHIVE_DEFAULT_NAME.to_string(), |(n, _)| n.to_string());
-    let (tags, kept) = images
-        .iter()
-        .zip(&evaluation.decisions)
-        .find(|(i, _)| i.digest == digest)
-        .map(|(i, d)| {
-            let tags: Vec<String> = i.tags.iter().map(|t| t.to_string()).collect();
-            (tags, d.reason.clone())
-        })
-        .unwrap_or((Vec::new(), reference::Reason::Ungoverned));
-    Note::HeldBack {
-        rule: name,
-        archive: !matches!(rule, RuleId::Rule(_)),
-        priority,
-        would: if outcome.expired.contains(&digest) {
-            Fate::Expire
-        } else {
-            Fate::Archive
-        },
-        image: digest.to_string(),
-        tags,
-        images: digests.len(),
-        kept,
-    }
-}
-
-/// The priority of the native rule behind ECR's action on an image (through the subjects a
-/// referrer follows).
-fn acting_rule(outcome: &native::Outcome, digest: Digest) -> Option<i64> {
-    let mut at = digest;
-    for _ in 0..64 {
-        match outcome.causes.get(&at)? {
-            native::Cause::Rule { priority } => return Some(*priority),
-            native::Cause::Subject(s) => at = *s,
-        }
-    }
-    None
-}
-
-/// The images ECR would treat worse than the policy: expire what it keeps or archives, or
-/// archive what it keeps.
-fn harm(evaluation: &Evaluation, images: &[Image], outcome: &native::Outcome) -> Vec<Digest> {
-    images
-        .iter()
-        .zip(&evaluation.decisions)
-        .filter(|(i, d)| {
-            (outcome.expired.contains(&i.digest) && !d.expires())
-                || (outcome.transitioned.contains(&i.digest) && d.keeps())
-        })
-        .map(|(i, _)| i.digest)
-        .collect()
-}
-
-/// A repository's evaluations: with its images in use kept, and by the rules alone when any
-/// image is in use.
-pub fn evaluations(
+/// What happens to a repository (see [`decide`]): the one question `plan`, `apply`, `diff` and
+/// `explain` ask.
+pub fn decide_repository(
     loaded: &LoadedPolicy,
     state: &RepositoryState,
     in_use: &InUse,
     now: Timestamp,
-) -> (Evaluation, Option<Evaluation>) {
-    let repo = Some(state.name.as_str());
-    let with = reference::evaluate_with(&loaded.policy, &state.images, repo, now, in_use);
-    let alone =
-        (!in_use.is_empty()).then(|| reference::evaluate(&loaded.policy, &state.images, repo, now));
-    (with, alone)
+    options: RepositoryOptions,
+) -> RepositoryDecision {
+    let native = if options.manage_policies {
+        NativeControl::Managed
+    } else {
+        NativeControl::LeftToAnotherTool {
+            applied: state.lifecycle_policy.clone(),
+        }
+    };
+    decide(
+        &loaded.policy,
+        &loaded.compiled,
+        &state.images,
+        Some(&state.name),
+        in_use,
+        now,
+        &DecideOptions {
+            allow_early_archive_delete: options.allow_early_archive_delete,
+            native,
+        },
+    )
 }
 
-/// The native policy text a repository should carry now, if any (see [`desired_policy`]).
+/// The native policy text a repository should carry now, if any.
 pub fn desired_text(
     loaded: &LoadedPolicy,
     state: &RepositoryState,
     in_use: &InUse,
     now: Timestamp,
 ) -> Option<String> {
-    let (evaluation, alone) = evaluations(loaded, state, in_use, now);
-    let evaluated = Evaluated {
-        evaluation: &evaluation,
-        rules_alone: alone.as_ref(),
-        in_use,
-    };
-    desired_policy(loaded, state, evaluated, now)
+    decide_repository(loaded, state, in_use, now, RepositoryOptions::default())
         .native
         .map(|n| n.to_json_pretty())
 }
@@ -345,19 +140,19 @@ pub fn plan_repository_with(
     now: Timestamp,
     options: RepositoryOptions,
 ) -> RepositoryPlan {
-    let (evaluation, alone) = evaluations(loaded, state, in_use, now);
-    let evaluated = Evaluated {
-        evaluation: &evaluation,
-        rules_alone: alone.as_ref(),
-        in_use,
-    };
-    let desired = desired_policy(loaded, state, evaluated, now);
-    let desired_text = desired.native.as_ref().map(|n| n.to_json_pretty());
-    let in_force = if options.manage_policies {
-        InForce::Compiled
-    } else {
-        in_force(state, desired_text.as_deref())
-    };
+    let decision = decide_repository(loaded, state, in_use, now, options);
+    repository_plan(loaded, state, &decision, now, options)
+}
+
+/// The plan of one repository, assembled from its decision.
+pub fn repository_plan(
+    loaded: &LoadedPolicy,
+    state: &RepositoryState,
+    decision: &RepositoryDecision,
+    now: Timestamp,
+    options: RepositoryOptions,
+) -> RepositoryPlan {
+    let desired_text = decision.native.as_ref().map(|n| n.to_json_pretty());
     let lifecycle_policy = match (&state.lifecycle_policy, desired_text) {
         _ if !options.manage_policies => PolicyChange::Unchanged,
         (None, None) => PolicyChange::Unchanged,
@@ -371,11 +166,6 @@ pub fn plan_repository_with(
             text,
         },
     };
-    let ecr = desired
-        .native
-        .as_ref()
-        .map(|n| native::simulate(n, &state.images, now))
-        .unwrap_or_default();
     let mut plan = RepositoryPlan {
         name: state.name.clone(),
         account: None,
@@ -388,74 +178,38 @@ pub fn plan_repository_with(
         ecr_archivals: Vec::new(),
         held: Vec::new(),
         kept_in_use: Vec::new(),
-        notes: desired.notes,
         applied_policy_expirations: Vec::new(),
+        notes: decision.notes.clone(),
         images_seen: state.images.len(),
         bytes_seen: state.images.iter().filter_map(|i| i.size_bytes).sum(),
     };
-    // With the native policy left to another tool, ECR runs the policy applied there: the
-    // runner's share still assumes the compiled one, and ECR's figures are the applied one's.
-    let ecr_in_force = match &in_force {
-        InForce::Compiled => ecr.clone(),
-        InForce::Applied(applied) => native::simulate(applied, &state.images, now),
-        InForce::Nothing => native::Outcome::default(),
-    };
-    let mut not_yet_native = 0;
-    for (image, decision) in state.images.iter().zip(&evaluation.decisions) {
-        let action = || image_action(image, decision, &loaded.policy, now);
-        let by_ecr = ecr_in_force.expired.contains(&image.digest);
-        if in_force != InForce::Compiled {
-            let planned_for_ecr =
-                ecr.expired.contains(&image.digest) || ecr.transitioned.contains(&image.digest);
-            match decision.fate {
-                Fate::Expire | Fate::Archive if planned_for_ecr && !by_ecr => {
-                    not_yet_native += 1;
-                }
-                Fate::Keep | Fate::Archive if by_ecr => {
-                    plan.applied_policy_expirations.push(action());
-                    continue;
-                }
-                _ => {}
+    let decisions = &decision.evaluation.decisions;
+    for ((image, d), actor) in state.images.iter().zip(decisions).zip(&decision.actors) {
+        let action = || image_action(image, d, &loaded.policy, now);
+        let list = match (actor, d.fate) {
+            (Actor::Nobody | Actor::Waiting, _) | (_, Fate::Keep)
+                if *actor != Actor::ForeignPolicy =>
+            {
+                continue;
             }
-        }
-        match decision.fate {
-            Fate::Keep => {}
-            Fate::Archive if ecr.transitioned.contains(&image.digest) => {
-                if ecr_in_force.transitioned.contains(&image.digest) {
-                    plan.ecr_archivals.push(action())
-                }
-            }
-            Fate::Archive => plan.archivals.push(action()),
-            Fate::Expire if ecr.expired.contains(&image.digest) => {
-                if by_ecr {
-                    plan.ecr_expirations.push(action())
-                }
-            }
-            Fate::Expire => {
-                let a = action();
-                if a.early_delete_days() > 0 && !options.allow_early_archive_delete {
-                    plan.held.push(a);
-                } else {
-                    plan.deletions.push(a);
-                }
-            }
-        }
+            (Actor::ForeignPolicy, _) => &mut plan.applied_policy_expirations,
+            (Actor::Ecr, Fate::Archive) => &mut plan.ecr_archivals,
+            (Actor::Ecr, _) => &mut plan.ecr_expirations,
+            (Actor::Runner, Fate::Archive) => &mut plan.archivals,
+            (Actor::Held, _) => &mut plan.held,
+            _ => &mut plan.deletions,
+        };
+        list.push(action());
     }
-    if let Some(alone) = &alone {
-        plan.kept_in_use = kept_in_use(loaded, state, &evaluation, alone, now);
-    }
-    if in_force == InForce::Nothing && state.lifecycle_policy.is_none() {
-        plan.notes.push(Note::NoPolicyApplied {
-            waiting: not_yet_native,
-        });
-    } else if in_force != InForce::Compiled {
-        plan.notes.push(Note::AppliedPolicyDiffers {
-            expires: ecr_in_force.expired.len(),
-            kept_by_files: plan.applied_policy_expirations.len(),
-            waiting: not_yet_native,
-        });
-    }
-    plan.notes.extend(index_notes(loaded, state, &evaluation));
+    plan.kept_in_use = decision
+        .kept_in_use
+        .iter()
+        .map(|(i, without)| KeptInUse {
+            image: image_action(&state.images[*i], without, &loaded.policy, now),
+            would: without.fate,
+            kept: decisions[*i].reason.clone(),
+        })
+        .collect();
     let order = |a: &ImageAction, b: &ImageAction| {
         a.pushed_at.cmp(&b.pushed_at).then(a.digest.cmp(&b.digest))
     };
@@ -471,89 +225,6 @@ pub fn plan_repository_with(
     }
     plan.kept_in_use.sort_by(|a, b| order(&a.image, &b.image));
     plan
-}
-
-/// The native policy ECR runs in a repository.
-#[derive(Debug, PartialEq)]
-enum InForce {
-    /// The compiled one: it is applied, or this plan applies it.
-    Compiled,
-    /// Another, applied by another tool (`--native-policies ignore`).
-    Applied(ValidPolicy),
-    /// None: nothing is applied (or what is applied is no policy ECR would run).
-    Nothing,
-}
-
-/// With the native policy left to another tool, what ECR runs: the applied policy.
-fn in_force(state: &RepositoryState, desired: Option<&str>) -> InForce {
-    match (state.lifecycle_policy.as_deref(), desired) {
-        (Some(a), Some(d)) if same_policy(a, d) => InForce::Compiled,
-        (None, None) => InForce::Compiled,
-        (Some(a), _) => native::parse_and_validate(a).map_or(InForce::Nothing, InForce::Applied),
-        (None, Some(_)) => InForce::Nothing,
-    }
-}
-
-/// The images the rules alone would expire or archive and that stay for being in use.
-fn kept_in_use(
-    loaded: &LoadedPolicy,
-    state: &RepositoryState,
-    evaluation: &Evaluation,
-    alone: &Evaluation,
-    now: Timestamp,
-) -> Vec<KeptInUse> {
-    state
-        .images
-        .iter()
-        .zip(evaluation.decisions.iter().zip(&alone.decisions))
-        .filter(|(_, (with, without))| with.fate > without.fate)
-        .map(|(image, (with, without))| KeptInUse {
-            image: image_action(image, without, &loaded.policy, now),
-            would: without.fate,
-            kept: with.reason.clone(),
-        })
-        .collect()
-}
-
-/// An image index the policy archives while an image it lists stays active: the index cannot
-/// be pulled until it is restored, though the child can.
-fn index_notes(
-    loaded: &LoadedPolicy,
-    state: &RepositoryState,
-    evaluation: &Evaluation,
-) -> Vec<Note> {
-    let fate: std::collections::HashMap<Digest, &reference::Decision> = state
-        .images
-        .iter()
-        .zip(&evaluation.decisions)
-        .map(|(i, d)| (i.digest, d))
-        .collect();
-    let mut out = Vec::new();
-    for (image, decision) in state.images.iter().zip(&evaluation.decisions) {
-        if !decision.archives() {
-            continue;
-        }
-        let kept: Vec<String> = image
-            .children
-            .iter()
-            .filter(|c| fate.get(c).is_some_and(|d| d.keeps()))
-            .map(|c| c.to_string())
-            .collect();
-        if kept.is_empty() {
-            continue;
-        }
-        let rule = decision
-            .rule
-            .and_then(|r| loaded.policy.rule_name(r))
-            .map_or("?", |(n, _)| n);
-        out.push(Note::IndexArchivedChildrenActive {
-            rule: rule.to_string(),
-            index: image.digest.to_string(),
-            active: kept.len(),
-            example: kept[0].clone(),
-        });
-    }
-    out
 }
 
 fn image_action(

@@ -13,8 +13,8 @@ use ecr_lifecycle_compiler::native;
 use ecr_lifecycle_compiler::reference::Fate;
 use ecr_lifecycle_compiler::source::SourceFile;
 use ecr_lifecycle_runtime::plan::{
-    Evaluated, ImageAction, LoadedPolicy, Note, RepositoryOptions, desired_policy, evaluations,
-    plan_repository, plan_repository_with,
+    ImageAction, LoadedPolicy, Note, RepositoryOptions, decide_repository, plan_repository,
+    plan_repository_with,
 };
 use ecr_lifecycle_runtime::snapshot::RepositoryState;
 use jiff::{SignedDuration, Timestamp};
@@ -65,7 +65,9 @@ fn policy() -> impl Strategy<Value = LoadedPolicy> {
                 ));
             }
             let file = SourceFile::new("p.yaml", text);
-            dsl::parse(&file).ok().map(|p| LoadedPolicy::new(file, p))
+            ecr_lifecycle_compiler::parse(&file)
+                .ok()
+                .map(|p| LoadedPolicy::new(file, p))
         })
 }
 
@@ -134,7 +136,9 @@ proptest! {
         for &u in used.iter().filter(|&&u| u < state.images.len()) {
             in_use.insert(state.images[u].digest, format!("ecs service prod/s{u}"));
         }
-        let (evaluation, alone) = evaluations(&p, &state, &in_use, now());
+        // The one decision every command asks for.
+        let decision = decide_repository(&p, &state, &in_use, now(), RepositoryOptions::default());
+        let evaluation = &decision.evaluation;
         let expired = evaluation.expired(&state.images);
         let archived = evaluation.archived(&state.images);
         let kept = evaluation.with_fate(&state.images, Fate::Keep);
@@ -142,9 +146,7 @@ proptest! {
         for (d, _) in in_use.iter() {
             prop_assert!(kept.contains(d), "in use but not kept: {d}");
         }
-        let evaluated = Evaluated { evaluation: &evaluation, rules_alone: alone.as_ref(), in_use: &in_use };
-        let desired = desired_policy(&p, &state, evaluated, now());
-        if let Some(native) = &desired.native {
+        if let Some(native) = &decision.native {
             let outcome = native::simulate(native, &state.images, now());
             let harmed: BTreeSet<_> = outcome.expired.difference(&expired).collect();
             prop_assert!(harmed.is_empty(), "ECR would expire kept or archived {harmed:?}");
@@ -171,6 +173,10 @@ proptest! {
         let all: BTreeSet<Digest> = runner_archives.union(&ecr_archives).copied().collect();
         prop_assert_eq!(all, archived);
         // What the rules alone would do and the images in use prevent is listed, and only that.
+        // The rules alone, straight from the reference semantics.
+        let alone = (!in_use.is_empty()).then(|| {
+            ecr_lifecycle_compiler::reference::evaluate(&p.policy, &state.images, Some(&state.name), now())
+        });
         let rose: BTreeSet<Digest> = match &alone {
             None => BTreeSet::new(),
             Some(alone) => state.images.iter()

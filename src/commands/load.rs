@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use ecr_lifecycle_compiler::dsl::{self, Policy, claims};
+use ecr_lifecycle_compiler::dsl::{Policy, claims};
 use ecr_lifecycle_compiler::image::{RepositoryImages, parse_images_json, parse_timestamp};
 use ecr_lifecycle_compiler::source::SourceFile;
 use ecr_lifecycle_runtime::plan::LoadedPolicy;
@@ -25,7 +25,7 @@ pub fn policies(paths: &[PathBuf]) -> Option<Vec<(SourceFile, Policy)>> {
                 continue;
             }
         };
-        match dsl::parse(&file) {
+        match ecr_lifecycle_compiler::parse(&file) {
             Ok(p) => ok.push((file, p)),
             Err(errors) => {
                 output::diagnostics(&file, &errors);

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use crate::diagnostic::Diagnostic;
 use crate::dsl::policy::{
     Account, Anchored, ArchiveKeep, ArchiveRule, ArchiveSettings, Evaluation, InUseSettings, Keep,
-    MIN_ARCHIVE_DAYS, Matcher, Otherwise, Policy, RepositorySelector, Retain, Rule, TagClass,
-    TagConditions, TagRegex, Where,
+    Matcher, Otherwise, Policy, RepositorySelector, Retain, Rule, TagClass, TagConditions,
+    TagRegex, Where,
 };
 use crate::dsl::syntax::{
     self, ArchiveRuleDoc, ConditionsDoc, KeepDoc, KeepWord, MatchDoc, OtherwiseDoc, PolicyDoc,
@@ -14,6 +14,7 @@ use crate::dsl::syntax::{
 };
 use crate::duration::Duration;
 use crate::glob::{Glob, GlobKind};
+use crate::limits::MIN_ARCHIVE_DAYS;
 use crate::source::{SourceFile, Sp, Span};
 
 /// Longest rule name; names appear in plans, descriptions and file names.
@@ -98,22 +99,6 @@ pub(crate) fn lower(doc: PolicyDoc, file: &SourceFile) -> Result<Policy, Vec<Dia
         in_use,
         rules,
     };
-    if policy.evaluation == Evaluation::Ecr {
-        // Every rule must be a native rule, and together ECR must accept them.
-        if let Err(problems) = crate::split::ecr_native(&policy) {
-            return Err(problems
-                .into_iter()
-                .map(
-                    |(rule, message)| match rule.and_then(|r| policy.rule_name(r)) {
-                        Some((_, span)) => Diagnostic::error(message, span).with_help(
-                            "with `evaluation: ecr` every rule must be one ECR can express",
-                        ),
-                        None => Diagnostic::file_error(message),
-                    },
-                )
-                .collect());
-        }
-    }
     Ok(policy)
 }
 
@@ -320,7 +305,7 @@ impl Lower<'_> {
             );
             return None;
         }
-        let max = crate::native::validate::MAX_INTEGER;
+        let max = crate::limits::MAX_INTEGER;
         match u32::try_from(p.value) {
             Ok(v) if v >= 1 && i64::from(v) <= max => Some(v),
             _ => {
@@ -484,7 +469,7 @@ impl Lower<'_> {
     /// A time in the archive after which images are deleted: at least 90 days.
     fn archive_window(&mut self, d: &Sp<String>) -> Option<Sp<crate::duration::Duration>> {
         let window = self.duration(d)?;
-        if window.seconds() < i64::from(MIN_ARCHIVE_DAYS) * 86_400 {
+        if window.seconds() < MIN_ARCHIVE_DAYS * 86_400 {
             self.errors.push(
                 Diagnostic::error(
                     format!(

@@ -110,10 +110,6 @@ pub enum RuleId {
 /// What plans and reports call `archive.expire_after`, which has no name of its own.
 pub const ARCHIVE_DEFAULT_NAME: &str = "archive";
 
-/// The shortest `archive.expire_after`: ECR bills 90 days of archive storage whatever happens,
-/// and refuses lifecycle rules that delete archived images sooner.
-pub const MIN_ARCHIVE_DAYS: u32 = 90;
-
 /// How a policy's rules are evaluated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Evaluation {

@@ -11,7 +11,7 @@ fn file(text: &str) -> SourceFile {
 #[track_caller]
 fn errors(text: &str) -> Vec<(String, String)> {
     let f = file(text);
-    let errs = parse(&f).expect_err("expected the policy to be refused");
+    let errs = crate::parse(&f).expect_err("expected the policy to be refused");
     errs.iter()
         .map(|d| {
             (
@@ -517,7 +517,7 @@ rules:
   - { name: all, priority: 1, match: any, keep: { within: 365000d } }
 ";
     let p = parse(&file(ok)).unwrap_or_else(|e| panic!("{e:#?}"));
-    let (specs, _) = crate::split::ecr_native(&p).unwrap();
+    let (specs, _) = crate::translate::ecr_native(&p).unwrap();
     let got: Vec<(u32, String)> = specs
         .iter()
         .map(|s| (s.priority, format!("{:?} {:?}", s.filter, s.action)))

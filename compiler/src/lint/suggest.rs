@@ -7,7 +7,6 @@
 //! `import` writes the file that reproduces ECR's evaluation exactly; this one is what to
 //! adopt instead once the findings are understood.
 
-use crate::dsl;
 use crate::glob::{Glob, GlobKind};
 use crate::native::{ActionType, CountType, NativeRule, StorageClass, TagStatus, ValidPolicy};
 use crate::source::SourceFile;
@@ -31,7 +30,7 @@ pub(crate) fn suggest(policy: &ValidPolicy, repositories: Option<&[String]>) -> 
         Err(reason) => return Suggestion::Declined(reason),
     };
     // Only a file the DSL accepts is offered.
-    match dsl::parse(&SourceFile::new("suggested.yaml", text.clone())) {
+    match crate::parse(&SourceFile::new("suggested.yaml", text.clone())) {
         Ok(_) => Suggestion::Policy(text),
         Err(errors) => Suggestion::Declined(format!(
             "the rewritten policy does not check: {}",

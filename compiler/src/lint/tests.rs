@@ -57,9 +57,9 @@ fn suggestion(r: &Report) -> &str {
 fn assert_consistent(text: &str, r: &Report) {
     let valid = parse_and_validate(text).expect("valid policy");
     let suggested = match &r.suggestion {
-        Some(Suggestion::Policy(s)) => Some(
-            crate::dsl::parse(&SourceFile::new("s.yaml", s.clone())).expect("suggestion checks"),
-        ),
+        Some(Suggestion::Policy(s)) => {
+            Some(crate::parse(&SourceFile::new("s.yaml", s.clone())).expect("suggestion checks"))
+        }
         _ => None,
     };
     for f in &r.findings {

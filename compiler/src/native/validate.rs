@@ -12,18 +12,9 @@ use std::ops::Deref;
 use super::error::{NativeError, NativeErrorKind as K, RuleRef};
 use super::model::{ActionType, CountType, LifecyclePolicy, NativeRule, StorageClass, TagStatus};
 
-/// Most rules in one policy ("Rules per lifecycle policy" quota).
-pub const MAX_RULES: usize = 50;
-/// Most characters of policy text ("Lifecycle policy length" quota, `PutLifecyclePolicy`).
-pub const MAX_POLICY_CHARS: usize = 30_720;
-/// Fewest characters of policy text (`PutLifecyclePolicy` length constraint).
-pub const MIN_POLICY_CHARS: usize = 100;
-/// Most `*` wildcards in one tag pattern.
-pub const MAX_WILDCARDS: usize = 4;
-/// Fewest days an archived image stays before a rule may delete it.
-pub const MIN_ARCHIVE_DAYS: i64 = 90;
-/// Largest `rulePriority` and `countNumber`: ECR's integers have 32 bits.
-pub const MAX_INTEGER: i64 = i32::MAX as i64;
+pub use crate::limits::{
+    MAX_INTEGER, MAX_POLICY_CHARS, MAX_RULES, MAX_WILDCARDS, MIN_ARCHIVE_DAYS, MIN_POLICY_CHARS,
+};
 
 /// A policy that passed every documented check. Only this module can make one, so code that
 /// takes a `ValidPolicy` (the simulator, the writer) never sees a policy ECR would refuse.

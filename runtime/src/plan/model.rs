@@ -19,8 +19,7 @@ pub const STANDARD_PRICE_PER_GB_MONTH: f64 = 0.10;
 /// until then: plan with `--archive-price 0.07` when the archive holds more.
 pub const ARCHIVE_PRICE_PER_GB_MONTH: f64 = 0.10;
 
-/// Days of archive storage ECR bills for every archived image, however soon it is deleted.
-pub const MIN_ARCHIVE_DAYS: i64 = 90;
+pub use ecr_lifecycle_compiler::limits::MIN_ARCHIVE_DAYS;
 
 /// The storage prices a plan's figures use.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -194,52 +193,8 @@ pub struct KeptInUse {
     pub kept: Reason,
 }
 
-/// What a reviewer should know about one repository, as data; the renderers word it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(
-    tag = "kind",
-    rename_all = "camelCase",
-    rename_all_fields = "camelCase"
-)]
-pub enum Note {
-    /// The repository holds referrers, and a native untagged rule could reach one of a kept
-    /// image once it ages.
-    ReferrersPresent,
-    /// The native policy is withheld: ECR would expire or archive these images (of `images`)
-    /// that the policy keeps, so every rule runs at runtime here.
-    Withheld {
-        images: usize,
-        examples: Vec<String>,
-    },
-    /// A rule runs at runtime here: its native rule would act on an image in use.
-    HeldBack {
-        /// The rule's name, and whether it is an archive rule (or the archive section).
-        rule: String,
-        archive: bool,
-        priority: i64,
-        would: Fate,
-        image: String,
-        tags: Vec<String>,
-        /// How many images in use it would act on.
-        images: usize,
-        kept: Reason,
-    },
-    /// A rule archives an image index while images it lists stay active.
-    IndexArchivedChildrenActive {
-        rule: String,
-        index: String,
-        active: usize,
-        example: String,
-    },
-    /// `--native-policies ignore`: the applied policy is not the compiled one.
-    AppliedPolicyDiffers {
-        expires: usize,
-        kept_by_files: usize,
-        waiting: usize,
-    },
-    /// `--native-policies ignore`: no policy is applied yet.
-    NoPolicyApplied { waiting: usize },
-}
+/// What a reviewer should know about one repository (decided by `decide`).
+pub use ecr_lifecycle_compiler::decide::Note;
 
 fn is_false(b: &bool) -> bool {
     !*b

@@ -1,4 +1,3 @@
-use ecr_lifecycle_compiler::dsl;
 use ecr_lifecycle_compiler::image::{Digest, Image};
 use ecr_lifecycle_compiler::source::SourceFile;
 use jiff::{SignedDuration, Timestamp};
@@ -11,7 +10,7 @@ fn now() -> Timestamp {
 
 fn loaded(rules: &str) -> LoadedPolicy {
     let file = SourceFile::new("p.yaml", format!("version: 1\nrules:\n{rules}"));
-    let policy = dsl::parse(&file).unwrap();
+    let policy = ecr_lifecycle_compiler::parse(&file).unwrap();
     LoadedPolicy::new(file, policy)
 }
 
@@ -209,7 +208,7 @@ fn an_archived_image_under_90_days_is_held_unless_early_deletion_is_allowed() {
 
 fn file(name: &str, text: &str) -> LoadedPolicy {
     let f = SourceFile::new(name, text);
-    let p = dsl::parse(&f).unwrap();
+    let p = ecr_lifecycle_compiler::parse(&f).unwrap();
     LoadedPolicy::new(f, p)
 }
 
@@ -270,7 +269,7 @@ rules:
 #[test]
 fn archived_images_are_expired_by_their_archive_rule_and_named_after_it() {
     let file = SourceFile::new("p.yaml", ARCHIVE_RULES);
-    let l = LoadedPolicy::new(file.clone(), dsl::parse(&file).unwrap());
+    let l = LoadedPolicy::new(file.clone(), ecr_lifecycle_compiler::parse(&file).unwrap());
     let s = state(
         vec![
             archived(1, &["sha-1"], 100),
@@ -306,7 +305,7 @@ fn archived_images_are_expired_by_their_archive_rule_and_named_after_it() {
 #[test]
 fn an_archive_rule_that_would_expire_an_image_in_use_is_held_back_by_name() {
     let file = SourceFile::new("p.yaml", ARCHIVE_RULES);
-    let l = LoadedPolicy::new(file.clone(), dsl::parse(&file).unwrap());
+    let l = LoadedPolicy::new(file.clone(), ecr_lifecycle_compiler::parse(&file).unwrap());
     let s = state(
         vec![archived(1, &["sha-1"], 100), archived(3, &[], 500)],
         None,
