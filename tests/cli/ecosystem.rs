@@ -87,6 +87,64 @@ fn completions_are_generated_for_each_shell() {
     }
 }
 
+/// The bash script, sourced in bash, completes subcommands and then their options and values
+/// (clap_complete's own script completes nothing past a subcommand for a hyphenated binary).
+#[test]
+fn bash_completes_options_and_values_after_a_subcommand() {
+    let run = Cli::new().args(["completions", "bash"]).run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let dir = crate::harness::temp_dir(&[
+        ("ecr-lifecycle.bash", &run.stdout),
+        (
+            "drive.bash",
+            r#"source "$1"
+# The function `complete` registered for the binary, called as bash calls it.
+fn=$(complete -p ecr-lifecycle | sed -E 's/.*-F ([^ ]+) .*/\1/')
+complete_words() {
+  COMP_WORDS=("$@")
+  COMP_CWORD=$(( $# - 1 ))
+  COMP_LINE="$*"
+  COMP_POINT=${#COMP_LINE}
+  COMPREPLY=()
+  "$fn" "$1" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+  echo "$*|${COMPREPLY[*]}"
+}
+complete_words ecr-lifecycle pl
+complete_words ecr-lifecycle plan --reg
+complete_words ecr-lifecycle plan --format ''
+complete_words ecr-lifecycle plan merge --o
+complete_words ecr-lifecycle iam-policy --ap
+complete_words ecr-lifecycle compile --out compiled --ch
+complete_words ecr-lifecycle completions z
+"#,
+        ),
+    ]);
+    let out = std::process::Command::new("bash")
+        .arg("--norc")
+        .arg(dir.path().join("drive.bash"))
+        .arg(dir.path().join("ecr-lifecycle.bash"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .output()
+        .expect("bash runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        stdout,
+        "ecr-lifecycle pl|plan\n\
+         ecr-lifecycle plan --reg|--registry --region\n\
+         ecr-lifecycle plan --format |text json markdown\n\
+         ecr-lifecycle plan merge --o|--out\n\
+         ecr-lifecycle iam-policy --ap|--apply\n\
+         ecr-lifecycle compile --out compiled --ch|--check\n\
+         ecr-lifecycle completions z|zsh\n"
+    );
+}
+
 #[test]
 fn help_teaches_with_examples_and_exit_codes() {
     let run = Cli::new().args(["--help"]).run();
