@@ -76,6 +76,92 @@ fn iam_policy_is_least_privilege_and_scoped_to_the_files() {
     insta::assert_snapshot!(format!("{}\n{}", read.snapshot(None), apply.snapshot(None)));
 }
 
+/// Whether an IAM policy document lets `action` act on the repository `name` (an explicit
+/// Deny wins over any Allow; `*` and `?` in resources match as IAM matches them).
+fn iam_allows(doc: &serde_json::Value, action: &str, name: &str) -> bool {
+    let arn = format!("arn:aws:ecr:eu-west-1:123456789012:repository/{name}");
+    let applies = |effect: &str| {
+        doc["Statement"].as_array().unwrap().iter().any(|s| {
+            s["Effect"] == effect
+                && s["Action"].as_array().unwrap().iter().any(|a| a == action)
+                && s["Resource"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|r| wildmatch::WildMatch::new(r.as_str().unwrap()).matches(&arn))
+        })
+    };
+    applies("Allow") && !applies("Deny")
+}
+
+#[test]
+fn iam_policy_for_apply_denies_the_repositories_a_file_excludes() {
+    let dir = crate::harness::temp_dir(&[
+        (
+            "svc.yaml",
+            "version: 1\nrepositories: [\"svc/*\"]\nexclude: [\"svc/legacy-*\"]\nrules: [{name: a, match: any, keep: {newest: 5}}]\n",
+        ),
+        (
+            "keep.yaml",
+            "version: 1\nrepositories: [\"svc/legacy-keep\"]\nrules: [{name: a, match: any, keep: all}]\n",
+        ),
+    ]);
+    let iam = |args: &[&str]| {
+        let run = Cli::new()
+            .dir(dir.path())
+            .args(["iam-policy"])
+            .args(args)
+            .run();
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        (doc, run.stderr)
+    };
+    let delete = "ecr:BatchDeleteImage";
+
+    let (doc, stderr) = iam(&["--apply", "svc.yaml"]);
+    assert_eq!(stderr, "");
+    let deny = doc["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Effect"] == "Deny")
+        .expect("a Deny statement");
+    assert_eq!(deny["Sid"], "LeaveExcludedRepositories");
+    assert_eq!(
+        deny["Resource"],
+        serde_json::json!(["arn:aws:ecr:*:*:repository/svc/legacy-*"])
+    );
+    assert!(iam_allows(&doc, delete, "svc/api"));
+    assert!(iam_allows(&doc, "ecr:PutLifecyclePolicy", "svc/api"));
+    for excluded in ["svc/legacy-tools", "svc/legacy-keep"] {
+        assert!(!iam_allows(&doc, delete, excluded), "{excluded}");
+        assert!(
+            !iam_allows(&doc, "ecr:PutLifecyclePolicy", excluded),
+            "{excluded}"
+        );
+    }
+    // Reading an excluded repository is harmless, and read-only policies deny nothing.
+    assert!(iam_allows(&doc, "ecr:DescribeImages", "svc/legacy-tools"));
+    let (doc, _) = iam(&["svc.yaml"]);
+    assert!(
+        doc["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["Effect"] == "Allow")
+    );
+
+    // Another file governs an excluded name: a Deny would lock it out, so there is none, and
+    // the warning says what the Allow then covers.
+    let (doc, stderr) = iam(&["--apply", "svc.yaml", "keep.yaml"]);
+    assert!(iam_allows(&doc, delete, "svc/legacy-keep"));
+    assert!(iam_allows(&doc, delete, "svc/legacy-tools"));
+    assert_eq!(
+        stderr,
+        "warning: `svc/legacy-*` (excluded by svc.yaml) is not denied to `apply`: keep.yaml governs repositories it matches, such as `svc/legacy-keep`; the Allow for svc.yaml's repositories covers the rest of them\n"
+    );
+}
+
 #[test]
 fn completions_are_generated_for_each_shell() {
     for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
