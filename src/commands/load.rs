@@ -69,10 +69,31 @@ pub fn now(args: &ImagesArgs) -> Result<Timestamp, String> {
     now_from(args.now.as_deref())
 }
 
+/// `--now` as given, or the clock to the whole second: plans, their headers and JSON show
+/// the time a person reads, not its nanoseconds.
 pub fn now_from(now: Option<&str>) -> Result<Timestamp, String> {
     match now {
         Some(t) => parse_timestamp(t).map_err(|e| format!("--now: {e}")),
-        None => Ok(Timestamp::now()),
+        None => Ok(whole_seconds(Timestamp::now())),
+    }
+}
+
+fn whole_seconds(t: Timestamp) -> Timestamp {
+    Timestamp::from_second(t.as_second()).unwrap_or(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_clock_is_read_to_the_whole_second_and_now_is_taken_as_given() {
+        let now = now_from(None).unwrap();
+        assert_eq!(now.subsec_nanosecond(), 0, "{now}");
+        let given = now_from(Some("2026-01-31T12:00:00.5Z")).unwrap();
+        assert_eq!(given.subsec_nanosecond(), 500_000_000);
+        let t: Timestamp = "2026-12-01T22:57:47.279466033Z".parse().unwrap();
+        assert_eq!(whole_seconds(t).to_string(), "2026-12-01T22:57:47Z");
     }
 }
 

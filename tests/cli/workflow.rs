@@ -358,6 +358,57 @@ fn files_that_are_not_snapshots_say_what_they_are_and_what_to_do() {
     insta::assert_snapshot!(runs.join("\n"));
 }
 
+/// Without `--now`, the clock is read to the whole second: no nanoseconds in a plan's header,
+/// its JSON or its Markdown.
+#[test]
+fn plans_read_the_clock_to_the_whole_second_and_counts_agree_in_number() {
+    let dir = workspace();
+    let d = dir.path();
+    let plan = |format: &str| {
+        let run = Cli::new()
+            .dir(d)
+            .args([
+                "plan",
+                "policies/mixed.yaml",
+                "--registry",
+                "file:registry.json",
+                "--format",
+                format,
+            ])
+            .run();
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        run.stdout
+    };
+    let text = plan("text");
+    let header = text.lines().next().unwrap();
+    let at = header
+        .split(" at ")
+        .nth(1)
+        .and_then(|rest| rest.split(',').next())
+        .unwrap_or_else(|| panic!("no time in {header:?}"));
+    assert!(!at.contains('.'), "{header}");
+    at.parse::<jiff::Timestamp>().unwrap();
+    let json: serde_json::Value = serde_json::from_str(&plan("json")).unwrap();
+    let created = json["createdAt"].as_str().unwrap();
+    assert!(!created.contains('.'), "{created}");
+    assert!(!plan("markdown").contains(&format!("{}.", &at[..19])));
+
+    let run = Cli::new()
+        .dir(d)
+        .args([
+            "snapshot",
+            "--registry",
+            "file:registry.json",
+            "--repositories",
+            "web-frontend",
+            "-o",
+            "one.json",
+        ])
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stderr, "Saved 1 repository to one.json.\n");
+}
+
 #[test]
 fn plan_text_markdown_and_snapshot_of_a_small_registry() {
     let registry = r#"{"repositories": [
