@@ -29,7 +29,20 @@ pub fn run(args: &CompileArgs) -> ExitStatus {
     }
     let compiled: Vec<(&SourceFile, &Policy, Compiled)> = policies
         .iter()
-        .map(|(f, p)| (f, p, split::compile(p)))
+        .map(|(f, p)| {
+            let mut c = split::compile(p);
+            // Globs that read like regular expressions, each before the first warning of a
+            // later place in the file.
+            for w in load::glob_warnings(p) {
+                let at = c
+                    .warnings
+                    .iter()
+                    .position(|d| d.span.map(|s| s.start) > w.span.map(|s| s.start))
+                    .unwrap_or(c.warnings.len());
+                c.warnings.insert(at, w);
+            }
+            (f, p, c)
+        })
         .collect();
     for (file, _, c) in &compiled {
         output::diagnostics(file, &c.warnings);

@@ -2,9 +2,13 @@
 
 use std::path::PathBuf;
 
+use ecr_lifecycle_compiler::diagnostic::Diagnostic;
+use ecr_lifecycle_compiler::dsl::policy::{Keep, Matcher};
 use ecr_lifecycle_compiler::dsl::{self, Policy, claims};
+use ecr_lifecycle_compiler::glob::Glob;
 use ecr_lifecycle_compiler::image::{RepositoryImages, parse_images_json, parse_timestamp};
 use ecr_lifecycle_compiler::source::SourceFile;
+use ecr_lifecycle_compiler::source::Sp;
 use ecr_lifecycle_runtime::plan::LoadedPolicy;
 use jiff::Timestamp;
 
@@ -51,6 +55,48 @@ pub fn policies(paths: &[PathBuf]) -> Option<Vec<(SourceFile, Policy)>> {
         return None;
     }
     Some(ok)
+}
+
+/// Tag globs that read like regular expressions (`v.*`), as warnings at their place. They are
+/// valid globs (`.` may occur in a tag), so they are not refused; but `v.*` matches only tags
+/// that start with `v.`, which is seldom what was meant.
+pub fn glob_warnings(policy: &Policy) -> Vec<Diagnostic> {
+    let mut warnings = Vec::new();
+    for rule in &policy.rules {
+        if let Matcher::Tagged(t) = &*rule.matcher {
+            for g in t.any_of.iter().chain(&t.all_of) {
+                if let Some(glob) = g.regex_lookalike() {
+                    warnings.push(lookalike(g).with_help(format!(
+                        "for a regular expression, write `tag_regex: '{}'` in `match`; for any run of characters, the glob is `{glob}`",
+                        g.as_str()
+                    )));
+                }
+            }
+        }
+        if let Keep::Retain(r) = &*rule.keep
+            && let Some(a) = &r.anchored
+        {
+            for g in &a.tags {
+                if let Some(glob) = g.regex_lookalike() {
+                    warnings.push(lookalike(g).with_help(format!(
+                        "anchors take globs only; for any run of characters, the glob is `{glob}`"
+                    )));
+                }
+            }
+        }
+    }
+    warnings
+}
+
+fn lookalike(g: &Sp<Glob>) -> Diagnostic {
+    Diagnostic::warning(
+        format!(
+            "`{}` reads like a regular expression, but in a glob `.` is no wildcard",
+            g.as_str()
+        ),
+        g.span,
+    )
+    .with_label("a `.` in a glob matches only a `.`")
 }
 
 /// The images file, grouped by repository.

@@ -9,6 +9,7 @@ pub fn run(args: &ValidateArgs) -> ExitStatus {
     };
     let mut out = String::new();
     for (file, policy) in &policies {
+        output::diagnostics(file, &load::glob_warnings(policy));
         let n = policy.rules.len();
         out.push_str(&format!(
             "{}: valid, {n} rule{}\n",
