@@ -128,6 +128,17 @@ fn whole_seconds(t: Timestamp) -> Timestamp {
     Timestamp::from_second(t.as_second()).unwrap_or(t)
 }
 
+/// Policy files, checked together and compiled.
+pub fn loaded_policies(paths: &[PathBuf]) -> Option<Vec<LoadedPolicy>> {
+    let policies = policies(paths)?;
+    Some(
+        policies
+            .into_iter()
+            .map(|(file, policy)| LoadedPolicy::new(file, policy))
+            .collect(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,15 +152,4 @@ mod tests {
         let t: Timestamp = "2026-12-01T22:57:47.279466033Z".parse().unwrap();
         assert_eq!(whole_seconds(t).to_string(), "2026-12-01T22:57:47Z");
     }
-}
-
-/// Policy files, checked together and compiled.
-pub fn loaded_policies(paths: &[PathBuf]) -> Option<Vec<LoadedPolicy>> {
-    let policies = policies(paths)?;
-    Some(
-        policies
-            .into_iter()
-            .map(|(file, policy)| LoadedPolicy::new(file, policy))
-            .collect(),
-    )
 }
