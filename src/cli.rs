@@ -325,25 +325,7 @@ pub struct MergeArgs {
 }
 
 /// `I/N`: the I-th of N shards (1-based).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Shard {
-    pub index: u32,
-    pub count: u32,
-}
-
-impl std::str::FromStr for Shard {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Shard, String> {
-        let bad = || format!("`{s}` is not a shard: write I/N with 1 <= I <= N, like 2/8");
-        let (i, n) = s.split_once('/').ok_or_else(bad)?;
-        let (index, count): (u32, u32) =
-            (i.parse().map_err(|_| bad())?, n.parse().map_err(|_| bad())?);
-        if index == 0 || count == 0 || index > count {
-            return Err(bad());
-        }
-        Ok(Shard { index, count })
-    }
-}
+pub use ecr_lifecycle_runtime::plan::Shard;
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {

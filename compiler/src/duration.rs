@@ -9,8 +9,11 @@ use jiff::SignedDuration;
 
 const HOUR: i64 = 3600;
 const DAY: i64 = 24 * HOUR;
-/// A century: beyond any image's age, and far from overflow.
-const MAX_SECONDS: i64 = 36_500 * DAY;
+/// The longest duration in days: what a native `countNumber` can say, so that a policy file can
+/// say every window ECR accepts (`import` writes them). Far beyond any image's age; timestamp
+/// arithmetic with such a window saturates rather than overflows.
+pub const MAX_DAYS: i64 = crate::native::validate::MAX_INTEGER;
+const MAX_SECONDS: i64 = MAX_DAYS * DAY;
 
 /// A positive span of time written in the DSL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -107,7 +110,7 @@ impl DurationError {
                 format!("`{text}` uses a calendar unit, whose length varies")
             }
             DurationError::Zero => format!("`{text}` is zero"),
-            DurationError::TooLong => format!("`{text}` is longer than 36500 days"),
+            DurationError::TooLong => format!("`{text}` is longer than {MAX_DAYS} days"),
         }
     }
 
@@ -140,6 +143,23 @@ mod tests {
     }
 
     #[test]
+    fn says_every_day_count_ecr_accepts() {
+        for days in [36_500, 36_501, 365_000, MAX_DAYS] {
+            let d = Duration::parse(&format!("{days}d")).unwrap();
+            assert_eq!(d.ceil_days(), days);
+            assert_eq!(Duration::parse(&d.to_string()), Ok(d));
+        }
+        assert_eq!(
+            Duration::parse("306783378w").unwrap().ceil_days(),
+            306_783_378 * 7
+        );
+        assert_eq!(
+            Duration::parse("51539607528h").unwrap().ceil_days(),
+            MAX_DAYS
+        );
+    }
+
+    #[test]
     fn refuses_what_is_not_a_fixed_span() {
         assert_eq!(Duration::parse("3mo"), Err(DurationError::CalendarUnit));
         assert_eq!(Duration::parse("1y"), Err(DurationError::CalendarUnit));
@@ -147,7 +167,9 @@ mod tests {
         assert_eq!(Duration::parse("d"), Err(DurationError::Syntax));
         assert_eq!(Duration::parse("1.5d"), Err(DurationError::Syntax));
         assert_eq!(Duration::parse("-1d"), Err(DurationError::Syntax));
-        assert_eq!(Duration::parse("36501d"), Err(DurationError::TooLong));
+        assert_eq!(Duration::parse("2147483648d"), Err(DurationError::TooLong));
+        assert_eq!(Duration::parse("306783379w"), Err(DurationError::TooLong));
+        assert_eq!(Duration::parse("51539607529h"), Err(DurationError::TooLong));
         assert_eq!(
             Duration::parse("99999999999999999999d"),
             Err(DurationError::TooLong)

@@ -94,6 +94,16 @@ impl Glob {
         })
     }
 
+    /// An ECR tag pattern as written in an `evaluation: ecr` file: ECR, not this glob, reads
+    /// it (`*` is its only wildcard, and a character no tag has simply never matches), so any
+    /// text the native policy may hold is one.
+    pub fn verbatim(text: &str) -> Glob {
+        Glob {
+            text: text.into(),
+            matcher: WildMatch::new(text),
+        }
+    }
+
     pub fn as_str(&self) -> &str {
         &self.text
     }

@@ -2,11 +2,46 @@
 //! ecr` keeps ECR's own evaluation, so compiling the file gives back exactly that policy.
 //! Rules are named from their descriptions.
 
-use crate::native::{ActionType, CountType, LifecyclePolicy, NativeRule, StorageClass, TagStatus};
+use crate::dsl;
+use crate::native::{
+    ActionType, CountType, NativeRule, Selection, StorageClass, TagStatus, ValidPolicy,
+};
+use crate::source::SourceFile;
 
-/// The policy file text for `policy`, governing `repositories`.
-pub fn to_dsl(policy: &LifecyclePolicy, repositories: &[String]) -> Result<String, String> {
-    let mut rules = policy.rules.clone();
+/// The policy file text for `policy`, governing `repositories`. Every policy ECR accepts has
+/// one; the text is checked to compile back to `policy` before it is returned.
+pub fn to_dsl(policy: &ValidPolicy, repositories: &[String]) -> Result<String, String> {
+    let text = write(policy, repositories)?;
+    let file = SourceFile::new("imported.yaml", text.clone());
+    let back = dsl::parse(&file)
+        .map_err(|errors| {
+            let first = errors
+                .first()
+                .map(|d| d.message.clone())
+                .unwrap_or_default();
+            format!("internal: the imported file does not check: {first}")
+        })
+        .and_then(|p| {
+            crate::split::ecr_native(&p)
+                .map(|(_, native)| native)
+                .map_err(|_| "internal: the imported file has no native policy".to_string())
+        })?;
+    if canonical(back.as_policy().rules.clone()) != canonical(policy.rules.clone()) {
+        return Err(
+            "internal: the imported file does not compile back to the applied policy".into(),
+        );
+    }
+    Ok(text)
+}
+
+/// Rules by priority, as JSON: two policies ECR evaluates alike compare equal.
+fn canonical(mut rules: Vec<NativeRule>) -> String {
+    rules.sort_by_key(|r| r.rule_priority);
+    crate::native::LifecyclePolicy::new(rules).to_json_pretty()
+}
+
+fn write(policy: &ValidPolicy, repositories: &[String]) -> Result<String, String> {
+    let mut rules: Vec<&NativeRule> = policy.rules.iter().collect();
     rules.sort_by_key(|r| r.rule_priority);
     let mut out = String::new();
     out.push_str("# Imported from the native lifecycle policy applied to ");
@@ -16,68 +51,22 @@ pub fn to_dsl(policy: &LifecyclePolicy, repositories: &[String]) -> Result<Strin
     out.push_str("# the rules and remove `evaluation: ecr` (`ecr-lifecycle compile` then shows what ECR can do).\n");
     out.push_str("version: 1\nevaluation: ecr\n");
     out.push_str(&format!("repositories: [{}]\n", quoted_list(repositories)));
-    // ECR's archive storage class: one `any` rule that expires by time in the archive is what
-    // the `archive` section says.
-    let (archived, active): (Vec<_>, Vec<_>) = rules
+    let (archived, active): (Vec<&NativeRule>, Vec<&NativeRule>) = rules
         .iter()
         .partition(|r| r.storage_class() == StorageClass::Archive);
-    let standard_max = active.iter().map(|r| r.rule_priority).max().unwrap_or(0);
-    match archived.as_slice() {
-        [] => {}
-        [rule] => {
-            let sel = &rule.selection;
-            if sel.tag_status != TagStatus::Any {
-                return Err(format!(
-                    "rule {} selects only some archived images; the policy language's `archive` section governs every archived image",
-                    rule.rule_priority
-                ));
-            }
-            out.push_str(&format!(
-                "archive:\n  expire_after: {}d\n",
-                sel.count_number
-            ));
-            if let Some(d) = &rule.description {
-                out.push_str(&format!("  description: {}\n", json_string(d)));
-            }
-            if rule.rule_priority != standard_max + 1 {
-                out.push_str(&format!("  priority: {}\n", rule.rule_priority));
-            }
-        }
-        _ => {
-            return Err(
-                "the policy has several rules for archived images; the policy language's `archive` section is one rule".into(),
-            );
-        }
-    }
+    let mut names: Vec<String> = Vec::new();
+    out.push_str(&archive_section(&archived, &active, &mut names)?);
     if active.is_empty() {
         out.push_str("rules: []\n");
         return Ok(out);
     }
     out.push_str("rules:\n");
-    let mut names: Vec<String> = Vec::new();
     for rule in active {
         let sel = &rule.selection;
         let priority = rule.rule_priority;
         let archive = rule.action.action_type == ActionType::Transition;
-        let matcher = match sel.tag_status {
-            TagStatus::Any => "any".to_string(),
-            TagStatus::Untagged => "{ untagged: true }".to_string(),
-            TagStatus::Tagged => match (&sel.tag_pattern_list, &sel.tag_prefix_list) {
-                (Some(p), None) => format!("{{ tags_all: [{}] }}", quoted_list(p)),
-                (None, Some(p)) => format!("{{ tag_prefixes: [{}] }}", quoted_list(p)),
-                _ => return Err(format!("rule {priority} has no single tag list")),
-            },
-        };
         let keep = match sel.count_type {
             CountType::ImageCountMoreThan => format!("{{ newest: {} }}", sel.count_number),
-            CountType::SinceImagePushed | CountType::SinceImagePulled
-                if sel.count_number > 36_500 =>
-            {
-                return Err(format!(
-                    "rule {priority} waits {} days, longer than the 36500 days a policy file can say",
-                    sel.count_number
-                ));
-            }
             CountType::SinceImagePushed => format!("{{ within: {}d }}", sel.count_number),
             CountType::SinceImagePulled => {
                 format!("{{ pulled_within: {}d }}", sel.count_number)
@@ -91,14 +80,88 @@ pub fn to_dsl(policy: &LifecyclePolicy, repositories: &[String]) -> Result<Strin
         let name = unique_name(rule, &mut names);
         out.push_str(&format!("  - name: {name}\n    priority: {priority}\n"));
         if let Some(d) = &rule.description {
-            out.push_str(&format!("    description: {}\n", json_string(d)));
+            out.push_str(&format!("    description: {}\n", yaml_string(d)));
         }
-        out.push_str(&format!("    match: {matcher}\n    keep: {keep}\n"));
+        out.push_str(&format!(
+            "    match: {}\n    keep: {keep}\n",
+            matcher(sel, priority)?
+        ));
         if archive {
             out.push_str("    otherwise: archive\n");
         }
     }
     Ok(out)
+}
+
+/// The `archive` section for the rules of the archive storage class (by priority): the `any`
+/// rule, which ECR evaluates last, is `expire_after`; every other one is an archive rule.
+fn archive_section(
+    archived: &[&NativeRule],
+    active: &[&NativeRule],
+    names: &mut Vec<String>,
+) -> Result<String, String> {
+    if archived.is_empty() {
+        return Ok(String::new());
+    }
+    let days = |rule: &NativeRule| match rule.selection.count_type {
+        CountType::SinceImageTransitioned => Ok(format!("{}d", rule.selection.count_number)),
+        other => Err(format!(
+            "rule {} counts archived images by `{}`",
+            rule.rule_priority,
+            other.as_str()
+        )),
+    };
+    let mut out = String::from("archive:\n");
+    let (default, listed): (Vec<&NativeRule>, Vec<&NativeRule>) = archived
+        .iter()
+        .partition(|r| r.selection.tag_status == TagStatus::Any);
+    if let Some(rule) = default.first() {
+        out.push_str(&format!("  expire_after: {}\n", days(rule)?));
+        if let Some(d) = &rule.description {
+            out.push_str(&format!("  description: {}\n", yaml_string(d)));
+        }
+        // `expire_after`'s priority defaults to one after every other rule's.
+        let after = active
+            .iter()
+            .chain(&listed)
+            .map(|r| r.rule_priority)
+            .max()
+            .unwrap_or(0)
+            + 1;
+        if rule.rule_priority != after {
+            out.push_str(&format!("  priority: {}\n", rule.rule_priority));
+        }
+    }
+    if !listed.is_empty() {
+        out.push_str("  rules:\n");
+    }
+    for rule in listed {
+        let priority = rule.rule_priority;
+        let name = unique_name(rule, names);
+        out.push_str(&format!("    - name: {name}\n      priority: {priority}\n"));
+        if let Some(d) = &rule.description {
+            out.push_str(&format!("      description: {}\n", yaml_string(d)));
+        }
+        out.push_str(&format!(
+            "      match: {}\n      expire_after: {}\n",
+            matcher(&rule.selection, priority)?,
+            days(rule)?
+        ));
+    }
+    Ok(out)
+}
+
+/// A selection's tag filter as a `match`, verbatim.
+fn matcher(sel: &Selection, priority: i64) -> Result<String, String> {
+    Ok(match sel.tag_status {
+        TagStatus::Any => "any".to_string(),
+        TagStatus::Untagged => "{ untagged: true }".to_string(),
+        TagStatus::Tagged => match (&sel.tag_pattern_list, &sel.tag_prefix_list) {
+            (Some(p), None) => format!("{{ tags_all: [{}] }}", quoted_list(p)),
+            (None, Some(p)) => format!("{{ tag_prefixes: [{}] }}", quoted_list(p)),
+            _ => return Err(format!("rule {priority} has no single tag list")),
+        },
+    })
 }
 
 /// A rule name from the description (lower-case letters, digits, single dashes), or
@@ -131,15 +194,29 @@ fn slug(description: &str) -> Option<String> {
     (!s.is_empty()).then_some(s)
 }
 
-/// A YAML double-quoted scalar (JSON's string syntax is valid YAML).
-pub(crate) fn json_string(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
+/// A YAML double-quoted scalar that reads back as exactly `s`: JSON's string syntax, with the
+/// characters YAML does not allow as they are (other control characters, a byte-order mark,
+/// non-characters) escaped too.
+pub(crate) fn yaml_string(s: &str) -> String {
+    let json = serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into());
+    json.chars()
+        .map(|c| {
+            let printable = matches!(c, '\u{20}'..='\u{7e}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
+                && !matches!(c, '\u{feff}' | '\u{2028}' | '\u{2029}');
+            // Everything not printable is below U+10000.
+            if printable {
+                c.to_string()
+            } else {
+                format!("\\u{:04x}", u32::from(c))
+            }
+        })
+        .collect()
 }
 
 pub(crate) fn quoted_list(items: &[String]) -> String {
     items
         .iter()
-        .map(|i| json_string(i))
+        .map(|i| yaml_string(i))
         .collect::<Vec<_>>()
         .join(", ")
 }

@@ -9,12 +9,17 @@ use std::collections::{BTreeSet, HashMap};
 use jiff::Timestamp;
 
 use crate::dsl::Policy;
-use crate::dsl::policy::{Anchored, ArchiveSettings, Keep, Otherwise, Retain};
+use crate::dsl::policy::{
+    Anchored, ArchiveKeep, ArchiveSettings, Keep, Matcher, Otherwise, Retain, RuleId,
+};
 use crate::image::{Digest, Image, ImageStatus};
 use crate::in_use::InUse;
 
 /// What becomes of an image. The order is protection: `Keep` protects most.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "camelCase")]
 pub enum Fate {
     Expire,
     /// Moved to the archive storage class (only ever for an active image).
@@ -35,8 +40,9 @@ impl Fate {
 /// The fate of one image and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
-    /// The rule that governs the image (index into the policy's rules), if any.
-    pub rule: Option<usize>,
+    /// The rule that governs the image (a rule for an active image; an archive rule or
+    /// `archive.expire_after` for an archived one), if any.
+    pub rule: Option<RuleId>,
     pub fate: Fate,
     pub reason: Reason,
 }
@@ -56,11 +62,18 @@ impl Decision {
 }
 
 /// Why an image is kept or expires.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(
+    tag = "kind",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum Reason {
-    /// Archived or being restored: rules govern active images only.
+    /// Archived or being restored: rules govern active images only (and no archive rule
+    /// governs it).
     NotActive,
-    /// Archived this many seconds ago; the `archive` section deletes it at `window`.
+    /// Archived this many seconds ago; its archive rule (or `archive.expire_after`) deletes it
+    /// at `window`.
     InArchive {
         seconds: i64,
         window: i64,
@@ -91,13 +104,21 @@ pub enum Reason {
     /// None of the rule's alternatives keeps it.
     NoAlternativeKeeps,
     /// Kept because a kept image index lists it.
-    ChildOfKeptIndex(Digest),
+    ChildOfKeptIndex {
+        index: Digest,
+    },
     /// Archived, not expired, because an image index that is archived lists it.
-    ChildOfArchivedIndex(Digest),
+    ChildOfArchivedIndex {
+        index: Digest,
+    },
     /// Follows its subject: kept with it, or expired with it.
-    FollowsSubject(Digest),
+    FollowsSubject {
+        subject: Digest,
+    },
     /// A `where` expression failed on this image; the image is kept.
-    WhereFailed(String),
+    WhereFailed {
+        error: String,
+    },
     /// `evaluation: ecr`: the native rule of this priority acts on the image (or no rule does).
     Ecr {
         priority: Option<i64>,
@@ -108,17 +129,24 @@ pub enum Reason {
         more: usize,
     },
     /// The subject of a referrer that is in use: deleting it would take the referrer along.
-    SubjectOfInUse(Digest),
+    SubjectOfInUse {
+        referrer: Digest,
+    },
 }
 
 impl Reason {
     /// Whether the image is kept because it is in use (itself, or a referrer hanging on it).
     pub fn is_in_use(&self) -> bool {
-        matches!(self, Reason::InUse { .. } | Reason::SubjectOfInUse(_))
+        matches!(self, Reason::InUse { .. } | Reason::SubjectOfInUse { .. })
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(
+    tag = "position",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum AnchorReason {
     /// No governed image carries an anchor tag: nothing expires.
     NoAnchor,
@@ -201,7 +229,7 @@ pub fn evaluate_with(
                 fate: Fate::Keep,
                 reason: Reason::Ungoverned,
             },
-            _ => in_archive(i, policy.archive.as_ref(), now),
+            _ => in_archive(i, policy.archive.as_ref(), repository, now),
         })
         .collect();
 
@@ -213,27 +241,21 @@ pub fn evaluate_with(
             continue;
         }
         for (r, rule) in policy.rules.iter().enumerate() {
-            if !rule.matcher.matches_tags(image) {
-                continue;
-            }
-            match rule.matcher.where_filter() {
-                None => {}
-                Some(w) => match w.holds(image, repository) {
-                    Ok(true) => {}
-                    Ok(false) => continue,
-                    Err(e) => {
-                        // An expression that cannot be evaluated never deletes anything.
-                        decisions[idx] = Decision {
-                            rule: Some(r),
-                            fate: Fate::Keep,
-                            reason: Reason::WhereFailed(e),
-                        };
-                        break;
-                    }
-                },
+            match matches(&rule.matcher, image, repository) {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(e) => {
+                    // An expression that cannot be evaluated never deletes anything.
+                    decisions[idx] = Decision {
+                        rule: Some(RuleId::Rule(r)),
+                        fate: Fate::Keep,
+                        reason: Reason::WhereFailed { error: e },
+                    };
+                    break;
+                }
             }
             governed[r].push(idx);
-            decisions[idx].rule = Some(r);
+            decisions[idx].rule = Some(RuleId::Rule(r));
             break;
         }
     }
@@ -284,7 +306,9 @@ fn pin_in_use(images: &[Image], in_use: &InUse, out: &mut [Decision]) -> bool {
             seen.push(s);
             if !out[s].reason.is_in_use() {
                 out[s].fate = Fate::Keep;
-                out[s].reason = Reason::SubjectOfInUse(images[at].digest);
+                out[s].reason = Reason::SubjectOfInUse {
+                    referrer: images[at].digest,
+                };
             }
             at = s;
         }
@@ -304,13 +328,13 @@ fn spread_keep(images: &[Image], out: &mut [Decision]) {
         let d = images[i].digest;
         let children = images[i].children.iter().filter_map(|c| position.get(c));
         let next: Vec<(usize, Reason)> = children
-            .map(|&c| (c, Reason::ChildOfKeptIndex(d)))
+            .map(|&c| (c, Reason::ChildOfKeptIndex { index: d }))
             .chain(
                 referrers
                     .get(&i)
                     .into_iter()
                     .flatten()
-                    .map(|&r| (r, Reason::FollowsSubject(d))),
+                    .map(|&r| (r, Reason::FollowsSubject { subject: d })),
             )
             .collect();
         for (j, reason) in next {
@@ -323,24 +347,59 @@ fn spread_keep(images: &[Image], out: &mut [Decision]) {
     }
 }
 
-/// An image that is not active: the `archive` section decides for archived images; images
-/// being restored are left alone.
-fn in_archive(image: &Image, archive: Option<&ArchiveSettings>, now: Timestamp) -> Decision {
-    let keep = |reason| Decision {
-        rule: None,
+/// Whether the matcher selects the image: its tag conditions first, `where` (costly) last; an
+/// `Err` when the expression cannot be evaluated on it.
+fn matches(matcher: &Matcher, image: &Image, repository: Option<&str>) -> Result<bool, String> {
+    if !matcher.matches_tags(image) {
+        return Ok(false);
+    }
+    match matcher.where_filter() {
+        None => Ok(true),
+        Some(w) => w.holds(image, repository),
+    }
+}
+
+/// An image that is not active: for an archived image, the first archive rule that matches it
+/// decides, else `archive.expire_after`, else it is kept; images being restored are left alone.
+fn in_archive(
+    image: &Image,
+    archive: Option<&ArchiveSettings>,
+    repository: Option<&str>,
+    now: Timestamp,
+) -> Decision {
+    let keep = |rule, reason| Decision {
+        rule,
         fate: Fate::Keep,
         reason,
     };
     let (Some(settings), ImageStatus::Archived) = (archive, image.status) else {
-        return keep(Reason::NotActive);
+        return keep(None, Reason::NotActive);
+    };
+    let mut governing = None;
+    for (i, rule) in settings.rules.iter().enumerate() {
+        match matches(&rule.matcher, image, repository) {
+            Ok(true) => {
+                governing = Some((RuleId::Archive(i), rule.keep.value));
+                break;
+            }
+            Ok(false) => {}
+            // As for rules: an expression that cannot be evaluated never deletes anything.
+            Err(e) => return keep(Some(RuleId::Archive(i)), Reason::WhereFailed { error: e }),
+        }
+    }
+    let (rule, window) = match (governing, &settings.expire_after) {
+        (Some((id, ArchiveKeep::All)), _) => return keep(Some(id), Reason::KeepAll),
+        (Some((id, ArchiveKeep::ExpireAfter(d))), _) => (id, d),
+        (None, Some(d)) => (RuleId::ArchiveDefault, d.value),
+        (None, None) => return keep(None, Reason::NotActive),
     };
     let Some(archived_at) = image.archived_at else {
-        return keep(Reason::ArchiveTimeUnknown);
+        return keep(Some(rule), Reason::ArchiveTimeUnknown);
     };
     let seconds = age_seconds(now, archived_at);
-    let window = settings.expire_after.seconds();
+    let window = window.seconds();
     Decision {
-        rule: None,
+        rule: Some(rule),
         fate: if seconds >= window {
             Fate::Expire
         } else {
@@ -376,7 +435,6 @@ fn evaluate_as_ecr(policy: &Policy, images: &[Image], now: Timestamp) -> Evaluat
                         .iter()
                         .find(|s| i64::from(s.priority) == p)
                         .map(|s| s.rule)
-                        .filter(|&r| r != crate::split::ARCHIVE_RULE)
                 }),
                 fate: if outcome.expired.contains(&image.digest) {
                     Fate::Expire
@@ -647,9 +705,9 @@ fn close(images: &[Image], out: &mut [Decision]) {
                 why.insert(
                     *child,
                     if level == Fate::Keep {
-                        Reason::ChildOfKeptIndex(d)
+                        Reason::ChildOfKeptIndex { index: d }
                     } else {
-                        Reason::ChildOfArchivedIndex(d)
+                        Reason::ChildOfArchivedIndex { index: d }
                     },
                 );
                 stack.push(*child);
@@ -658,7 +716,12 @@ fn close(images: &[Image], out: &mut [Decision]) {
         for &r in referrers.get(&i).map(Vec::as_slice).unwrap_or(&[]) {
             if fate[r] < level {
                 fate[r] = level;
-                why.insert(r, Reason::FollowsSubject(images[i].digest));
+                why.insert(
+                    r,
+                    Reason::FollowsSubject {
+                        subject: images[i].digest,
+                    },
+                );
                 stack.push(r);
             }
         }
@@ -677,7 +740,9 @@ fn close(images: &[Image], out: &mut [Decision]) {
             // Only a referrer that follows its subject down gets here.
             None => {
                 if let Some(s) = follows[i] {
-                    out[i].reason = Reason::FollowsSubject(images[s].digest);
+                    out[i].reason = Reason::FollowsSubject {
+                        subject: images[s].digest,
+                    };
                 }
             }
         }
@@ -686,85 +751,3 @@ fn close(images: &[Image], out: &mut [Decision]) {
 
 #[cfg(test)]
 mod tests;
-
-/// A sentence for a decision, for plans and explanations.
-pub fn describe(reason: &Reason, now: Timestamp) -> String {
-    let days = |s: i64| {
-        let d = s as f64 / 86_400.0;
-        if d >= 2.0 || d <= -2.0 {
-            format!("{} days", d.floor())
-        } else {
-            format!("{} hours", (s as f64 / 3600.0).floor())
-        }
-    };
-    let date = |t: Timestamp| t.strftime("%Y-%m-%d").to_string();
-    let _ = now;
-    match reason {
-        Reason::NotActive => "archived: rules govern active images only".into(),
-        Reason::InArchive { seconds, window } => format!(
-            "in the archive for {}; the policy deletes archived images after {}",
-            days(*seconds),
-            days(*window)
-        ),
-        Reason::ArchiveTimeUnknown => {
-            "archived at a time the registry does not report, so it is kept".into()
-        }
-        Reason::Ungoverned => "no rule matches it".into(),
-        Reason::KeepAll => "the rule keeps every image it governs".into(),
-        Reason::KeepNone => "the rule keeps none of its images".into(),
-        Reason::Newest { rank, limit } => {
-            format!("number {rank} by push time; the rule keeps the newest {limit}")
-        }
-        Reason::Age { seconds, window } => format!(
-            "pushed {} ago; the rule keeps images younger than {}",
-            days(*seconds),
-            days(*window)
-        ),
-        Reason::PullAge { seconds, window } => format!(
-            "last pulled (or pushed) {} ago; the rule keeps images pulled within {}",
-            days(*seconds),
-            days(*window)
-        ),
-        Reason::Anchor(a) => match a {
-            AnchorReason::NoAnchor => {
-                "no image carries an anchor tag, so the window has no anchor and nothing expires"
-                    .into()
-            }
-            AnchorReason::InWindow { anchor } => {
-                format!(
-                    "inside the window before the anchor (pushed {})",
-                    date(*anchor)
-                )
-            }
-            AnchorReason::AmongAtLeast { anchor, rank } => format!(
-                "number {rank} among the images pushed before the anchor ({}), which the rule keeps at least of",
-                date(*anchor)
-            ),
-            AnchorReason::BeforeWindow {
-                anchor,
-                window,
-                at_least,
-            } => format!(
-                "pushed more than {} before the anchor (the oldest image with an anchor tag, pushed {}), and not among the {at_least} kept just before it",
-                days(*window),
-                date(*anchor)
-            ),
-        },
-        Reason::NoAlternativeKeeps => "none of the rule's alternatives keeps it".into(),
-        Reason::ChildOfKeptIndex(d) => format!("listed by the kept image index {d}"),
-        Reason::ChildOfArchivedIndex(d) => {
-            format!("listed by the image index {d}, which is archived with it")
-        }
-        Reason::FollowsSubject(d) => format!("a referrer of {d}, which it follows"),
-        Reason::WhereFailed(e) => format!("kept: the `where` expression failed on it ({e})"),
-        Reason::Ecr { priority: Some(p) } => {
-            format!("as ECR evaluates the policy, native rule {p} governs it")
-        }
-        Reason::Ecr { priority: None } => "as ECR evaluates the policy, no rule selects it".into(),
-        Reason::InUse { consumer, more: 0 } => format!("in use by {consumer}"),
-        Reason::InUse { consumer, more } => format!("in use by {consumer} and {more} more"),
-        Reason::SubjectOfInUse(d) => {
-            format!("the subject of {d}, which is in use (ECR deletes a referrer with its subject)")
-        }
-    }
-}

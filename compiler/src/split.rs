@@ -19,7 +19,7 @@ use jiff::Timestamp;
 
 use crate::diagnostic::Diagnostic;
 use crate::dsl::Policy;
-use crate::dsl::policy::{Keep, Matcher, Otherwise, Rule, TagClass};
+use crate::dsl::policy::{ArchiveKeep, Keep, Matcher, Otherwise, Rule, RuleId, TagClass};
 use crate::image::{Digest, Image};
 use crate::native::{self, ValidPolicy};
 use crate::reference;
@@ -30,11 +30,9 @@ const SHIELDS_ONLY: &str = "shields its images from later rules, and expires not
 /// Why a rule ECR could carry is left to the runner in one repository.
 pub const HELD: &str = "ECR would act on an image in use in this repository";
 
-/// Days in a claim's `sinceImagePushed`: a century, so the claim never fires.
+/// Days in a claim's `sinceImagePushed` (or, in the archive, `sinceImageTransitioned`): a
+/// century, so the claim never fires.
 pub const CLAIM_DAYS: i64 = 36_500;
-
-/// The `rule` of the native rule that carries the policy's `archive` section.
-pub const ARCHIVE_RULE: usize = usize::MAX;
 
 /// An ECR tag filter: `tagStatus` and, for `tagged`, the AND-list of patterns.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -73,16 +71,22 @@ pub enum NativeAction {
     ExpireArchivedAfterDays(i64),
     /// A claim: shields its images from later rules and never fires.
     Claim,
+    /// A claim in the archive storage class: shields archived images from later archive rules.
+    ClaimArchived,
 }
 
 impl NativeAction {
     /// Whether the rule selects archived images rather than active ones.
     pub fn in_archive(self) -> bool {
-        matches!(self, NativeAction::ExpireArchivedAfterDays(_))
+        matches!(
+            self,
+            NativeAction::ExpireArchivedAfterDays(_) | NativeAction::ClaimArchived
+        )
     }
 
-    fn acts(self) -> bool {
-        self != NativeAction::Claim
+    /// Whether the rule can ever act on an image (claims never do).
+    pub fn acts(self) -> bool {
+        !matches!(self, NativeAction::Claim | NativeAction::ClaimArchived)
     }
 }
 
@@ -94,7 +98,7 @@ pub struct NativeRuleSpec {
     pub filter: TagFilter,
     pub action: NativeAction,
     /// The DSL rule it comes from.
-    pub rule: usize,
+    pub rule: RuleId,
 }
 
 /// Who carries out a rule.
@@ -109,10 +113,10 @@ pub enum Disposition {
     Runtime,
 }
 
-/// The account of one DSL rule.
+/// The account of one DSL rule (archive rules and `archive.expire_after` included).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleReport {
-    pub rule: usize,
+    pub rule: RuleId,
     pub name: String,
     pub disposition: Disposition,
     /// Priorities of the native rules that carry this rule's filters (actions or claims).
@@ -313,11 +317,11 @@ pub fn compile(policy: &Policy) -> Compiled {
     compile_holding(policy, &BTreeSet::new())
 }
 
-/// Compiles one policy with the rules in `held` (indexes, or [`ARCHIVE_RULE`]) left to the
-/// runner: each keeps its filter as a claim, so the shield and every other rule's share stay
-/// exactly as they were. A repository whose in-use images a native rule would expire is
-/// compiled this way. `evaluation: ecr` policies are verbatim and hold nothing back.
-pub fn compile_holding(policy: &Policy, held: &BTreeSet<usize>) -> Compiled {
+/// Compiles one policy with the rules in `held` left to the runner: each keeps its filter as a
+/// claim, so the shield and every other rule's share stay exactly as they were. A repository
+/// whose in-use images a native rule would expire is compiled this way. `evaluation: ecr`
+/// policies are verbatim and hold nothing back.
+pub fn compile_holding(policy: &Policy, held: &BTreeSet<RuleId>) -> Compiled {
     if policy.evaluation == crate::dsl::policy::Evaluation::Ecr {
         return compile_ecr(policy);
     }
@@ -355,7 +359,7 @@ pub fn compile_holding(policy: &Policy, held: &BTreeSet<usize>) -> Compiled {
                     ),
                 );
                 reports.push(RuleReport {
-                    rule: i,
+                    rule: RuleId::Rule(i),
                     name,
                     disposition: Disposition::Runtime,
                     native_priorities: Vec::new(),
@@ -374,7 +378,7 @@ pub fn compile_holding(policy: &Policy, held: &BTreeSet<usize>) -> Compiled {
             .map(|(r, _)| r);
         let action = match (wanted(&rule.keep.value, rule.otherwise), blocker) {
             (Wanted::Nothing(why), _) => Err(why),
-            (_, _) if held.contains(&i) => Err(HELD.into()),
+            (_, _) if held.contains(&RuleId::Rule(i)) => Err(HELD.into()),
             (_, Some((j, _, _))) => Err(format!(
                 "rule `{}` before it could select the same images and ECR cannot see which",
                 *policy.rules[*j].name
@@ -410,7 +414,7 @@ pub fn compile_holding(policy: &Policy, held: &BTreeSet<usize>) -> Compiled {
                 description: Some(describe(rule, act)),
                 filter: f,
                 action: act,
-                rule: i,
+                rule: RuleId::Rule(i),
             });
             priorities.push(priority);
         }
@@ -446,7 +450,7 @@ pub fn compile_holding(policy: &Policy, held: &BTreeSet<usize>) -> Compiled {
                     (Disposition::NativeAndRuntime, runtime)
                 };
                 RuleReport {
-                    rule: i,
+                    rule: RuleId::Rule(i),
                     name,
                     disposition,
                     native_priorities: priorities,
@@ -466,7 +470,7 @@ pub fn compile_holding(policy: &Policy, held: &BTreeSet<usize>) -> Compiled {
                     );
                 }
                 RuleReport {
-                    rule: i,
+                    rule: RuleId::Rule(i),
                     name,
                     disposition: if matches!(rule.keep.value, Keep::All) {
                         Disposition::Native
@@ -488,47 +492,9 @@ pub fn compile_holding(policy: &Policy, held: &BTreeSet<usize>) -> Compiled {
         reports.push(report);
     }
 
-    // The archive storage class has rules of its own, so its rule is always sound: it selects
-    // archived images, which no rule above selects, and rules govern active ones.
-    let archive_spec = policy.archive.as_ref().filter(|_| !held.contains(&ARCHIVE_RULE)).map(|a| {
-        let days = a.expire_after.ceil_days();
-        if !a.expire_after.is_whole_days() {
-            warnings.push(
-                Diagnostic::warning(
-                    "the archive section runs partly at runtime",
-                    a.expire_after.span,
-                )
-                .with_label(format!(
-                    "ECR deletes archived images after {days} days; the runner deletes the ones in between"
-                ))
-                .with_help("ECR counts whole days: write `expire_after` in days"),
-            );
-        }
-        NativeRuleSpec {
-            priority: 0,
-            description: Some(match &a.description {
-                Some(d) => format!("archive: {d} (expire after {days} days in archive)"),
-                None => format!("archive (expire after {days} days in archive)"),
-            }),
-            filter: TagFilter::Any,
-            action: NativeAction::ExpireArchivedAfterDays(days),
-            rule: ARCHIVE_RULE,
-        }
-    });
+    compile_archive(policy, held, &mut specs, &mut reports, &mut warnings);
     prune_claims(&mut specs, &mut reports);
-    fit_ecr_limits(
-        policy,
-        &mut specs,
-        archive_spec.as_ref(),
-        &mut reports,
-        &mut warnings,
-    );
-    if let Some(a) = archive_spec {
-        specs.push(NativeRuleSpec {
-            priority: specs.len() as u32 + 1,
-            ..a
-        });
-    }
+    fit_ecr_limits(policy, &mut specs, &mut reports, &mut warnings);
     let native = if specs.is_empty() {
         None
     } else {
@@ -563,23 +529,229 @@ pub fn compile_holding(policy: &Policy, held: &BTreeSet<usize>) -> Compiled {
     }
 }
 
-/// Claims matter only before a native rule that acts on images of an overlapping class;
-/// the rest would shield nothing and only make the policy longer.
+/// The native rules of the `archive` section (DESIGN.md §2.1), after every other rule: one
+/// `storageClass: archive` rule per filter of each archive rule, in order, then
+/// `archive.expire_after` as the `any` rule. The archive storage class has rules of its own, and
+/// rules govern active images only, so nothing above matters here; and no count is involved,
+/// so the shield is the only condition: an archive rule ECR cannot select leaves its images
+/// exposed to every later archive rule of its tag class, which then cannot act natively.
+fn compile_archive(
+    policy: &Policy,
+    held: &BTreeSet<RuleId>,
+    specs: &mut Vec<NativeRuleSpec>,
+    reports: &mut Vec<RuleReport>,
+    warnings: &mut Vec<Diagnostic>,
+) {
+    let Some(archive) = &policy.archive else {
+        return;
+    };
+    // Earlier archive rules ECR cannot see, by tag class and name.
+    let mut unshielded: Vec<(TagClass, &str)> = Vec::new();
+    let default = archive.expire_after.as_ref().map(|d| {
+        let any = crate::source::Sp::new(Matcher::Any { filter: None }, d.span);
+        (
+            any,
+            crate::source::Sp::new(ArchiveKeep::ExpireAfter(d.value), d.span),
+        )
+    });
+    let rules = archive
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let description = r.description.as_deref();
+            (
+                RuleId::Archive(i),
+                r.name.as_str(),
+                description,
+                &r.matcher,
+                &r.keep,
+            )
+        })
+        .chain(default.as_ref().map(|(m, k)| {
+            let description = archive.description.as_deref();
+            let name = crate::dsl::policy::ARCHIVE_DEFAULT_NAME;
+            (RuleId::ArchiveDefault, name, description, m, k)
+        }));
+    for (id, name, description, matcher, keep) in rules {
+        let what = match id {
+            RuleId::ArchiveDefault => "`archive.expire_after`".to_string(),
+            _ => format!("archive rule `{name}`"),
+        };
+        let class = matcher.class();
+        let filters = match filters_for(matcher) {
+            Ok(f) => f,
+            Err(why) => {
+                unshielded.push((class, name));
+                warnings.push(
+                    Diagnostic::warning(
+                        format!("{what} runs at runtime: ECR cannot select its images"),
+                        matcher.span,
+                    )
+                    .with_label(why.clone())
+                    .with_note(
+                        "later archive rules that could select the same images cannot delete natively either",
+                    ),
+                );
+                reports.push(RuleReport {
+                    rule: id,
+                    name: name.to_string(),
+                    disposition: Disposition::Runtime,
+                    native_priorities: Vec::new(),
+                    ecr: format!("nothing: {why}"),
+                    runtime: archive_runtime_sentence(keep.value),
+                    narrowing: Narrowing::None,
+                });
+                continue;
+            }
+        };
+        let blocker = unshielded.iter().find(|(c, _)| c.overlaps(class));
+        let action = match (keep.value, blocker) {
+            (ArchiveKeep::All, _) => Err(None),
+            (_, _) if held.contains(&id) => Err(Some(HELD.to_string())),
+            (_, Some((_, earlier))) => Err(Some(format!(
+                "archive rule `{earlier}` before it could select the same images and ECR cannot see which"
+            ))),
+            (ArchiveKeep::ExpireAfter(d), None) => Ok((
+                NativeAction::ExpireArchivedAfterDays(d.ceil_days()),
+                d.is_whole_days(),
+            )),
+        };
+        let act = action
+            .as_ref()
+            .map_or(NativeAction::ClaimArchived, |(a, _)| *a);
+        let mut priorities = Vec::new();
+        for f in filters {
+            // An identical filter earlier in the archive already shields these images.
+            if specs.iter().any(|s| s.filter == f && s.action.in_archive()) {
+                continue;
+            }
+            let priority = specs.len() as u32 + 1;
+            specs.push(NativeRuleSpec {
+                priority,
+                description: Some(describe_named(name, description, act)),
+                filter: f,
+                action: act,
+                rule: id,
+            });
+            priorities.push(priority);
+        }
+        let report = match action {
+            Ok((a, exact)) => {
+                let ecr = ecr_sentence(a);
+                let runtime = if exact {
+                    String::new()
+                } else {
+                    let days = match a {
+                        NativeAction::ExpireArchivedAfterDays(d) => d,
+                        _ => 0,
+                    };
+                    let runtime =
+                        format!("deletes the archived images past the window but not yet {days} days in the archive");
+                    warnings.push(
+                        Diagnostic::warning(
+                            format!("{what} runs partly at runtime"),
+                            keep.span,
+                        )
+                        .with_label(format!("ECR {ecr}; the runner {runtime}"))
+                        .with_help("ECR counts whole days: write `expire_after` in days"),
+                    );
+                    runtime
+                };
+                RuleReport {
+                    rule: id,
+                    name: name.to_string(),
+                    disposition: if exact {
+                        Disposition::Native
+                    } else {
+                        Disposition::NativeAndRuntime
+                    },
+                    native_priorities: priorities,
+                    ecr,
+                    runtime,
+                    narrowing: Narrowing::None,
+                }
+            }
+            // `keep: all`: a claim, which is all there is to do.
+            Err(None) => RuleReport {
+                rule: id,
+                name: name.to_string(),
+                disposition: Disposition::Native,
+                native_priorities: priorities,
+                ecr: "shields its images from later archive rules (a claim that never expires anything)".into(),
+                runtime: String::new(),
+                narrowing: Narrowing::None,
+            },
+            Err(Some(why)) => {
+                warnings.push(
+                    Diagnostic::warning(
+                        format!("{what} runs at runtime"),
+                        keep.span,
+                    )
+                    .with_label(why.clone()),
+                );
+                RuleReport {
+                    rule: id,
+                    name: name.to_string(),
+                    disposition: Disposition::Runtime,
+                    native_priorities: priorities,
+                    ecr: format!("{SHIELDS_ONLY}{why}"),
+                    runtime: archive_runtime_sentence(keep.value),
+                    narrowing: Narrowing::None,
+                }
+            }
+        };
+        reports.push(report);
+    }
+}
+
+/// What the runner does for an archive rule that ECR does not carry.
+fn archive_runtime_sentence(keep: ArchiveKeep) -> String {
+    match keep {
+        ArchiveKeep::All => String::new(),
+        ArchiveKeep::ExpireAfter(d) => {
+            format!("deletes the archived images it governs once they have been in the archive {d}")
+        }
+    }
+}
+
+/// Claims matter only before a native rule of their storage class that acts on images of an
+/// overlapping tag class; the rest would shield nothing and only make the policy longer.
 fn prune_claims(specs: &mut Vec<NativeRuleSpec>, reports: &mut [RuleReport]) {
     let keep: Vec<bool> = (0..specs.len())
         .map(|p| {
             specs[p].action.acts()
                 || specs[p + 1..].iter().any(|later| {
                     later.action.acts()
-                        && !later.action.in_archive()
+                        && later.action.in_archive() == specs[p].action.in_archive()
                         && later.filter.class().overlaps(specs[p].filter.class())
                 })
         })
         .collect();
+    retain_specs(specs, reports, &keep);
+    for r in reports.iter_mut() {
+        if r.native_priorities.is_empty()
+            && r.disposition == Disposition::Native
+            && r.runtime.is_empty()
+        {
+            // A `keep: all` rule whose claim was pruned: nothing to do anywhere.
+            r.ecr = "nothing to do: it keeps every image it governs".into();
+        }
+        if r.native_priorities.is_empty()
+            && let Some(why) = r.ecr.strip_prefix(SHIELDS_ONLY)
+        {
+            r.ecr = format!("nothing: {why}");
+        }
+    }
+}
+
+/// Keeps the specs whose flag is set, numbered again from 1, and the reports' priorities with
+/// them.
+fn retain_specs(specs: &mut Vec<NativeRuleSpec>, reports: &mut [RuleReport], keep: &[bool]) {
     let mut renumber = std::collections::HashMap::new();
     let mut next = 1u32;
     let mut kept = Vec::new();
-    for (spec, k) in specs.drain(..).zip(keep) {
+    for (spec, &k) in specs.drain(..).zip(keep) {
         if k {
             renumber.insert(spec.priority, next);
             kept.push(NativeRuleSpec {
@@ -596,80 +768,134 @@ fn prune_claims(specs: &mut Vec<NativeRuleSpec>, reports: &mut [RuleReport]) {
             .iter()
             .filter_map(|p| renumber.get(p).copied())
             .collect();
-        if r.native_priorities.is_empty()
-            && r.disposition == Disposition::Native
-            && r.runtime.is_empty()
-        {
-            // A `keep: all` rule whose claim was pruned: nothing to do anywhere.
-            r.ecr = "nothing to do: it keeps every image it governs".into();
-        }
-        if r.native_priorities.is_empty()
-            && let Some(why) = r.ecr.strip_prefix(SHIELDS_ONLY)
-        {
-            r.ecr = format!("nothing: {why}");
-        }
     }
 }
 
-/// ECR accepts at most 50 rules and 30,720 characters. Keeping a prefix of the native rules is
-/// sound (every kept rule keeps the shields before it); the rules cut off run at runtime.
-/// `last` is a rule that must stay at the end whatever is cut (the archive section's).
+/// ECR accepts at most 50 rules and 30,720 characters. Keeping a prefix of each storage
+/// class's native rules is sound (every kept rule keeps the shields before it); the rules cut
+/// off run at runtime. The archive's rules are cut last: they are few, and without them
+/// archived images would never be deleted natively.
 fn fit_ecr_limits(
     policy: &Policy,
     specs: &mut Vec<NativeRuleSpec>,
-    last: Option<&NativeRuleSpec>,
     reports: &mut [RuleReport],
     warnings: &mut Vec<Diagnostic>,
 ) {
-    let fits = |specs: &[NativeRuleSpec]| {
-        let all: Vec<NativeRuleSpec> = specs.iter().chain(last).cloned().collect();
-        all.len() <= native::validate::MAX_RULES
-            && to_native(&all).to_json_pretty().chars().count()
+    let fits = |kept: &[NativeRuleSpec]| {
+        kept.len() <= native::validate::MAX_RULES
+            && to_native(kept).to_json_pretty().chars().count()
                 <= native::validate::MAX_POLICY_CHARS
     };
     if fits(specs) {
         return;
     }
-    let mut keep = specs
-        .len()
-        .min(native::validate::MAX_RULES - usize::from(last.is_some()));
-    while keep > 0 && !fits(&specs[..keep]) {
-        keep -= 1;
-    }
-    let first_cut = specs.get(keep).map(|s| s.rule);
-    specs.truncate(keep);
-    let Some(first_cut) = first_cut else { return };
-    for r in reports.iter_mut().filter(|r| r.rule >= first_cut) {
-        let lost: Vec<u32> = r
-            .native_priorities
+    // Standard rules come first, then the archive's.
+    let standard = specs.iter().take_while(|s| !s.action.in_archive()).count();
+    let archived = specs.len() - standard;
+    let mut keep_archived = archived.min(native::validate::MAX_RULES);
+    let mut keep_standard = standard.min(native::validate::MAX_RULES - keep_archived);
+    let kept = |ks: usize, ka: usize| -> Vec<NativeRuleSpec> {
+        specs[..ks]
             .iter()
-            .copied()
-            .filter(|p| *p as usize > keep)
-            .collect();
-        if lost.is_empty() && r.rule > first_cut {
-            continue;
-        }
-        r.native_priorities.retain(|p| *p as usize <= keep);
-        if r.disposition != Disposition::Runtime
-            && !matches!(policy.rules[r.rule].keep.value, Keep::All)
-        {
-            r.disposition = Disposition::Runtime;
-            r.ecr = "nothing: the native policy reached ECR's limit of 50 rules or 30,720 characters before this rule".into();
-            r.runtime = runtime_sentence(&policy.rules[r.rule]);
+            .chain(&specs[standard..standard + ka])
+            .cloned()
+            .collect()
+    };
+    while !fits(&kept(keep_standard, keep_archived)) {
+        if keep_standard > 0 {
+            keep_standard -= 1;
+        } else if keep_archived > 0 {
+            keep_archived -= 1;
+        } else {
+            break;
         }
     }
-    warnings.push(
-        Diagnostic::warning(
-            format!(
-                "the native policy is cut at {keep} rules to fit ECR's limits; rule `{}` and later run at runtime",
-                *policy.rules[first_cut].name
-            ),
-            policy.rules[first_cut].name.span,
-        )
-        .with_help("ECR accepts at most 50 rules and 30,720 characters per lifecycle policy"),
-    );
+    // The first DSL rule of each class that loses a native rule, and every rule after it.
+    let cuts: Vec<RuleId> = [
+        specs
+            .get(keep_standard)
+            .filter(|_| keep_standard < standard),
+        specs.get(standard + keep_archived),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|s| s.rule)
+    .collect();
+    let flags: Vec<bool> = (0..specs.len())
+        .map(|i| {
+            if i < standard {
+                i < keep_standard
+            } else {
+                i - standard < keep_archived
+            }
+        })
+        .collect();
+    let lost: BTreeSet<u32> = specs
+        .iter()
+        .zip(&flags)
+        .filter(|(_, k)| !**k)
+        .map(|(s, _)| s.priority)
+        .collect();
+    for &first_cut in &cuts {
+        let same_class =
+            |r: RuleId| matches!(r, RuleId::Rule(_)) == matches!(first_cut, RuleId::Rule(_));
+        for r in reports
+            .iter_mut()
+            .filter(|r| r.rule >= first_cut && same_class(r.rule))
+        {
+            let lost_some = r.native_priorities.iter().any(|p| lost.contains(p));
+            if !lost_some && r.rule > first_cut {
+                continue;
+            }
+            if r.disposition != Disposition::Runtime && !keeps_all(policy, r.rule) {
+                r.disposition = Disposition::Runtime;
+                r.ecr = "nothing: the native policy reached ECR's limit of 50 rules or 30,720 characters before this rule".into();
+                r.runtime = match r.rule {
+                    RuleId::Rule(i) => policy.rules.get(i).map(runtime_sentence),
+                    RuleId::Archive(i) => policy
+                        .archive_rules()
+                        .get(i)
+                        .map(|a| archive_runtime_sentence(a.keep.value)),
+                    RuleId::ArchiveDefault => policy
+                        .archive
+                        .as_ref()
+                        .and_then(|a| a.expire_after.as_ref())
+                        .map(|d| archive_runtime_sentence(ArchiveKeep::ExpireAfter(d.value))),
+                }
+                .unwrap_or_default();
+            }
+        }
+        let (name, span) = policy.rule_name(first_cut).unwrap_or_default();
+        warnings.push(
+            Diagnostic::warning(
+                format!(
+                    "the native policy is cut at {} rules to fit ECR's limits; rule `{name}` and later{} run at runtime",
+                    keep_standard + keep_archived,
+                    if matches!(first_cut, RuleId::Rule(_)) { "" } else { " archive rules" }
+                ),
+                span,
+            )
+            .with_help("ECR accepts at most 50 rules and 30,720 characters per lifecycle policy"),
+        );
+    }
+    retain_specs(specs, reports, &flags);
     // Claims at the end now shield nothing.
     prune_claims(specs, reports);
+}
+
+/// Whether the rule keeps every image it governs (so a claim is all it ever needs).
+fn keeps_all(policy: &Policy, id: RuleId) -> bool {
+    match id {
+        RuleId::Rule(i) => policy
+            .rules
+            .get(i)
+            .is_some_and(|r| matches!(r.keep.value, Keep::All)),
+        RuleId::Archive(i) => policy
+            .archive_rules()
+            .get(i)
+            .is_some_and(|r| r.keep.value == ArchiveKeep::All),
+        RuleId::ArchiveDefault => false,
+    }
 }
 
 fn ecr_sentence(a: NativeAction) -> String {
@@ -692,7 +918,9 @@ fn ecr_sentence(a: NativeAction) -> String {
         NativeAction::ExpireArchivedAfterDays(d) => {
             format!("expires images archived more than {d} days ago")
         }
-        NativeAction::Claim => "shields its images from later rules".into(),
+        NativeAction::Claim | NativeAction::ClaimArchived => {
+            "shields its images from later rules".into()
+        }
     }
 }
 
@@ -714,8 +942,13 @@ fn runtime_sentence(rule: &Rule) -> String {
 }
 
 fn describe(rule: &Rule, action: NativeAction) -> String {
+    describe_named(&rule.name, rule.description.as_deref(), action)
+}
+
+/// A native rule's description: the DSL rule's name and description, and what it does.
+fn describe_named(name: &str, description: Option<&str>, action: NativeAction) -> String {
     let what = match action {
-        NativeAction::Claim => "claim, never expires".to_string(),
+        NativeAction::Claim | NativeAction::ClaimArchived => "claim, never expires".to_string(),
         NativeAction::ExpireBeyondCount(n) => format!("keep newest {n}"),
         NativeAction::ExpireOlderThanDays(d) => format!("expire after {d} days"),
         NativeAction::ArchiveBeyondCount(n) => format!("keep newest {n}, archive the rest"),
@@ -725,9 +958,9 @@ fn describe(rule: &Rule, action: NativeAction) -> String {
         }
         NativeAction::ExpireArchivedAfterDays(d) => format!("expire after {d} days in archive"),
     };
-    match &rule.description {
-        Some(d) => format!("{}: {d} ({what})", *rule.name),
-        None => format!("{} ({what})", *rule.name),
+    match description {
+        Some(d) => format!("{name}: {d} ({what})"),
+        None => format!("{name} ({what})"),
     }
 }
 
@@ -763,6 +996,9 @@ pub fn to_native(specs: &[NativeRuleSpec]) -> native::LifecyclePolicy {
                         (native::CountType::SinceImageTransitioned, days, d)
                     }
                     NativeAction::Claim => (native::CountType::SinceImagePushed, days, CLAIM_DAYS),
+                    NativeAction::ClaimArchived => {
+                        (native::CountType::SinceImageTransitioned, days, CLAIM_DAYS)
+                    }
                 };
                 let transition = matches!(
                     s.action,
@@ -796,23 +1032,24 @@ pub fn to_native(specs: &[NativeRuleSpec]) -> native::LifecyclePolicy {
     }
 }
 
-/// Why a rule (by index, when one is at fault) cannot be what the policy asks.
-pub type RuleProblem = (Option<usize>, String);
+/// Why a rule (when one is at fault) cannot be what the policy asks.
+pub type RuleProblem = (Option<RuleId>, String);
 
 /// `evaluation: ecr`: each rule is one native rule, verbatim; ECR does all of it.
 fn compile_ecr(policy: &Policy) -> Compiled {
     match ecr_native(policy) {
         Ok((specs, native)) => Compiled {
-            rules: policy
-                .rules
+            rules: specs
                 .iter()
-                .enumerate()
-                .map(|(i, r)| RuleReport {
-                    rule: i,
-                    name: r.name.value.clone(),
+                .map(|s| RuleReport {
+                    rule: s.rule,
+                    name: policy
+                        .rule_name(s.rule)
+                        .map(|(n, _)| n.to_string())
+                        .unwrap_or_default(),
                     disposition: Disposition::Native,
-                    native_priorities: vec![specs[i].priority],
-                    ecr: ecr_sentence(specs[i].action),
+                    native_priorities: vec![s.priority],
+                    ecr: ecr_sentence(s.action),
                     runtime: String::new(),
                     narrowing: Narrowing::None,
                 })
@@ -834,51 +1071,55 @@ fn compile_ecr(policy: &Policy) -> Compiled {
     }
 }
 
+/// The ECR tag filter an `evaluation: ecr` match says verbatim.
+fn ecr_filter(m: &Matcher) -> Result<TagFilter, String> {
+    match m {
+        Matcher::Any { filter: None } => Ok(TagFilter::Any),
+        Matcher::Untagged { filter: None } => Ok(TagFilter::Untagged),
+        Matcher::Tagged(t) if t.filter.is_none() && t.regex.is_none() && t.any_of.len() <= 1 => {
+            // `tags_all` is the native list as written (repeats included); a `tags` glob joins
+            // it unless already there.
+            let all: Vec<String> = t.all_of.iter().map(|g| g.to_string()).collect();
+            let patterns: Vec<String> = t
+                .any_of
+                .iter()
+                .map(|g| g.to_string())
+                .filter(|g| !all.contains(g))
+                .chain(all.iter().cloned())
+                .collect();
+            match (patterns.is_empty(), t.prefixes.is_empty()) {
+                (false, false) => {
+                    Err("an ECR rule has either tag patterns or tag prefixes, not both".to_string())
+                }
+                (true, false) => Ok(TagFilter::TaggedPrefixes(
+                    t.prefixes.iter().map(|p| p.value.clone()).collect(),
+                )),
+                (false, true) => Ok(TagFilter::Tagged(patterns)),
+                (true, true) => Ok(TagFilter::Tagged(vec!["*".into()])),
+            }
+        }
+        _ => Err(
+            "ECR cannot express this match (a `where`, a regex, or `tags` with several globs)"
+                .to_string(),
+        ),
+    }
+}
+
 /// The native policy of an `evaluation: ecr` policy, rule for rule, or why there is none
-/// (with the index of the rule at fault, where one is).
+/// (with the rule at fault, where one is).
 pub fn ecr_native(policy: &Policy) -> Result<(Vec<NativeRuleSpec>, ValidPolicy), Vec<RuleProblem>> {
     let mut problems = Vec::new();
     let mut specs = Vec::new();
+    let whole = "ECR counts whole days: write the window in days".to_string();
     for (i, rule) in policy.rules.iter().enumerate() {
-        let filter = match &rule.matcher.value {
-            Matcher::Any { filter: None } => Ok(TagFilter::Any),
-            Matcher::Untagged { filter: None } => Ok(TagFilter::Untagged),
-            Matcher::Tagged(t)
-                if t.filter.is_none() && t.regex.is_none() && t.any_of.len() <= 1 =>
-            {
-                let mut patterns: Vec<String> = t
-                    .any_of
-                    .iter()
-                    .chain(&t.all_of)
-                    .map(|g| g.to_string())
-                    .collect();
-                match (patterns.is_empty(), t.prefixes.is_empty()) {
-                    (false, false) => Err(
-                        "an ECR rule has either tag patterns or tag prefixes, not both".to_string(),
-                    ),
-                    (true, false) => Ok(TagFilter::TaggedPrefixes(
-                        t.prefixes.iter().map(|p| p.value.clone()).collect(),
-                    )),
-                    (false, true) => {
-                        patterns.dedup();
-                        Ok(TagFilter::Tagged(patterns))
-                    }
-                    (true, true) => Ok(TagFilter::Tagged(vec!["*".into()])),
-                }
-            }
-            _ => Err(
-                "ECR cannot express this match (a `where`, a regex, or `tags` with several globs)"
-                    .to_string(),
-            ),
-        };
+        let filter = ecr_filter(&rule.matcher);
         let archive = rule.otherwise == Otherwise::Archive;
-        let whole = "ECR counts whole days: write the window in days".to_string();
         let action = match &rule.keep.value {
             Keep::Retain(r) if r.alternatives() == 1 => {
                 match (&r.newest, &r.within, &r.pulled_within) {
                     (Some(n), _, _) if archive => Ok(NativeAction::ArchiveBeyondCount(n.value)),
                     (Some(n), _, _) => Ok(NativeAction::ExpireBeyondCount(n.value)),
-                    (_, Some(d), _) if !d.is_whole_days() => Err(whole),
+                    (_, Some(d), _) if !d.is_whole_days() => Err(whole.clone()),
                     (_, Some(d), _) if archive => {
                         Ok(NativeAction::ArchiveOlderThanDays(d.ceil_days()))
                     }
@@ -887,7 +1128,7 @@ pub fn ecr_native(policy: &Policy) -> Result<(Vec<NativeRuleSpec>, ValidPolicy),
                         "ECR can only archive by the time of the last pull: add `otherwise: archive`"
                             .to_string(),
                     ),
-                    (_, _, Some(d)) if !d.is_whole_days() => Err(whole),
+                    (_, _, Some(d)) if !d.is_whole_days() => Err(whole.clone()),
                     (_, _, Some(d)) => Ok(NativeAction::ArchiveNotPulledForDays(d.ceil_days())),
                     _ => Err(
                         "ECR can express `newest`, `within` and `pulled_within` here".to_string(),
@@ -905,44 +1146,88 @@ pub fn ecr_native(policy: &Policy) -> Result<(Vec<NativeRuleSpec>, ValidPolicy),
                 description: rule.description.clone(),
                 filter,
                 action,
-                rule: i,
+                rule: RuleId::Rule(i),
             }),
             (Err(e), _) | (_, Err(e)) => {
-                problems.push((Some(i), format!("rule `{}`: {e}", *rule.name)))
+                problems.push((Some(RuleId::Rule(i)), format!("rule `{}`: {e}", *rule.name)))
             }
         }
     }
     if let Some(a) = &policy.archive {
-        if a.expire_after.is_whole_days() {
-            let after = specs.iter().map(|s| s.priority).max().unwrap_or(0) + 1;
-            specs.push(NativeRuleSpec {
-                priority: a.priority.unwrap_or(after),
-                description: a.description.clone(),
-                filter: TagFilter::Any,
-                action: NativeAction::ExpireArchivedAfterDays(a.expire_after.ceil_days()),
-                rule: ARCHIVE_RULE,
-            });
-        } else {
-            problems.push((
-                None,
-                "`archive`: ECR counts whole days: write `expire_after` in days".to_string(),
-            ));
+        // Archive rules, then `expire_after`, each after the rules before it by default.
+        let default = a.expire_after.as_ref().map(|d| {
+            let any = Matcher::Any { filter: None };
+            (
+                RuleId::ArchiveDefault,
+                any,
+                ArchiveKeep::ExpireAfter(d.value),
+                a.priority,
+                &a.description,
+            )
+        });
+        let rules = a
+            .rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                (
+                    RuleId::Archive(i),
+                    r.matcher.value.clone(),
+                    r.keep.value,
+                    r.priority,
+                    &r.description,
+                )
+            })
+            .chain(default);
+        for (id, matcher, keep, priority, description) in rules {
+            let label = match id {
+                RuleId::ArchiveDefault => "`archive`".to_string(),
+                _ => format!(
+                    "archive rule `{}`",
+                    policy.rule_name(id).map_or("", |(n, _)| n)
+                ),
+            };
+            let filter = ecr_filter(&matcher);
+            let action = match keep {
+                ArchiveKeep::ExpireAfter(d) if d.is_whole_days() => {
+                    Ok(NativeAction::ExpireArchivedAfterDays(d.ceil_days()))
+                }
+                ArchiveKeep::ExpireAfter(_) => {
+                    Err("ECR counts whole days: write `expire_after` in days".to_string())
+                }
+                ArchiveKeep::All => {
+                    Err("every ECR rule acts on something: give `expire_after`".to_string())
+                }
+            };
+            match (filter, action) {
+                (Ok(filter), Ok(action)) => {
+                    let after = specs.iter().map(|s| s.priority).max().unwrap_or(0) + 1;
+                    specs.push(NativeRuleSpec {
+                        priority: priority.unwrap_or(after),
+                        description: description.clone(),
+                        filter,
+                        action,
+                        rule: id,
+                    });
+                }
+                (Err(e), _) | (_, Err(e)) => problems.push((Some(id), format!("{label}: {e}"))),
+            }
         }
     }
     if !problems.is_empty() {
         return Err(problems);
     }
-    native::validate(to_native(&specs))
-        .map(|v| (specs, v))
-        .map_err(|errors| {
-            errors
-                .into_iter()
-                .map(|e| {
-                    let rule = e.rule.as_ref().map(|r| r.index);
-                    (rule, format!("ECR would refuse this policy: {e}"))
-                })
-                .collect()
-        })
+    match native::validate(to_native(&specs)) {
+        Ok(v) => Ok((specs, v)),
+        Err(errors) => Err(errors
+            .into_iter()
+            .map(|e| {
+                // The validator counts the native rules, which are the specs in order.
+                let rule = e.rule.and_then(|r| specs.get(r.index)).map(|s| s.rule);
+                (rule, format!("ECR would refuse this policy: {e}"))
+            })
+            .collect()),
+    }
 }
 
 /// The runner's share of a policy's work on one repository.

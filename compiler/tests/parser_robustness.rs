@@ -32,8 +32,19 @@ fn value() -> impl Strategy<Value = Value> {
             .prop_filter("finite", |f| f.is_finite())
             .prop_map(Value::from),
         "[a-z*?_.\\-]{0,8}".prop_map(Value::String),
-        prop::sample::select(vec!["any", "all", "none", "14d", "v*", "1", "true"])
-            .prop_map(|s| Value::String(s.into())),
+        prop::sample::select(vec![
+            "any",
+            "all",
+            "none",
+            "14d",
+            "v*",
+            "1",
+            "true",
+            "90d",
+            "2147483647d",
+            "ecr"
+        ])
+        .prop_map(|s| Value::String(s.into())),
     ];
     leaf.prop_recursive(4, 40, 6, |inner| {
         let key = prop::sample::select(vec![
@@ -56,6 +67,10 @@ fn value() -> impl Strategy<Value = Value> {
             "oldest_tagged",
             "at_least",
             "description",
+            "archive",
+            "expire_after",
+            "priority",
+            "tag_prefixes",
             "bogus",
         ]);
         prop_oneof![
@@ -86,10 +101,24 @@ proptest! {
     }
 
     #[test]
-    fn policy_shaped_values_never_panic(rules in prop::collection::vec(value(), 0..4), version in value()) {
+    fn policy_shaped_values_never_panic(
+        rules in prop::collection::vec(value(), 0..4),
+        version in value(),
+        archive in value(),
+        archive_rules in prop::collection::vec(value(), 0..4),
+        ecr in any::<bool>(),
+    ) {
         let doc = serde_json::json!({"version": version, "rules": rules});
         check(serde_json::to_string(&doc).unwrap())?;
         let doc = serde_json::json!({"version": 1, "rules": rules});
+        check(serde_json::to_string(&doc).unwrap())?;
+        let evaluation = if ecr { "ecr" } else { "first-match" };
+        let doc = serde_json::json!({"version": 1, "evaluation": evaluation, "rules": rules, "archive": archive});
+        check(serde_json::to_string(&doc).unwrap())?;
+        let doc = serde_json::json!({
+            "version": 1, "evaluation": evaluation, "rules": rules,
+            "archive": {"expire_after": "90d", "rules": archive_rules},
+        });
         check(serde_json::to_string(&doc).unwrap())?;
     }
 }

@@ -6,10 +6,13 @@
 //!   archived(native) ∩ kept(policy) = ∅       ECR never archives an image the policy keeps
 //!   native ∪ runner = policy                  for expiries and archivals alike
 //!
-//! and that a rule the compiler calls native really is carried out by ECR.
+//! and that a rule the compiler calls native really is carried out by ECR. Policies have archive
+//! rules (expressible or not, `keep: all` among them) and `archive.expire_after`, and some
+//! rules are held back as the planner does for images in use.
 
 use std::collections::BTreeSet;
 
+use ecr_lifecycle_compiler::dsl::policy::RuleId;
 use ecr_lifecycle_compiler::dsl::{self, Policy};
 use ecr_lifecycle_compiler::image::{Digest, Image, ImageStatus};
 use ecr_lifecycle_compiler::native;
@@ -77,13 +80,40 @@ fn keep() -> impl Strategy<Value = String> {
     ]
 }
 
+/// A time in the archive around ECR's 90-day minimum, in days or hours.
+fn archive_window() -> impl Strategy<Value = String> {
+    prop_oneof![
+        (90u32..100).prop_map(|d| format!("{d}d")),
+        (90 * 24u32..100 * 24).prop_map(|h| format!("{h}h")),
+    ]
+}
+
+/// `archive:` with `expire_after` and archive rules, each `expire_after` or `keep: all`.
 fn archive_section() -> impl Strategy<Value = Option<String>> {
+    let rule = (matcher(), prop::option::weighted(0.75, archive_window()));
     prop::option::weighted(
-        0.4,
-        prop_oneof![
-            (90u32..100).prop_map(|d| format!("{d}d")),
-            (90 * 24u32..100 * 24).prop_map(|h| format!("{h}h")),
-        ],
+        0.5,
+        (
+            prop::option::weighted(0.6, archive_window()),
+            prop::collection::vec(rule, 0..4),
+        )
+            .prop_map(|(default, rules)| {
+                let mut text = String::from("archive:\n");
+                if let Some(d) = default {
+                    text.push_str(&format!("  expire_after: {d}\n"));
+                }
+                if !rules.is_empty() {
+                    text.push_str("  rules:\n");
+                }
+                for (i, (m, window)) in rules.iter().enumerate() {
+                    let keep = match window {
+                        Some(w) => format!("expire_after: {w}"),
+                        None => "keep: all".to_string(),
+                    };
+                    text.push_str(&format!("    - {{name: a{i}, match: {m}, {keep}}}\n"));
+                }
+                text
+            }),
     )
 }
 
@@ -96,8 +126,8 @@ fn policy() -> impl Strategy<Value = Policy> {
             "unreachable rules (and `keep: all` with `otherwise: archive`) are refused",
             |(rules, archive)| {
                 let mut text = String::from("version: 1\n");
-                if let Some(d) = archive {
-                    text.push_str(&format!("archive: {{expire_after: {d}}}\n"));
+                if let Some(a) = archive {
+                    text.push_str(&a);
                 }
                 text.push_str("rules:\n");
                 for (i, (m, k, archives)) in rules.iter().enumerate() {
@@ -276,8 +306,18 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
 
     #[test]
-    fn native_is_sound_and_native_plus_runner_is_the_policy(p in policy(), images in images()) {
-        check_split(&p, &images)?;
+    fn native_is_sound_and_native_plus_runner_is_the_policy(
+        p in policy(),
+        images in images(),
+        hold in prop::collection::vec(prop::bool::weighted(0.15), 12),
+    ) {
+        // Some rules held back to claims, as the planner does where images are in use.
+        let ids = (0..p.rules.len())
+            .map(RuleId::Rule)
+            .chain((0..p.archive_rules().len()).map(RuleId::Archive))
+            .chain(std::iter::once(RuleId::ArchiveDefault));
+        let held: BTreeSet<RuleId> = ids.zip(&hold).filter(|(_, h)| **h).map(|(id, _)| id).collect();
+        check_split(&p, &images, &held)?;
     }
 
     #[test]
@@ -291,15 +331,16 @@ proptest! {
             !matches!(last, Some(Narrowing::None) | None),
             "the last `any` rule is not narrowed: {:?}", compiled.rules
         );
-        check_split(&p, &images)?;
+        check_split(&p, &images, &BTreeSet::new())?;
     }
 }
 
-/// Both invariants of DESIGN.md §3.3, and that a rule called native is carried out by ECR.
-fn check_split(p: &Policy, images: &[Image]) -> Result<(), TestCaseError> {
+/// Both invariants of DESIGN.md §3.3, and that a rule called native is carried out by ECR,
+/// with the rules in `held` left to the runner.
+fn check_split(p: &Policy, images: &[Image], held: &BTreeSet<RuleId>) -> Result<(), TestCaseError> {
     let (p, images) = (p.clone(), images.to_vec());
     {
-        let compiled = split::compile(&p);
+        let compiled = split::compile_holding(&p, held);
         prop_assert!(
             compiled
                 .warnings
@@ -377,7 +418,7 @@ fn check_split(p: &Policy, images: &[Image]) -> Result<(), TestCaseError> {
             let acting: Vec<&split::NativeRuleSpec> = compiled
                 .specs
                 .iter()
-                .filter(|s| s.rule == report.rule && s.action != NativeAction::Claim)
+                .filter(|s| s.rule == report.rule && s.action.acts())
                 .collect();
             if report.disposition == Disposition::Runtime || acting.is_empty() {
                 continue;
@@ -389,16 +430,19 @@ fn check_split(p: &Policy, images: &[Image]) -> Result<(), TestCaseError> {
                 let by_pull = acting
                     .iter()
                     .any(|s| matches!(s.action, NativeAction::ArchiveNotPulledForDays(_)));
-                let clock = if by_pull {
-                    img.pulled_or_pushed_at()
-                } else {
-                    img.pushed_at
+                let in_archive = acting.iter().any(|s| s.action.in_archive());
+                let clock = match (by_pull, in_archive) {
+                    (true, _) => img.pulled_or_pushed_at(),
+                    // The policy keeps an archived image whose archive time is unknown.
+                    (_, true) => img.archived_at.unwrap_or(now()),
+                    _ => img.pushed_at,
                 };
                 let age = now().duration_since(clock).as_secs();
                 let beyond_ecr_days = acting.iter().all(|s| match s.action {
                     NativeAction::ExpireOlderThanDays(days)
                     | NativeAction::ArchiveOlderThanDays(days)
-                    | NativeAction::ArchiveNotPulledForDays(days) => age > days * DAY,
+                    | NativeAction::ArchiveNotPulledForDays(days)
+                    | NativeAction::ExpireArchivedAfterDays(days) => age > days * DAY,
                     _ => true,
                 });
                 if report.disposition == Disposition::NativeAndRuntime && !beyond_ecr_days {

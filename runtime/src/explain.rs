@@ -4,7 +4,7 @@
 use ecr_lifecycle_compiler::image::{Digest, Image, iso};
 use ecr_lifecycle_compiler::in_use::InUse;
 use ecr_lifecycle_compiler::native;
-use ecr_lifecycle_compiler::reference::{self, Fate, Reason};
+use ecr_lifecycle_compiler::reference::{Fate, Reason};
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -193,9 +193,9 @@ pub fn explain(
         (Fate::Expire, _) => "deletes it (`plan` lists it, `apply` deletes it)".to_string(),
         (Fate::Archive, _) => "archives it (`plan` lists it, `apply` archives it)".to_string(),
     };
-    let rule = decision.rule.and_then(|r| loaded.policy.rules.get(r));
-    let rule_location = rule.map(|r| {
-        let (line, col) = loaded.file.line_col(r.name.span.start as usize);
+    let rule = decision.rule.and_then(|r| loaded.policy.rule_name(r));
+    let rule_location = rule.map(|(_, span)| {
+        let (line, col) = loaded.file.line_col(span.start as usize);
         format!("{}:{line}:{col}", loaded.file.name)
     });
     Explanation {
@@ -205,12 +205,12 @@ pub fn explain(
         pushed_at: iso(image.pushed_at),
         size_bytes: image.size_bytes,
         policy_file: Some(loaded.file.name.clone()),
-        rule: rule.map(|r| r.name.value.clone()),
+        rule: rule.map(|(name, _)| name.to_string()),
         rule_location,
         fate: decision.fate.as_str().to_string(),
         reason: match &decision.reason {
             Reason::Ungoverned => "no rule matches it, so it is kept".to_string(),
-            r => reference::describe(r, now),
+            r => crate::render::words::reason(r),
         },
         ecr,
         runner,

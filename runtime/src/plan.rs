@@ -2,14 +2,13 @@
 //! one [`Plan`]; a saved plan is that JSON, with the format version and what it saw.
 
 use ecr_lifecycle_compiler::dsl::Policy;
-use ecr_lifecycle_compiler::dsl::policy::Account;
+use ecr_lifecycle_compiler::dsl::policy::{ARCHIVE_DEFAULT_NAME, Account, RuleId};
 use ecr_lifecycle_compiler::image::{Digest, Image, ImageStatus, iso};
 use ecr_lifecycle_compiler::native::{self, ValidPolicy};
 use ecr_lifecycle_compiler::reference::{self, Evaluation, Fate};
 use ecr_lifecycle_compiler::source::SourceFile;
 use ecr_lifecycle_compiler::split::{self, Compiled};
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
 use std::collections::BTreeSet;
@@ -19,42 +18,8 @@ use ecr_lifecycle_compiler::in_use::InUse;
 use crate::normalize::{normalize, same_policy};
 use crate::snapshot::RepositoryState;
 
-/// The plan file format; `apply` refuses any other.
-pub const FORMAT_VERSION: u32 = 1;
-
-/// Standard storage price per GB-month (GiB, as AWS bills storage), in US dollars.
-pub const STANDARD_PRICE_PER_GB_MONTH: f64 = 0.10;
-
-/// Archive storage price per GB-month, in US dollars. AWS bills the first 150 TB of a month's
-/// archive storage at the standard price and $0.07 above that, so archiving saves nothing
-/// until then: plan with `--archive-price 0.07` when the archive holds more.
-pub const ARCHIVE_PRICE_PER_GB_MONTH: f64 = 0.10;
-
-/// Days of archive storage ECR bills for every archived image, however soon it is deleted.
-pub const MIN_ARCHIVE_DAYS: i64 = 90;
-
-/// The storage prices a plan's figures use.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Prices {
-    pub standard_per_gb_month: f64,
-    pub archive_per_gb_month: f64,
-}
-
-impl Default for Prices {
-    fn default() -> Prices {
-        Prices {
-            standard_per_gb_month: STANDARD_PRICE_PER_GB_MONTH,
-            archive_per_gb_month: ARCHIVE_PRICE_PER_GB_MONTH,
-        }
-    }
-}
-
-impl Prices {
-    fn is_default(&self) -> bool {
-        *self == Prices::default()
-    }
-}
+mod model;
+pub use model::*;
 
 /// Choices that change what a repository's plan contains.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,292 +74,10 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Plan {
-    pub format_version: u32,
-    pub tool_version: String,
-    /// The time the plan was evaluated at (RFC 3339).
-    pub created_at: String,
-    /// Where it was made: `ecr` (with region/endpoint) or `file:PATH`.
-    pub registry: String,
-    /// `I/N` when the plan covers one shard of the repositories.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub shard: Option<String>,
-    /// Made with `--allow-early-archive-delete`: apply may delete images archived under 90 days.
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub allow_early_archive_delete: bool,
-    /// The prices its figures use, when not the defaults.
-    #[serde(default, skip_serializing_if = "Prices::is_default")]
-    pub prices: Prices,
-    pub policy_files: Vec<PolicyFileRef>,
-    pub repositories: Vec<RepositoryPlan>,
-    pub summary: Summary,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct PolicyFileRef {
-    pub path: String,
-    pub sha256: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct RepositoryPlan {
-    pub name: String,
-    /// The AWS account, when the policy file names accounts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub account: Option<Account>,
-    /// The AWS region, when the policy file names regions.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub region: Option<String>,
-    pub policy_file: String,
-    pub lifecycle_policy: PolicyChange,
-    /// Images the runner deletes.
-    pub deletions: Vec<ImageAction>,
-    /// Images the desired native policy makes ECR expire (ECR acts within a day).
-    pub ecr_expirations: Vec<ImageAction>,
-    /// Images the runner moves to the archive storage class.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub archivals: Vec<ImageAction>,
-    /// Images the desired native policy makes ECR archive.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub ecr_archivals: Vec<ImageAction>,
-    /// Archived images the policy deletes but that stay: they have been in the archive for
-    /// less than 90 days (see `--allow-early-archive-delete`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub held: Vec<ImageAction>,
-    /// Images the rules would delete or archive that stay because something runs them (or
-    /// an image that hangs on them, or the index that lists them).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub kept_in_use: Vec<ImageAction>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub warnings: Vec<String>,
-    /// What the plan saw: the number of images and their total size.
-    pub images_seen: usize,
-    pub bytes_seen: u64,
-}
-
-/// What happens to a repository's native lifecycle policy.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "action", rename_all = "camelCase", deny_unknown_fields)]
-pub enum PolicyChange {
-    /// Already what it should be (or none, and none is wanted).
-    Unchanged,
-    Put {
-        text: String,
-    },
-    Replace {
-        current: String,
-        text: String,
-    },
-    Delete {
-        current: String,
-    },
-}
-
-impl PolicyChange {
-    pub fn is_change(&self) -> bool {
-        !matches!(self, PolicyChange::Unchanged)
-    }
-}
-
-/// One image to delete (or that ECR will expire), with the rule and the reason.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ImageAction {
-    pub digest: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub tags: Vec<String>,
-    pub pushed_at: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub size_bytes: Option<u64>,
-    /// For an image in the archive: whole days since it was archived (`None`: unknown).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub archived_days: Option<Option<i64>>,
-    pub rule: String,
-    pub reason: String,
-}
-
-impl ImageAction {
-    /// Days of the 90-day archive minimum still to be billed if the image is deleted now.
-    pub fn early_delete_days(&self) -> i64 {
-        match self.archived_days {
-            None => 0,
-            Some(None) => MIN_ARCHIVE_DAYS,
-            Some(Some(d)) => (MIN_ARCHIVE_DAYS - d).max(0),
-        }
-    }
-}
-
-fn is_false(b: &bool) -> bool {
-    !*b
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Summary {
-    pub policies_to_put: usize,
-    pub policies_to_replace: usize,
-    pub policies_to_delete: usize,
-    pub images_to_delete: usize,
-    pub bytes_to_delete: u64,
-    pub monthly_saving_usd: f64,
-    pub ecr_expirations: usize,
-    pub ecr_bytes: u64,
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub images_to_archive: usize,
-    #[serde(default, skip_serializing_if = "is_zero_u64")]
-    pub bytes_to_archive: u64,
-    /// What archiving saves a month: the difference between the standard and archive prices.
-    #[serde(default, skip_serializing_if = "is_zero_f64")]
-    pub archive_monthly_saving_usd: f64,
-    /// The rest of the 90-day minimum, billed once for archived images deleted early.
-    #[serde(default, skip_serializing_if = "is_zero_f64")]
-    pub early_delete_charge_usd: f64,
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub ecr_archivals: usize,
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub images_held: usize,
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub images_kept_in_use: usize,
-}
-
-fn is_zero(n: &usize) -> bool {
-    *n == 0
-}
-
-fn is_zero_u64(n: &u64) -> bool {
-    *n == 0
-}
-
-fn is_zero_f64(n: &f64) -> bool {
-    *n == 0.0
-}
-
-impl RepositoryPlan {
-    /// The unit of work the repository belongs to.
-    pub fn unit(&self) -> Unit {
-        Unit {
-            account: self.account.clone(),
-            region: self.region.clone(),
-        }
-    }
-
-    /// Plans are ordered by unit, then name.
-    pub fn order(a: &RepositoryPlan, b: &RepositoryPlan) -> std::cmp::Ordering {
-        (&a.account, &a.region, &a.name).cmp(&(&b.account, &b.region, &b.name))
-    }
-
-    /// Whether a rendering has anything to say about this repository.
-    pub fn has_news(&self) -> bool {
-        self.lifecycle_policy.is_change()
-            || !self.deletions.is_empty()
-            || !self.archivals.is_empty()
-            || !self.held.is_empty()
-            || !self.kept_in_use.is_empty()
-            || !self.warnings.is_empty()
-    }
-}
-
-impl Plan {
-    pub fn has_changes(&self) -> bool {
-        self.summary.policies_to_put
-            + self.summary.policies_to_replace
-            + self.summary.policies_to_delete
-            + self.summary.images_to_delete
-            + self.summary.images_to_archive
-            > 0
-    }
-
-    /// Recomputes the summary, after repositories or prices changed.
-    pub fn resummarize(&mut self) {
-        self.summary = summarize(&self.repositories, &self.prices);
-    }
-
-    pub fn to_json(&self) -> String {
-        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
-        s.push('\n');
-        s
-    }
-
-    /// Reads a saved plan, refusing other formats with a message that says what to do.
-    pub fn from_json(text: &str) -> Result<Plan, String> {
-        let v: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-            format!("not a plan file: {e} (a plan is what `ecr-lifecycle plan -o FILE` writes)")
-        })?;
-        match v.get("formatVersion").and_then(serde_json::Value::as_u64) {
-            Some(n) if n == u64::from(FORMAT_VERSION) => {}
-            Some(n) => {
-                return Err(format!(
-                    "the plan has format version {n}, and this ecr-lifecycle reads version {FORMAT_VERSION}: make a new plan with this version"
-                ));
-            }
-            None => return Err("not a plan file: it has no `formatVersion`".into()),
-        }
-        serde_json::from_value(v).map_err(|e| format!("the plan file is damaged: {e}"))
-    }
-}
-
-/// Sums up repository plans.
-pub fn summarize(repos: &[RepositoryPlan], prices: &Prices) -> Summary {
-    let mut s = Summary::default();
-    let size = |list: &[ImageAction]| list.iter().filter_map(|d| d.size_bytes).sum::<u64>();
-    let mut early_charge = 0.0;
-    // Deleting an archived image saves archive storage, not standard storage.
-    let mut archived_bytes = 0u64;
-    for r in repos {
-        match r.lifecycle_policy {
-            PolicyChange::Unchanged => {}
-            PolicyChange::Put { .. } => s.policies_to_put += 1,
-            PolicyChange::Replace { .. } => s.policies_to_replace += 1,
-            PolicyChange::Delete { .. } => s.policies_to_delete += 1,
-        }
-        s.images_to_delete += r.deletions.len();
-        s.bytes_to_delete += size(&r.deletions);
-        s.ecr_expirations += r.ecr_expirations.len();
-        s.ecr_bytes += size(&r.ecr_expirations);
-        s.images_to_archive += r.archivals.len();
-        s.bytes_to_archive += size(&r.archivals);
-        s.ecr_archivals += r.ecr_archivals.len();
-        s.images_held += r.held.len();
-        s.images_kept_in_use += r.kept_in_use.len();
-        for d in r.deletions.iter().filter(|d| d.archived_days.is_some()) {
-            let size = d.size_bytes.unwrap_or(0);
-            archived_bytes += size;
-            early_charge +=
-                gib(size) * prices.archive_per_gb_month * d.early_delete_days() as f64 / 30.0;
-        }
-    }
-    s.monthly_saving_usd = cents(
-        gib(s.bytes_to_delete - archived_bytes) * prices.standard_per_gb_month
-            + gib(archived_bytes) * prices.archive_per_gb_month,
-    );
-    s.archive_monthly_saving_usd = cents(
-        gib(s.bytes_to_archive) * (prices.standard_per_gb_month - prices.archive_per_gb_month),
-    );
-    s.early_delete_charge_usd = cents(early_charge);
-    s
-}
-
-fn gib(bytes: u64) -> f64 {
-    bytes as f64 / (1u64 << 30) as f64
-}
-
-fn cents(usd: f64) -> f64 {
-    (usd * 100.0).round() / 100.0
-}
-
-/// Dollars per month to store this many bytes in standard storage.
-pub fn monthly_cost(bytes: u64, prices: &Prices) -> f64 {
-    cents(gib(bytes) * prices.standard_per_gb_month)
-}
-
 /// The native policy a repository should carry, and why it differs from the compiled one.
 pub struct Desired {
     pub native: Option<ValidPolicy>,
-    pub warnings: Vec<String>,
+    pub notes: Vec<Note>,
 }
 
 /// What one repository's evaluation needs besides the policy: its images in use.
@@ -419,7 +102,7 @@ pub fn desired_policy(
     evaluated: Evaluated<'_>,
     now: Timestamp,
 ) -> Desired {
-    let mut warnings = Vec::new();
+    let mut notes = Vec::new();
     // ECR ranks a restored image by its restore time: restoring an old archived image could
     // make a native count expire a newer image the policy keeps. So the policy must also be
     // safe in the world where every archived image is restored now.
@@ -454,7 +137,7 @@ pub fn desired_policy(
     }
 
     let mut compiled = std::borrow::Cow::Borrowed(&loaded.compiled);
-    let mut held: BTreeSet<usize> = BTreeSet::new();
+    let mut held: BTreeSet<RuleId> = BTreeSet::new();
     // Each round holds back at least one more rule, so this ends.
     while let Some(native) = compiled.native.as_ref() {
         let mut more = false;
@@ -464,7 +147,7 @@ pub fn desired_policy(
             let harmed: BTreeSet<Digest> = harm(with, images, &outcome).into_iter().collect();
             let anyway: BTreeSet<Digest> = harm(alone, images, &outcome).into_iter().collect();
             // Per rule: its native priority and the images in use it would act on.
-            let mut conflicts: std::collections::BTreeMap<usize, (i64, Vec<Digest>)> =
+            let mut conflicts: std::collections::BTreeMap<RuleId, (i64, Vec<Digest>)> =
                 std::collections::BTreeMap::new();
             for &d in harmed.difference(&anyway) {
                 let Some(priority) = acting_rule(&outcome, d) else {
@@ -491,8 +174,8 @@ pub fn desired_policy(
             for (rule, (priority, digests)) in conflicts {
                 held.insert(rule);
                 more = true;
-                warnings.push(held_back_warning(
-                    loaded, images, with, &outcome, rule, priority, &digests, now,
+                notes.push(held_back_note(
+                    loaded, images, with, &outcome, rule, priority, &digests,
                 ));
             }
         }
@@ -504,7 +187,7 @@ pub fn desired_policy(
     let Some(native) = compiled.native.clone() else {
         return Desired {
             native: None,
-            warnings,
+            notes,
         };
     };
     let harmed: Vec<Digest> = worlds
@@ -520,73 +203,61 @@ pub fn desired_policy(
             )
         });
         if untagged_native && state.images.iter().any(|i| i.subject.is_some()) {
-            warnings.push(
-                "the repository holds referrers (signatures, SBOMs); the native policy could expire a referrer of a kept image once it ages, so review such images".into(),
-            );
+            notes.push(Note::ReferrersPresent);
         }
         return Desired {
             native: Some(native),
-            warnings,
+            notes,
         };
     }
-    let examples: Vec<String> = harmed.iter().take(3).map(|d| d.to_string()).collect();
-    warnings.push(format!(
-        "the native policy is withheld here: ECR would expire or archive {} image(s) the policy keeps (or only archives), for example {}; so every rule runs at runtime for this repository",
-        harmed.len(),
-        examples.join(", ")
-    ));
+    notes.push(Note::Withheld {
+        images: harmed.len(),
+        examples: harmed.iter().take(3).map(|d| d.to_string()).collect(),
+    });
     Desired {
         native: None,
-        warnings,
+        notes,
     }
 }
 
 /// Why a rule runs at runtime in one repository: the image in use its native rule would act on.
-#[allow(clippy::too_many_arguments)]
-fn held_back_warning(
+fn held_back_note(
     loaded: &LoadedPolicy,
     images: &[Image],
     evaluation: &Evaluation,
     outcome: &native::Outcome,
-    rule: usize,
+    rule: RuleId,
     priority: i64,
     digests: &[Digest],
-    now: Timestamp,
-) -> String {
+) -> Note {
     let digest = digests[0];
-    let name = match loaded.policy.rules.get(rule) {
-        Some(r) => format!("rule `{}`", r.name.value),
-        None => "the archive section".to_string(),
-    };
-    let (tags, why) = images
+    let name = loaded
+        .policy
+        .rule_name(rule)
+        .map_or_else(|| ARCHIVE_DEFAULT_NAME.to_string(), |(n, _)| n.to_string());
+    let (tags, kept) = images
         .iter()
         .zip(&evaluation.decisions)
         .find(|(i, _)| i.digest == digest)
         .map(|(i, d)| {
             let tags: Vec<String> = i.tags.iter().map(|t| t.to_string()).collect();
-            (tags, reference::describe(&d.reason, now))
+            (tags, d.reason.clone())
         })
-        .unwrap_or_default();
-    let what = if outcome.expired.contains(&digest) {
-        "expire"
-    } else {
-        "archive"
-    };
-    let image = format!(
-        "{digest}{}",
-        if tags.is_empty() {
-            String::new()
+        .unwrap_or((Vec::new(), reference::Reason::Ungoverned));
+    Note::HeldBack {
+        rule: name,
+        archive: !matches!(rule, RuleId::Rule(_)),
+        priority,
+        would: if outcome.expired.contains(&digest) {
+            Fate::Expire
         } else {
-            format!(" ({})", tags.join(", "))
-        }
-    );
-    let images = match digests.len() {
-        1 => image,
-        n => format!("{n} images kept for being in use, such as {image}"),
-    };
-    format!(
-        "{name} runs at runtime in this repository: its native rule (priority {priority}) would {what} {images}, kept: {why}"
-    )
+            Fate::Archive
+        },
+        image: digest.to_string(),
+        tags,
+        images: digests.len(),
+        kept,
+    }
 }
 
 /// The priority of the native rule behind ECR's action on an image (through the subjects a
@@ -717,7 +388,8 @@ pub fn plan_repository_with(
         ecr_archivals: Vec::new(),
         held: Vec::new(),
         kept_in_use: Vec::new(),
-        warnings: desired.warnings,
+        notes: desired.notes,
+        applied_policy_expirations: Vec::new(),
         images_seen: state.images.len(),
         bytes_seen: state.images.iter().filter_map(|i| i.size_bytes).sum(),
     };
@@ -740,13 +412,7 @@ pub fn plan_repository_with(
                     not_yet_native += 1;
                 }
                 Fate::Keep | Fate::Archive if by_ecr => {
-                    plan.ecr_expirations.push(ImageAction {
-                        rule: String::new(),
-                        reason:
-                            "the applied native policy expires it, and the policy files keep it"
-                                .into(),
-                        ..action()
-                    });
+                    plan.applied_policy_expirations.push(action());
                     continue;
                 }
                 _ => {}
@@ -768,17 +434,7 @@ pub fn plan_repository_with(
             Fate::Expire => {
                 let a = action();
                 if a.early_delete_days() > 0 && !options.allow_early_archive_delete {
-                    plan.held.push(ImageAction {
-                        reason: format!(
-                            "{}; held: {}, and ECR bills 90 days of archive storage whenever it is deleted (plan with --allow-early-archive-delete to delete it now)",
-                            a.reason,
-                            match a.archived_days {
-                                Some(Some(d)) => format!("it has been in the archive {d} days"),
-                                _ => "the registry does not say when it was archived".into(),
-                            }
-                        ),
-                        ..a
-                    });
+                    plan.held.push(a);
                 } else {
                     plan.deletions.push(a);
                 }
@@ -789,43 +445,17 @@ pub fn plan_repository_with(
         plan.kept_in_use = kept_in_use(loaded, state, &evaluation, alone, now);
     }
     if in_force == InForce::Nothing && state.lifecycle_policy.is_none() {
-        plan.warnings.push(format!(
-            "no native policy is applied here, and --native-policies ignore leaves it to another tool: ECR expires nothing until the compiled one is put{}",
-            if not_yet_native > 0 {
-                format!(
-                    " ({} the compiled policy leaves to ECR wait until then)",
-                    plural(not_yet_native, "image", "images")
-                )
-            } else {
-                String::new()
-            }
-        ));
+        plan.notes.push(Note::NoPolicyApplied {
+            waiting: not_yet_native,
+        });
     } else if in_force != InForce::Compiled {
-        let kept = plan
-            .ecr_expirations
-            .iter()
-            .filter(|a| a.rule.is_empty())
-            .count();
-        plan.warnings.push(format!(
-            "the applied native policy is not the compiled one, and --native-policies ignore leaves it to another tool: ECR's figures here are the applied policy's (it expires {}{}){}",
-            plural(ecr_in_force.expired.len(), "image", "images"),
-            if kept > 0 {
-                format!(", {kept} of which the policy files keep")
-            } else {
-                String::new()
-            },
-            if not_yet_native > 0 {
-                format!(
-                    "; {} the compiled policy leaves to ECR wait until it is applied",
-                    plural(not_yet_native, "image", "images")
-                )
-            } else {
-                String::new()
-            }
-        ));
+        plan.notes.push(Note::AppliedPolicyDiffers {
+            expires: ecr_in_force.expired.len(),
+            kept_by_files: plan.applied_policy_expirations.len(),
+            waiting: not_yet_native,
+        });
     }
-    plan.warnings
-        .extend(index_warnings(loaded, state, &evaluation));
+    plan.notes.extend(index_notes(loaded, state, &evaluation));
     let order = |a: &ImageAction, b: &ImageAction| {
         a.pushed_at.cmp(&b.pushed_at).then(a.digest.cmp(&b.digest))
     };
@@ -835,10 +465,11 @@ pub fn plan_repository_with(
         &mut plan.archivals,
         &mut plan.ecr_archivals,
         &mut plan.held,
-        &mut plan.kept_in_use,
+        &mut plan.applied_policy_expirations,
     ] {
         list.sort_by(order);
     }
+    plan.kept_in_use.sort_by(|a, b| order(&a.image, &b.image));
     plan
 }
 
@@ -863,10 +494,6 @@ fn in_force(state: &RepositoryState, desired: Option<&str>) -> InForce {
     }
 }
 
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
 /// The images the rules alone would expire or archive and that stay for being in use.
 fn kept_in_use(
     loaded: &LoadedPolicy,
@@ -874,39 +501,27 @@ fn kept_in_use(
     evaluation: &Evaluation,
     alone: &Evaluation,
     now: Timestamp,
-) -> Vec<ImageAction> {
+) -> Vec<KeptInUse> {
     state
         .images
         .iter()
         .zip(evaluation.decisions.iter().zip(&alone.decisions))
         .filter(|(_, (with, without))| with.fate > without.fate)
-        .map(|(image, (with, without))| {
-            let a = image_action(image, without, &loaded.policy, now);
-            let rule = if a.rule.is_empty() {
-                "the policy".to_string()
-            } else {
-                format!("rule `{}`", a.rule)
-            };
-            ImageAction {
-                reason: format!(
-                    "{}; {rule} would {} it otherwise ({})",
-                    reference::describe(&with.reason, now),
-                    without.fate.as_str(),
-                    a.reason
-                ),
-                ..a
-            }
+        .map(|(image, (with, without))| KeptInUse {
+            image: image_action(image, without, &loaded.policy, now),
+            would: without.fate,
+            kept: with.reason.clone(),
         })
         .collect()
 }
 
 /// An image index the policy archives while an image it lists stays active: the index cannot
 /// be pulled until it is restored, though the child can.
-fn index_warnings(
+fn index_notes(
     loaded: &LoadedPolicy,
     state: &RepositoryState,
     evaluation: &Evaluation,
-) -> Vec<String> {
+) -> Vec<Note> {
     let fate: std::collections::HashMap<Digest, &reference::Decision> = state
         .images
         .iter()
@@ -929,15 +544,14 @@ fn index_warnings(
         }
         let rule = decision
             .rule
-            .and_then(|r| loaded.policy.rules.get(r))
-            .map(|r| r.name.value.as_str())
-            .unwrap_or("?");
-        out.push(format!(
-            "rule `{rule}` archives the image index {}, but {} of the images it lists stay active (for example {}), kept by other rules or indexes: the index cannot be pulled until it is restored",
-            image.digest,
-            kept.len(),
-            kept[0]
-        ));
+            .and_then(|r| loaded.policy.rule_name(r))
+            .map_or("?", |(n, _)| n);
+        out.push(Note::IndexArchivedChildrenActive {
+            rule: rule.to_string(),
+            index: image.digest.to_string(),
+            active: kept.len(),
+            example: kept[0].clone(),
+        });
     }
     out
 }
@@ -953,19 +567,16 @@ fn image_action(
         tags: image.tags.iter().map(|t| t.to_string()).collect(),
         pushed_at: iso(image.pushed_at),
         size_bytes: image.size_bytes,
-        archived_days: (image.status == ImageStatus::Archived).then(|| {
-            image
-                .archived_at
-                .map(|t| now.duration_since(t).as_secs().div_euclid(86_400))
+        archived: (image.status == ImageStatus::Archived).then(|| {
+            image.archived_at.map_or(ArchiveAge::Unknown, |t| {
+                ArchiveAge::Days(now.duration_since(t).as_secs().div_euclid(86_400))
+            })
         }),
-        rule: match (decision.rule, &decision.reason) {
-            (None, reference::Reason::InArchive { .. }) => "archive".into(),
-            (r, _) => r
-                .and_then(|r| policy.rules.get(r))
-                .map(|r| r.name.value.clone())
-                .unwrap_or_default(),
-        },
-        reason: reference::describe(&decision.reason, now),
+        rule: decision
+            .rule
+            .and_then(|r| policy.rule_name(r))
+            .map(|(n, _)| n.to_string()),
+        reason: decision.reason.clone(),
     }
 }
 
@@ -1049,7 +660,7 @@ pub fn units(policies: &[LoadedPolicy]) -> Vec<Unit> {
 /// Assembles a plan from planned repositories.
 pub fn assemble(
     policies: &[LoadedPolicy],
-    registry: String,
+    registries: Vec<RegistryId>,
     now: Timestamp,
     mut repositories: Vec<RepositoryPlan>,
 ) -> Plan {
@@ -1059,7 +670,7 @@ pub fn assemble(
         format_version: FORMAT_VERSION,
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         created_at: iso(now),
-        registry,
+        registries,
         shard: None,
         allow_early_archive_delete: false,
         prices: Prices::default(),

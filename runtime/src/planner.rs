@@ -5,8 +5,8 @@ use jiff::Timestamp;
 
 use crate::in_use::{Consumers, Usage};
 use crate::plan::{
-    LoadedPolicy, Plan, Prices, RepositoryOptions, RepositoryPlan, Unit, assemble, governing_in,
-    plan_repository_with,
+    LoadedPolicy, Plan, Prices, RegistryId, RepositoryOptions, RepositoryPlan, Shard, Unit,
+    assemble, governing_in, plan_repository_with,
 };
 use crate::registry::{Registry, RegistryError};
 use crate::snapshot::RepositoryState;
@@ -49,28 +49,17 @@ pub async fn read_repositories<R: Registry>(
 
 /// What to plan.
 pub struct PlanOptions {
-    pub label: String,
+    pub label: RegistryId,
     pub now: Timestamp,
     pub concurrency: usize,
     pub manage_policies: bool,
-    /// `(index, count)`, 1-based: plan only the repositories of this shard.
-    pub shard: Option<(u32, u32)>,
+    /// Plan only the repositories of this shard.
+    pub shard: Option<Shard>,
     /// The account and region of this registry, as the policy files name them.
     pub unit: Unit,
     /// Delete archived images before their 90 days are up (and pay for the rest).
     pub allow_early_archive_delete: bool,
     pub prices: Prices,
-}
-
-/// The shard (1-based) a repository belongs to among `count`: FNV-1a of its name, so every
-/// machine agrees without talking to the others.
-pub fn shard_of(name: &str, count: u32) -> u32 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in name.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    (h % u64::from(count.max(1))) as u32 + 1
 }
 
 /// Plans every repository some policy file governs. `usage` reads the references to images
@@ -101,7 +90,7 @@ pub async fn make_plan<R: Registry>(
         .await?
         .into_iter()
         .filter(|n| governing_in(policies, n, &unit).is_some())
-        .filter(|n| shard.is_none_or(|(i, count)| shard_of(n, count) == i))
+        .filter(|n| shard.is_none_or(|s| s.holds(n)))
         .collect();
     let (states, usage) = tokio::join!(
         read_repositories(registry, names, concurrency, progress),
@@ -122,8 +111,8 @@ pub async fn make_plan<R: Registry>(
             })
         })
         .collect();
-    let mut plan = assemble(policies, label, now, repos);
-    plan.shard = shard.map(|(i, n)| format!("{i}/{n}"));
+    let mut plan = assemble(policies, vec![label], now, repos);
+    plan.shard = shard;
     plan.allow_early_archive_delete = allow_early_archive_delete;
     plan.prices = prices;
     plan.resummarize();
@@ -139,15 +128,16 @@ pub fn merge(plans: Vec<Plan>) -> Result<Plan, String> {
         .iter()
         .map(|r| (r.unit(), r.name.clone()))
         .collect();
-    let mut shards: Vec<String> = merged.shard.iter().cloned().collect();
+    let mut shards: Vec<Shard> = merged.shard.into_iter().collect();
     for p in iter {
         if p.policy_files != merged.policy_files {
             return Err("the plans were made from different policy files".into());
         }
-        if p.registry != merged.registry {
+        if p.registries != merged.registries {
             return Err(format!(
                 "the plans were made against different registries (`{}` and `{}`)",
-                merged.registry, p.registry
+                merged.registries_text(),
+                p.registries_text()
             ));
         }
         if (p.allow_early_archive_delete, p.prices)
@@ -157,11 +147,17 @@ pub fn merge(plans: Vec<Plan>) -> Result<Plan, String> {
                 "the plans were made with different prices or --allow-early-archive-delete".into(),
             );
         }
-        if let Some(s) = &p.shard {
-            if shards.contains(s) {
+        if let Some(s) = p.shard {
+            if shards.contains(&s) {
                 return Err(format!("shard {s} is given twice"));
             }
-            shards.push(s.clone());
+            if shards.first().is_some_and(|first| first.count != s.count) {
+                return Err(format!(
+                    "shard {s} is one of {}, and shard {} one of {}: merge the shards of one run",
+                    s.count, shards[0], shards[0].count
+                ));
+            }
+            shards.push(s);
         }
         for r in p.repositories {
             if !seen.insert((r.unit(), r.name.clone())) {
@@ -174,15 +170,13 @@ pub fn merge(plans: Vec<Plan>) -> Result<Plan, String> {
             merged.created_at = p.created_at;
         }
     }
-    if let Some(n) = shards
-        .first()
-        .and_then(|s| s.split('/').nth(1))
-        .and_then(|n| n.parse::<usize>().ok())
-        && shards.len() != n
+    if let Some(first) = shards.first()
+        && shards.len() != first.count as usize
     {
         return Err(format!(
-            "{} of {n} shards given: merge all of them",
-            shards.len()
+            "{} of {} shards given: merge all of them",
+            shards.len(),
+            first.count
         ));
     }
     merged.repositories.sort_by(RepositoryPlan::order);
@@ -195,11 +189,15 @@ pub fn merge(plans: Vec<Plan>) -> Result<Plan, String> {
 pub fn combine_units(parts: Vec<Plan>) -> Plan {
     let mut iter = parts.into_iter();
     let Some(mut plan) = iter.next() else {
-        return crate::plan::assemble(&[], String::new(), Timestamp::UNIX_EPOCH, Vec::new());
+        return crate::plan::assemble(&[], Vec::new(), Timestamp::UNIX_EPOCH, Vec::new());
     };
     for p in iter {
         plan.repositories.extend(p.repositories);
+        plan.registries.extend(p.registries);
     }
+    // Every unit's registry is recorded, for apply to check against.
+    plan.registries.sort();
+    plan.registries.dedup();
     plan.repositories.sort_by(RepositoryPlan::order);
     plan.resummarize();
     plan

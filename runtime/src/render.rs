@@ -6,11 +6,12 @@ use similar::{ChangeTag, TextDiff};
 mod markdown;
 #[cfg(test)]
 mod test_plans;
+pub mod words;
 pub use markdown::{MARKDOWN_BUDGET, plan_markdown, plan_markdown_within};
 
 use crate::apply::ApplyReport;
 use crate::drift::{DriftStatus, RepositoryDrift};
-use crate::plan::{ImageAction, Plan, PolicyChange, monthly_cost};
+use crate::plan::{ImageAction, Plan, PolicyChange, RepositoryPlan, monthly_cost};
 
 /// What a line is, for styling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,19 +64,84 @@ fn reason(a: &ImageAction, deletes: bool) -> String {
     match a.early_delete_days() {
         early if deletes && early > 0 => format!(
             "{}; deleting it now bills the remaining {early} days of ECR's 90-day archive minimum",
-            a.reason
+            words::reason(&a.reason)
         ),
-        _ => a.reason.clone(),
+        _ => words::reason(&a.reason),
     }
 }
 
-/// `rule R: reason`, or the reason alone where no rule governs the image (a referrer).
-fn why(a: &ImageAction, deletes: bool) -> String {
-    if a.rule.is_empty() {
-        reason(a, deletes)
-    } else {
-        format!("rule {}: {}", a.rule, reason(a, deletes))
-    }
+/// Each image with what to say about it.
+pub(crate) fn described(
+    list: &[ImageAction],
+    describe: impl Fn(&ImageAction) -> String,
+) -> Vec<(&ImageAction, String)> {
+    list.iter().map(|a| (a, describe(a))).collect()
+}
+
+/// One list of a repository's plan as the renderers show it: each image with its reason in
+/// words (without the rule, which the renderers show with it where `by_rule`).
+pub(crate) struct ImageList<'a> {
+    pub title: &'static str,
+    pub sign: char,
+    pub kind: Kind,
+    pub by_rule: bool,
+    pub items: Vec<(&'a ImageAction, String)>,
+}
+
+/// The lists of a repository's plan the runner acts on or that a reviewer must see.
+pub(crate) fn image_lists(r: &RepositoryPlan) -> Vec<ImageList<'_>> {
+    let list = |title, sign, kind, by_rule, items| ImageList {
+        title,
+        sign,
+        kind,
+        by_rule,
+        items,
+    };
+    vec![
+        list(
+            "The runner deletes",
+            '-',
+            Kind::Remove,
+            true,
+            described(&r.deletions, |a| reason(a, true)),
+        ),
+        list(
+            "The runner archives",
+            '>',
+            Kind::Change,
+            true,
+            described(&r.archivals, |a| reason(a, false)),
+        ),
+        list(
+            "Held (in the archive for less than 90 days)",
+            '!',
+            Kind::Warning,
+            true,
+            described(&r.held, words::held),
+        ),
+        list(
+            "Kept, in use",
+            '=',
+            Kind::Plain,
+            false,
+            r.kept_in_use
+                .iter()
+                .map(|k| (&k.image, format!("kept: {}", words::kept_in_use(k))))
+                .collect(),
+        ),
+        list(
+            "The applied native policy expires, and the policy files keep",
+            '-',
+            Kind::Warning,
+            false,
+            described(&r.applied_policy_expirations, |a| {
+                format!(
+                    "the applied native policy expires it; the policy files keep it: {}",
+                    reason(a, false)
+                )
+            }),
+        ),
+    ]
 }
 
 fn image_line(sign: char, a: &ImageAction) -> String {
@@ -151,7 +217,7 @@ pub fn plan_text(plan: &Plan) -> Lines {
         Kind::Plain,
         format!(
             "ecr-lifecycle plan: {} at {}, {}",
-            plan.registry,
+            plan.registries_text(),
             plan.created_at,
             governed(plan)
         ),
@@ -233,21 +299,16 @@ pub fn plan_text(plan: &Plan) -> Lines {
                 ));
             }
         }
-        let deleted = |a: &ImageAction| why(a, true);
-        let archived = |a: &ImageAction| why(a, false);
-        let kept = |a: &ImageAction| format!("kept: {}", a.reason);
-        for (kind, sign, list, describe) in [
-            (
-                Kind::Remove,
-                '-',
-                &r.deletions,
-                &deleted as &dyn Fn(&ImageAction) -> String,
-            ),
-            (Kind::Change, '>', &r.archivals, &archived),
-            (Kind::Warning, '!', &r.held, &archived),
-            (Kind::Plain, '=', &r.kept_in_use, &kept),
-        ] {
-            push_grouped(&mut out, kind, sign, list, describe);
+        for l in image_lists(r) {
+            let items: Vec<(&ImageAction, String)> = l
+                .items
+                .into_iter()
+                .map(|(a, d)| match (&a.rule, l.by_rule) {
+                    (Some(rule), true) => (a, format!("rule {rule}: {d}")),
+                    _ => (a, d),
+                })
+                .collect();
+            push_grouped(&mut out, l.kind, l.sign, &items);
         }
         if !r.ecr_archivals.is_empty() {
             let b: u64 = r.ecr_archivals.iter().filter_map(|a| a.size_bytes).sum();
@@ -271,8 +332,8 @@ pub fn plan_text(plan: &Plan) -> Lines {
                 ),
             ));
         }
-        for w in &r.warnings {
-            out.push((Kind::Warning, format!("  ! {w}")));
+        for n in &r.notes {
+            out.push((Kind::Warning, format!("  ! {}", words::note(n))));
         }
     }
     out.push((Kind::Plain, String::new()));
@@ -285,24 +346,21 @@ pub fn plan_text(plan: &Plan) -> Lines {
 
 /// Images under one comment per rule: the reason once when they share it (with their count
 /// and size), or after each image when it differs.
-fn push_grouped(
-    out: &mut Lines,
-    kind: Kind,
-    sign: char,
-    list: &[ImageAction],
-    describe: &dyn Fn(&ImageAction) -> String,
-) {
-    let mut rules: Vec<&str> = Vec::new();
-    for a in list {
-        if !rules.contains(&a.rule.as_str()) {
-            rules.push(&a.rule);
+fn push_grouped(out: &mut Lines, kind: Kind, sign: char, list: &[(&ImageAction, String)]) {
+    let mut rules: Vec<Option<&str>> = Vec::new();
+    for (a, _) in list {
+        if !rules.contains(&a.rule.as_deref()) {
+            rules.push(a.rule.as_deref());
         }
     }
     for rule in rules {
-        let group: Vec<&ImageAction> = list.iter().filter(|a| a.rule == rule).collect();
-        let first = describe(group[0]);
-        if group.len() > 1 && group.iter().all(|a| describe(a) == first) {
-            let size: u64 = group.iter().filter_map(|a| a.size_bytes).sum();
+        let group: Vec<&(&ImageAction, String)> = list
+            .iter()
+            .filter(|(a, _)| a.rule.as_deref() == rule)
+            .collect();
+        let first = &group[0].1;
+        if group.len() > 1 && group.iter().all(|(_, d)| d == first) {
+            let size: u64 = group.iter().filter_map(|(a, _)| a.size_bytes).sum();
             out.push((
                 Kind::Note,
                 format!(
@@ -311,13 +369,13 @@ fn push_grouped(
                     bytes(size)
                 ),
             ));
-            for a in group {
+            for (a, _) in group {
                 out.push((kind, image_line(sign, a)));
             }
         } else {
-            for a in group {
+            for (a, d) in group {
                 out.push((kind, image_line(sign, a)));
-                out.push((Kind::Note, format!("      # ({})", describe(a))));
+                out.push((Kind::Note, format!("      # ({d})")));
             }
         }
     }
@@ -337,7 +395,8 @@ pub fn idle_files(plan: &Plan) -> Vec<String> {
         .map(|f| {
             format!(
                 "{} governs no repository {scope} {}: check its `repositories` and `exclude` globs (and `regions`, `accounts`)",
-                f.path, plan.registry
+                f.path,
+                plan.registries_text()
             )
         })
         .collect()
@@ -709,28 +768,26 @@ pub fn apply_text(report: &ApplyReport) -> Lines {
 mod tests {
     use super::*;
     use crate::render::test_plans::{POLICY, action, plan, repository};
+    use ecr_lifecycle_compiler::reference::Reason;
 
     #[test]
     fn images_that_share_a_rule_and_a_reason_are_listed_under_it_once() {
         let mut r = repository("web", 3, 2, POLICY);
-        r.deletions.push(action(
-            7,
-            "counted",
-            "number 4 by push time; the rule keeps 3",
-        ));
+        r.deletions
+            .push(action(7, "counted", Reason::Newest { rank: 4, limit: 3 }));
         let text = plain(&plan_text(&plan(vec![r])));
         assert_eq!(
-            text.matches("pushed before the window").count(),
+            text.matches("the rule keeps none of its images").count(),
             1,
             "{text}"
         );
         assert!(
-            text.contains("  # (rule window: pushed before the window) — 3 images, 300.0 MiB:\n  - sha256:000000000000  <untagged>  pushed 2026-01-02  100.0 MiB\n"),
+            text.contains("  # (rule window: the rule keeps none of its images) — 3 images, 300.0 MiB:\n  - sha256:000000000000  <untagged>  pushed 2026-01-02  100.0 MiB\n"),
             "{text}"
         );
         // A rule with one image keeps its reason after it.
         assert!(
-            text.contains("build-7  pushed 2026-01-02  100.0 MiB\n      # (rule counted: number 4 by push time; the rule keeps 3)\n"),
+            text.contains("build-7  pushed 2026-01-02  100.0 MiB\n      # (rule counted: number 4 by push time; the rule keeps the newest 3)\n"),
             "{text}"
         );
         assert!(
@@ -754,7 +811,7 @@ mod tests {
                 "policies/typo.yaml governs no repository in file:registry.json: check its `repositories` and `exclude` globs (and `regions`, `accounts`)"
             ]
         );
-        p.shard = Some("1/2".into());
+        p.shard = Some(crate::plan::Shard { index: 1, count: 2 });
         assert!(idle_files(&p)[0].contains("in this shard of file:registry.json"));
     }
 }

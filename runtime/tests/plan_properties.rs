@@ -13,7 +13,7 @@ use ecr_lifecycle_compiler::native;
 use ecr_lifecycle_compiler::reference::Fate;
 use ecr_lifecycle_compiler::source::SourceFile;
 use ecr_lifecycle_runtime::plan::{
-    Evaluated, ImageAction, LoadedPolicy, RepositoryOptions, desired_policy, evaluations,
+    Evaluated, ImageAction, LoadedPolicy, Note, RepositoryOptions, desired_policy, evaluations,
     plan_repository, plan_repository_with,
 };
 use ecr_lifecycle_runtime::snapshot::RepositoryState;
@@ -39,15 +39,23 @@ const RULES: &[&str] = &[
     "{name: R, match: {untagged: true}, keep: {pulled_within: 2d}, otherwise: archive}",
 ];
 
+/// `archive` sections: `expire_after` alone, and archive rules ECR can and cannot select.
+const ARCHIVES: &[&str] = &[
+    "{expire_after: 95d}",
+    "{expire_after: 95d, rules: [{name: a0, match: {tags: ['v*']}, expire_after: 92d}, {name: a1, match: {untagged: true}, keep: all}]}",
+    "{rules: [{name: a0, match: {tag_regex: 'v[0-9]'}, keep: all}, {name: a1, match: any, expire_after: 91d}]}",
+    "{expire_after: 100d, rules: [{name: a0, match: {tags: ['prod']}, keep: all}, {name: a1, match: {tags: ['v*', 'rc*']}, expire_after: 90d}]}",
+];
+
 fn policy() -> impl Strategy<Value = LoadedPolicy> {
     (
         prop::collection::vec(prop::sample::select(RULES), 1..4),
-        prop::bool::ANY,
+        prop::option::of(prop::sample::select(ARCHIVES)),
     )
         .prop_filter_map("reachable", |(rules, archive)| {
             let mut text = String::from("version: 1\n");
-            if archive {
-                text.push_str("archive: {expire_after: 95d}\n");
+            if let Some(a) = archive {
+                text.push_str(&format!("archive: {a}\n"));
             }
             text.push_str("rules:\n");
             for (i, r) in rules.iter().enumerate() {
@@ -171,10 +179,12 @@ proptest! {
                 .map(|(i, _)| i.digest)
                 .collect(),
         };
-        prop_assert_eq!(set(&plan.kept_in_use), rose);
+        let kept: Vec<_> = plan.kept_in_use.iter().map(|k| k.image.clone()).collect();
+        prop_assert_eq!(set(&kept), rose);
         // Holding rules back is needed only where something is in use.
         if in_use.is_empty() {
-            prop_assert!(plan.warnings.iter().all(|w| !w.contains("runs at runtime in this repository")));
+            let held_back = plan.notes.iter().any(|n| matches!(n, Note::HeldBack { .. }));
+            prop_assert!(!held_back, "{:?}", plan.notes);
         }
     }
 
@@ -196,10 +206,10 @@ proptest! {
         let without = plan_repository(&p, &state, now());
         let with = plan_repository_with(&p, &state, &in_use, now(), RepositoryOptions::default());
         let withheld = |r: &ecr_lifecycle_runtime::plan::RepositoryPlan| {
-            r.warnings.iter().any(|w| w.contains("the native policy is withheld"))
+            r.notes.iter().any(|n| matches!(n, Note::Withheld { .. }))
         };
         if !withheld(&without) && p.compiled.native.is_some() && p.policy.evaluation == dsl::policy::Evaluation::FirstMatch {
-            prop_assert!(!withheld(&with), "withheld: {:?}", with.warnings);
+            prop_assert!(!withheld(&with), "withheld: {:?}", with.notes);
         }
     }
 }

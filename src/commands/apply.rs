@@ -2,7 +2,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 
 use ecr_lifecycle_runtime::apply;
-use ecr_lifecycle_runtime::plan::{Plan, Unit};
+use ecr_lifecycle_runtime::plan::{Plan, RegistryId, Unit};
 use ecr_lifecycle_runtime::registry::AnyRegistry;
 use ecr_lifecycle_runtime::render;
 
@@ -75,8 +75,13 @@ fn run_inner(args: &ApplyArgs) -> Result<ExitStatus, String> {
     };
     // A saved plan names its registry; a snapshot file is found from it.
     let mut reg_args = args.registry.clone();
-    if reg_args.registry == "ecr" && plan.registry.starts_with("file:") {
-        reg_args.registry = plan.registry.clone();
+    if reg_args.registry == "ecr"
+        && let Some(file) = plan.registries.iter().find_map(|r| match r {
+            RegistryId::File(path) => Some(path),
+            RegistryId::Ecr { .. } => None,
+        })
+    {
+        reg_args.registry = format!("file:{file}");
     }
     apply::check(&plan, &policies, args.max_delete).map_err(|e| e.to_string())?;
     let mut units: Vec<Unit> = plan.repositories.iter().map(|r| r.unit()).collect();
@@ -100,10 +105,10 @@ fn run_inner(args: &ApplyArgs) -> Result<ExitStatus, String> {
                 }
             }
             let here = reg.identity(&reg_args.registry);
-            if !plan.registry.split(", ").any(|r| r == here) {
+            if !plan.registries.contains(&here) {
                 return Err(format!(
                     "the plan was made against {}, and this is {here}: set the account, region (and endpoint) the plan was made with, or make a new plan",
-                    plan.registry
+                    plan.registries_text()
                 ));
             }
             // Images in use are read again: an image deployed since the plan stays.

@@ -1,7 +1,7 @@
 use std::collections::BTreeMap;
 
 use ecr_lifecycle_compiler::import::to_dsl;
-use ecr_lifecycle_compiler::native::LifecyclePolicy;
+use ecr_lifecycle_compiler::native::{LifecyclePolicy, validate};
 use ecr_lifecycle_runtime::normalize::normalize;
 use ecr_lifecycle_runtime::registry::file::write_atomically;
 
@@ -46,10 +46,16 @@ fn import(args: &ImportArgs) -> Result<(), String> {
             ));
         }
     };
-    let policy = LifecyclePolicy::from_json(&text).map_err(|e| {
+    // Checked as this tool writes policies (pretty-printed), which is what `compile` gives back.
+    let policy = LifecyclePolicy::from_json(&text)
+        .map_err(|e| vec![e])
+        .and_then(validate);
+    let policy = policy.map_err(|errors| {
+        let errors: Vec<String> = errors.iter().map(ToString::to_string).collect();
         format!(
-            "the applied policy of {} is not one this tool reads: {e}",
-            repos.join(", ")
+            "the applied policy of {} is not one ECR accepts: {}",
+            repos.join(", "),
+            errors.join("; ")
         )
     })?;
     let yaml = to_dsl(&policy, &repos)?;

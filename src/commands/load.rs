@@ -62,8 +62,13 @@ pub fn policies(paths: &[PathBuf]) -> Option<Vec<(SourceFile, Policy)>> {
 /// that start with `v.`, which is seldom what was meant.
 pub fn glob_warnings(policy: &Policy) -> Vec<Diagnostic> {
     let mut warnings = Vec::new();
-    for rule in &policy.rules {
-        if let Matcher::Tagged(t) = &*rule.matcher {
+    let matchers = policy
+        .rules
+        .iter()
+        .map(|r| &*r.matcher)
+        .chain(policy.archive_rules().iter().map(|r| &*r.matcher));
+    for matcher in matchers {
+        if let Matcher::Tagged(t) = matcher {
             for g in t.any_of.iter().chain(&t.all_of) {
                 if let Some(glob) = g.regex_lookalike() {
                     warnings.push(lookalike(g).with_help(format!(
@@ -73,6 +78,8 @@ pub fn glob_warnings(policy: &Policy) -> Vec<Diagnostic> {
                 }
             }
         }
+    }
+    for rule in &policy.rules {
         if let Keep::Retain(r) = &*rule.keep
             && let Some(a) = &r.anchored
         {
@@ -85,6 +92,7 @@ pub fn glob_warnings(policy: &Policy) -> Vec<Diagnostic> {
             }
         }
     }
+    warnings.sort_by_key(|d| d.span.map(|s| s.start));
     warnings
 }
 

@@ -28,7 +28,7 @@ pub fn run(args: &PlanArgs) -> ExitStatus {
         }
     };
     let manage = args.native_policies == crate::cli::NativePolicies::Manage;
-    let shard = args.shard.map(|s| (s.index, s.count));
+    let shard = args.shard;
     let plan = match make(
         &args.registry,
         &policies,
@@ -76,7 +76,7 @@ pub fn make(
     files: &Usage,
     now: jiff::Timestamp,
     manage_policies: bool,
-    shard: Option<(u32, u32)>,
+    shard: Option<ecr_lifecycle_runtime::plan::Shard>,
     choices: &crate::cli::PlanChoices,
 ) -> Result<Plan, String> {
     let prices = ecr_lifecycle_runtime::plan::Prices {
@@ -125,7 +125,7 @@ pub fn make(
                 let (mut plan, consumers) = made?;
                 in_use::report(policies, &reg, &consumers.usage);
                 // Listing the repositories told the account.
-                plan.registry = reg.identity(&args.registry);
+                plan.registries = vec![reg.identity(&args.registry)];
                 Ok::<Plan, String>(plan)
             }
         };
@@ -133,13 +133,7 @@ pub fn make(
             .await
             .into_iter()
             .collect::<Result<_, _>>()?;
-        // Every unit's registry is recorded, for apply to check against.
-        let mut labels: Vec<String> = parts.iter().map(|p| p.registry.clone()).collect();
-        labels.sort();
-        labels.dedup();
-        let mut plan = planner::combine_units(parts);
-        plan.registry = labels.join(", ");
-        Ok(plan)
+        Ok(planner::combine_units(parts))
     })
 }
 

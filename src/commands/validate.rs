@@ -10,11 +10,16 @@ pub fn run(args: &ValidateArgs) -> ExitStatus {
     let mut out = String::new();
     for (file, policy) in &policies {
         output::diagnostics(file, &load::glob_warnings(policy));
+        let plural = |n: usize| if n == 1 { "" } else { "s" };
         let n = policy.rules.len();
+        let archive = match policy.archive_rules().len() {
+            0 => String::new(),
+            a => format!(", {a} archive rule{}", plural(a)),
+        };
         out.push_str(&format!(
-            "{}: valid, {n} rule{}\n",
+            "{}: valid, {n} rule{}{archive}\n",
             file.name,
-            if n == 1 { "" } else { "s" }
+            plural(n)
         ));
     }
     output::stdout(&out);

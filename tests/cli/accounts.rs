@@ -85,12 +85,12 @@ fn each_account_and_region_is_a_unit_of_work_planned_applied_and_diffed() {
         "account one has no `web` in eu-west-1"
     );
     assert!(
-        saved["registry"]
+        saved["registries"].as_array().unwrap().iter().any(|r| r
             .as_str()
             .unwrap()
-            .contains("ecr:111111111111:us-east-1"),
+            .starts_with("ecr:111111111111:us-east-1")),
         "{}",
-        saved["registry"]
+        saved["registries"]
     );
 
     let apply = cli().args(["apply", "plan.json"]).run();

@@ -195,3 +195,64 @@ fn a_plan_archives_holds_and_deletes_early_only_when_allowed() {
     assert_eq!(again.code, 0);
     assert_eq!(diff.code, 0);
 }
+
+/// A policy real registries carry: archive rules for some archived images, and "keep forever"
+/// written as a huge number of days.
+const APPLIED_WITH_ARCHIVE_RULES: &str = r#"{"rules":[
+  {"rulePriority":1,"description":"Archive what nobody pulled for a quarter","selection":{"tagStatus":"any","countType":"sinceImagePulled","countUnit":"days","countNumber":90},"action":{"type":"transition","targetStorageClass":"archive"}},
+  {"rulePriority":10,"description":"Builds go after 90 days in the archive","selection":{"tagStatus":"tagged","tagPatternList":["sha-*"],"storageClass":"archive","countType":"sinceImageTransitioned","countUnit":"days","countNumber":90},"action":{"type":"expire"}},
+  {"rulePriority":11,"description":"Releases stay","selection":{"tagStatus":"tagged","tagPrefixList":["v"],"storageClass":"archive","countType":"sinceImageTransitioned","countUnit":"days","countNumber":365000},"action":{"type":"expire"}},
+  {"rulePriority":20,"selection":{"tagStatus":"any","storageClass":"archive","countType":"sinceImageTransitioned","countUnit":"days","countNumber":730},"action":{"type":"expire"}}
+]}"#;
+
+#[test]
+fn import_says_archive_rules_and_compiles_back_to_them() {
+    let registry = serde_json::to_string_pretty(&serde_json::json!({
+        "repositories": [{
+            "repositoryName": "web",
+            "lifecyclePolicy": APPLIED_WITH_ARCHIVE_RULES,
+            "imageDetails": images(),
+        }]
+    }))
+    .unwrap();
+    let dir = temp_dir(&[("registry.json", &registry)]);
+    let d = dir.path();
+    let import = Cli::new()
+        .dir(d)
+        .args([
+            "import",
+            "--registry",
+            "file:registry.json",
+            "-o",
+            "imported.yaml",
+        ])
+        .run();
+    assert_eq!(import.code, 0, "{}", import.stderr);
+    let yaml = std::fs::read_to_string(d.join("imported.yaml")).unwrap();
+    insta::assert_snapshot!(yaml);
+    let diff = Cli::new()
+        .dir(d)
+        .args(["diff", "imported.yaml", "--registry", "file:registry.json"])
+        .run();
+    assert_eq!(diff.code, 0, "{}{}", diff.stdout, diff.stderr);
+    let compile = Cli::new().dir(d).args(["compile", "imported.yaml"]).run();
+    assert_eq!(compile.code, 0, "{}", compile.stderr);
+    insta::assert_snapshot!(compile.snapshot(Some(d)));
+    // Its plan puts nothing and deletes nothing itself: ECR goes on as it did.
+    let plan = Cli::new()
+        .dir(d)
+        .args([
+            "plan",
+            "imported.yaml",
+            "--registry",
+            "file:registry.json",
+            "--now",
+            NOW,
+            "--format",
+            "json",
+        ])
+        .run();
+    let p: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
+    assert_eq!(p["summary"]["policiesToReplace"], 0, "{}", plan.stdout);
+    assert_eq!(p["summary"]["imagesToDelete"], 0, "{}", plan.stdout);
+}

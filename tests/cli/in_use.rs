@@ -93,7 +93,13 @@ fn services_functions_and_pods_keep_their_images_and_hold_native_rules_back() {
             .as_array()
             .map(|a| {
                 a.iter()
-                    .map(|x| x["digest"].as_str().unwrap().to_string())
+                    // A kept image is listed with what would have happened to it.
+                    .map(|x| {
+                        x.get("image").unwrap_or(x)["digest"]
+                            .as_str()
+                            .unwrap()
+                            .to_string()
+                    })
                     .collect()
             })
             .unwrap_or_default();

@@ -62,7 +62,22 @@ fn plan_apply_plan_is_no_changes_and_diff_is_clean() {
     );
     let saved: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(d.join("plan.json")).unwrap()).unwrap();
-    assert_eq!(saved["formatVersion"], 1);
+    assert_eq!(saved["formatVersion"], 2);
+    assert_eq!(
+        saved["registries"],
+        serde_json::json!(["file:registry.json"])
+    );
+    // Reasons are data with their figures; the renderers word them.
+    let web = saved["repositories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "apps/web")
+        .unwrap();
+    assert_eq!(web["deletions"][0]["rule"], "release-window");
+    assert_eq!(web["deletions"][0]["reason"]["kind"], "anchor");
+    assert_eq!(web["deletions"][0]["reason"]["position"], "beforeWindow");
+    assert_eq!(web["deletions"][0]["reason"]["atLeast"], 13);
     assert_eq!(saved["summary"]["imagesToDelete"], 111);
     assert_eq!(saved["summary"]["imagesToArchive"], 9);
     let to_archive: Vec<String> = saved["repositories"]
@@ -559,12 +574,9 @@ fn with_native_policies_left_to_terraform_the_plan_only_deletes() {
     let mut differing = 0;
     for (m, i) in repos(&managed).iter().zip(&repos(&ignored)) {
         assert_eq!(m["name"], i["name"]);
-        let warned = i["warnings"].as_array().is_some_and(|w| {
-            w.iter().any(|w| {
-                let w = w.as_str().unwrap();
-                w.starts_with("the applied native policy is not the compiled one")
-                    || w.starts_with("no native policy is applied here")
-            })
+        let warned = i["notes"].as_array().is_some_and(|n| {
+            n.iter()
+                .any(|n| n["kind"] == "appliedPolicyDiffers" || n["kind"] == "noPolicyApplied")
         });
         match m["lifecyclePolicy"]["action"].as_str().unwrap() {
             "unchanged" => {
@@ -585,24 +597,23 @@ fn with_native_policies_left_to_terraform_the_plan_only_deletes() {
     }
     assert_eq!(differing, 3);
     // The applied policy of services/payments expires images the policy files keep: they are
-    // listed as ECR's, with no rule.
+    // listed apart, and the note counts them.
     let payments = repos(&ignored)
         .into_iter()
         .find(|r| r["name"] == "services/payments")
         .unwrap();
-    let kept_by_files = payments["ecrExpirations"]
+    let kept_by_files = payments["appliedPolicyExpirations"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert!(kept_by_files > 0, "{payments:#}");
+    let note = payments["notes"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|a| a.get("rule").is_none_or(|r| r == ""))
-        .count();
-    assert!(kept_by_files > 0, "{payments:#}");
-    assert!(
-        payments["warnings"]
-            .to_string()
-            .contains(&format!("{kept_by_files} of which the policy files keep")),
-        "{payments:#}"
-    );
+        .find(|n| n["kind"] == "appliedPolicyDiffers")
+        .unwrap();
+    assert_eq!(note["keptByFiles"], kept_by_files, "{payments:#}");
 }
 
 #[test]

@@ -4,11 +4,13 @@ use std::collections::HashMap;
 
 use crate::diagnostic::Diagnostic;
 use crate::dsl::policy::{
-    Account, Anchored, ArchiveSettings, Evaluation, InUseSettings, Keep, MIN_ARCHIVE_DAYS, Matcher,
-    Otherwise, Policy, RepositorySelector, Retain, Rule, TagConditions, TagRegex, Where,
+    Account, Anchored, ArchiveKeep, ArchiveRule, ArchiveSettings, Evaluation, InUseSettings, Keep,
+    MIN_ARCHIVE_DAYS, Matcher, Otherwise, Policy, RepositorySelector, Retain, Rule, TagClass,
+    TagConditions, TagRegex, Where,
 };
 use crate::dsl::syntax::{
-    self, ConditionsDoc, KeepDoc, KeepWord, MatchDoc, OtherwiseDoc, PolicyDoc, RetainDoc,
+    self, ArchiveRuleDoc, ConditionsDoc, KeepDoc, KeepWord, MatchDoc, OtherwiseDoc, PolicyDoc,
+    RetainDoc,
 };
 use crate::duration::Duration;
 use crate::glob::{Glob, GlobKind};
@@ -54,6 +56,12 @@ pub(crate) fn lower(doc: PolicyDoc, file: &SourceFile) -> Result<Policy, Vec<Dia
     let regions = doc.regions.map(|list| cx.regions(&list));
     let accounts = doc.accounts.map(|list| cx.accounts(list));
     let has_archive = doc.archive.is_some();
+    // Names are unique among rules and archive rules alike: plans name either.
+    let mut all_names: Vec<&Sp<String>> = doc.rules.iter().map(|r| &r.name).collect();
+    if let Some(a) = &doc.archive {
+        all_names.extend(a.rules.iter().map(|r| &r.name));
+    }
+    cx.unique_names(all_names);
     let archive = doc.archive.and_then(|a| cx.archive(a));
     let in_use = doc.in_use.and_then(|u| cx.in_use(u));
     if doc.rules.is_empty() && !has_archive {
@@ -63,30 +71,21 @@ pub(crate) fn lower(doc: PolicyDoc, file: &SourceFile) -> Result<Policy, Vec<Dia
         );
     }
     let mut rules = Vec::new();
-    let mut names: HashMap<String, Span> = HashMap::new();
     for rule in doc.rules.value {
-        if let Some(first) = names.get(&*rule.name) {
-            let (line, col) = file.line_col(first.start as usize);
-            cx.errors.push(
-                Diagnostic::error(
-                    format!("duplicate rule name `{}`", *rule.name),
-                    rule.name.span,
-                )
-                .with_label("used again here")
-                .with_note(format!("first used at {}:{line}:{col}", file.name))
-                .with_help("rule names must be unique within a file"),
-            );
-        } else {
-            names.insert(rule.name.value.clone(), rule.name.span);
-        }
         if let Some(r) = cx.rule(rule) {
             rules.push(r);
         }
     }
     if cx.evaluation == Evaluation::FirstMatch {
         cx.unreachable_rules(&rules);
+        if let Some(a) = &archive {
+            cx.unreachable_archive_rules(a);
+        }
     }
     if !cx.errors.is_empty() {
+        // In the order of the file, whichever check found them.
+        cx.errors
+            .sort_by_key(|d| d.span.map_or(u32::MAX, |s| s.start));
         return Err(cx.errors);
     }
     let policy = Policy {
@@ -105,8 +104,8 @@ pub(crate) fn lower(doc: PolicyDoc, file: &SourceFile) -> Result<Policy, Vec<Dia
             return Err(problems
                 .into_iter()
                 .map(
-                    |(rule, message)| match rule.and_then(|r| policy.rules.get(r)) {
-                        Some(r) => Diagnostic::error(message, r.name.span).with_help(
+                    |(rule, message)| match rule.and_then(|r| policy.rule_name(r)) {
+                        Some((_, span)) => Diagnostic::error(message, span).with_help(
                             "with `evaluation: ecr` every rule must be one ECR can express",
                         ),
                         None => Diagnostic::file_error(message),
@@ -125,6 +124,44 @@ struct Lower<'a> {
 }
 
 impl Lower<'_> {
+    /// Each name once, in the order written; a repeat is an error that points at the first.
+    fn unique_names(&mut self, mut names: Vec<&Sp<String>>) {
+        names.sort_by_key(|n| n.span.start);
+        let mut seen: HashMap<&str, Span> = HashMap::new();
+        for name in names {
+            if let Some(first) = seen.get(name.as_str()) {
+                let (line, col) = self.file.line_col(first.start as usize);
+                self.errors.push(
+                    Diagnostic::error(format!("duplicate rule name `{}`", **name), name.span)
+                        .with_label("used again here")
+                        .with_note(format!("first used at {}:{line}:{col}", self.file.name))
+                        .with_help(
+                            "rule names must be unique within a file, archive rules included",
+                        ),
+                );
+            } else {
+                seen.insert(name.as_str(), name.span);
+            }
+        }
+    }
+
+    /// A rule's name: letters, digits, `-`, `_` and `.`, at most [`MAX_NAME`] characters.
+    fn check_name(&mut self, name: &Sp<String>) {
+        let valid = !name.is_empty()
+            && name.len() <= MAX_NAME
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        if !valid {
+            self.errors.push(
+                Diagnostic::error(format!("`{}` is not a valid rule name", **name), name.span)
+                    .with_help(format!(
+                        "use letters, digits, `-`, `_` and `.`, at most {MAX_NAME} characters"
+                    )),
+            );
+        }
+    }
+
     fn globs(&mut self, list: &[Sp<String>], kind: GlobKind) -> Vec<Sp<Glob>> {
         list.iter()
             .filter_map(|text| match Glob::parse(text, kind) {
@@ -238,20 +275,7 @@ impl Lower<'_> {
         let span = rule.span;
         let doc = rule.value;
         let before = self.errors.len();
-        let name = &doc.name;
-        let valid_name = !name.is_empty()
-            && name.len() <= MAX_NAME
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-        if !valid_name {
-            self.errors.push(
-                Diagnostic::error(format!("`{}` is not a valid rule name", **name), name.span)
-                    .with_help(format!(
-                        "use letters, digits, `-`, `_` and `.`, at most {MAX_NAME} characters"
-                    )),
-            );
-        }
+        self.check_name(&doc.name);
         let priority = self.priority(
             doc.priority.as_ref(),
             "rules are evaluated in the order written; move the rule instead",
@@ -296,12 +320,16 @@ impl Lower<'_> {
             );
             return None;
         }
+        let max = crate::native::validate::MAX_INTEGER;
         match u32::try_from(p.value) {
-            Ok(v) if v >= 1 => Some(v),
+            Ok(v) if v >= 1 && i64::from(v) <= max => Some(v),
             _ => {
                 self.errors.push(
-                    Diagnostic::error("`priority` must be a whole number from 1", p.span)
-                        .with_help("ECR's `rulePriority` starts at 1"),
+                    Diagnostic::error(
+                        format!("`priority` must be a whole number from 1 to {max}"),
+                        p.span,
+                    )
+                    .with_help("ECR's `rulePriority` starts at 1 and is a 32-bit integer"),
                 );
                 None
             }
@@ -338,41 +366,140 @@ impl Lower<'_> {
         })
     }
 
-    /// The `archive` section: `expire_after` of at least 90 days.
+    /// The `archive` section: archive rules, and `expire_after` for the archived images they
+    /// do not govern.
     fn archive(&mut self, doc: Sp<syntax::ArchiveDoc>) -> Option<ArchiveSettings> {
         let span = doc.span;
         let doc = doc.value;
         let before = self.errors.len();
-        let expire_after = self.duration(&doc.expire_after);
-        if let Some(d) = &expire_after
-            && d.seconds() < i64::from(MIN_ARCHIVE_DAYS) * 86_400
-        {
+        let expire_after = doc
+            .expire_after
+            .as_ref()
+            .and_then(|d| self.archive_window(d));
+        if doc.expire_after.is_none() {
+            if doc.rules.is_empty() {
+                self.errors.push(
+                    Diagnostic::error(
+                        "`archive` says nothing about archived images",
+                        widen(span, &self.file.text),
+                    )
+                        .with_help("give `expire_after: 365d` (for example), archive `rules`, or both; or leave `archive` out to keep archived images"),
+                );
+            }
+            let orphans = [
+                ("description", doc.description.as_ref().map(|d| d.span)),
+                ("priority", doc.priority.as_ref().map(|p| p.span)),
+            ];
+            for (key, at) in orphans {
+                if let Some(at) = at {
+                    self.errors.push(
+                        Diagnostic::error(
+                            format!(
+                                "`archive.{key}` is for `expire_after`'s rule, and there is none"
+                            ),
+                            at,
+                        )
+                        .with_help(format!(
+                            "add `expire_after`, or give `{key}` to an archive rule instead"
+                        )),
+                    );
+                }
+            }
+        }
+        let priority = self.priority(
+            doc.priority.as_ref(),
+            "`expire_after` always comes last, after the rules and the archive rules",
+        );
+        let rules: Vec<ArchiveRule> = doc
+            .rules
+            .into_iter()
+            .filter_map(|r| self.archive_rule(r))
+            .collect();
+        if self.errors.len() > before {
+            return None;
+        }
+        Some(ArchiveSettings {
+            expire_after,
+            description: doc.description.map(|d| d.value),
+            priority,
+            rules,
+            span,
+        })
+    }
+
+    /// One archive rule: a match like a rule's, and exactly one of `expire_after` and
+    /// `keep: all`.
+    fn archive_rule(&mut self, rule: Sp<ArchiveRuleDoc>) -> Option<ArchiveRule> {
+        let span = rule.span;
+        let doc = rule.value;
+        let before = self.errors.len();
+        self.check_name(&doc.name);
+        let priority = self.priority(
+            doc.priority.as_ref(),
+            "archive rules are evaluated in the order written; move the rule instead",
+        );
+        let matcher = self.matcher(doc.matches);
+        let keep = match (&doc.expire_after, &doc.keep) {
+            (Some(d), None) => self
+                .archive_window(d)
+                .map(|w| Sp::new(ArchiveKeep::ExpireAfter(w.value), w.span)),
+            (None, Some(k)) => Some(Sp::new(ArchiveKeep::All, k.span)),
+            (Some(_), Some(k)) => {
+                self.errors.push(
+                    Diagnostic::error(
+                        "an archive rule has `expire_after` or `keep: all`, not both",
+                        k.span,
+                    )
+                    .with_help("remove `keep: all` to delete the images after `expire_after`, or remove `expire_after` to keep them"),
+                );
+                None
+            }
+            (None, None) => {
+                self.errors.push(
+                    Diagnostic::error(
+                        format!(
+                            "archive rule `{}` says neither `expire_after` nor `keep: all`",
+                            *doc.name
+                        ),
+                        doc.name.span,
+                    )
+                    .with_help("add `expire_after: 365d` (for example) or `keep: all`"),
+                );
+                None
+            }
+        };
+        if self.errors.len() > before {
+            return None;
+        }
+        Some(ArchiveRule {
+            name: doc.name,
+            priority,
+            description: doc.description.map(|d| d.value),
+            matcher: matcher?,
+            keep: keep?,
+            span,
+        })
+    }
+
+    /// A time in the archive after which images are deleted: at least 90 days.
+    fn archive_window(&mut self, d: &Sp<String>) -> Option<Sp<crate::duration::Duration>> {
+        let window = self.duration(d)?;
+        if window.seconds() < i64::from(MIN_ARCHIVE_DAYS) * 86_400 {
             self.errors.push(
                 Diagnostic::error(
                     format!(
                         "`expire_after: {}` is shorter than ECR's 90-day minimum for archived images",
-                        *doc.expire_after
+                        **d
                     ),
-                    doc.expire_after.span,
+                    d.span,
                 )
                 .with_label("archived images are billed for 90 days whenever they are deleted")
                 .with_note("ECR refuses lifecycle rules that delete images archived for less than 90 days")
                 .with_help("write `expire_after: 90d` or longer, or expire such images instead of archiving them"),
             );
-        }
-        let priority = self.priority(
-            doc.priority.as_ref(),
-            "the archive rule always comes after the rules",
-        );
-        if self.errors.len() > before {
             return None;
         }
-        Some(ArchiveSettings {
-            expire_after: expire_after?,
-            description: doc.description.map(|d| d.value),
-            priority,
-            span,
-        })
+        Some(window)
     }
 
     fn matcher(&mut self, m: Sp<MatchDoc>) -> Option<Sp<Matcher>> {
@@ -422,7 +549,7 @@ impl Lower<'_> {
                 self.errors.push(
                     Diagnostic::error(
                         "`tag_prefixes` only applies with `evaluation: ecr`",
-                        list.span,
+                        widen(list.span, &self.file.text),
                     )
                     .with_help(format!("write `tags_all: [{}]`", globs.join(", "))),
                 );
@@ -478,6 +605,13 @@ impl Lower<'_> {
                 Diagnostic::error(format!("`{key}` is an empty list"), list.span)
                     .with_help(format!("list at least one tag glob, or remove `{key}`")),
             );
+        }
+        if self.evaluation == Evaluation::Ecr {
+            // ECR's own patterns, verbatim: `import` writes whatever the native policy holds.
+            return list
+                .iter()
+                .map(|t| Sp::new(Glob::verbatim(t), t.span))
+                .collect();
         }
         self.globs(list, GlobKind::Tag)
     }
@@ -598,41 +732,90 @@ impl Lower<'_> {
     /// match: after `match: any`, after `untagged: true` for untagged images, and after
     /// `untagged: false` (or `tags: ["*"]`) for tagged ones.
     fn unreachable_rules(&mut self, rules: &[Rule]) {
-        let mut untagged_by: Option<&Rule> = None;
-        let mut tagged_by: Option<&Rule> = None;
-        for rule in rules {
-            let class = rule.matcher.class();
-            let blocker = match class {
-                crate::dsl::policy::TagClass::Untagged => untagged_by,
-                crate::dsl::policy::TagClass::Tagged => tagged_by,
-                crate::dsl::policy::TagClass::Both => untagged_by.and(tagged_by),
-            };
-            if let Some(earlier) = blocker {
-                self.errors.push(
-                    Diagnostic::error(
-                        format!("rule `{}` can never match an image", *rule.name),
-                        rule.name.span,
-                    )
-                    .with_label("unreachable")
-                    .with_note(format!(
-                        "rule `{}` before it already governs every image this rule could match",
-                        *earlier.name
-                    ))
-                    .with_help("move this rule above that one, or remove it"),
-                );
-                continue;
-            }
-            let whole = rule.matcher.whole_class();
-            let covers_untagged = whole.is_some_and(|c| c != crate::dsl::policy::TagClass::Tagged);
-            let covers_tagged = whole.is_some_and(|c| c != crate::dsl::policy::TagClass::Untagged);
-            if covers_untagged && untagged_by.is_none() {
-                untagged_by = Some(rule);
-            }
-            if covers_tagged && tagged_by.is_none() {
-                tagged_by = Some(rule);
-            }
+        let matchers: Vec<&Matcher> = rules.iter().map(|r| &r.matcher.value).collect();
+        for (i, earlier) in unreachable(&matchers) {
+            let rule = &rules[i];
+            self.errors.push(
+                Diagnostic::error(
+                    format!("rule `{}` can never match an image", *rule.name),
+                    rule.name.span,
+                )
+                .with_label("unreachable")
+                .with_note(format!(
+                    "rule `{}` before it already governs every image this rule could match",
+                    *rules[earlier].name
+                ))
+                .with_help("move this rule above that one, or remove it"),
+            );
         }
     }
+
+    /// The same for archive rules, and for `expire_after` after them (which governs what they
+    /// leave: every archived image, as `match: any` would).
+    fn unreachable_archive_rules(&mut self, archive: &ArchiveSettings) {
+        let any = Matcher::Any { filter: None };
+        let mut matchers: Vec<&Matcher> = archive.rules.iter().map(|r| &r.matcher.value).collect();
+        if archive.expire_after.is_some() {
+            matchers.push(&any);
+        }
+        for (i, earlier) in unreachable(&matchers) {
+            let by = &archive.rules[earlier].name;
+            let (message, span, help) = match archive.rules.get(i) {
+                Some(rule) => (
+                    format!("archive rule `{}` can never match an image", *rule.name),
+                    rule.name.span,
+                    "move this archive rule above that one, or remove it",
+                ),
+                None => (
+                    "`expire_after` can never govern an archived image".to_string(),
+                    archive
+                        .expire_after
+                        .as_ref()
+                        .map_or(archive.span, |d| d.span),
+                    "remove `expire_after`, or narrow that archive rule",
+                ),
+            };
+            self.errors.push(
+                Diagnostic::error(message, span)
+                    .with_label("unreachable")
+                    .with_note(format!(
+                        "archive rule `{}` before it already governs every archived image this could govern",
+                        **by
+                    ))
+                    .with_help(help),
+            );
+        }
+    }
+}
+
+/// The matchers (by position) that earlier ones already cover, each with the first such
+/// earlier matcher: after `match: any`, after `untagged: true` for untagged images, and after
+/// `untagged: false` (or `tags: ["*"]`) for tagged ones.
+fn unreachable(matchers: &[&Matcher]) -> Vec<(usize, usize)> {
+    let mut untagged_by: Option<usize> = None;
+    let mut tagged_by: Option<usize> = None;
+    let mut out = Vec::new();
+    for (i, m) in matchers.iter().enumerate() {
+        let blocker = match m.class() {
+            TagClass::Untagged => untagged_by,
+            TagClass::Tagged => tagged_by,
+            TagClass::Both => untagged_by.and(tagged_by),
+        };
+        if let Some(earlier) = blocker {
+            out.push((i, earlier));
+            continue;
+        }
+        let whole = m.whole_class();
+        let covers_untagged = whole.is_some_and(|c| c != TagClass::Tagged);
+        let covers_tagged = whole.is_some_and(|c| c != TagClass::Untagged);
+        if covers_untagged && untagged_by.is_none() {
+            untagged_by = Some(i);
+        }
+        if covers_tagged && tagged_by.is_none() {
+            tagged_by = Some(i);
+        }
+    }
+    out
 }
 
 /// A flow collection's span covers only its opening bracket: extend it to the closing one on

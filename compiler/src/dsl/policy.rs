@@ -57,16 +57,58 @@ pub struct InUseSettings {
     pub files: Vec<Sp<String>>,
 }
 
-/// The policy's `archive` section.
+/// The policy's `archive` section (DESIGN.md §2.1).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ArchiveSettings {
-    /// At least 90 days (checked when the file is read).
-    pub expire_after: Sp<Duration>,
+    /// When the archived images no archive rule governs are deleted (at least 90 days, checked
+    /// when the file is read); `None`: they are kept.
+    pub expire_after: Option<Sp<Duration>>,
     pub description: Option<String>,
-    /// With `evaluation: ecr`, the native `rulePriority`.
+    /// With `evaluation: ecr`, the native `rulePriority` of `expire_after`.
     pub priority: Option<u32>,
+    /// First-match rules over archived images, before `expire_after`.
+    pub rules: Vec<ArchiveRule>,
     pub span: Span,
 }
+
+/// One archive rule: the archived images it governs and what becomes of them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArchiveRule {
+    pub name: Sp<String>,
+    /// With `evaluation: ecr`, the native `rulePriority`.
+    pub priority: Option<u32>,
+    pub description: Option<String>,
+    pub matcher: Sp<Matcher>,
+    /// The span is that of `expire_after` or `keep`, as written.
+    pub keep: Sp<ArchiveKeep>,
+    /// The whole rule, for diagnostics about it.
+    pub span: Span,
+}
+
+/// What an archive rule does with the archived images it governs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArchiveKeep {
+    /// Keep them all (`keep: all`).
+    All,
+    /// Delete them once they have been in the archive this long (at least 90 days).
+    ExpireAfter(Duration),
+}
+
+/// Names one rule of a policy: a rule, an archive rule, or the `archive` section's
+/// `expire_after`. Ordered as their native rules are: rules, then archive rules, then
+/// `expire_after`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RuleId {
+    /// `rules[i]`.
+    Rule(usize),
+    /// `archive.rules[i]`.
+    Archive(usize),
+    /// `archive.expire_after`: the archived images no archive rule governs.
+    ArchiveDefault,
+}
+
+/// What plans and reports call `archive.expire_after`, which has no name of its own.
+pub const ARCHIVE_DEFAULT_NAME: &str = "archive";
 
 /// The shortest `archive.expire_after`: ECR bills 90 days of archive storage whatever happens,
 /// and refuses lifecycle rules that delete archived images sooner.
@@ -83,6 +125,28 @@ pub enum Evaluation {
 }
 
 impl Policy {
+    /// The archive rules (none without an `archive` section).
+    pub fn archive_rules(&self) -> &[ArchiveRule] {
+        self.archive.as_ref().map_or(&[], |a| a.rules.as_slice())
+    }
+
+    /// The name of a rule and where it is written (for `expire_after`: [`ARCHIVE_DEFAULT_NAME`]
+    /// at its value); `None` when the policy has no such rule.
+    pub fn rule_name(&self, id: RuleId) -> Option<(&str, Span)> {
+        match id {
+            RuleId::Rule(i) => self.rules.get(i).map(|r| (r.name.as_str(), r.name.span)),
+            RuleId::Archive(i) => self
+                .archive_rules()
+                .get(i)
+                .map(|r| (r.name.as_str(), r.name.span)),
+            RuleId::ArchiveDefault => self
+                .archive
+                .as_ref()
+                .and_then(|a| a.expire_after.as_ref())
+                .map(|d| (ARCHIVE_DEFAULT_NAME, d.span)),
+        }
+    }
+
     /// Whether the policy governs the registry of `account` in `region` (`None`: the
     /// run-time default).
     pub fn covers(&self, account: Option<&Account>, region: Option<&str>) -> bool {

@@ -92,20 +92,62 @@ fn is_false(b: &bool) -> bool {
     !*b
 }
 
-/// The archive storage class: when archived images are deleted.
+/// The archive storage class: when archived images are deleted. Archive rules govern archived
+/// images first-match, like rules govern active ones; `expire_after` governs the rest.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ArchiveDoc {
-    /// Delete images that have been in the archive this long (`365d`), measured from
-    /// `lastArchivedAt`. At least `90d`: ECR bills 90 days of archive storage in any case.
+    /// Delete archived images no archive rule governs once they have been in the archive this
+    /// long (`365d`), measured from `lastArchivedAt`. At least `90d`: ECR bills 90 days of
+    /// archive storage in any case. Default: keep them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^[0-9]+[hdw]$"))]
-    pub expire_after: Sp<String>,
+    pub expire_after: Option<Sp<String>>,
+    /// Free text, copied into the native rule's `description` (of `expire_after`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<Sp<String>>,
+    /// With `evaluation: ecr`: the `rulePriority` of `expire_after`'s native rule (default:
+    /// after every other rule).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<Sp<u64>>,
+    /// Archive rules, highest priority first: each governs the archived images it matches that
+    /// no earlier archive rule governs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<Sp<ArchiveRuleDoc>>,
+}
+
+/// One archive rule: the archived images it matches and when they are deleted.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArchiveRuleDoc {
+    /// Unique within the file (among rules and archive rules); shown in plans.
+    pub name: Sp<String>,
+    /// With `evaluation: ecr`: the native rule's `rulePriority` (default: after the rules and
+    /// the archive rules before it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<Sp<u64>>,
     /// Free text, copied into the native rule's `description`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<Sp<String>>,
-    /// With `evaluation: ecr`: the native rule's `rulePriority` (default: after every rule).
+    /// Which archived images the rule governs (those no earlier archive rule governs).
+    #[serde(rename = "match")]
+    pub matches: Sp<MatchDoc>,
+    /// Delete the governed images once they have been in the archive this long (at least
+    /// `90d`). Give this or `keep: all`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub priority: Option<Sp<u64>>,
+    #[schemars(regex(pattern = r"^[0-9]+[hdw]$"))]
+    pub expire_after: Option<Sp<String>>,
+    /// `all`: keep every governed image in the archive. Give this or `expire_after`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep: Option<Sp<ArchiveKeepDoc>>,
+}
+
+/// What an archive rule keeps without `expire_after`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ArchiveKeepDoc {
+    /// Keep every governed image in the archive (a protection rule).
+    All,
 }
 
 /// What happens to the images a rule governs and does not keep.
@@ -282,6 +324,25 @@ impl<'de> Deserialize<'de> for KeepDoc {
             }
             fn visit_map<A: MapAccess<'de>>(self, m: A) -> Result<KeepDoc, A::Error> {
                 RetainDoc::deserialize(MapAccessDeserializer::new(m)).map(KeepDoc::Some)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for ArchiveKeepDoc {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = ArchiveKeepDoc;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("`all` (an archive rule deletes with `expire_after`)")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<ArchiveKeepDoc, E> {
+                match s {
+                    "all" => Ok(ArchiveKeepDoc::All),
+                    _ => Err(E::invalid_value(de::Unexpected::Str(s), &self)),
+                }
             }
         }
         d.deserialize_any(V)

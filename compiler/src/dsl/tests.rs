@@ -373,3 +373,192 @@ fn accounts_are_one_profile_or_one_role_and_separate_claims() {
         "the default credentials may reach prod"
     );
 }
+
+#[test]
+fn archive_rules_are_checked_at_their_values() {
+    let text = "version: 1
+archive:
+  expire_after: 30d
+  rules:
+    - name: builds
+      match: { tags: ['sha-[0-9]'] }
+      expire_after: 89d
+    - name: both
+      match: any
+      expire_after: 90d
+      keep: all
+    - name: neither
+      match: { untagged: true }
+    - name: bad name
+      priority: 3
+      match: { tag_prefixes: [v] }
+      expire_after: 2147483648d
+    - { name: r, match: any, keep: all }
+rules:
+  - { name: r, match: any, keep: all }
+";
+    let errs = errors(text);
+    let expect = [
+        (
+            "`expire_after: 30d` is shorter than ECR's 90-day minimum for archived images",
+            "30d",
+        ),
+        (
+            "`sha-[0-9]` can never match an image tag: `[` never occurs",
+            "'sha-[0-9]'",
+        ),
+        (
+            "`expire_after: 89d` is shorter than ECR's 90-day minimum for archived images",
+            "89d",
+        ),
+        (
+            "an archive rule has `expire_after` or `keep: all`, not both",
+            "all",
+        ),
+        (
+            "archive rule `neither` says neither `expire_after` nor `keep: all`",
+            "neither",
+        ),
+        ("`bad name` is not a valid rule name", "bad name"),
+        ("`priority` only applies with `evaluation: ecr`", "3"),
+        ("`tag_prefixes` only applies with `evaluation: ecr`", "[v]"),
+        (
+            "`2147483648d` is longer than 2147483647 days",
+            "2147483648d",
+        ),
+        ("duplicate rule name `r`", "r"),
+    ];
+    for (msg, under) in expect {
+        assert!(
+            errs.iter().any(|(m, u)| m == msg && u == under),
+            "missing ({msg}, {under}) in {errs:#?}"
+        );
+    }
+    assert_eq!(errs.len(), expect.len(), "{errs:#?}");
+}
+
+#[test]
+fn a_duplicate_name_across_rules_and_archive_rules_points_at_the_first() {
+    let text = "version: 1\nrules:\n  - { name: old, match: any, keep: all }\narchive:\n  rules:\n    - { name: old, match: any, expire_after: 90d }\n";
+    let f = file(text);
+    let errs = parse(&f).unwrap_err();
+    assert_eq!(errs.len(), 1, "{errs:#?}");
+    assert_eq!(errs[0].message, "duplicate rule name `old`");
+    assert_eq!(errs[0].notes, ["first used at p.yaml:3:13"]);
+    let span = errs[0].span.expect("a span");
+    assert_eq!(f.line_col(span.start as usize), (6, 15));
+}
+
+#[test]
+fn an_archive_section_must_say_something_and_keep_its_settings_for_expire_after() {
+    let (msg, under, _) = one_error("version: 1\narchive: {}\nrules: []\n");
+    assert_eq!(msg, "`archive` says nothing about archived images");
+    assert_eq!(under, "{}");
+    let errs = errors(
+        "version: 1\narchive:\n  description: old ones\n  rules:\n    - { name: a, match: any, expire_after: 90d }\nrules: []\n",
+    );
+    assert_eq!(
+        errs,
+        [(
+            "`archive.description` is for `expire_after`'s rule, and there is none".to_string(),
+            "old ones".to_string()
+        )]
+    );
+    let (msg, under, _) = one_error(
+        "version: 1\narchive:\n  rules:\n    - { name: a, match: any, keep: none }\nrules: []\n",
+    );
+    assert_eq!(
+        msg,
+        "unexpected \"none\": expected `all` (an archive rule deletes with `expire_after`)"
+    );
+    // The YAML library points at the key of a value it refuses.
+    assert_eq!(under, "keep");
+}
+
+#[test]
+fn archive_rules_after_one_that_governs_every_archived_image_are_unreachable() {
+    let errs = errors(
+        "version: 1
+archive:
+  expire_after: 365d
+  rules:
+    - { name: untagged, match: { untagged: true }, expire_after: 90d }
+    - { name: tagged, match: { tags: ['*'] }, keep: all }
+    - { name: rc, match: { tags: ['rc*'] }, expire_after: 90d }
+rules: []
+",
+    );
+    assert_eq!(
+        errs,
+        [
+            (
+                "`expire_after` can never govern an archived image".to_string(),
+                "365d".to_string()
+            ),
+            (
+                "archive rule `rc` can never match an image".to_string(),
+                "rc".to_string()
+            ),
+        ]
+    );
+}
+
+#[test]
+fn ecr_evaluation_takes_archive_rules_verbatim_and_refuses_what_ecr_cannot_do() {
+    let ok = "version: 1
+evaluation: ecr
+archive:
+  expire_after: 400d
+  priority: 7
+  rules:
+    - { name: rc, priority: 2, match: { tag_prefixes: [rc] }, expire_after: 90d }
+    - { name: odd, priority: 3, match: { tags_all: ['a/b?', '*'] }, expire_after: 100d }
+rules:
+  - { name: all, priority: 1, match: any, keep: { within: 365000d } }
+";
+    let p = parse(&file(ok)).unwrap_or_else(|e| panic!("{e:#?}"));
+    let (specs, _) = crate::split::ecr_native(&p).unwrap();
+    let got: Vec<(u32, String)> = specs
+        .iter()
+        .map(|s| (s.priority, format!("{:?} {:?}", s.filter, s.action)))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (1, "Any ExpireOlderThanDays(365000)".to_string()),
+            (
+                2,
+                "TaggedPrefixes([\"rc\"]) ExpireArchivedAfterDays(90)".to_string()
+            ),
+            (
+                3,
+                "Tagged([\"a/b?\", \"*\"]) ExpireArchivedAfterDays(100)".to_string()
+            ),
+            (7, "Any ExpireArchivedAfterDays(400)".to_string()),
+        ]
+    );
+    let errs = errors(
+        "version: 1
+evaluation: ecr
+archive:
+  expire_after: 2161h
+  rules:
+    - { name: kept, match: { untagged: true }, keep: all }
+rules: []
+",
+    );
+    assert_eq!(
+        errs,
+        [
+            (
+                "archive rule `kept`: every ECR rule acts on something: give `expire_after`"
+                    .to_string(),
+                "kept".to_string()
+            ),
+            (
+                "`archive`: ECR counts whole days: write `expire_after` in days".to_string(),
+                "2161h".to_string()
+            ),
+        ]
+    );
+}

@@ -61,7 +61,7 @@ impl Builder {
         let n = self.images.len();
         let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
         self.images
-            .push(Image::new(digest(n as u64), &tags, self.now - age));
+            .push(Image::new(digest(n as u64), &tags, before(self.now, age)));
         n
     }
 
@@ -77,7 +77,7 @@ impl Builder {
             StorageClass::Standard => self.push(tags, age),
             StorageClass::Archive => {
                 let n = self.push(tags, age + SignedDuration::from_hours(365 * 24));
-                let archived_at = self.now - age;
+                let archived_at = before(self.now, age);
                 if let Some(img) = self.images.get_mut(n) {
                     img.status = ImageStatus::Archived;
                     img.archived_at = Some(archived_at);
@@ -104,13 +104,20 @@ impl Builder {
     }
 }
 
+/// `age` before `now`, or the earliest time there is: a rule's days can reach further back than
+/// any timestamp (ECR's largest `countNumber` is millions of years), and then no example image
+/// is old enough for it, which the simulator will say.
+fn before(now: Timestamp, age: SignedDuration) -> Timestamp {
+    now.checked_sub(age).unwrap_or(Timestamp::MIN)
+}
+
 pub(crate) fn hours(n: usize) -> SignedDuration {
     SignedDuration::from_hours(i64::try_from(n).unwrap_or(i64::MAX / 3600))
 }
 
 /// `days` whole days and `extra_hours` more.
 pub(crate) fn days_and_hours(days: i64, extra_hours: usize) -> SignedDuration {
-    SignedDuration::from_hours(days.saturating_mul(24)) + hours(extra_hours)
+    SignedDuration::from_secs(days.saturating_mul(86_400)).saturating_add(hours(extra_hours))
 }
 
 /// What ECR does to each image (the simulator, and the rule allowed to act on it) and what

@@ -1,7 +1,8 @@
 //! The policy file that says what a native policy's rule order suggests: the same rules,
 //! first-match (no `evaluation: ecr`), lists of several entries as "any of these" (`tags`),
-//! prefixes as globs. Rules that never govern an image in that reading are left out, with a
-//! comment. Where the policy language cannot say a rule, the suggestion declines and says why.
+//! prefixes as globs; rules of the archive storage class as archive rules, their `any` rule as
+//! `archive.expire_after`. Rules that never govern an image in that reading are left out, with
+//! a comment. Where the policy language cannot say a rule, the suggestion declines and says why.
 //!
 //! `import` writes the file that reproduces ECR's evaluation exactly; this one is what to
 //! adopt instead once the findings are understood.
@@ -13,10 +14,7 @@ use crate::source::SourceFile;
 
 use super::ListKind;
 use super::filter::{Filter, Reading, covering, quoted};
-use crate::import::{json_string, unique_name};
-
-/// Longest `within` a policy file can say, in days.
-const MAX_DAYS: i64 = 36_500;
+use crate::import::{unique_name, yaml_string};
 
 /// What lint suggests for a policy with findings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,30 +62,10 @@ fn write(policy: &ValidPolicy, repositories: Option<&[String]>) -> Result<String
             "# Without `repositories` the file governs every repository; name the ones it is for.\n",
         ),
     }
-    // The archive storage class: one `any` rule by time in the archive is the `archive` section.
-    let archived: Vec<&&NativeRule> = rules
-        .iter()
-        .filter(|r| r.storage_class() == StorageClass::Archive)
-        .collect();
-    match archived.as_slice() {
-        [] => {}
-        [rule] if rule.selection.tag_status == TagStatus::Any => {
-            out.push_str(&format!(
-                "archive:\n  expire_after: {}d\n",
-                rule.selection.count_number
-            ));
-            if let Some(d) = &rule.description {
-                out.push_str(&format!("  description: {}\n", json_string(d)));
-            }
-        }
-        _ => {
-            return Err(
-                "the policy's rules for archived images select only some of them, and a policy file's `archive` section governs every archived image".into(),
-            );
-        }
-    }
-    out.push_str("rules:\n");
     let mut names: Vec<String> = Vec::new();
+    out.push_str(&archive_section(&rules, &filters, &mut names)?);
+    out.push_str("rules:\n");
+    let mut listed = false;
     for (i, (rule, filter)) in rules.iter().zip(&filters).enumerate() {
         if filter.class == StorageClass::Archive {
             continue;
@@ -97,19 +75,14 @@ fn write(policy: &ValidPolicy, repositories: Option<&[String]>) -> Result<String
             .filter(|f| f.class == filter.class)
             .collect();
         if let Some(by) = covering(filter, &higher, Reading::Meant) {
-            let by: Vec<String> = by.iter().map(|p| format!("rule {p}")).collect();
-            out.push_str(&format!(
-                "  # rule {} is left out: {} before it govern{} every image it matches.\n",
-                filter.priority,
-                by.join(" and "),
-                if by.len() == 1 { "s" } else { "" }
-            ));
+            out.push_str(&left_out("  ", filter.priority, &by));
             continue;
         }
+        listed = true;
         let name = unique_name(rule, &mut names);
         out.push_str(&format!("  - name: {name}\n"));
         if let Some(d) = &rule.description {
-            out.push_str(&format!("    description: {}\n", json_string(d)));
+            out.push_str(&format!("    description: {}\n", yaml_string(d)));
         }
         if filter.entries.len() > 1 {
             out.push_str(&format!(
@@ -124,10 +97,85 @@ fn write(policy: &ValidPolicy, repositories: Option<&[String]>) -> Result<String
             out.push_str("    otherwise: archive\n");
         }
     }
-    if names.is_empty() {
+    if !listed {
         out.push_str("  []\n");
     }
     Ok(out)
+}
+
+/// A comment saying why a rule is left out.
+fn left_out(indent: &str, priority: i64, by: &[i64]) -> String {
+    let by: Vec<String> = by.iter().map(|p| format!("rule {p}")).collect();
+    format!(
+        "{indent}# rule {priority} is left out: {} before it govern{} every image it matches.\n",
+        by.join(" and "),
+        if by.len() == 1 { "s" } else { "" }
+    )
+}
+
+/// The `archive` section for the rules of the archive storage class: archive rules, first
+/// match, and the `any` rule (which ECR takes last) as `expire_after`.
+fn archive_section(
+    rules: &[&NativeRule],
+    filters: &[Filter],
+    names: &mut Vec<String>,
+) -> Result<String, String> {
+    let archived: Vec<(&NativeRule, &Filter)> = rules
+        .iter()
+        .copied()
+        .zip(filters)
+        .filter(|(_, f)| f.class == StorageClass::Archive)
+        .collect();
+    if archived.is_empty() {
+        return Ok(String::new());
+    }
+    let mut section = String::from("archive:\n");
+    let mut listed = String::new();
+    for (i, (rule, filter)) in archived.iter().enumerate() {
+        let higher: Vec<&Filter> = archived[..i].iter().map(|(_, f)| *f).collect();
+        if let Some(by) = covering(filter, &higher, Reading::Meant) {
+            section.push_str(&left_out("  ", filter.priority, &by));
+            continue;
+        }
+        let days = match rule.selection.count_type {
+            CountType::SinceImageTransitioned => format!("{}d", rule.selection.count_number),
+            other => {
+                return Err(format!(
+                    "rule {} counts archived images by `{}`, which a policy file cannot say",
+                    filter.priority,
+                    other.as_str()
+                ));
+            }
+        };
+        if filter.status == TagStatus::Any {
+            section.push_str(&format!("  expire_after: {days}\n"));
+            if let Some(d) = &rule.description {
+                section.push_str(&format!("  description: {}\n", yaml_string(d)));
+            }
+            continue;
+        }
+        let name = unique_name(rule, names);
+        listed.push_str(&format!("    - name: {name}\n"));
+        if let Some(d) = &rule.description {
+            listed.push_str(&format!("      description: {}\n", yaml_string(d)));
+        }
+        if filter.entries.len() > 1 {
+            listed.push_str(&format!(
+                "      # ECR reads the {} [{}] as AND.\n      # `tags` matches any of them; `tags_all` would match all of them.\n",
+                filter.list.map_or("list", ListKind::member),
+                quoted(&filter.texts),
+            ));
+        }
+        listed.push_str(&format!(
+            "      match: {}\n      expire_after: {days}\n",
+            matcher(filter)?
+        ));
+    }
+    if !listed.is_empty() {
+        section.push_str("  rules:\n");
+        section.push_str(&listed);
+    }
+    Ok(section)
 }
 
 /// The `match` of a rule, its list read as "any of these".
@@ -175,16 +223,8 @@ fn keep(rule: &NativeRule) -> Result<String, String> {
         CountType::ImageCountMoreThan => u32::try_from(sel.count_number)
             .map(|n| format!("{{ newest: {n} }}"))
             .map_err(|_| format!("rule {p} keeps more images than a policy file can count")),
-        CountType::SinceImagePushed if sel.count_number <= MAX_DAYS => {
-            Ok(format!("{{ within: {}d }}", sel.count_number))
-        }
-        CountType::SinceImagePulled if sel.count_number <= MAX_DAYS => {
-            Ok(format!("{{ pulled_within: {}d }}", sel.count_number))
-        }
-        CountType::SinceImagePushed | CountType::SinceImagePulled => Err(format!(
-            "rule {p} waits {} days, longer than the {MAX_DAYS} days a policy file can say",
-            sel.count_number
-        )),
+        CountType::SinceImagePushed => Ok(format!("{{ within: {}d }}", sel.count_number)),
+        CountType::SinceImagePulled => Ok(format!("{{ pulled_within: {}d }}", sel.count_number)),
         other => Err(format!(
             "rule {p} counts by `{}`, which a policy file cannot say",
             other.as_str()

@@ -544,25 +544,72 @@ fn text_that_is_not_a_policy_is_an_error_with_its_position() {
 }
 
 #[test]
-fn archive_rules_for_some_archived_images_are_linted_but_not_rewritten() {
+fn archive_rules_for_some_archived_images_are_suggested_as_archive_rules() {
     let text = r#"{"rules": [
       {"rulePriority": 1, "selection": {"tagStatus": "tagged", "tagPatternList": ["rc*", "beta*"],
        "countType": "sinceImagePulled", "countUnit": "days", "countNumber": 30},
        "action": {"type": "transition", "targetStorageClass": "archive"}},
-      {"rulePriority": 2, "selection": {"tagStatus": "tagged", "tagPatternList": ["rc*"], "storageClass": "archive",
+      {"rulePriority": 2, "description": "Archived candidates", "selection": {"tagStatus": "tagged", "tagPatternList": ["rc*"], "storageClass": "archive",
        "countType": "sinceImageTransitioned", "countUnit": "days", "countNumber": 365},
+       "action": {"type": "expire"}},
+      {"rulePriority": 3, "selection": {"tagStatus": "tagged", "tagPrefixList": ["x", "v"], "storageClass": "archive",
+       "countType": "sinceImageTransitioned", "countUnit": "days", "countNumber": 90},
+       "action": {"type": "expire"}},
+      {"rulePriority": 4, "selection": {"tagStatus": "any", "storageClass": "archive",
+       "countType": "sinceImageTransitioned", "countUnit": "days", "countNumber": 730},
        "action": {"type": "expire"}}
     ]}"#;
     let r = report(text);
-    assert_eq!(kinds(&r), [(FindingKind::AndListMeantAsOr, Some(1))]);
+    assert_eq!(
+        kinds(&r),
+        [
+            (FindingKind::AndListMeantAsOr, Some(1)),
+            (FindingKind::AndListMeantAsOr, Some(3))
+        ]
+    );
     let e = example(&r.findings[0]);
     assert_eq!(e.rows[0].meant.treatment, Treatment::Archived);
-    match &r.suggestion {
-        Some(Suggestion::Declined(reason)) => {
-            assert!(reason.contains("every archived image"), "{reason}")
-        }
-        other => panic!("{other:?}"),
-    }
+    let s = suggestion(&r);
+    assert!(
+        s.contains(
+            "archive:
+  expire_after: 730d
+  rules:
+    - name: archived-candidates
+      description: \"Archived candidates\"
+      match: { tags: [\"rc*\"] }
+      expire_after: 365d
+    - name: rule-3
+      # ECR reads the tagPrefixList [\"x\", \"v\"] as AND.
+      # `tags` matches any of them; `tags_all` would match all of them.
+      match: { tags: [\"x*\", \"v*\"] }
+      expire_after: 90d
+"
+        ),
+        "{s}"
+    );
+    assert_consistent(text, &r);
+}
+
+#[test]
+fn an_archive_rule_the_ones_above_cover_is_left_out_of_the_suggestion() {
+    let text = r#"{"rules": [
+      {"rulePriority": 1, "selection": {"tagStatus": "tagged", "tagPatternList": ["a*", "b*"],
+       "countType": "imageCountMoreThan", "countNumber": 3}, "action": {"type": "expire"}},
+      {"rulePriority": 2, "selection": {"tagStatus": "tagged", "tagPatternList": ["rc*"], "storageClass": "archive",
+       "countType": "sinceImageTransitioned", "countUnit": "days", "countNumber": 365},
+       "action": {"type": "expire"}},
+      {"rulePriority": 3, "selection": {"tagStatus": "tagged", "tagPatternList": ["rc-*"], "storageClass": "archive",
+       "countType": "sinceImageTransitioned", "countUnit": "days", "countNumber": 90},
+       "action": {"type": "expire"}}
+    ]}"#;
+    let r = report(text);
+    let s = suggestion(&r);
+    assert!(
+        s.contains("archive:\n  # rule 3 is left out: rule 2 before it governs every image it matches.\n  rules:\n    - name: rule-2\n"),
+        "{s}"
+    );
+    assert_consistent(text, &r);
 }
 
 #[test]
@@ -636,17 +683,48 @@ mod props {
         })
     }
 
+    /// Rules of the archive storage class: tagged ones, then perhaps an untagged and an `any`
+    /// one, deleting after some days in the archive.
+    fn archived() -> impl Strategy<Value = Vec<Selection>> {
+        let days = || (90i64..100).prop_map(Count::TransitionedDaysAgo);
+        (
+            prop::collection::vec(tagged(), 0..3),
+            prop::collection::vec(days(), 3),
+            prop::option::weighted(0.3, days()),
+            prop::option::weighted(0.3, days()),
+        )
+            .prop_map(|(tagged, days, untagged, any)| {
+                let mut out: Vec<Selection> = tagged
+                    .into_iter()
+                    .zip(days)
+                    .map(|(mut s, d)| {
+                        (s.count_type, s.count_unit, s.count_number) = (
+                            d.count_type(),
+                            Some(crate::native::CountUnit::Days),
+                            d.number(),
+                        );
+                        s
+                    })
+                    .collect();
+                out.extend(untagged.map(Selection::untagged));
+                out.extend(any.map(Selection::any));
+                out.into_iter().map(Selection::in_archive).collect()
+            })
+    }
+
     /// Policy text of the shapes ECR accepts, in a random order of priorities.
     fn policy_text() -> impl Strategy<Value = String> {
         (
             prop::collection::vec(tagged(), 0..4),
             prop::option::of(count()),
             prop::option::of(count()),
+            prop::option::weighted(0.3, archived()),
         )
-            .prop_filter_map("ECR refuses it", |(tagged, untagged, any)| {
+            .prop_filter_map("ECR refuses it", |(tagged, untagged, any, archived)| {
                 let mut selections = tagged;
                 selections.extend(untagged.map(Selection::untagged));
                 selections.extend(any.map(Selection::any));
+                selections.extend(archived.into_iter().flatten());
                 let rules: Vec<NativeRule> = selections
                     .into_iter()
                     .zip(1..)
@@ -721,5 +799,23 @@ fn an_archiving_policy_is_suggested_with_its_archive_section() {
         s.contains("    keep: { pulled_within: 90d }\n    otherwise: archive\n"),
         "{s}"
     );
+    assert_consistent(text, &r);
+}
+
+#[test]
+fn the_longest_ages_ecr_accepts_build_examples_without_overflow() {
+    // 2147483647 days reach millions of years before any timestamp: the example images stop
+    // at the earliest time there is, too young for the rule to act on, and the examples
+    // still show what each rule governs.
+    let text = r#"{"rules": [
+      {"rulePriority": 1, "selection": {"tagStatus": "tagged", "tagPatternList": ["a*", "b*"],
+       "countType": "sinceImagePushed", "countUnit": "days", "countNumber": 2147483647},
+       "action": {"type": "expire"}},
+      {"rulePriority": 2, "selection": {"tagStatus": "any", "storageClass": "archive",
+       "countType": "sinceImageTransitioned", "countUnit": "days", "countNumber": 2147483647},
+       "action": {"type": "expire"}}
+    ]}"#;
+    let r = report(text);
+    assert_eq!(kinds(&r), [(FindingKind::AndListMeantAsOr, Some(1))]);
     assert_consistent(text, &r);
 }

@@ -54,6 +54,9 @@ pub enum NativeErrorKind {
         max: usize,
     },
     PriorityNotPositive,
+    PriorityTooLarge {
+        max: i64,
+    },
     DuplicatePriority {
         first_index: usize,
     },
@@ -73,6 +76,10 @@ pub enum NativeErrorKind {
     },
     CountNumberNotPositive {
         count_number: i64,
+    },
+    CountNumberTooLarge {
+        count_number: i64,
+        max: i64,
     },
     CountUnitMissing {
         count_type: CountType,
@@ -189,6 +196,9 @@ impl fmt::Display for NativeErrorKind {
             K::PriorityNotPositive => {
                 f.write_str("`rulePriority` must be a whole number of at least 1")
             }
+            K::PriorityTooLarge { max } => {
+                write!(f, "`rulePriority` must be at most {max} (a 32-bit integer)")
+            }
             K::DuplicatePriority { first_index } => write!(
                 f,
                 "`rulePriority` is also used by rules[{first_index}]; every rule needs its own"
@@ -218,6 +228,10 @@ impl fmt::Display for NativeErrorKind {
             K::CountNumberNotPositive { count_number } => write!(
                 f,
                 "`countNumber` must be a positive whole number, found {count_number}"
+            ),
+            K::CountNumberTooLarge { count_number, max } => write!(
+                f,
+                "`countNumber` must be at most {max} (a 32-bit integer), found {count_number}"
             ),
             K::CountUnitMissing { count_type } => write!(
                 f,

@@ -22,6 +22,8 @@ pub const MIN_POLICY_CHARS: usize = 100;
 pub const MAX_WILDCARDS: usize = 4;
 /// Fewest days an archived image stays before a rule may delete it.
 pub const MIN_ARCHIVE_DAYS: i64 = 90;
+/// Largest `rulePriority` and `countNumber`: ECR's integers have 32 bits.
+pub const MAX_INTEGER: i64 = i32::MAX as i64;
 
 /// A policy that passed every documented check. Only this module can make one, so code that
 /// takes a `ValidPolicy` (the simulator, the writer) never sees a policy ECR would refuse.
@@ -117,6 +119,8 @@ fn check_rules(policy: &LifecyclePolicy, errors: &mut Vec<NativeError>) {
         let mut push = |kind| errors.push(NativeError::rule(at, kind));
         if rule.rule_priority < 1 {
             push(K::PriorityNotPositive);
+        } else if rule.rule_priority > MAX_INTEGER {
+            push(K::PriorityTooLarge { max: MAX_INTEGER });
         }
         match first_with_priority.get(&rule.rule_priority) {
             Some(&first_index) => push(K::DuplicatePriority { first_index }),
@@ -178,6 +182,11 @@ fn rule_problems(rule: &NativeRule) -> Vec<K> {
     if sel.count_number < 1 {
         out.push(K::CountNumberNotPositive {
             count_number: sel.count_number,
+        });
+    } else if sel.count_number > MAX_INTEGER {
+        out.push(K::CountNumberTooLarge {
+            count_number: sel.count_number,
+            max: MAX_INTEGER,
         });
     }
     match (count_type.is_age(), sel.count_unit.is_some()) {

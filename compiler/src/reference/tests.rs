@@ -168,7 +168,10 @@ fn kept_index_keeps_its_children_and_expired_one_does_not() {
     ];
     assert_eq!(expired(&p, &images), vec![2, 21, 30]);
     let e = evaluate(&p, &images, None, now());
-    assert_eq!(e.decisions[2].reason, Reason::ChildOfKeptIndex(digest(1)));
+    assert_eq!(
+        e.decisions[2].reason,
+        Reason::ChildOfKeptIndex { index: digest(1) }
+    );
 }
 
 #[test]
@@ -223,7 +226,7 @@ fn where_selects_on_the_image_detail_and_failures_keep() {
     sized.size_bytes = Some(5);
     let e = evaluate(&p, &[sized.clone()], None, now());
     assert!(
-        matches!(e.decisions[0].reason, Reason::WhereFailed(_)),
+        matches!(e.decisions[0].reason, Reason::WhereFailed { .. }),
         "{e:?}"
     );
     assert_eq!(expired(&p, &[sized]), Vec::<u8>::new());
@@ -321,11 +324,14 @@ fn an_image_in_use_is_kept_whatever_the_rules_say_and_says_by_what() {
     );
     let e = evaluate_with(&p, &images, None, now(), &used);
     assert_eq!(
-        describe(&e.decisions[2].reason, now()),
-        "in use by ecs service prod/web and 1 more"
+        e.decisions[2].reason,
+        Reason::InUse {
+            consumer: "ecs service prod/web".into(),
+            more: 1
+        }
     );
     // The rule still governs it, and still counts it among its images.
-    assert_eq!(e.decisions[2].rule, Some(0));
+    assert_eq!(e.decisions[2].rule, Some(RuleId::Rule(0)));
     // Nothing in use: the same as `evaluate`.
     assert_eq!(
         evaluate_with(&p, &images, None, now(), &InUse::new()),
@@ -373,8 +379,16 @@ fn an_index_in_use_keeps_its_children_and_referrers_and_a_referrer_in_use_keeps_
         ]
     );
     let e = evaluate_with(&p, &images, None, now(), &used);
-    assert_eq!(e.decisions[3].reason, Reason::SubjectOfInUse(digest(21)));
-    assert_eq!(e.decisions[1].reason, Reason::ChildOfKeptIndex(digest(1)));
+    assert_eq!(
+        e.decisions[3].reason,
+        Reason::SubjectOfInUse {
+            referrer: digest(21)
+        }
+    );
+    assert_eq!(
+        e.decisions[1].reason,
+        Reason::ChildOfKeptIndex { index: digest(1) }
+    );
 }
 
 #[test]
@@ -407,5 +421,171 @@ fn an_ecr_evaluated_policy_keeps_images_in_use_and_their_children() {
     assert_eq!(
         fates_in_use(&p, &images, &in_use(&[(1, "lambda function api:1")])),
         [(1, Fate::Keep), (11, Fate::Keep), (2, Fate::Expire)]
+    );
+}
+
+/// An archived image pushed long ago, in the archive for `days_in_archive` days (`None`: the
+/// registry does not say since when).
+fn in_archive_for(n: u8, tags: &[&str], days_in_archive: Option<i64>) -> Image {
+    let mut i = img(n, tags, 1000);
+    i.status = ImageStatus::Archived;
+    i.archived_at = days_in_archive.map(|d| now() - SignedDuration::from_secs(d * DAY));
+    i
+}
+
+const ARCHIVE_RULES: &str = "version: 1
+archive:
+  expire_after: 400d
+  rules:
+    - { name: builds, match: { tags: ['sha-*'] }, expire_after: 90d }
+    - { name: releases, match: { tags: ['v*'] }, keep: all }
+    - { name: big, match: { where: 'imageSizeInBytes > `100`' }, expire_after: 200d }
+    - { name: also-builds, match: { tags: ['sha-*', 'v*'] }, expire_after: 1000d }
+rules:
+  - { name: r, match: any, keep: none }
+";
+
+#[test]
+fn the_first_archive_rule_that_matches_governs_an_archived_image() {
+    let p = parse(&SourceFile::new("p.yaml", ARCHIVE_RULES)).unwrap();
+    let mut big = in_archive_for(4, &["x"], Some(250));
+    big.size_bytes = Some(1000);
+    let images = [
+        // `builds` governs it, not `releases` nor `also-builds`, which match too.
+        in_archive_for(1, &["sha-1", "v1"], Some(91)),
+        in_archive_for(2, &["sha-2"], Some(89)),
+        // `releases` keeps every image it governs, however long archived.
+        in_archive_for(3, &["v2"], Some(5000)),
+        big,
+        // No archive rule matches: `expire_after` decides.
+        in_archive_for(5, &["x"], Some(401)),
+        in_archive_for(6, &[], Some(399)),
+        in_archive_for(7, &["sha-7"], None),
+    ];
+    let e = evaluate(&p, &images, Some("repo"), now());
+    let got: Vec<(u8, Fate, Option<RuleId>)> = images
+        .iter()
+        .zip(&e.decisions)
+        .map(|(i, d)| (i.digest.as_bytes()[31], d.fate, d.rule))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (1, Fate::Expire, Some(RuleId::Archive(0))),
+            (2, Fate::Keep, Some(RuleId::Archive(0))),
+            (3, Fate::Keep, Some(RuleId::Archive(1))),
+            (4, Fate::Expire, Some(RuleId::Archive(2))),
+            (5, Fate::Expire, Some(RuleId::ArchiveDefault)),
+            (6, Fate::Keep, Some(RuleId::ArchiveDefault)),
+            (7, Fate::Keep, Some(RuleId::Archive(0))),
+        ]
+    );
+    assert_eq!(
+        e.decisions[0].reason,
+        Reason::InArchive {
+            seconds: 91 * DAY,
+            window: 90 * DAY
+        }
+    );
+    assert_eq!(e.decisions[2].reason, Reason::KeepAll);
+    assert_eq!(e.decisions[6].reason, Reason::ArchiveTimeUnknown);
+    assert_eq!(
+        p.rule_name(RuleId::Archive(1)).map(|(n, _)| n),
+        Some("releases")
+    );
+    assert_eq!(
+        p.rule_name(RuleId::ArchiveDefault).map(|(n, _)| n),
+        Some("archive")
+    );
+}
+
+#[test]
+fn without_expire_after_archived_images_no_archive_rule_governs_are_kept() {
+    let text = "version: 1\narchive:\n  rules:\n    - { name: builds, match: { untagged: true }, expire_after: 90d }\nrules: []\n";
+    let p = parse(&SourceFile::new("p.yaml", text)).unwrap();
+    let images = [
+        in_archive_for(1, &[], Some(100)),
+        in_archive_for(2, &["v1"], Some(5000)),
+        // Rules govern active images only; archive rules archived ones only.
+        img(3, &[], 5000),
+    ];
+    let e = evaluate(&p, &images, None, now());
+    assert_eq!(
+        fates(&p, &images),
+        [(1, Fate::Expire), (2, Fate::Keep), (3, Fate::Keep)]
+    );
+    assert_eq!(e.decisions[1].rule, None);
+    assert_eq!(e.decisions[1].reason, Reason::NotActive);
+    assert_eq!(e.decisions[2].reason, Reason::Ungoverned);
+}
+
+#[test]
+fn an_archive_rule_whose_where_fails_keeps_the_image() {
+    let text = "version: 1\narchive:\n  expire_after: 90d\n  rules:\n    - { name: odd, match: { where: 'abs(imageTags)' }, expire_after: 90d }\nrules: []\n";
+    let p = parse(&SourceFile::new("p.yaml", text)).unwrap();
+    let images = [in_archive_for(1, &["v1"], Some(500))];
+    let e = evaluate(&p, &images, None, now());
+    assert_eq!(e.decisions[0].fate, Fate::Keep);
+    assert_eq!(e.decisions[0].rule, Some(RuleId::Archive(0)));
+    assert!(matches!(e.decisions[0].reason, Reason::WhereFailed { .. }));
+}
+
+#[test]
+fn an_archived_referrer_follows_its_subject_whatever_its_archive_rule_says() {
+    // The 90-day minimum is the planner's business (it holds such deletions): the policy's
+    // answer is that the referrer goes with its subject.
+    let p = parse(&SourceFile::new("p.yaml", ARCHIVE_RULES)).unwrap();
+    let subject = img(1, &["v1"], 3);
+    let mut signature = in_archive_for(2, &["v3"], Some(30));
+    signature.subject = Some(subject.digest);
+    let images = [subject, signature];
+    assert_eq!(fates(&p, &images), [(1, Fate::Expire), (2, Fate::Expire)]);
+    let e = evaluate(&p, &images, None, now());
+    assert_eq!(
+        e.decisions[1].reason,
+        Reason::FollowsSubject { subject: digest(1) }
+    );
+}
+
+#[test]
+fn windows_as_long_as_ecr_allows_keep_everything_without_overflow() {
+    // 2147483647 days reach before the earliest timestamp there is: every image is younger.
+    let p = parse(&SourceFile::new(
+        "p.yaml",
+        "version: 1
+archive: { expire_after: 2147483647d }
+rules:
+  - { name: a, match: { tags: ['a*'] }, keep: { within: 2147483647d } }
+  - { name: p, match: { tags: ['p*'] }, keep: { pulled_within: 2147483647d } }
+  - { name: w, match: any, keep: { within: 2147483647d, anchor: { oldest_tagged: ['*'] } } }
+",
+    ))
+    .unwrap();
+    let mut ancient = Image::new(digest(1), &["a1"], Timestamp::MIN);
+    ancient.last_pulled_at = Some(Timestamp::MIN);
+    let mut pulled = ancient.clone();
+    pulled.digest = digest(2);
+    pulled.tags = vec!["p1".into()].into();
+    let mut old = ancient.clone();
+    old.digest = digest(3);
+    old.tags = vec!["w1".into()].into();
+    let anchor = img(4, &["w2"], 1);
+    let mut archived = ancient.clone();
+    archived.digest = digest(5);
+    archived.status = ImageStatus::Archived;
+    archived.archived_at = Some(Timestamp::MIN);
+    let images = [ancient, pulled, old, anchor, archived];
+    let e = evaluate(&p, &images, None, Timestamp::MAX);
+    assert!(e.decisions.iter().all(|d| d.keeps()), "{e:?}");
+    let compiled = crate::split::compile(&p);
+    assert_eq!(
+        compiled.specs[0].action,
+        crate::split::NativeAction::ExpireOlderThanDays(2_147_483_647)
+    );
+    let native = compiled.native.expect("native");
+    assert!(
+        crate::native::simulate(&native, &images, Timestamp::MAX)
+            .expired
+            .is_empty()
     );
 }

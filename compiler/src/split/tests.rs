@@ -1,5 +1,6 @@
 use super::*;
 use crate::dsl::parse;
+use crate::dsl::policy::RuleId;
 use crate::source::SourceFile;
 
 fn compile_rules(rules: &str) -> Compiled {
@@ -238,4 +239,266 @@ fn a_glob_list_with_every_tag_is_one_filter_and_can_count() {
         ]
     );
     assert_eq!(c.rules[0].disposition, Disposition::Native);
+}
+
+fn compile_text(text: &str) -> Compiled {
+    let p = parse(&SourceFile::new("p.yaml", text)).unwrap_or_else(|e| panic!("{e:#?}"));
+    compile(&p)
+}
+
+fn reports(c: &Compiled) -> Vec<(RuleId, String, Disposition, Vec<u32>)> {
+    c.rules
+        .iter()
+        .map(|r| {
+            (
+                r.rule,
+                r.name.clone(),
+                r.disposition,
+                r.native_priorities.clone(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn archive_rules_are_native_in_order_after_every_rule() {
+    let c = compile_text(
+        "version: 1
+archive:
+  expire_after: 730d
+  rules:
+    - { name: builds, description: CI builds, match: { tags: ['sha-*', 'pr-*'] }, expire_after: 90d }
+    - { name: releases, match: { tags: ['v*'] }, keep: all }
+    - { name: untagged, match: { untagged: true }, expire_after: 100d }
+rules:
+  - { name: old, match: any, keep: { within: 30d }, otherwise: archive }
+",
+    );
+    assert_eq!(
+        lines(&c),
+        vec![
+            "1 Any ArchiveOlderThanDays(30)",
+            "2 Tagged([\"sha-*\"]) ExpireArchivedAfterDays(90)",
+            "3 Tagged([\"pr-*\"]) ExpireArchivedAfterDays(90)",
+            "4 Tagged([\"v*\"]) ClaimArchived",
+            "5 Untagged ExpireArchivedAfterDays(100)",
+            "6 Any ExpireArchivedAfterDays(730)",
+        ]
+    );
+    assert!(c.warnings.is_empty(), "{:#?}", c.warnings);
+    assert_eq!(
+        reports(&c),
+        vec![
+            (RuleId::Rule(0), "old".into(), Disposition::Native, vec![1]),
+            (
+                RuleId::Archive(0),
+                "builds".into(),
+                Disposition::Native,
+                vec![2, 3]
+            ),
+            (
+                RuleId::Archive(1),
+                "releases".into(),
+                Disposition::Native,
+                vec![4]
+            ),
+            (
+                RuleId::Archive(2),
+                "untagged".into(),
+                Disposition::Native,
+                vec![5]
+            ),
+            (
+                RuleId::ArchiveDefault,
+                "archive".into(),
+                Disposition::Native,
+                vec![6]
+            ),
+        ]
+    );
+    let native = c.native.expect("native").into_policy();
+    let json = native.to_json_pretty();
+    assert!(
+        json.contains("\"description\": \"builds: CI builds (expire after 90 days in archive)\""),
+        "{json}"
+    );
+    // The claim selects archived images and never fires.
+    let claim = &native.rules[3].selection;
+    assert_eq!(claim.storage_class, Some(native::StorageClass::Archive));
+    assert_eq!(claim.count_type, native::CountType::SinceImageTransitioned);
+    assert_eq!(claim.count_number, CLAIM_DAYS);
+}
+
+#[test]
+fn an_archive_rule_ecr_cannot_select_blocks_later_archive_rules_of_its_class() {
+    let c = compile_text(
+        "version: 1
+archive:
+  expire_after: 400d
+  rules:
+    - { name: scanned, match: { tags: ['v*'], where: 'imageSizeInBytes > `10`' }, keep: all }
+    - { name: rc, match: { tags: ['rc*'] }, expire_after: 90d }
+    - { name: untagged, match: { untagged: true }, expire_after: 95d }
+rules: []
+",
+    );
+    // Only the untagged rule is native: `rc` and `expire_after` could act on images that
+    // `scanned` keeps, and ECR cannot see which.
+    assert_eq!(lines(&c), vec!["1 Untagged ExpireArchivedAfterDays(95)"]);
+    assert_eq!(
+        reports(&c),
+        vec![
+            (
+                RuleId::Archive(0),
+                "scanned".into(),
+                Disposition::Runtime,
+                vec![]
+            ),
+            (
+                RuleId::Archive(1),
+                "rc".into(),
+                Disposition::Runtime,
+                vec![]
+            ),
+            (
+                RuleId::Archive(2),
+                "untagged".into(),
+                Disposition::Native,
+                vec![1]
+            ),
+            (
+                RuleId::ArchiveDefault,
+                "archive".into(),
+                Disposition::Runtime,
+                vec![]
+            ),
+        ]
+    );
+    assert!(
+        c.rules[1].ecr.contains("archive rule `scanned` before it"),
+        "{}",
+        c.rules[1].ecr
+    );
+    assert!(
+        c.rules[1].runtime.contains("in the archive 90d"),
+        "{}",
+        c.rules[1].runtime
+    );
+    let warned: Vec<&str> = c.warnings.iter().map(|w| w.message.as_str()).collect();
+    assert_eq!(
+        warned,
+        [
+            "archive rule `scanned` runs at runtime: ECR cannot select its images",
+            "archive rule `rc` runs at runtime",
+            "`archive.expire_after` runs at runtime",
+        ]
+    );
+}
+
+#[test]
+fn archive_claims_are_kept_only_where_they_shield_a_later_archive_rule() {
+    // `keep: all` last in the archive shields nothing: no claim. Before `expire_after` it
+    // shields, and an untagged `keep: all` does not shield tagged images from a tagged rule.
+    let c = compile_text(
+        "version: 1
+archive:
+  rules:
+    - { name: untagged, match: { untagged: true }, keep: all }
+    - { name: rc, match: { tags: ['rc*'] }, expire_after: 90d }
+    - { name: releases, match: { tags: ['v*'] }, keep: all }
+rules:
+  - { name: all, match: any, keep: all }
+",
+    );
+    assert_eq!(
+        lines(&c),
+        vec!["1 Tagged([\"rc*\"]) ExpireArchivedAfterDays(90)"]
+    );
+    for untouched in [1, 3] {
+        assert_eq!(
+            c.rules[untouched].ecr,
+            "nothing to do: it keeps every image it governs"
+        );
+    }
+    let c = compile_text(
+        "version: 1
+archive:
+  expire_after: 90d
+  rules:
+    - { name: releases, match: { tags: ['v*'] }, keep: all }
+rules: []
+",
+    );
+    assert_eq!(
+        lines(&c),
+        vec![
+            "1 Tagged([\"v*\"]) ClaimArchived",
+            "2 Any ExpireArchivedAfterDays(90)"
+        ]
+    );
+}
+
+#[test]
+fn an_archive_window_in_hours_runs_partly_at_runtime_and_holding_keeps_the_claim() {
+    let text = "version: 1
+archive:
+  rules:
+    - { name: rc, match: { tags: ['rc*'] }, expire_after: 2170h }
+    - { name: rest, match: { tags: ['*'] }, expire_after: 100d }
+rules: []
+";
+    let c = compile_text(text);
+    assert_eq!(
+        lines(&c),
+        vec![
+            "1 Tagged([\"rc*\"]) ExpireArchivedAfterDays(91)",
+            "2 Tagged([\"*\"]) ExpireArchivedAfterDays(100)"
+        ]
+    );
+    assert_eq!(c.rules[0].disposition, Disposition::NativeAndRuntime);
+    let p = parse(&SourceFile::new("p.yaml", text)).unwrap();
+    let held = compile_holding(&p, &BTreeSet::from([RuleId::Archive(0)]));
+    assert_eq!(
+        lines(&held),
+        vec![
+            "1 Tagged([\"rc*\"]) ClaimArchived",
+            "2 Tagged([\"*\"]) ExpireArchivedAfterDays(100)"
+        ]
+    );
+    assert_eq!(held.rules[0].disposition, Disposition::Runtime);
+    assert!(held.rules[0].ecr.contains(HELD), "{}", held.rules[0].ecr);
+}
+
+#[test]
+fn the_archive_rules_are_cut_last_to_fit_fifty_rules() {
+    let mut text = String::from("version: 1\narchive:\n  expire_after: 90d\n  rules:\n");
+    for i in 0..3 {
+        text.push_str(&format!(
+            "    - {{ name: a{i}, match: {{ tags: ['a{i}-*'] }}, expire_after: 95d }}\n"
+        ));
+    }
+    text.push_str("rules:\n");
+    for i in 0..60 {
+        text.push_str(&format!(
+            "  - {{ name: r{i}, match: {{ tags: ['r{i}-*'] }}, keep: {{ within: 9d }} }}\n"
+        ));
+    }
+    let c = compile_text(&text);
+    assert_eq!(c.specs.len(), 50);
+    assert_eq!(c.specs.iter().filter(|s| s.action.in_archive()).count(), 4);
+    assert_eq!(c.specs[45].rule, RuleId::Rule(45));
+    assert_eq!(c.specs[46].rule, RuleId::Archive(0));
+    let cut: Vec<&str> = c
+        .rules
+        .iter()
+        .filter(|r| r.disposition == Disposition::Runtime)
+        .map(|r| r.name.as_str())
+        .collect();
+    assert_eq!(cut.first(), Some(&"r46"));
+    assert_eq!(cut.len(), 14);
+    assert!(
+        c.warnings[0]
+            .message
+            .contains("rule `r46` and later run at runtime")
+    );
 }

@@ -58,7 +58,7 @@ fn splits_deletions_between_ecr_and_the_runner() {
         digests(&p.deletions),
         vec![Digest::from_bytes([3; 32]).to_string()]
     );
-    assert_eq!(p.deletions[0].rule, "tagged");
+    assert_eq!(p.deletions[0].rule.as_deref(), Some("tagged"));
     assert_eq!(p.images_seen, 4);
 }
 
@@ -88,7 +88,7 @@ fn withholds_the_native_policy_where_ecr_would_expire_a_kept_referrer() {
         "no native policy is put"
     );
     assert!(p.deletions.is_empty() && p.ecr_expirations.is_empty());
-    assert!(p.warnings[0].contains("withheld"), "{:?}", p.warnings);
+    assert!(matches!(p.notes[0], Note::Withheld { .. }), "{:?}", p.notes);
 }
 
 #[test]
@@ -107,10 +107,16 @@ fn summary_counts_and_prices() {
 
 #[test]
 fn a_plan_of_another_format_is_refused() {
+    // The format before typed registries and shards: made again, not guessed at.
+    let older = Plan::from_json("{\"formatVersion\": 1}").unwrap_err();
     assert!(
-        Plan::from_json("{\"formatVersion\": 2}")
+        older.contains("format version 1") && older.contains("make a new plan"),
+        "{older}"
+    );
+    assert!(
+        Plan::from_json("{\"formatVersion\": 3}")
             .unwrap_err()
-            .contains("version 2")
+            .contains("version 3")
     );
     assert!(Plan::from_json("[]").unwrap_err().contains("formatVersion"));
     assert!(
@@ -132,7 +138,7 @@ fn withholds_a_native_count_that_a_restore_from_the_archive_would_turn_against_a
         PolicyChange::Unchanged,
         "no native count is put"
     );
-    assert!(p.warnings[0].contains("withheld"), "{:?}", p.warnings);
+    assert!(matches!(p.notes[0], Note::Withheld { .. }), "{:?}", p.notes);
     // Without archived images the count is native.
     let p = plan_repository(&l, &state(vec![newest, img(3, &["x"], 20)], None), now());
     assert!(matches!(p.lifecycle_policy, PolicyChange::Put { .. }));
@@ -160,12 +166,12 @@ fn archiving_an_index_whose_child_stays_active_is_a_warning_naming_the_rule() {
     let archived: Vec<&str> = p.archivals.iter().map(|a| a.digest.as_str()).collect();
     assert_eq!(archived, [old.to_string()], "only the old index");
     assert!(
-        p.warnings.iter().any(
-            |w| w.contains("rule `old-releases` archives the image index")
-                && w.contains("2 of the images it lists stay active")
-        ),
+        p.notes.iter().any(|n| matches!(
+            n,
+            Note::IndexArchivedChildrenActive { rule, active: 2, .. } if rule == "old-releases"
+        )),
         "{:?}",
-        p.warnings
+        p.notes
     );
 }
 
@@ -181,7 +187,7 @@ fn an_archived_image_under_90_days_is_held_unless_early_deletion_is_allowed() {
     let held = plan_repository(&l, &s, now());
     assert_eq!(held.deletions.len(), 1);
     assert_eq!(held.held.len(), 1);
-    assert_eq!(held.held[0].archived_days, Some(Some(30)));
+    assert_eq!(held.held[0].archived, Some(ArchiveAge::Days(30)));
     assert_eq!(held.held[0].early_delete_days(), 60);
     let allowed = plan_repository_with(
         &l,
@@ -242,4 +248,92 @@ fn units_are_every_account_in_every_region_once_and_govern_only_their_files() {
     assert!(governing_in(&policies, "api", &prod_eu).is_none());
     assert!(governing_in(&policies, "web", &Unit::default()).is_none());
     assert_eq!(prod_eu.to_string(), "profile prod, eu-west-1");
+}
+
+fn archived(n: u8, tags: &[&str], days_in_archive: i64) -> Image {
+    let mut i = img(n, tags, 1000);
+    i.status = ecr_lifecycle_compiler::image::ImageStatus::Archived;
+    i.archived_at = Some(now() - SignedDuration::from_hours(days_in_archive * 24));
+    i
+}
+
+const ARCHIVE_RULES: &str = "version: 1
+archive:
+  expire_after: 400d
+  rules:
+    - { name: builds, match: { tags: ['sha-*'] }, expire_after: 90d }
+    - { name: releases, match: { tags: ['v*'] }, keep: all }
+rules:
+  - { name: everything, match: any, keep: all }
+";
+
+#[test]
+fn archived_images_are_expired_by_their_archive_rule_and_named_after_it() {
+    let file = SourceFile::new("p.yaml", ARCHIVE_RULES);
+    let l = LoadedPolicy::new(file.clone(), dsl::parse(&file).unwrap());
+    let s = state(
+        vec![
+            archived(1, &["sha-1"], 100),
+            archived(2, &["v1"], 5000),
+            archived(3, &[], 500),
+            archived(4, &[], 100),
+        ],
+        None,
+    );
+    let p = plan_repository(&l, &s, now());
+    let PolicyChange::Put { text } = &p.lifecycle_policy else {
+        panic!("{:?}", p.lifecycle_policy)
+    };
+    // ECR does it all: the builds rule, the releases claim, then `expire_after`.
+    assert_eq!(
+        text.matches("\"storageClass\": \"archive\"").count(),
+        3,
+        "{text}"
+    );
+    let named: Vec<(&str, &str)> = p
+        .ecr_expirations
+        .iter()
+        .map(|a| (a.digest.as_str(), a.rule.as_deref().unwrap_or_default()))
+        .collect();
+    let d = |n: u8| Digest::from_bytes([n; 32]).to_string();
+    assert_eq!(
+        named,
+        [(d(1).as_str(), "builds"), (d(3).as_str(), "archive")]
+    );
+    assert!(p.deletions.is_empty() && p.held.is_empty());
+}
+
+#[test]
+fn an_archive_rule_that_would_expire_an_image_in_use_is_held_back_by_name() {
+    let file = SourceFile::new("p.yaml", ARCHIVE_RULES);
+    let l = LoadedPolicy::new(file.clone(), dsl::parse(&file).unwrap());
+    let s = state(
+        vec![archived(1, &["sha-1"], 100), archived(3, &[], 500)],
+        None,
+    );
+    let mut in_use = ecr_lifecycle_compiler::in_use::InUse::new();
+    in_use.insert(Digest::from_bytes([1; 32]), "ecs service prod/web");
+    let p = plan_repository_with(&l, &s, &in_use, now(), RepositoryOptions::default());
+    assert!(
+        matches!(
+            &p.notes[0],
+            Note::HeldBack { rule, archive: true, .. } if rule == "builds"
+        ),
+        "{:?}",
+        p.notes
+    );
+    assert!(
+        crate::render::words::note(&p.notes[0])
+            .starts_with("archive rule `builds` runs at runtime in this repository"),
+        "{:?}",
+        p.notes
+    );
+    let PolicyChange::Put { text } = &p.lifecycle_policy else {
+        panic!("{:?}", p.lifecycle_policy)
+    };
+    // The builds rule stays as a claim, so `expire_after` still cannot reach its images.
+    assert!(text.contains("\"countNumber\": 36500"), "{text}");
+    assert_eq!(p.ecr_expirations.len(), 1);
+    assert_eq!(p.kept_in_use.len(), 1);
+    assert_eq!(p.kept_in_use[0].image.rule.as_deref(), Some("builds"));
 }

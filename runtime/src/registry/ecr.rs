@@ -50,7 +50,8 @@ pub struct EcrRegistry {
     pub stats: crate::stats::Stats,
     /// `REGION` (with `@ENDPOINT` when one is set): with the account, what a plan records and
     /// apply checks.
-    place: String,
+    region: String,
+    endpoint: Option<String>,
     /// The registry's account, learnt from the first repository read or listed.
     account: std::sync::Mutex<Option<String>>,
 }
@@ -106,15 +107,12 @@ impl EcrRegistry {
             .clone()
             .or_else(|| std::env::var("AWS_ENDPOINT_URL_ECR").ok())
             .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok());
-        let place = match endpoint {
-            Some(e) => format!("{region}@{e}"),
-            None => region,
-        };
         EcrRegistry {
             client: Client::new(&config),
             config: std::sync::Arc::new(config.clone()),
             stats: crate::stats::Stats::default(),
-            place,
+            region,
+            endpoint,
             // A role's account is in its ARN; otherwise the first repository read tells it.
             account: std::sync::Mutex::new(
                 options
@@ -128,13 +126,17 @@ impl EcrRegistry {
 
     /// Where this registry is: `ecr:ACCOUNT:REGION`, with `@ENDPOINT` when one is set (the
     /// account is `?` until a repository has been listed or read).
-    pub fn identity(&self) -> String {
+    pub fn identity(&self) -> crate::plan::RegistryId {
         let account = self
             .account
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
-        format!("ecr:{}:{}", account.as_deref().unwrap_or("?"), self.place)
+        crate::plan::RegistryId::Ecr {
+            account,
+            region: self.region.clone(),
+            endpoint: self.endpoint.clone(),
+        }
     }
 
     /// The configuration the ECR client was made from (credentials, region, endpoint).

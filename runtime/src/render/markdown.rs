@@ -36,7 +36,7 @@ pub fn plan_markdown_within(plan: &Plan, budget: usize) -> String {
     }
     s.push_str(&format!(
         "\nRegistry `{}`, evaluated at {}; {}.\n",
-        plan.registry,
+        plan.registries_text(),
         plan.created_at,
         plural(
             plan.repositories.len(),
@@ -149,7 +149,10 @@ fn rule_table(plan: &Plan) -> String {
         {
             let mut by_rule: BTreeMap<&str, Vec<ImageAction>> = BTreeMap::new();
             for a in list {
-                by_rule.entry(&a.rule).or_default().push(a.clone());
+                by_rule
+                    .entry(a.rule.as_deref().unwrap_or_default())
+                    .or_default()
+                    .push(a.clone());
             }
             for (rule, actions) in by_rule {
                 rows.entry((&r.policy_file, rule)).or_default()[i].add(&actions);
@@ -313,24 +316,35 @@ fn repository_block(r: &RepositoryPlan, rows: usize) -> String {
         r.name,
         figures.join(", ")
     );
-    for w in &r.warnings {
-        s.push_str(&format!("> **Warning:** {w}\n\n"));
+    for n in &r.notes {
+        s.push_str(&format!("> **Warning:** {}\n\n", super::words::note(n)));
     }
-    for (title, list, deletes) in [
-        ("The runner deletes", &r.deletions, true),
-        ("The runner archives", &r.archivals, false),
-        ("ECR expires", &r.ecr_expirations, true),
-        ("ECR archives", &r.ecr_archivals, false),
-        (
-            "Held (in the archive for less than 90 days)",
-            &r.held,
-            false,
-        ),
-        ("Kept, in use", &r.kept_in_use, false),
-    ] {
-        if !list.is_empty() {
-            s.push_str(&format!("**{title}:**\n\n"));
-            s.push_str(&groups(list, deletes, rows));
+    let mut lists = super::image_lists(r);
+    // ECR's own share, after the runner's.
+    lists.insert(
+        2,
+        super::ImageList {
+            title: "ECR expires",
+            sign: '-',
+            kind: super::Kind::Note,
+            by_rule: true,
+            items: super::described(&r.ecr_expirations, |a| reason(a, true)),
+        },
+    );
+    lists.insert(
+        3,
+        super::ImageList {
+            title: "ECR archives",
+            sign: '>',
+            kind: super::Kind::Note,
+            by_rule: true,
+            items: super::described(&r.ecr_archivals, |a| reason(a, false)),
+        },
+    );
+    for l in lists {
+        if !l.items.is_empty() {
+            s.push_str(&format!("**{}:**\n\n", l.title));
+            s.push_str(&groups(&l.items, l.by_rule, rows));
         }
     }
     s.push_str("</details>\n");
@@ -342,13 +356,17 @@ fn size(list: &[ImageAction]) -> u64 {
 }
 
 /// Images under one line per rule: with the reason when they share it, or a reason per row.
-fn groups(list: &[ImageAction], deletes: bool, rows: usize) -> String {
+fn groups(list: &[(&ImageAction, String)], by_rule: bool, rows: usize) -> String {
     let mut grouped: Vec<(&str, Vec<(&ImageAction, String)>)> = Vec::new();
-    for a in list {
-        let why = reason(a, deletes);
-        match grouped.iter_mut().find(|(rule, _)| *rule == a.rule) {
-            Some((_, v)) => v.push((a, why)),
-            None => grouped.push((&a.rule, vec![(a, why)])),
+    for (a, why) in list {
+        let rule = if by_rule {
+            a.rule.as_deref().unwrap_or_default()
+        } else {
+            ""
+        };
+        match grouped.iter_mut().find(|(r, _)| *r == rule) {
+            Some((_, v)) => v.push((a, why.clone())),
+            None => grouped.push((rule, vec![(a, why.clone())])),
         }
     }
     let mut s = String::new();
@@ -427,8 +445,15 @@ mod tests {
         assert!(md.contains("**ECR expires:**"), "{md}");
         assert!(md.contains("ECR expires 3 (300.0 MiB)"), "{md}");
         // Reasons that differ per image go on their rows; a shared one is said once.
-        assert!(md.contains("| pushed 2 days ago |"), "{md}");
-        assert_eq!(md.matches("pushed before the window").count(), 1, "{md}");
+        assert!(
+            md.contains("| pushed 22 days ago; the rule keeps images younger than 14 days |"),
+            "{md}"
+        );
+        assert_eq!(
+            md.matches("the rule keeps none of its images").count(),
+            1,
+            "{md}"
+        );
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! Small plans for the renderers' tests.
 
+use ecr_lifecycle_compiler::reference::Reason;
+
 use crate::plan::{ImageAction, Plan, PolicyChange, Prices, RepositoryPlan, summarize};
 
 pub const POLICY: &str = "{\n  \"rules\": [\n    {\n      \"rulePriority\": 1\n    }\n  ]\n}\n";
 
-pub fn action(n: usize, rule: &str, reason: &str) -> ImageAction {
+pub fn action(n: usize, rule: &str, reason: Reason) -> ImageAction {
     ImageAction {
         digest: format!("sha256:{n:064x}"),
         tags: if n.is_multiple_of(3) {
@@ -14,9 +16,9 @@ pub fn action(n: usize, rule: &str, reason: &str) -> ImageAction {
         },
         pushed_at: "2026-01-02T03:04:05Z".into(),
         size_bytes: Some(100 << 20),
-        archived_days: None,
-        rule: rule.into(),
-        reason: reason.into(),
+        archived: None,
+        rule: Some(rule.into()),
+        reason,
     }
 }
 
@@ -30,16 +32,24 @@ pub fn repository(name: &str, deletions: usize, ecr: usize, policy: &str) -> Rep
             text: policy.into(),
         },
         deletions: (0..deletions)
-            .map(|n| action(n, "window", "pushed before the window"))
+            .map(|n| action(n, "window", Reason::KeepNone))
             .collect(),
         ecr_expirations: (0..ecr)
-            .map(|n| action(n + 100_000, "untagged", &format!("pushed {n} days ago")))
+            .map(|n| {
+                let days = 20 + n as i64;
+                let reason = Reason::Age {
+                    seconds: days * 86_400,
+                    window: 14 * 86_400,
+                };
+                action(n + 100_000, "untagged", reason)
+            })
             .collect(),
         archivals: Vec::new(),
         ecr_archivals: Vec::new(),
         held: Vec::new(),
         kept_in_use: Vec::new(),
-        warnings: Vec::new(),
+        notes: Vec::new(),
+        applied_policy_expirations: Vec::new(),
         images_seen: deletions + ecr + 10,
         bytes_seen: 0,
     }
@@ -51,7 +61,7 @@ pub fn plan(repositories: Vec<RepositoryPlan>) -> Plan {
         format_version: crate::plan::FORMAT_VERSION,
         tool_version: "test".into(),
         created_at: "2026-11-01T00:00:00Z".into(),
-        registry: "file:registry.json".into(),
+        registries: vec![crate::plan::RegistryId::File("registry.json".into())],
         shard: None,
         allow_early_archive_delete: false,
         summary: summarize(&repositories, &prices),

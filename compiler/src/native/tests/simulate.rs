@@ -373,9 +373,12 @@ fn odd_inputs_do_not_panic() {
     // Image 1 lists itself as a child but is not live once expired: nothing protects it.
     assert!(out.expired.contains(&d(2)));
     assert!(out.expired.contains(&d(3)));
+    // The longest age ECR accepts reaches millions of years before any timestamp.
     let p = policy(vec![expire(
         1,
-        Selection::untagged(Count::PushedDaysAgo(i64::MAX)),
+        Selection::untagged(Count::PushedDaysAgo(i64::from(i32::MAX))),
     )]);
     assert!(simulate(&p, &images, NOW).expired.is_empty());
+    let ancient = [img(4, &[], jiff::Timestamp::MIN)];
+    assert!(simulate(&p, &ancient, NOW).expired.is_empty());
 }

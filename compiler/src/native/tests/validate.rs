@@ -131,6 +131,14 @@ fn priorities_start_at_one() {
     // provider enforces `priority >= 1` for the same reason.)
     assert_only(vec![rule(0, tagged(&["a*"]))], K::PriorityNotPositive);
     assert_only(vec![rule(-1, tagged(&["a*"]))], K::PriorityNotPositive);
+    // PROPERTIES (rulePriority): "Type: integer" — 32 bits in ECR's API.
+    assert_valid(vec![rule(i64::from(i32::MAX), tagged(&["a*"]))]);
+    assert_only(
+        vec![rule(i64::from(i32::MAX) + 1, tagged(&["a*"]))],
+        K::PriorityTooLarge {
+            max: i64::from(i32::MAX),
+        },
+    );
 }
 
 #[test]
@@ -218,6 +226,22 @@ fn count_number_is_positive() {
         );
     }
     assert_valid(vec![rule(1, Selection::untagged(Count::MoreThan(1)))]);
+    // PROPERTIES (countNumber): "Type: integer" — a 32-bit integer in ECR's API, so the
+    // largest is 2147483647 (a "keep forever" written as a huge number is still one).
+    assert_valid(vec![rule(
+        1,
+        Selection::untagged(Count::PushedDaysAgo(i64::from(i32::MAX))),
+    )]);
+    assert_only(
+        vec![rule(
+            1,
+            Selection::untagged(Count::PushedDaysAgo(i64::from(i32::MAX) + 1)),
+        )],
+        K::CountNumberTooLarge {
+            count_number: i64::from(i32::MAX) + 1,
+            max: i64::from(i32::MAX),
+        },
+    );
 }
 
 #[test]

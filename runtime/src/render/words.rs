@@ -1,0 +1,275 @@
+//! The English of plan data: reasons and notes are decided as data, and worded here once, for
+//! the text and Markdown plans and for explanations alike.
+
+use ecr_lifecycle_compiler::reference::{AnchorReason, Fate, Reason};
+use jiff::Timestamp;
+
+use crate::plan::{ArchiveAge, ImageAction, KeptInUse, Note};
+
+/// A sentence for a decision, for plans and explanations.
+pub fn reason(reason: &Reason) -> String {
+    let days = |s: i64| {
+        let d = s as f64 / 86_400.0;
+        if d >= 2.0 || d <= -2.0 {
+            format!("{} days", d.floor())
+        } else {
+            format!("{} hours", (s as f64 / 3600.0).floor())
+        }
+    };
+    let date = |t: Timestamp| t.strftime("%Y-%m-%d").to_string();
+    match reason {
+        Reason::NotActive => "archived: rules govern active images only".into(),
+        Reason::InArchive { seconds, window } => format!(
+            "in the archive for {}; the policy deletes archived images after {}",
+            days(*seconds),
+            days(*window)
+        ),
+        Reason::ArchiveTimeUnknown => {
+            "archived at a time the registry does not report, so it is kept".into()
+        }
+        Reason::Ungoverned => "no rule matches it".into(),
+        Reason::KeepAll => "the rule keeps every image it governs".into(),
+        Reason::KeepNone => "the rule keeps none of its images".into(),
+        Reason::Newest { rank, limit } => {
+            format!("number {rank} by push time; the rule keeps the newest {limit}")
+        }
+        Reason::Age { seconds, window } => format!(
+            "pushed {} ago; the rule keeps images younger than {}",
+            days(*seconds),
+            days(*window)
+        ),
+        Reason::PullAge { seconds, window } => format!(
+            "last pulled (or pushed) {} ago; the rule keeps images pulled within {}",
+            days(*seconds),
+            days(*window)
+        ),
+        Reason::Anchor(a) => match a {
+            AnchorReason::NoAnchor => {
+                "no image carries an anchor tag, so the window has no anchor and nothing expires"
+                    .into()
+            }
+            AnchorReason::InWindow { anchor } => {
+                format!(
+                    "inside the window before the anchor (pushed {})",
+                    date(*anchor)
+                )
+            }
+            AnchorReason::AmongAtLeast { anchor, rank } => format!(
+                "number {rank} among the images pushed before the anchor ({}), which the rule keeps at least of",
+                date(*anchor)
+            ),
+            AnchorReason::BeforeWindow {
+                anchor,
+                window,
+                at_least,
+            } => format!(
+                "pushed more than {} before the anchor (the oldest image with an anchor tag, pushed {}), and not among the {at_least} kept just before it",
+                days(*window),
+                date(*anchor)
+            ),
+        },
+        Reason::NoAlternativeKeeps => "none of the rule's alternatives keeps it".into(),
+        Reason::ChildOfKeptIndex { index: d } => format!("listed by the kept image index {d}"),
+        Reason::ChildOfArchivedIndex { index: d } => {
+            format!("listed by the image index {d}, which is archived with it")
+        }
+        Reason::FollowsSubject { subject: d } => format!("a referrer of {d}, which it follows"),
+        Reason::WhereFailed { error: e } => {
+            format!("kept: the `where` expression failed on it ({e})")
+        }
+        Reason::Ecr { priority: Some(p) } => {
+            format!("as ECR evaluates the policy, native rule {p} governs it")
+        }
+        Reason::Ecr { priority: None } => "as ECR evaluates the policy, no rule selects it".into(),
+        Reason::InUse { consumer, more: 0 } => format!("in use by {consumer}"),
+        Reason::InUse { consumer, more } => format!("in use by {consumer} and {more} more"),
+        Reason::SubjectOfInUse { referrer: d } => {
+            format!("the subject of {d}, which is in use (ECR deletes a referrer with its subject)")
+        }
+    }
+}
+
+/// Why an archived image the policy deletes stays for now.
+pub fn held(a: &ImageAction) -> String {
+    format!(
+        "{}; held: {}, and ECR bills 90 days of archive storage whenever it is deleted (plan with --allow-early-archive-delete to delete it now)",
+        reason(&a.reason),
+        match a.archived {
+            Some(ArchiveAge::Days(d)) => format!("it has been in the archive {d} days"),
+            _ => "the registry does not say when it was archived".into(),
+        }
+    )
+}
+
+/// Why an image the rules would act on stays: what keeps it, and what the rule would do.
+pub fn kept_in_use(k: &KeptInUse) -> String {
+    let rule = match &k.image.rule {
+        Some(r) => format!("rule `{r}`"),
+        None => "the policy".to_string(),
+    };
+    format!(
+        "{}; {rule} would {} it otherwise ({})",
+        reason(&k.kept),
+        k.would.as_str(),
+        reason(&k.image.reason)
+    )
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// A repository's note, in a sentence.
+pub fn note(n: &Note) -> String {
+    match n {
+        Note::ReferrersPresent => "the repository holds referrers (signatures, SBOMs); the native policy could expire a referrer of a kept image once it ages, so review such images".into(),
+        Note::Withheld { images, examples } => format!(
+            "the native policy is withheld here: ECR would expire or archive {images} image(s) the policy keeps (or only archives), for example {}; so every rule runs at runtime for this repository",
+            examples.join(", ")
+        ),
+        Note::HeldBack {
+            rule,
+            archive,
+            priority,
+            would,
+            image,
+            tags,
+            images,
+            kept,
+        } => {
+            let name = match (archive, rule.as_str()) {
+                (false, r) => format!("rule `{r}`"),
+                (true, ecr_lifecycle_compiler::dsl::policy::ARCHIVE_DEFAULT_NAME) => {
+                    "the archive section".to_string()
+                }
+                (true, r) => format!("archive rule `{r}`"),
+            };
+            let what = if *would == Fate::Expire {
+                "expire"
+            } else {
+                "archive"
+            };
+            let image = if tags.is_empty() {
+                image.clone()
+            } else {
+                format!("{image} ({})", tags.join(", "))
+            };
+            let images = match images {
+                1 => image,
+                n => format!("{n} images kept for being in use, such as {image}"),
+            };
+            format!(
+                "{name} runs at runtime in this repository: its native rule (priority {priority}) would {what} {images}, kept: {}",
+                reason(kept)
+            )
+        }
+        Note::IndexArchivedChildrenActive {
+            rule,
+            index,
+            active,
+            example,
+        } => format!(
+            "rule `{rule}` archives the image index {index}, but {active} of the images it lists stay active (for example {example}), kept by other rules or indexes: the index cannot be pulled until it is restored"
+        ),
+        Note::AppliedPolicyDiffers {
+            expires,
+            kept_by_files,
+            waiting,
+        } => format!(
+            "the applied native policy is not the compiled one, and --native-policies ignore leaves it to another tool: ECR's figures here are the applied policy's (it expires {}{}){}",
+            plural(*expires, "image", "images"),
+            if *kept_by_files > 0 {
+                format!(", {kept_by_files} of which the policy files keep")
+            } else {
+                String::new()
+            },
+            if *waiting > 0 {
+                format!(
+                    "; {} the compiled policy leaves to ECR wait until it is applied",
+                    plural(*waiting, "image", "images")
+                )
+            } else {
+                String::new()
+            }
+        ),
+        Note::NoPolicyApplied { waiting } => format!(
+            "no native policy is applied here, and --native-policies ignore leaves it to another tool: ECR expires nothing until the compiled one is put{}",
+            if *waiting > 0 {
+                format!(
+                    " ({} the compiled policy leaves to ECR wait until then)",
+                    plural(*waiting, "image", "images")
+                )
+            } else {
+                String::new()
+            }
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ecr_lifecycle_compiler::image::Digest;
+
+    #[test]
+    fn every_reason_is_worded_even_at_the_ends_of_time() {
+        let d = Digest::from_bytes([7; 32]);
+        let reasons = [
+            Reason::NotActive,
+            Reason::InArchive {
+                seconds: i64::MAX,
+                window: i64::MIN,
+            },
+            Reason::ArchiveTimeUnknown,
+            Reason::Ungoverned,
+            Reason::KeepAll,
+            Reason::KeepNone,
+            Reason::Newest { rank: 2, limit: 1 },
+            Reason::Age {
+                seconds: 0,
+                window: i64::MAX,
+            },
+            Reason::PullAge {
+                seconds: -5,
+                window: 1,
+            },
+            Reason::Anchor(AnchorReason::NoAnchor),
+            Reason::Anchor(AnchorReason::InWindow {
+                anchor: Timestamp::MAX,
+            }),
+            Reason::Anchor(AnchorReason::AmongAtLeast {
+                anchor: Timestamp::MIN,
+                rank: 3,
+            }),
+            Reason::Anchor(AnchorReason::BeforeWindow {
+                anchor: Timestamp::MIN,
+                window: i64::MAX,
+                at_least: 13,
+            }),
+            Reason::NoAlternativeKeeps,
+            Reason::ChildOfKeptIndex { index: d },
+            Reason::ChildOfArchivedIndex { index: d },
+            Reason::FollowsSubject { subject: d },
+            Reason::WhereFailed {
+                error: "boom".into(),
+            },
+            Reason::Ecr { priority: Some(3) },
+            Reason::Ecr { priority: None },
+            Reason::InUse {
+                consumer: "ecs service a/b".into(),
+                more: 2,
+            },
+            Reason::SubjectOfInUse { referrer: d },
+        ];
+        for r in &reasons {
+            assert!(!reason(r).is_empty(), "{r:?}");
+            // What the plan file holds reads back as the same reason.
+            let json = serde_json::to_string(r).unwrap();
+            assert_eq!(&serde_json::from_str::<Reason>(&json).unwrap(), r, "{json}");
+        }
+        assert_eq!(
+            reason(&Reason::Newest { rank: 2, limit: 1 }),
+            "number 2 by push time; the rule keeps the newest 1"
+        );
+    }
+}
