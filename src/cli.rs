@@ -60,7 +60,9 @@ pub enum Command {
     /// For each rule, says what ECR does natively, what the runner does, and why. With `--out`,
     /// writes `<name>.lifecycle-policy.json` (the exact text for PutLifecyclePolicy, when ECR has
     /// anything to do) and `<name>.compiled.json` (the full account) per policy file; with
-    /// `--check`, writes nothing and exits 2 when those files are missing or out of date.
+    /// `--check`, writes nothing and exits 2 when those files are missing or out of date, or
+    /// when DIR holds the output of a policy file that is gone. The output of policy files
+    /// that exist but are not given is left alone (a pre-commit hook gives the changed ones).
     #[command(
         after_help = "Examples:\n  ecr-lifecycle compile policies/web.yaml\n  ecr-lifecycle compile policies/*.yaml --out compiled/\n  ecr-lifecycle compile policies/*.yaml --out compiled/ --check   # in CI"
     )]
@@ -214,7 +216,8 @@ pub struct CompileArgs {
     /// Write the compiled files into this directory instead of printing them.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// With `--out`: write nothing; exit 2 if the directory is not what compiling would write.
+    /// With `--out`: write nothing; exit 2 if the given files' output in DIR is missing or out
+    /// of date, or DIR holds the output of a policy file that is gone.
     #[arg(long, requires = "out")]
     pub check: bool,
     /// Output format when printing.

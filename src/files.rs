@@ -1,7 +1,7 @@
 //! Reading inputs, with errors that name the file and say what to do.
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Component, Path, PathBuf};
 
 use ecr_lifecycle_compiler::source::SourceFile;
 
@@ -66,4 +66,56 @@ fn invalid_bytes(rest: &[u8]) -> String {
 pub fn read_source(path: &Path) -> Result<SourceFile, String> {
     let text = read_text(path)?;
     Ok(SourceFile::new(path.display().to_string(), text))
+}
+
+/// A path named the same however it was typed: `./policies/x.yaml`, `policies//x.yaml` and
+/// `/abs/cwd/policies/x.yaml` (run from `/abs/cwd`) are all `policies/x.yaml`. A path outside
+/// the current directory stays absolute; `..` is kept as written (it may cross a symbolic link).
+pub fn normal_name(path: &Path) -> String {
+    let cleaned: PathBuf = path
+        .components()
+        .filter(|c| *c != Component::CurDir)
+        .collect();
+    if cleaned.as_os_str().is_empty() {
+        return path.display().to_string();
+    }
+    if cleaned.is_absolute()
+        && let Ok(cwd) = std::env::current_dir()
+    {
+        if let Ok(rel) = cleaned.strip_prefix(&cwd) {
+            return rel.display().to_string();
+        }
+        // The current directory as the system reports it has its links resolved.
+        if let (Ok(real), Ok(real_cwd)) = (cleaned.canonicalize(), cwd.canonicalize())
+            && let Ok(rel) = real.strip_prefix(&real_cwd)
+        {
+            return rel.display().to_string();
+        }
+    }
+    cleaned.display().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_path_is_named_the_same_however_it_is_typed() {
+        let cwd = std::env::current_dir().unwrap();
+        for typed in [
+            "policies/x.yaml".to_string(),
+            "./policies/x.yaml".to_string(),
+            "policies//x.yaml".to_string(),
+            "././policies/./x.yaml".to_string(),
+            cwd.join("policies/x.yaml").display().to_string(),
+            format!("{}//policies/./x.yaml", cwd.display()),
+        ] {
+            assert_eq!(normal_name(Path::new(&typed)), "policies/x.yaml", "{typed}");
+        }
+        assert_eq!(normal_name(Path::new("../x.yaml")), "../x.yaml");
+        assert_eq!(
+            normal_name(Path::new("/nowhere-near/./x.yaml")),
+            "/nowhere-near/x.yaml"
+        );
+    }
 }

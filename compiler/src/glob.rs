@@ -11,6 +11,9 @@ use std::fmt;
 
 use wildmatch::WildMatch;
 
+/// Characters that say "regular expression" where a glob is expected.
+const REGEX_SYNTAX: &[char] = &['[', ']', '(', ')', '{', '}', '|', '^', '$', '\\', '+'];
+
 /// What a glob is matched against; decides which characters can ever occur.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GlobKind {
@@ -66,13 +69,19 @@ impl Glob {
             .chars()
             .find(|&c| c != '*' && c != '?' && !kind.allows(c))
         {
+            // A tag condition that reads like a regular expression has one: `tag_regex`.
+            let regex = if kind == GlobKind::Tag && REGEX_SYNTAX.contains(&c) {
+                "; for a regular expression, write `tag_regex` in `match`"
+            } else {
+                ""
+            };
             return Err(GlobError {
                 message: format!(
                     "`{text}` can never match {}: `{c}` never occurs",
                     kind.what()
                 ),
                 help: format!(
-                    "{}; globs know only `*` (any run) and `?` (one character)",
+                    "{}; globs know only `*` (any run) and `?` (one character){regex}",
                     kind.charset()
                 ),
             });
@@ -113,6 +122,22 @@ impl Glob {
                 self.text
             )
         })
+    }
+
+    /// A tag glob that reads like a regular expression: `.` then `*` or `?` at the start or
+    /// after a letter, `_` or `-` (`v.*`, `release-.*`), where `.` only matches itself. A `.`
+    /// after a digit or a wildcard (`v1.*`, `v*.*.*`) reads as a version's dot and passes.
+    /// Returns the glob that says "any run" (`v*`) for the help.
+    pub fn regex_lookalike(&self) -> Option<String> {
+        let chars: Vec<char> = self.text.chars().collect();
+        let lookalike = chars.windows(2).enumerate().any(|(i, w)| {
+            w[0] == '.'
+                && matches!(w[1], '*' | '?')
+                && (i == 0
+                    || chars[i - 1].is_ascii_alphabetic()
+                    || matches!(chars[i - 1], '_' | '-'))
+        });
+        lookalike.then(|| self.text.replace(".*", "*").replace(".?", "?"))
     }
 
     /// The glob with runs of `*` folded, which matches the same names.
@@ -276,6 +301,39 @@ mod tests {
         assert!(!g("web-?").matches("web-10"));
         let t = Glob::parse("release-[0-9]", GlobKind::Tag);
         assert!(t.is_err(), "`[` never occurs in a tag");
+    }
+
+    #[test]
+    fn a_tag_glob_that_reads_like_a_regex_says_so() {
+        let refused = |s| Glob::parse(s, GlobKind::Tag).unwrap_err().help;
+        for text in [
+            "v[0-9]*",
+            "prod[0-9]",
+            "(dev|prod)-*",
+            "v\\d+",
+            "^v1",
+            "v{1,2}",
+        ] {
+            assert!(
+                refused(text).ends_with("for a regular expression, write `tag_regex` in `match`"),
+                "{text}: {}",
+                refused(text)
+            );
+        }
+        assert!(!refused("team:web").contains("tag_regex"));
+        let repo = Glob::parse("web[0-9]", GlobKind::Repository)
+            .unwrap_err()
+            .help;
+        assert!(!repo.contains("tag_regex"), "{repo}");
+
+        let t = |s| Glob::parse(s, GlobKind::Tag).unwrap().regex_lookalike();
+        assert_eq!(t("v.*").as_deref(), Some("v*"));
+        assert_eq!(t("release-.*").as_deref(), Some("release-*"));
+        assert_eq!(t(".*-rc").as_deref(), Some("*-rc"));
+        assert_eq!(t("build_.?").as_deref(), Some("build_?"));
+        for glob in ["v*.*.*", "v1.*", "v2.*", "1.2.?", "v*", "*.*", "sha-*"] {
+            assert_eq!(t(glob), None, "{glob}");
+        }
     }
 
     #[test]

@@ -332,11 +332,13 @@ fn check_groups(mut order: Vec<RepositoryImages>) -> Result<Vec<RepositoryImages
         seen.sort_unstable();
         if let Some(w) = seen.windows(2).find(|w| w[0] == w[1]) {
             return Err(ImagesError {
-                message: format!(
-                    "image `{}` is listed twice in repository `{}`",
-                    w[0],
-                    group.repository.as_deref().unwrap_or("(unnamed)")
-                ),
+                message: match group.repository.as_deref() {
+                    Some(r) => format!("image `{}` is listed twice in repository `{r}`", w[0]),
+                    None => format!(
+                        "image `{}` is listed twice among the images that name no repository",
+                        w[0]
+                    ),
+                },
                 line: 0,
                 column: 0,
             });
@@ -644,11 +646,17 @@ mod tests {
         let dup = format!(
             r#"{{"imageDetails":[{{"imageDigest":"{D1}","imagePushedAt":1}},{{"imageDigest":"{D1}","imagePushedAt":2}}]}}"#
         );
-        assert!(
-            parse_images_json(&dup)
-                .unwrap_err()
-                .message
-                .contains("twice")
+        assert_eq!(
+            parse_images_json(&dup).unwrap_err().message,
+            format!("image `{D1}` is listed twice among the images that name no repository")
+        );
+        let named = dup.replace(
+            "{\"imageDigest\"",
+            "{\"repositoryName\":\"web\",\"imageDigest\"",
+        );
+        assert_eq!(
+            parse_images_json(&named).unwrap_err().message,
+            format!("image `{D1}` is listed twice in repository `web`")
         );
     }
 }

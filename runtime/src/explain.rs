@@ -141,6 +141,9 @@ pub struct Explanation {
     /// The governing rule's name, if any rule governs the image.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
+    /// Where that rule is named: `file:line:col`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule_location: Option<String>,
     /// `keep`, `expire` or `archive`.
     pub fate: String,
     pub reason: String,
@@ -184,13 +187,11 @@ pub fn explain(
         (Fate::Expire, _) => "deletes it (`plan` lists it, `apply` deletes it)".to_string(),
         (Fate::Archive, _) => "archives it (`plan` lists it, `apply` archives it)".to_string(),
     };
-    let rule_span = decision
-        .rule
-        .and_then(|r| loaded.policy.rule_name(r))
-        .map(|(name, span)| {
-            let (line, col) = loaded.file.line_col(span.start as usize);
-            format!("`{name}` ({}:{line}:{col})", loaded.file.name)
-        });
+    let rule = decision.rule.and_then(|r| loaded.policy.rule_name(r));
+    let rule_location = rule.map(|(_, span)| {
+        let (line, col) = loaded.file.line_col(span.start as usize);
+        format!("{}:{line}:{col}", loaded.file.name)
+    });
     Explanation {
         repository: state.name.clone(),
         digest: image.digest.to_string(),
@@ -198,7 +199,8 @@ pub fn explain(
         pushed_at: iso(image.pushed_at),
         size_bytes: image.size_bytes,
         policy_file: Some(loaded.file.name.clone()),
-        rule: rule_span,
+        rule: rule.map(|(name, _)| name.to_string()),
+        rule_location,
         fate: decision.fate.as_str().to_string(),
         reason: match &decision.reason {
             Reason::Ungoverned => "no rule matches it, so it is kept".to_string(),
@@ -290,6 +292,7 @@ pub fn explain_ungoverned(state: &RepositoryState, image: &Image, now: Timestamp
         size_bytes: image.size_bytes,
         policy_file: None,
         rule: None,
+        rule_location: None,
         fate: fate.as_str().to_string(),
         reason: if state.lifecycle_policy.is_some() {
             "no policy file governs this repository: its applied native policy decides"
@@ -319,7 +322,14 @@ pub fn text(e: &Explanation) -> String {
         e.repository, e.digest, e.pushed_at
     );
     match (&e.rule, &e.policy_file) {
-        (Some(r), _) => s.push_str(&format!("  governed by rule {r}\n")),
+        (Some(r), _) => {
+            let at = e
+                .rule_location
+                .as_ref()
+                .map(|l| format!(" ({l})"))
+                .unwrap_or_default();
+            s.push_str(&format!("  governed by rule `{r}`{at}\n"));
+        }
         (None, Some(f)) => s.push_str(&format!("  governed by no rule of {f}\n")),
         (None, None) => s.push_str("  governed by no policy file\n"),
     }

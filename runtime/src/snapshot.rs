@@ -5,10 +5,12 @@
 //!                    "imageDetails": [ ...as `aws ecr describe-images` prints them... ]}]}
 //! ```
 
+use std::collections::HashSet;
 use std::fmt;
 
-use ecr_lifecycle_compiler::image::{Detail, Image, ImagesError};
+use ecr_lifecycle_compiler::image::{Detail, Image};
 use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 /// One repository as the registry holds it.
@@ -26,22 +28,129 @@ pub struct Snapshot {
     pub repositories: Vec<RepositoryState>,
 }
 
+/// Why a file is not a snapshot: the message, its position (line 0: none), and what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotError {
+    pub message: String,
+    pub line: usize,
+    pub column: usize,
+    pub hint: String,
+}
+
+impl fmt::Display for SnapshotError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line > 0 {
+            write!(f, "{}:{}: ", self.line, self.column)?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+/// What to do about a file that is not a snapshot, when nothing more particular applies.
+pub const SNAPSHOT_HINT: &str = "a snapshot is the JSON file that `ecr-lifecycle snapshot -o FILE` writes: {\"repositories\": [{\"repositoryName\": …, \"lifecyclePolicy\": … or null, \"imageDetails\": [ …as `aws ecr describe-images` prints them… ]}]}";
+
+impl SnapshotError {
+    fn at(e: &serde_json::Error, message: String, hint: impl Into<String>) -> SnapshotError {
+        SnapshotError {
+            message,
+            line: e.line(),
+            column: e.column(),
+            hint: hint.into(),
+        }
+    }
+
+    /// A file that does not read as a snapshot: said as what it is, where that can be told.
+    fn of(e: serde_json::Error, text: &str) -> SnapshotError {
+        let text_of = e.to_string();
+        let message = text_of.split(" at line ").next().unwrap_or("").to_string();
+        if e.is_syntax() || e.is_eof() {
+            let head = text.trim_start();
+            let hint = if head.starts_with("version:")
+                || head.starts_with('#')
+                || head.contains("\nrules:")
+            {
+                "this looks like a policy file: give policy files as arguments, and a snapshot as `--registry file:PATH`".to_string()
+            } else {
+                SNAPSHOT_HINT.to_string()
+            };
+            return SnapshotError::at(&e, format!("not JSON: {message}"), hint);
+        }
+        if serde_json::from_str::<DescribeImagesOutput>(text).is_ok() {
+            return SnapshotError {
+                message: "this is the output of `aws ecr describe-images`, not a snapshot".into(),
+                line: 0,
+                column: 0,
+                hint: "a snapshot names each repository with its images and lifecycle policy: wrap the output as {\"repositories\": [{\"repositoryName\": \"NAME\", \"lifecyclePolicy\": null, \"imageDetails\": [ …its imageDetails… ]}]}, or write one from the registry with `ecr-lifecycle snapshot -o FILE`; `evaluate` and `simulate` read describe-images output as it is (`--images FILE`)".into(),
+            };
+        }
+        if serde_json::from_str::<DescribeRepositoriesOutput>(text).is_ok() {
+            return SnapshotError {
+                message: "this is the output of `aws ecr describe-repositories`, not a snapshot: it has no images".into(),
+                line: 0,
+                column: 0,
+                hint: "write a snapshot from the registry with `ecr-lifecycle snapshot -o FILE`".into(),
+            };
+        }
+        if message.contains(" is listed twice in ") {
+            return SnapshotError::at(
+                &e,
+                message,
+                "ECR lists each image of a repository once: remove one of the two entries",
+            );
+        }
+        SnapshotError::at(&e, message, SNAPSHOT_HINT)
+    }
+}
+
+/// `aws ecr describe-images` output: `{"imageDetails": [...]}` or the bare array.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum DescribeImagesOutput {
+    Document {
+        #[serde(rename = "imageDetails")]
+        _image_details: Vec<IgnoredAny>,
+    },
+    Details(#[allow(dead_code)] Vec<DescribeImagesDetail>),
+}
+
+#[derive(Deserialize)]
+struct DescribeImagesDetail {
+    #[serde(rename = "imageDigest")]
+    _image_digest: IgnoredAny,
+}
+
+/// `aws ecr describe-repositories` output: repositories with an ARN and no images.
+#[derive(Deserialize)]
+struct DescribeRepositoriesOutput {
+    #[serde(rename = "repositories")]
+    _repositories: Vec<DescribedRepository>,
+}
+
+#[derive(Deserialize)]
+struct DescribedRepository {
+    #[serde(rename = "repositoryArn")]
+    _repository_arn: IgnoredAny,
+}
+
 impl Snapshot {
-    /// Reads a snapshot file's text; errors carry the line and column.
-    pub fn parse(text: &str) -> Result<Snapshot, ImagesError> {
-        let file: SnapshotFile = serde_json::from_str(text).map_err(ImagesError::from_json)?;
+    /// Reads a snapshot file's text; errors carry the line and column where there is one.
+    pub fn parse(text: &str) -> Result<Snapshot, SnapshotError> {
+        let file: SnapshotFile =
+            serde_json::from_str(text).map_err(|e| SnapshotError::of(e, text))?;
         let mut repositories = Vec::new();
         for r in file.repositories {
-            let mut images = Vec::with_capacity(r.image_details.len());
-            for d in r.image_details {
-                images.push(d.image);
-            }
+            let name = r.repository_name;
             let grouped = ecr_lifecycle_compiler::image::group_by_repository(
-                images.into_iter().map(|i| (None, i)).collect(),
+                r.image_details
+                    .into_iter()
+                    .map(|d| (Some(name.clone()), d.image))
+                    .collect(),
             )
-            .map_err(|e| ImagesError {
-                message: format!("repository `{}`: {}", r.repository_name, e.message),
-                ..e
+            .map_err(|e| SnapshotError {
+                message: e.message,
+                line: e.line,
+                column: e.column,
+                hint: SNAPSHOT_HINT.into(),
             })?;
             let policy = match r.lifecycle_policy {
                 None | Some(Value::Null) => None,
@@ -49,7 +158,7 @@ impl Snapshot {
                 Some(v) => Some(serde_json::to_string(&v).unwrap_or_default()),
             };
             repositories.push(RepositoryState {
-                name: r.repository_name,
+                name,
                 lifecycle_policy: policy,
                 images: grouped
                     .into_iter()
@@ -60,10 +169,11 @@ impl Snapshot {
         }
         repositories.sort_by(|a, b| a.name.cmp(&b.name));
         if let Some(w) = repositories.windows(2).find(|w| w[0].name == w[1].name) {
-            return Err(ImagesError {
+            return Err(SnapshotError {
                 message: format!("repository `{}` is listed twice", w[0].name),
                 line: 0,
                 column: 0,
+                hint: "list each repository once, with all its images".into(),
             });
         }
         Ok(Snapshot { repositories })
@@ -102,14 +212,135 @@ struct SnapshotFile {
     repositories: Vec<RepoEntry>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+/// One repository of the file. Read member by member so that an image listed twice is refused
+/// where it stands, naming the repository when `repositoryName` came first (as `snapshot`
+/// writes it).
 struct RepoEntry {
     repository_name: String,
-    #[serde(default)]
     lifecycle_policy: Option<Value>,
-    #[serde(default)]
     image_details: Vec<Detail>,
+}
+
+const REPO_FIELDS: &[&str] = &["repositoryName", "lifecyclePolicy", "imageDetails"];
+
+impl<'de> Deserialize<'de> for RepoEntry {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(RepoEntryVisitor)
+    }
+}
+
+struct RepoEntryVisitor;
+
+impl<'de> Visitor<'de> for RepoEntryVisitor {
+    type Value = RepoEntry;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a repository object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RepoEntry, A::Error> {
+        let mut name: Option<String> = None;
+        let mut policy: Option<Option<Value>> = None;
+        let mut details: Option<Vec<Detail>> = None;
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "repositoryName" if name.is_some() => {
+                    return Err(de::Error::duplicate_field("repositoryName"));
+                }
+                "repositoryName" => name = Some(map.next_value()?),
+                "lifecyclePolicy" if policy.is_some() => {
+                    return Err(de::Error::duplicate_field("lifecyclePolicy"));
+                }
+                "lifecyclePolicy" => policy = Some(map.next_value()?),
+                "imageDetails" if details.is_some() => {
+                    return Err(de::Error::duplicate_field("imageDetails"));
+                }
+                "imageDetails" => {
+                    details = Some(map.next_value_seed(DetailsSeed {
+                        repository: name.as_deref(),
+                    })?)
+                }
+                other => return Err(de::Error::unknown_field(other, REPO_FIELDS)),
+            }
+        }
+        Ok(RepoEntry {
+            repository_name: name.ok_or_else(|| de::Error::missing_field("repositoryName"))?,
+            lifecycle_policy: policy.flatten(),
+            image_details: details.unwrap_or_default(),
+        })
+    }
+}
+
+/// A repository's `imageDetails`, refusing a digest listed twice (ECR never lists one
+/// manifest twice) at the place it is listed again.
+struct DetailsSeed<'a> {
+    repository: Option<&'a str>,
+}
+
+impl<'de> DeserializeSeed<'de> for DetailsSeed<'_> {
+    type Value = Vec<Detail>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Vec<Detail>, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for DetailsSeed<'_> {
+    type Value = Vec<Detail>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a list of image details")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Detail>, A::Error> {
+        let mut details = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        let mut seen = HashSet::new();
+        while let Some(detail) = seq.next_element_seed(UniqueDetail {
+            repository: self.repository,
+            seen: &mut seen,
+        })? {
+            details.push(detail);
+        }
+        Ok(details)
+    }
+}
+
+/// One image detail whose digest has not been listed before in the repository. The check runs
+/// inside the detail's own object, so the error's position is where the repeated image ends.
+struct UniqueDetail<'a, 'b> {
+    repository: Option<&'a str>,
+    seen: &'b mut HashSet<ecr_lifecycle_compiler::image::Digest>,
+}
+
+impl<'de> DeserializeSeed<'de> for UniqueDetail<'_, '_> {
+    type Value = Detail;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Detail, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for UniqueDetail<'_, '_> {
+    type Value = Detail;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an image detail object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Detail, A::Error> {
+        let detail = Detail::deserialize(de::value::MapAccessDeserializer::new(map))?;
+        if !self.seen.insert(detail.image.digest) {
+            let place = match self.repository {
+                Some(r) => format!("repository `{r}`"),
+                None => "this repository".into(),
+            };
+            return Err(de::Error::custom(format!(
+                "image `{}` is listed twice in {place}",
+                detail.image.digest
+            )));
+        }
+        Ok(detail)
+    }
 }
 
 impl fmt::Display for Snapshot {

@@ -1,28 +1,48 @@
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use ecr_lifecycle_compiler::diagnostic::Diagnostic;
 use ecr_lifecycle_compiler::dsl::Policy;
 use ecr_lifecycle_compiler::source::SourceFile;
 use ecr_lifecycle_compiler::split::{self, Compiled, Disposition, Narrowing};
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::cli::{CompileArgs, CompileFormat};
 use crate::commands::load;
 use crate::exit::ExitStatus;
-use crate::output;
+use crate::{files, output};
 
 const COMPILED: &str = ".compiled.json";
 const NATIVE: &str = ".lifecycle-policy.json";
 const TERRAFORM: &str = ".tf.json";
+/// How the variable of `NAME.tf.json` starts its description (the policy file follows).
+const GOVERNED_BY: &str = "Repositories governed by ";
 
 pub fn run(args: &CompileArgs) -> ExitStatus {
-    let Some(policies) = load::policies(&args.files) else {
+    let Some(mut policies) = load::policies(&args.files) else {
         return ExitStatus::Failure;
     };
+    // What compiling writes does not depend on how a path was typed (`./p.yaml`, `p.yaml`).
+    for (file, _) in &mut policies {
+        file.name = files::normal_name(Path::new(&file.name));
+    }
     let compiled: Vec<(&SourceFile, &Policy, Compiled)> = policies
         .iter()
-        .map(|(f, p)| (f, p, split::compile(p)))
+        .map(|(f, p)| {
+            let mut c = split::compile(p);
+            // Globs that read like regular expressions, each before the first warning of a
+            // later place in the file.
+            for w in load::glob_warnings(p) {
+                let at = c
+                    .warnings
+                    .iter()
+                    .position(|d| d.span.map(|s| s.start) > w.span.map(|s| s.start))
+                    .unwrap_or(c.warnings.len());
+                c.warnings.insert(at, w);
+            }
+            (f, p, c)
+        })
         .collect();
     for (file, _, c) in &compiled {
         output::diagnostics(file, &c.warnings);
@@ -31,9 +51,9 @@ pub fn run(args: &CompileArgs) -> ExitStatus {
         None => {
             let text = match args.format {
                 CompileFormat::Json => {
-                    let docs: Vec<Value> =
+                    let docs: Vec<CompiledDocument> =
                         compiled.iter().map(|(f, p, c)| document(f, p, c)).collect();
-                    pretty(&Value::Array(docs))
+                    pretty(&docs)
                 }
                 CompileFormat::Text => compiled
                     .iter()
@@ -123,6 +143,81 @@ fn existing(dir: &Path) -> BTreeMap<String, Option<String>> {
     found
 }
 
+/// A file in `dir` that compiling the given policy files does not write.
+enum LeftOver {
+    /// Written for a given policy file before, no longer (ECR has nothing to do for it now).
+    NoLongerWritten(String),
+    /// Written for a policy file that is gone (or names no file).
+    Gone(String),
+}
+
+/// The files in `dir` that compiling the given policy files does not write and that should
+/// go, and how many policy files that exist but were not given have outputs there: those are
+/// left alone (a pre-commit hook passes only the files that changed).
+fn others(
+    existing: &BTreeMap<String, Option<String>>,
+    files: &BTreeMap<String, String>,
+) -> (Vec<LeftOver>, usize) {
+    let given: BTreeSet<&str> = files.keys().map(|n| stem_of(n)).collect();
+    let mut left_over = Vec::new();
+    let mut not_given: BTreeSet<&str> = BTreeSet::new();
+    for name in existing.keys().filter(|n| !files.contains_key(*n)) {
+        let stem = stem_of(name);
+        if given.contains(stem) {
+            left_over.push(LeftOver::NoLongerWritten(name.clone()));
+            continue;
+        }
+        match source_of(existing, name) {
+            Some(source) if Path::new(&source).is_file() => {
+                not_given.insert(stem);
+            }
+            _ => left_over.push(LeftOver::Gone(name.clone())),
+        }
+    }
+    (left_over, not_given.len())
+}
+
+impl LeftOver {
+    fn name(&self) -> &str {
+        match self {
+            LeftOver::NoLongerWritten(n) | LeftOver::Gone(n) => n,
+        }
+    }
+}
+
+/// The name without our suffix.
+fn stem_of(name: &str) -> &str {
+    [COMPILED, NATIVE, TERRAFORM]
+        .iter()
+        .find_map(|s| name.strip_suffix(s))
+        .unwrap_or(name)
+}
+
+/// The policy file an output was compiled from, as it records it: `source` in
+/// `NAME.compiled.json` (which also speaks for `NAME.lifecycle-policy.json`), the variable's
+/// description in `NAME.tf.json`.
+fn source_of(existing: &BTreeMap<String, Option<String>>, name: &str) -> Option<String> {
+    let stem = stem_of(name);
+    if name.ends_with(TERRAFORM) {
+        let doc: Value = serde_json::from_str(existing.get(name)?.as_deref()?).ok()?;
+        return doc["variable"].as_object()?.values().find_map(|v| {
+            let d = v["description"].as_str()?;
+            // `Repositories governed by FILE (GLOBS…). …`: globs never hold a `(`.
+            let rest = d.strip_prefix(GOVERNED_BY)?;
+            Some(rest[..rest.rfind(" (")?].to_string())
+        });
+    }
+    let compiled = existing.get(&format!("{stem}{COMPILED}"))?.as_deref()?;
+    let doc: CompiledSource = serde_json::from_str(compiled).ok()?;
+    Some(doc.source)
+}
+
+/// The one member of `NAME.compiled.json` that the check reads back.
+#[derive(serde::Deserialize)]
+struct CompiledSource {
+    source: String,
+}
+
 fn check(dir: &Path, files: &BTreeMap<String, String>) -> ExitStatus {
     let existing = existing(dir);
     let mut stale = Vec::new();
@@ -133,14 +228,27 @@ fn check(dir: &Path, files: &BTreeMap<String, String>) -> ExitStatus {
             None => stale.push(format!("{} is missing", dir.join(name).display())),
         }
     }
-    for name in existing.keys().filter(|n| !files.contains_key(*n)) {
-        stale.push(format!(
-            "{} is left over from a policy file that is gone",
-            dir.join(name).display()
-        ));
+    let (left_over, not_given) = others(&existing, files);
+    for l in left_over {
+        let path = dir.join(l.name());
+        stale.push(match l {
+            LeftOver::NoLongerWritten(_) => format!(
+                "{} is left over: compiling its policy file no longer writes it",
+                path.display()
+            ),
+            LeftOver::Gone(_) => format!(
+                "{} is left over from a policy file that is gone",
+                path.display()
+            ),
+        });
     }
     if stale.is_empty() {
-        output::stdout(&format!("{} is up to date\n", dir.display()));
+        let others = match not_given {
+            0 => String::new(),
+            1 => " (the output of 1 other policy file, not given, was not checked)".into(),
+            n => format!(" (the outputs of {n} other policy files, not given, were not checked)"),
+        };
+        output::stdout(&format!("{} is up to date{others}\n", dir.display()));
         return ExitStatus::Success;
     }
     for s in &stale {
@@ -158,7 +266,8 @@ fn write(dir: &Path, files: &BTreeMap<String, String>) -> ExitStatus {
         output::error(&format!("cannot create {}: {e}", dir.display()));
         return ExitStatus::Failure;
     }
-    for name in existing(dir).keys().filter(|n| !files.contains_key(*n)) {
+    let (left_over, _) = others(&existing(dir), files);
+    for name in left_over.iter().map(LeftOver::name) {
         if let Err(e) = std::fs::remove_file(dir.join(name)) {
             output::error(&format!(
                 "cannot remove stale {}: {e}",
@@ -175,14 +284,15 @@ fn write(dir: &Path, files: &BTreeMap<String, String>) -> ExitStatus {
         }
     }
     output::stdout(&format!(
-        "wrote {} files to {}\n",
+        "wrote {} file{} to {}\n",
         files.len(),
+        if files.len() == 1 { "" } else { "s" },
         dir.display()
     ));
     ExitStatus::Success
 }
 
-fn pretty(v: &Value) -> String {
+fn pretty<T: Serialize + ?Sized>(v: &T) -> String {
     let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
     s.push('\n');
     s
@@ -212,65 +322,94 @@ fn disposition(d: Disposition) -> &'static str {
     }
 }
 
+/// `NAME.compiled.json`: the machine-readable account of one compiled file. Members are
+/// declared in alphabetical order, the order the committed files have always had.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CompiledDocument {
+    /// The native policy, its members in alphabetical order too.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lifecycle_policy: Option<Value>,
+    repositories: RepositoriesDocument,
+    rules: Vec<RuleDocument>,
+    /// The policy file, named the same however its path was typed.
+    source: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    warnings: Vec<WarningDocument>,
+}
+
+#[derive(Serialize)]
+struct RepositoriesDocument {
+    exclude: Vec<String>,
+    include: Vec<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RuleDocument {
+    disposition: Disposition,
+    /// What ECR does, in a sentence.
+    ecr: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    governs: Option<String>,
+    name: String,
+    /// Priorities of the native rules that carry the rule.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    native_rules: Vec<u32>,
+    /// What the runner does, in a sentence.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    runtime: String,
+}
+
+#[derive(Serialize)]
+struct WarningDocument {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    help: Option<String>,
+    /// `file:line:col`.
+    location: String,
+    message: String,
+}
+
 /// The machine-readable account of one compiled file.
-fn document(file: &SourceFile, policy: &Policy, c: &Compiled) -> Value {
+fn document(file: &SourceFile, policy: &Policy, c: &Compiled) -> CompiledDocument {
     let globs = |g: &[ecr_lifecycle_compiler::source::Sp<ecr_lifecycle_compiler::glob::Glob>]| {
         g.iter().map(|g| g.to_string()).collect::<Vec<_>>()
     };
-    let mut doc = serde_json::Map::new();
-    doc.insert("source".into(), json!(file.name));
-    doc.insert(
-        "repositories".into(),
-        json!({
-            "include": globs(&policy.repositories.include_globs()),
-            "exclude": globs(&policy.repositories.exclude),
-        }),
-    );
-    if let Some(n) = &c.native {
-        doc.insert(
-            "lifecyclePolicy".into(),
-            serde_json::from_str(&n.to_json_pretty()).unwrap_or(Value::Null),
-        );
+    CompiledDocument {
+        lifecycle_policy: c
+            .native
+            .as_ref()
+            .map(|n| serde_json::from_str(&n.to_json_pretty()).unwrap_or(Value::Null)),
+        repositories: RepositoriesDocument {
+            exclude: globs(&policy.repositories.exclude),
+            include: globs(&policy.repositories.include_globs()),
+        },
+        rules: c
+            .rules
+            .iter()
+            .map(|r| RuleDocument {
+                disposition: r.disposition,
+                ecr: r.ecr.clone(),
+                governs: governs(policy, &r.narrowing),
+                name: r.name.clone(),
+                native_rules: r.native_priorities.clone(),
+                runtime: r.runtime.clone(),
+            })
+            .collect(),
+        source: file.name.clone(),
+        warnings: c.warnings.iter().map(|d| warning(file, d)).collect(),
     }
-    let rules: Vec<Value> = c
-        .rules
-        .iter()
-        .map(|r| {
-            let mut o = serde_json::Map::new();
-            o.insert("name".into(), json!(r.name));
-            o.insert("disposition".into(), json!(r.disposition));
-            if !r.native_priorities.is_empty() {
-                o.insert("nativeRules".into(), json!(r.native_priorities));
-            }
-            if let Some(governs) = governs(policy, &r.narrowing) {
-                o.insert("governs".into(), json!(governs));
-            }
-            o.insert("ecr".into(), json!(r.ecr));
-            if !r.runtime.is_empty() {
-                o.insert("runtime".into(), json!(r.runtime));
-            }
-            Value::Object(o)
-        })
-        .collect();
-    doc.insert("rules".into(), Value::Array(rules));
-    if !c.warnings.is_empty() {
-        let w: Vec<Value> = c.warnings.iter().map(|d| warning_json(file, d)).collect();
-        doc.insert("warnings".into(), Value::Array(w));
-    }
-    Value::Object(doc)
 }
 
-fn warning_json(file: &SourceFile, d: &Diagnostic) -> Value {
-    let mut o = serde_json::Map::new();
-    o.insert("location".into(), json!(d.location(file)));
-    o.insert("message".into(), json!(d.message));
-    if let Some(l) = &d.label {
-        o.insert("detail".into(), json!(l));
+fn warning(file: &SourceFile, d: &Diagnostic) -> WarningDocument {
+    WarningDocument {
+        detail: d.label.clone(),
+        help: d.help.clone(),
+        location: d.location(file),
+        message: d.message.clone(),
     }
-    if let Some(h) = &d.help {
-        o.insert("help".into(), json!(h));
-    }
-    Value::Object(o)
 }
 
 /// The readable account of one compiled file.
@@ -370,11 +509,7 @@ fn terraform(file: &SourceFile, policy: &Policy, c: &Compiled) -> Option<Value> 
         .iter()
         .map(|g| g.to_string())
         .collect();
-    let mut described = format!(
-        "Repositories governed by {} ({}",
-        file.name,
-        include.join(", ")
-    );
+    let mut described = format!("{GOVERNED_BY}{} ({}", file.name, include.join(", "));
     if !exclude.is_empty() {
         described.push_str(&format!(", except {}", exclude.join(", ")));
     }

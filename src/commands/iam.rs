@@ -1,3 +1,6 @@
+use ecr_lifecycle_compiler::dsl::Policy;
+use ecr_lifecycle_compiler::glob::{Glob, common_name};
+use ecr_lifecycle_compiler::source::SourceFile;
 use serde::Serialize;
 
 use crate::cli::IamPolicyArgs;
@@ -36,12 +39,20 @@ const LAMBDA_READ: [&str; 2] = ["lambda:ListFunctions", "lambda:GetFunction"];
 pub fn run(args: &IamPolicyArgs) -> ExitStatus {
     // Without policy files, everything a policy could ask for.
     let mut in_use = (true, true);
+    let mut denied = Vec::new();
     let resources: Vec<String> = if args.files.is_empty() {
         vec!["arn:aws:ecr:*:*:repository/*".into()]
     } else {
         let Some(policies) = load::policies(&args.files) else {
             return ExitStatus::Failure;
         };
+        if args.apply {
+            let (deny, notes) = excluded(&policies);
+            denied = deny;
+            for n in notes {
+                output::warning(&n);
+            }
+        }
         in_use = policies
             .iter()
             .filter_map(|(_, p)| p.in_use.as_ref())
@@ -56,8 +67,50 @@ pub fn run(args: &IamPolicyArgs) -> ExitStatus {
         r.dedup();
         r
     };
-    output::stdout(&document(args.apply, &resources, in_use));
+    output::stdout(&document(args.apply, &resources, &denied, in_use));
     ExitStatus::Success
+}
+
+/// The repositories `apply` must stay out of: IAM resource patterns cannot subtract a file's
+/// `exclude` from its `repositories` (`svc/*` but not `svc/legacy-*`), so the Allow covers
+/// excluded repositories and an explicit Deny of the write actions takes them back. An
+/// exclusion that another file's repositories reach (it governs some of those names) cannot
+/// be denied without locking that file out: it is left out, with a warning that says so.
+fn excluded(policies: &[(SourceFile, Policy)]) -> (Vec<String>, Vec<String>) {
+    let mut deny = Vec::new();
+    let mut notes = Vec::new();
+    for (i, (file, policy)) in policies.iter().enumerate() {
+        let include = policy.repositories.include_globs();
+        for ex in &policy.repositories.exclude {
+            // An exclusion its own file's globs never reach takes nothing back.
+            if !include.iter().any(|g| common_name(g, ex, &[]).is_some()) {
+                continue;
+            }
+            let other = policies
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .find_map(|(_, (f, p))| {
+                    let their_exclude: Vec<&Glob> =
+                        p.repositories.exclude.iter().map(|g| &**g).collect();
+                    p.repositories
+                        .include_globs()
+                        .iter()
+                        .find_map(|g| common_name(ex, g, &their_exclude))
+                        .map(|name| (f, name))
+                });
+            match other {
+                None => deny.push(format!("arn:aws:ecr:*:*:repository/{}", **ex)),
+                Some((f, name)) => notes.push(format!(
+                    "`{}` (excluded by {}) is not denied to `apply`: {} governs repositories it matches, such as `{name}`; the Allow for {}'s repositories covers the rest of them",
+                    **ex, file.name, f.name, file.name
+                )),
+            }
+        }
+    }
+    deny.sort();
+    deny.dedup();
+    (deny, notes)
 }
 
 /// An IAM policy document, its members in the order AWS shows them.
@@ -77,7 +130,12 @@ struct Statement<'a> {
     resource: Vec<String>,
 }
 
-fn document(apply: bool, resources: &[String], (ecs, lambda): (bool, bool)) -> String {
+fn document(
+    apply: bool,
+    resources: &[String],
+    denied: &[String],
+    (ecs, lambda): (bool, bool),
+) -> String {
     let mut repo_actions: Vec<&str> = READ.to_vec();
     if apply {
         repo_actions.extend(WRITE);
@@ -110,6 +168,14 @@ fn document(apply: bool, resources: &[String], (ecs, lambda): (bool, bool)) -> S
             },
         ],
     };
+    if apply && !denied.is_empty() {
+        doc.statement.push(Statement {
+            sid: "LeaveExcludedRepositories",
+            effect: "Deny",
+            action: WRITE.to_vec(),
+            resource: denied.to_vec(),
+        });
+    }
     if !consumers.is_empty() {
         // These list calls take no resource-level permissions.
         doc.statement.push(Statement {

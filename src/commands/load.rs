@@ -2,9 +2,13 @@
 
 use std::path::PathBuf;
 
+use ecr_lifecycle_compiler::diagnostic::Diagnostic;
+use ecr_lifecycle_compiler::dsl::policy::{Keep, Matcher};
 use ecr_lifecycle_compiler::dsl::{Policy, claims};
+use ecr_lifecycle_compiler::glob::Glob;
 use ecr_lifecycle_compiler::image::{RepositoryImages, parse_images_json, parse_timestamp};
 use ecr_lifecycle_compiler::source::SourceFile;
+use ecr_lifecycle_compiler::source::Sp;
 use ecr_lifecycle_runtime::plan::LoadedPolicy;
 use jiff::Timestamp;
 
@@ -53,6 +57,56 @@ pub fn policies(paths: &[PathBuf]) -> Option<Vec<(SourceFile, Policy)>> {
     Some(ok)
 }
 
+/// Tag globs that read like regular expressions (`v.*`), as warnings at their place. They are
+/// valid globs (`.` may occur in a tag), so they are not refused; but `v.*` matches only tags
+/// that start with `v.`, which is seldom what was meant.
+pub fn glob_warnings(policy: &Policy) -> Vec<Diagnostic> {
+    let mut warnings = Vec::new();
+    let matchers = policy
+        .rules
+        .iter()
+        .map(|r| &*r.matcher)
+        .chain(policy.archive_rules().iter().map(|r| &*r.matcher));
+    for matcher in matchers {
+        if let Matcher::Tagged(t) = matcher {
+            for g in t.any_of.iter().chain(&t.all_of) {
+                if let Some(glob) = g.regex_lookalike() {
+                    warnings.push(lookalike(g).with_help(format!(
+                        "for a regular expression, write `tag_regex: '{}'` in `match`; for any run of characters, the glob is `{glob}`",
+                        g.as_str()
+                    )));
+                }
+            }
+        }
+    }
+    for rule in &policy.rules {
+        if let Keep::Retain(r) = &*rule.keep
+            && let Some(a) = &r.anchored
+        {
+            for g in &a.tags {
+                if let Some(glob) = g.regex_lookalike() {
+                    warnings.push(lookalike(g).with_help(format!(
+                        "anchors take globs only; for any run of characters, the glob is `{glob}`"
+                    )));
+                }
+            }
+        }
+    }
+    warnings.sort_by_key(|d| d.span.map(|s| s.start));
+    warnings
+}
+
+fn lookalike(g: &Sp<Glob>) -> Diagnostic {
+    Diagnostic::warning(
+        format!(
+            "`{}` reads like a regular expression, but in a glob `.` is no wildcard",
+            g.as_str()
+        ),
+        g.span,
+    )
+    .with_label("a `.` in a glob matches only a `.`")
+}
+
 /// The images file, grouped by repository.
 pub fn images(args: &ImagesArgs) -> Result<Vec<RepositoryImages>, String> {
     let text = files::read_text(&args.images)?;
@@ -69,11 +123,17 @@ pub fn now(args: &ImagesArgs) -> Result<Timestamp, String> {
     now_from(args.now.as_deref())
 }
 
+/// `--now` as given, or the clock to the whole second: plans, their headers and JSON show
+/// the time a person reads, not its nanoseconds.
 pub fn now_from(now: Option<&str>) -> Result<Timestamp, String> {
     match now {
         Some(t) => parse_timestamp(t).map_err(|e| format!("--now: {e}")),
-        None => Ok(Timestamp::now()),
+        None => Ok(whole_seconds(Timestamp::now())),
     }
+}
+
+fn whole_seconds(t: Timestamp) -> Timestamp {
+    Timestamp::from_second(t.as_second()).unwrap_or(t)
 }
 
 /// Policy files, checked together and compiled.
@@ -85,4 +145,19 @@ pub fn loaded_policies(paths: &[PathBuf]) -> Option<Vec<LoadedPolicy>> {
             .map(|(file, policy)| LoadedPolicy::new(file, policy))
             .collect(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_clock_is_read_to_the_whole_second_and_now_is_taken_as_given() {
+        let now = now_from(None).unwrap();
+        assert_eq!(now.subsec_nanosecond(), 0, "{now}");
+        let given = now_from(Some("2026-01-31T12:00:00.5Z")).unwrap();
+        assert_eq!(given.subsec_nanosecond(), 500_000_000);
+        let t: Timestamp = "2026-12-01T22:57:47.279466033Z".parse().unwrap();
+        assert_eq!(whole_seconds(t).to_string(), "2026-12-01T22:57:47Z");
+    }
 }

@@ -2,6 +2,7 @@
 
 mod apply;
 mod compile;
+mod completions;
 mod diff;
 mod evaluate;
 mod explain;
@@ -40,12 +41,6 @@ pub fn run(command: Command) -> ExitStatus {
         Command::IamPolicy(args) => iam::run(&args),
         Command::Lint(args) => lint::run(&args),
         Command::Import(args) => import::run(&args),
-        Command::Completions { shell } => {
-            let mut cmd = <crate::cli::Cli as clap::CommandFactory>::command();
-            let mut out = Vec::new();
-            clap_complete::generate(shell, &mut cmd, "ecr-lifecycle", &mut out);
-            crate::output::stdout(&String::from_utf8_lossy(&out));
-            ExitStatus::Success
-        }
+        Command::Completions { shell } => completions::run(shell),
     }
 }

@@ -10,7 +10,8 @@ pub fn run(args: &SnapshotArgs) -> ExitStatus {
     match snapshot(args) {
         Ok(n) => {
             output::note(&format!(
-                "Saved {n} repositories to {}.",
+                "Saved {n} repositor{} to {}.",
+                if n == 1 { "y" } else { "ies" },
                 args.out.display()
             ));
             ExitStatus::Success

@@ -9,6 +9,7 @@ pub fn run(args: &ValidateArgs) -> ExitStatus {
     };
     let mut out = String::new();
     for (file, policy) in &policies {
+        output::diagnostics(file, &load::glob_warnings(policy));
         let plural = |n: usize| if n == 1 { "" } else { "s" };
         let n = policy.rules.len();
         let archive = match policy.archive_rules().len() {

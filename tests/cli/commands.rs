@@ -17,6 +17,55 @@ fn validate_reports_every_error_with_position_caret_and_hint() {
     insta::assert_snapshot!(run.snapshot(Some(dir.path())));
 }
 
+/// Tag conditions written as regular expressions: refused ones point to `tag_regex`, and a
+/// valid glob that reads like one (`v.*`) is a warning, for `validate` and `compile` alike.
+#[test]
+fn globs_that_read_like_regular_expressions_point_to_tag_regex() {
+    let dir = temp_dir(&[
+        (
+            "refused.yaml",
+            "version: 1\nrules:\n  - name: releases\n    match: { tags: [\"v[0-9]*\"] }\n    keep: { newest: 5 }\n  - name: envs\n    match: { tags_all: [\"(dev|prod)\"] }\n    keep: all\n",
+        ),
+        (
+            "accepted.yaml",
+            "version: 1\nrepositories: [web]\nrules:\n  - name: releases\n    match: { tags: [\"v.*\", \"v1.*\"] }\n    keep: { newest: 5 }\n  - name: window\n    match: any\n    keep: { within: 30d, anchor: { oldest_tagged: [\"prod-.*\"] }, at_least: 3 }\n",
+        ),
+    ]);
+    let validate = |f: &str| {
+        Cli::new()
+            .dir(dir.path())
+            .args(["validate", f])
+            .run()
+            .snapshot(Some(dir.path()))
+    };
+    let compiled = Cli::new()
+        .dir(dir.path())
+        .args(["compile", "accepted.yaml", "--format", "json"])
+        .run();
+    assert_eq!(compiled.code, 0, "{}", compiled.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&compiled.stdout).unwrap();
+    let messages: Vec<&str> = doc[0]["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "`v.*` reads like a regular expression, but in a glob `.` is no wildcard",
+            "rule `releases` runs at runtime",
+            "rule `window` runs at runtime",
+            "`prod-.*` reads like a regular expression, but in a glob `.` is no wildcard",
+        ]
+    );
+    insta::assert_snapshot!(format!(
+        "{}\n{}",
+        validate("refused.yaml"),
+        validate("accepted.yaml")
+    ));
+}
+
 #[test]
 fn validate_reports_a_yaml_error_and_a_misspelled_key() {
     let dir = temp_dir(&[

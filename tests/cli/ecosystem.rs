@@ -56,10 +56,10 @@ fn explain_json_for_machines() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(v["fate"], "expire");
-    assert_eq!(
-        v["rule"],
-        "`release-window` (policies/release-window.yaml:9:11)"
-    );
+    // Data, not markup: the rule's name and where it is named, apart.
+    assert_eq!(v["rule"], "release-window");
+    assert_eq!(v["ruleLocation"], "policies/release-window.yaml:9:11");
+    assert_eq!(v["policyFile"], "policies/release-window.yaml");
 }
 
 #[test]
@@ -76,6 +76,92 @@ fn iam_policy_is_least_privilege_and_scoped_to_the_files() {
     insta::assert_snapshot!(format!("{}\n{}", read.snapshot(None), apply.snapshot(None)));
 }
 
+/// Whether an IAM policy document lets `action` act on the repository `name` (an explicit
+/// Deny wins over any Allow; `*` and `?` in resources match as IAM matches them).
+fn iam_allows(doc: &serde_json::Value, action: &str, name: &str) -> bool {
+    let arn = format!("arn:aws:ecr:eu-west-1:123456789012:repository/{name}");
+    let applies = |effect: &str| {
+        doc["Statement"].as_array().unwrap().iter().any(|s| {
+            s["Effect"] == effect
+                && s["Action"].as_array().unwrap().iter().any(|a| a == action)
+                && s["Resource"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|r| wildmatch::WildMatch::new(r.as_str().unwrap()).matches(&arn))
+        })
+    };
+    applies("Allow") && !applies("Deny")
+}
+
+#[test]
+fn iam_policy_for_apply_denies_the_repositories_a_file_excludes() {
+    let dir = crate::harness::temp_dir(&[
+        (
+            "svc.yaml",
+            "version: 1\nrepositories: [\"svc/*\"]\nexclude: [\"svc/legacy-*\"]\nrules: [{name: a, match: any, keep: {newest: 5}}]\n",
+        ),
+        (
+            "keep.yaml",
+            "version: 1\nrepositories: [\"svc/legacy-keep\"]\nrules: [{name: a, match: any, keep: all}]\n",
+        ),
+    ]);
+    let iam = |args: &[&str]| {
+        let run = Cli::new()
+            .dir(dir.path())
+            .args(["iam-policy"])
+            .args(args)
+            .run();
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        (doc, run.stderr)
+    };
+    let delete = "ecr:BatchDeleteImage";
+
+    let (doc, stderr) = iam(&["--apply", "svc.yaml"]);
+    assert_eq!(stderr, "");
+    let deny = doc["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Effect"] == "Deny")
+        .expect("a Deny statement");
+    assert_eq!(deny["Sid"], "LeaveExcludedRepositories");
+    assert_eq!(
+        deny["Resource"],
+        serde_json::json!(["arn:aws:ecr:*:*:repository/svc/legacy-*"])
+    );
+    assert!(iam_allows(&doc, delete, "svc/api"));
+    assert!(iam_allows(&doc, "ecr:PutLifecyclePolicy", "svc/api"));
+    for excluded in ["svc/legacy-tools", "svc/legacy-keep"] {
+        assert!(!iam_allows(&doc, delete, excluded), "{excluded}");
+        assert!(
+            !iam_allows(&doc, "ecr:PutLifecyclePolicy", excluded),
+            "{excluded}"
+        );
+    }
+    // Reading an excluded repository is harmless, and read-only policies deny nothing.
+    assert!(iam_allows(&doc, "ecr:DescribeImages", "svc/legacy-tools"));
+    let (doc, _) = iam(&["svc.yaml"]);
+    assert!(
+        doc["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["Effect"] == "Allow")
+    );
+
+    // Another file governs an excluded name: a Deny would lock it out, so there is none, and
+    // the warning says what the Allow then covers.
+    let (doc, stderr) = iam(&["--apply", "svc.yaml", "keep.yaml"]);
+    assert!(iam_allows(&doc, delete, "svc/legacy-keep"));
+    assert!(iam_allows(&doc, delete, "svc/legacy-tools"));
+    assert_eq!(
+        stderr,
+        "warning: `svc/legacy-*` (excluded by svc.yaml) is not denied to `apply`: keep.yaml governs repositories it matches, such as `svc/legacy-keep`; the Allow for svc.yaml's repositories covers the rest of them\n"
+    );
+}
+
 #[test]
 fn completions_are_generated_for_each_shell() {
     for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
@@ -85,6 +171,64 @@ fn completions_are_generated_for_each_shell() {
             assert!(run.stdout.contains(sub), "{shell} completion lacks `{sub}`");
         }
     }
+}
+
+/// The bash script, sourced in bash, completes subcommands and then their options and values
+/// (clap_complete's own script completes nothing past a subcommand for a hyphenated binary).
+#[test]
+fn bash_completes_options_and_values_after_a_subcommand() {
+    let run = Cli::new().args(["completions", "bash"]).run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let dir = crate::harness::temp_dir(&[
+        ("ecr-lifecycle.bash", &run.stdout),
+        (
+            "drive.bash",
+            r#"source "$1"
+# The function `complete` registered for the binary, called as bash calls it.
+fn=$(complete -p ecr-lifecycle | sed -E 's/.*-F ([^ ]+) .*/\1/')
+complete_words() {
+  COMP_WORDS=("$@")
+  COMP_CWORD=$(( $# - 1 ))
+  COMP_LINE="$*"
+  COMP_POINT=${#COMP_LINE}
+  COMPREPLY=()
+  "$fn" "$1" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+  echo "$*|${COMPREPLY[*]}"
+}
+complete_words ecr-lifecycle pl
+complete_words ecr-lifecycle plan --reg
+complete_words ecr-lifecycle plan --format ''
+complete_words ecr-lifecycle plan merge --o
+complete_words ecr-lifecycle iam-policy --ap
+complete_words ecr-lifecycle compile --out compiled --ch
+complete_words ecr-lifecycle completions z
+"#,
+        ),
+    ]);
+    let out = std::process::Command::new("bash")
+        .arg("--norc")
+        .arg(dir.path().join("drive.bash"))
+        .arg(dir.path().join("ecr-lifecycle.bash"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .output()
+        .expect("bash runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        stdout,
+        "ecr-lifecycle pl|plan\n\
+         ecr-lifecycle plan --reg|--registry --region\n\
+         ecr-lifecycle plan --format |text json markdown\n\
+         ecr-lifecycle plan merge --o|--out\n\
+         ecr-lifecycle iam-policy --ap|--apply\n\
+         ecr-lifecycle compile --out compiled --ch|--check\n\
+         ecr-lifecycle completions z|zsh\n"
+    );
 }
 
 #[test]

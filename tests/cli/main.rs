@@ -13,4 +13,5 @@ mod lint;
 mod policies;
 mod proxy;
 mod stand_in;
+mod team;
 mod workflow;

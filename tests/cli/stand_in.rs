@@ -2,6 +2,7 @@
 //! with ECR's behaviour where moto differs) on 127.0.0.1, driven over its test endpoints.
 //!
 //! A missing Python environment is a test failure, never a skip: `tests/run.sh` creates it.
+//! The same environment holds `pre-commit`, for the tests of the hooks (`team.rs`).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -21,7 +22,7 @@ pub struct StandIn {
     addr: String,
 }
 
-fn python() -> PathBuf {
+pub fn python() -> PathBuf {
     if let Ok(p) = std::env::var("ECR_LIFECYCLE_TEST_PYTHON") {
         return PathBuf::from(p);
     }

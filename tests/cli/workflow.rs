@@ -314,6 +314,116 @@ fn corrupt_plan_and_snapshot_files_are_clear_errors() {
     ));
 }
 
+/// Files given as a snapshot that are something else: each error names the file, the position
+/// where there is one, what the file is, and what to do.
+#[test]
+fn files_that_are_not_snapshots_say_what_they_are_and_what_to_do() {
+    let digest = |n: u8| format!("sha256:{n:064x}");
+    let image = |n: u8| {
+        format!(
+            "{{\"repositoryName\": \"web\", \"imageDigest\": \"{}\", \"imagePushedAt\": \"2026-01-01T00:00:00Z\"}}",
+            digest(n)
+        )
+    };
+    let describe_images = format!(
+        "{{\"imageDetails\": [\n  {},\n  {}\n]}}\n",
+        image(1),
+        image(2)
+    );
+    let bare = format!("[{}]\n", image(1));
+    let duplicate = format!(
+        "{{\"repositories\": [\n  {{\"repositoryName\": \"web\", \"lifecyclePolicy\": null, \"imageDetails\": [\n    {},\n    {},\n    {}\n  ]}}\n]}}\n",
+        image(1),
+        image(2),
+        image(1)
+    );
+    let dir = temp_dir(&[
+        (
+            "p.yaml",
+            "version: 1\nrules: [{name: a, match: any, keep: all}]\n",
+        ),
+        ("images.json", &describe_images),
+        ("bare.json", &bare),
+        (
+            "repositories.json",
+            "{\"repositories\": [{\"repositoryArn\": \"arn:aws:ecr:eu-west-1:123456789012:repository/web\", \"registryId\": \"123456789012\", \"repositoryName\": \"web\"}]}\n",
+        ),
+        ("duplicate.json", &duplicate),
+        ("notes.txt", "registry of 2026-11-01\n"),
+    ]);
+    let d = dir.path();
+    let runs: Vec<String> = [
+        "images.json",
+        "bare.json",
+        "repositories.json",
+        "duplicate.json",
+        "notes.txt",
+        "p.yaml",
+        "",
+        "nope.json",
+    ]
+    .iter()
+    .map(|f| {
+        let registry = format!("--registry=file:{f}");
+        let run = Cli::new().dir(d).args(["plan", "p.yaml", &registry]).run();
+        assert_eq!(run.code, 1, "{f}");
+        format!("$ plan p.yaml {registry}\n{}", run.snapshot(Some(d)))
+    })
+    .collect();
+    insta::assert_snapshot!(runs.join("\n"));
+}
+
+/// Without `--now`, the clock is read to the whole second: no nanoseconds in a plan's header,
+/// its JSON or its Markdown.
+#[test]
+fn plans_read_the_clock_to_the_whole_second_and_counts_agree_in_number() {
+    let dir = workspace();
+    let d = dir.path();
+    let plan = |format: &str| {
+        let run = Cli::new()
+            .dir(d)
+            .args([
+                "plan",
+                "policies/mixed.yaml",
+                "--registry",
+                "file:registry.json",
+                "--format",
+                format,
+            ])
+            .run();
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        run.stdout
+    };
+    let text = plan("text");
+    let header = text.lines().next().unwrap();
+    let at = header
+        .split(" at ")
+        .nth(1)
+        .and_then(|rest| rest.split(',').next())
+        .unwrap_or_else(|| panic!("no time in {header:?}"));
+    assert!(!at.contains('.'), "{header}");
+    at.parse::<jiff::Timestamp>().unwrap();
+    let json: serde_json::Value = serde_json::from_str(&plan("json")).unwrap();
+    let created = json["createdAt"].as_str().unwrap();
+    assert!(!created.contains('.'), "{created}");
+    assert!(!plan("markdown").contains(&format!("{}.", &at[..19])));
+
+    let run = Cli::new()
+        .dir(d)
+        .args([
+            "snapshot",
+            "--registry",
+            "file:registry.json",
+            "--repositories",
+            "web-frontend",
+            "-o",
+            "one.json",
+        ])
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stderr, "Saved 1 repository to one.json.\n");
+}
+
 #[test]
 fn plan_text_markdown_and_snapshot_of_a_small_registry() {
     let registry = r#"{"repositories": [

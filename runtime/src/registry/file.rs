@@ -9,7 +9,7 @@ use ecr_lifecycle_compiler::image::{Digest, ImageStatus};
 use crate::registry::{
     ArchiveOutcome, DeleteOutcome, ErrorKind, ImageFailure, Registry, RegistryError,
 };
-use crate::snapshot::{RepositoryState, Snapshot};
+use crate::snapshot::{RepositoryState, SNAPSHOT_HINT, Snapshot};
 
 pub struct FileRegistry {
     path: PathBuf,
@@ -18,15 +18,30 @@ pub struct FileRegistry {
 
 impl FileRegistry {
     pub fn open(path: &Path) -> Result<FileRegistry, String> {
+        if path.as_os_str().is_empty() {
+            return Err(
+                "`file:` names no snapshot file\n  hint: write `--registry file:PATH`, where PATH is a file `ecr-lifecycle snapshot -o PATH` wrote".into(),
+            );
+        }
         let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => format!("{}: no such snapshot file", path.display()),
+            std::io::ErrorKind::NotFound => format!(
+                "{}: no such snapshot file\n  hint: write one with `ecr-lifecycle snapshot -o {}`",
+                path.display(),
+                path.display()
+            ),
+            std::io::ErrorKind::InvalidData => format!(
+                "{}: not UTF-8 text, so not a snapshot\n  hint: {SNAPSHOT_HINT}",
+                path.display()
+            ),
             _ => format!("{}: cannot read: {e}", path.display()),
         })?;
         let snapshot = Snapshot::parse(&text).map_err(|e| {
-            format!(
-                "{}:{e}\n  hint: a snapshot is what `ecr-lifecycle snapshot -o FILE` writes",
-                path.display()
-            )
+            let at = if e.line > 0 {
+                format!(":{}:{}", e.line, e.column)
+            } else {
+                String::new()
+            };
+            format!("{}{at}: {}\n  hint: {}", path.display(), e.message, e.hint)
         })?;
         Ok(FileRegistry {
             path: path.to_path_buf(),
