@@ -20,7 +20,7 @@ Examples:
 /// lifecycle policies where ECR can do the work, and run by this tool where it cannot.
 #[derive(Debug, Parser)]
 #[command(name = "ecr-lifecycle", version, after_help = AFTER_HELP, max_term_width = 100)]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     pub command: Command,
 
@@ -30,14 +30,14 @@ pub struct Cli {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum ColorChoice {
+pub(crate) enum ColorChoice {
     Auto,
     Always,
     Never,
 }
 
 impl ColorChoice {
-    pub fn write_global(self) {
+    pub(crate) fn write_global(self) {
         let c = match self {
             ColorChoice::Auto => anstream::ColorChoice::Auto,
             ColorChoice::Always => anstream::ColorChoice::Always,
@@ -48,7 +48,7 @@ impl ColorChoice {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Check policy files: syntax, values, rule names, reachability, overlapping repositories.
     ///
     /// Every error is printed as `file:line:col` with the source line, a caret and a hint.
@@ -183,14 +183,14 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
-pub struct ValidateArgs {
+pub(crate) struct ValidateArgs {
     /// Policy files (YAML).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum CompileFormat {
+pub(crate) enum CompileFormat {
     /// A readable account per file and the native policy JSON.
     Text,
     /// One JSON document for machines.
@@ -201,7 +201,7 @@ pub enum CompileFormat {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     /// For people.
     Text,
     /// For machines.
@@ -209,7 +209,7 @@ pub enum Format {
 }
 
 #[derive(Debug, Args)]
-pub struct CompileArgs {
+pub(crate) struct CompileArgs {
     /// Policy files (YAML).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
@@ -226,7 +226,7 @@ pub struct CompileArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct SimulateArgs {
+pub(crate) struct SimulateArgs {
     /// A native lifecycle policy (the JSON PutLifecyclePolicy accepts).
     #[arg(long, value_name = "FILE")]
     pub policy: PathBuf,
@@ -239,7 +239,7 @@ pub struct SimulateArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct EvaluateArgs {
+pub(crate) struct EvaluateArgs {
     /// Policy files (YAML); each repository is evaluated under the file that governs it.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
@@ -255,7 +255,7 @@ pub struct EvaluateArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ImagesArgs {
+pub(crate) struct ImagesArgs {
     /// The output of `aws ecr describe-images --output json` (`-` for standard input).
     ///
     /// Optional extra members per image: `childManifestDigests` (the manifests an image index
@@ -269,7 +269,7 @@ pub struct ImagesArgs {
 
 /// Where the registry is, and how to reach it.
 #[derive(Debug, Args, Clone)]
-pub struct RegistryArgs {
+pub(crate) struct RegistryArgs {
     /// `ecr` (Amazon ECR, through the standard AWS credential chain) or `file:PATH` (a snapshot).
     #[arg(long, value_name = "ecr|file:PATH", default_value = "ecr")]
     pub registry: String,
@@ -291,7 +291,7 @@ pub struct RegistryArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum PlanFormat {
+pub(crate) enum PlanFormat {
     /// Terraform-style text.
     Text,
     /// The plan file's JSON.
@@ -301,7 +301,7 @@ pub enum PlanFormat {
 }
 
 #[derive(Debug, Args)]
-pub struct PlanCommand {
+pub(crate) struct PlanCommand {
     #[command(subcommand)]
     pub merge: Option<PlanSub>,
     #[command(flatten)]
@@ -309,13 +309,13 @@ pub struct PlanCommand {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum PlanSub {
+pub(crate) enum PlanSub {
     /// Combine plans made with `--shard I/N` (same policy files, same registry) into one.
     Merge(MergeArgs),
 }
 
 #[derive(Debug, Args)]
-pub struct MergeArgs {
+pub(crate) struct MergeArgs {
     /// Shard plans (`plan --shard I/N -o FILE`).
     #[arg(required = true)]
     pub plans: Vec<PathBuf>,
@@ -325,10 +325,10 @@ pub struct MergeArgs {
 }
 
 /// `I/N`: the I-th of N shards (1-based).
-pub use ecr_lifecycle_runtime::plan::Shard;
+pub(crate) use ecr_lifecycle_runtime::plan::Shard;
 
 #[derive(Debug, Args)]
-pub struct PlanArgs {
+pub(crate) struct PlanArgs {
     /// Policy files (YAML).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
@@ -358,7 +358,7 @@ pub struct PlanArgs {
 
 /// Choices that change what a plan contains.
 #[derive(Debug, Clone, Args)]
-pub struct PlanChoices {
+pub(crate) struct PlanChoices {
     /// Delete archived images the policy expires even when they have been in the archive for
     /// less than ECR's 90-day minimum. ECR bills the rest of the 90 days anyway; the plan shows
     /// that charge. Without this, such images are held until their 90 days are up.
@@ -375,7 +375,7 @@ pub struct PlanChoices {
 }
 
 #[derive(Debug, Args)]
-pub struct ApplyArgs {
+pub(crate) struct ApplyArgs {
     /// A saved plan (`plan -o FILE`), or, with --auto-approve, policy files.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
@@ -401,7 +401,7 @@ pub struct ApplyArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct DiffArgs {
+pub(crate) struct DiffArgs {
     /// Policy files (YAML).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
@@ -416,7 +416,7 @@ pub struct DiffArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct SnapshotArgs {
+pub(crate) struct SnapshotArgs {
     #[command(flatten)]
     pub registry: RegistryArgs,
     /// Only repositories matching these globs (default: all).
@@ -428,7 +428,7 @@ pub struct SnapshotArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ExplainArgs {
+pub(crate) struct ExplainArgs {
     /// `REPOSITORY:TAG`, `REPOSITORY@sha256:…`, or the start of a digest as plans print it
     /// (`REPOSITORY@sha256:3a55ac70240f`); a registry host in front is ignored.
     pub image: String,
@@ -446,7 +446,7 @@ pub struct ExplainArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct IamPolicyArgs {
+pub(crate) struct IamPolicyArgs {
     /// Include what `apply` needs: putting and deleting lifecycle policies, deleting images.
     #[arg(long)]
     pub apply: bool,
@@ -457,7 +457,7 @@ pub struct IamPolicyArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct LintArgs {
+pub(crate) struct LintArgs {
     /// Native lifecycle policy files (JSON); without them, the policies the registry's
     /// repositories carry.
     #[arg(conflicts_with = "repositories")]
@@ -476,13 +476,13 @@ pub struct LintArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum NativePolicies {
+pub(crate) enum NativePolicies {
     Manage,
     Ignore,
 }
 
 #[derive(Debug, Args)]
-pub struct ImportArgs {
+pub(crate) struct ImportArgs {
     #[command(flatten)]
     pub registry: RegistryArgs,
     /// Only repositories matching these globs (default: all that carry a policy).

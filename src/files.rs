@@ -6,7 +6,7 @@ use std::path::{Component, Path, PathBuf};
 use ecr_lifecycle_compiler::source::SourceFile;
 
 /// A file (or standard input for `-`) as text.
-pub fn read_text(path: &Path) -> Result<String, String> {
+pub(crate) fn read_text(path: &Path) -> Result<String, String> {
     let bytes = if path == Path::new("-") {
         let mut bytes = Vec::new();
         std::io::stdin()
@@ -63,7 +63,7 @@ fn invalid_bytes(rest: &[u8]) -> String {
 }
 
 /// A source file named as the user wrote its path.
-pub fn read_source(path: &Path) -> Result<SourceFile, String> {
+pub(crate) fn read_source(path: &Path) -> Result<SourceFile, String> {
     let text = read_text(path)?;
     Ok(SourceFile::new(path.display().to_string(), text))
 }
@@ -71,7 +71,7 @@ pub fn read_source(path: &Path) -> Result<SourceFile, String> {
 /// A path named the same however it was typed: `./policies/x.yaml`, `policies//x.yaml` and
 /// `/abs/cwd/policies/x.yaml` (run from `/abs/cwd`) are all `policies/x.yaml`. A path outside
 /// the current directory stays absolute; `..` is kept as written (it may cross a symbolic link).
-pub fn normal_name(path: &Path) -> String {
+pub(crate) fn normal_name(path: &Path) -> String {
     let cleaned: PathBuf = path
         .components()
         .filter(|c| *c != Component::CurDir)

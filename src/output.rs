@@ -14,7 +14,7 @@ fn stderr_colored() -> bool {
 }
 
 /// Prints diagnostics about `file` to standard error, each followed by a blank line.
-pub fn diagnostics(file: &SourceFile, diagnostics: &[Diagnostic]) {
+pub(crate) fn diagnostics(file: &SourceFile, diagnostics: &[Diagnostic]) {
     let color = stderr_colored();
     let mut err = anstream::stderr().lock();
     for d in diagnostics {
@@ -23,31 +23,31 @@ pub fn diagnostics(file: &SourceFile, diagnostics: &[Diagnostic]) {
 }
 
 /// `error: message` on standard error.
-pub fn error(message: &str) {
+pub(crate) fn error(message: &str) {
     let style = anstyle::AnsiColor::BrightRed.on_default().bold();
     let _ = writeln!(anstream::stderr(), "{style}error{style:#}: {message}");
 }
 
 /// `warning: message` on standard error.
-pub fn warning(message: &str) {
+pub(crate) fn warning(message: &str) {
     let style = anstyle::AnsiColor::BrightYellow.on_default().bold();
     let _ = writeln!(anstream::stderr(), "{style}warning{style:#}: {message}");
 }
 
 /// Writes to standard output, ignoring a closed pipe (`| head`).
-pub fn stdout(text: &str) {
+pub(crate) fn stdout(text: &str) {
     let mut out = anstream::stdout().lock();
     let _ = out.write_all(text.as_bytes());
     let _ = out.flush();
 }
 
 /// A note for the user on standard error (not part of the output proper).
-pub fn note(message: &str) {
+pub(crate) fn note(message: &str) {
     let _ = writeln!(anstream::stderr(), "{message}");
 }
 
 /// Rendered lines on standard output, styled by kind (colour only on a terminal).
-pub fn lines(lines: &ecr_lifecycle_runtime::render::Lines) {
+pub(crate) fn lines(lines: &ecr_lifecycle_runtime::render::Lines) {
     use anstyle::{AnsiColor, Style};
     use ecr_lifecycle_runtime::render::Kind;
     let mut out = anstream::stdout().lock();

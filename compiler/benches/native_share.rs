@@ -5,6 +5,11 @@
 //! The larger the share, the less the runner has to do, and the more happens even when nobody
 //! runs `apply`. Run with `cargo bench -p ecr-lifecycle-compiler --bench native_share`.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test or benchmark stops at the first surprise"
+)]
+
 use ecr_lifecycle_compiler::dsl::Policy;
 use ecr_lifecycle_compiler::image::{Digest, Image};
 use ecr_lifecycle_compiler::native;

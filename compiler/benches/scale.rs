@@ -8,6 +8,11 @@
 //! 50 ms. Run with `cargo bench -p ecr-lifecycle-compiler --bench scale` (`-- --images N` to
 //! change the image count).
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test or benchmark stops at the first surprise"
+)]
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
 use std::time::Instant;

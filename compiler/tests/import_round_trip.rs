@@ -4,6 +4,11 @@
 //! the validator accepts — archive rules for some archived images, prefixes and patterns, odd
 //! descriptions, priorities and counts up to ECR's 32-bit limit.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test or benchmark stops at the first surprise"
+)]
+
 mod common;
 
 use ecr_lifecycle_compiler::dsl::Policy;

@@ -5,6 +5,11 @@
 //! a small one that exercises that description. Each assertion is preceded by the page's own
 //! statement of the outcome.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test or benchmark stops at the first surprise"
+)]
+
 mod common;
 use common::*;
 use std::collections::{BTreeMap, BTreeSet};

@@ -1,5 +1,10 @@
 //! No input makes the parser panic, and every error it reports has a place in the file.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test or benchmark stops at the first surprise"
+)]
+
 use ecr_lifecycle_compiler::diagnostic::render;
 use ecr_lifecycle_compiler::source::SourceFile;
 use proptest::prelude::*;

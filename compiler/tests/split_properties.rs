@@ -10,6 +10,11 @@
 //! rules (expressible or not, `keep: all` among them) and `archive.expire_after`, and some
 //! rules are held back as the planner does for images in use.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test or benchmark stops at the first surprise"
+)]
+
 use std::collections::BTreeSet;
 
 use ecr_lifecycle_compiler::decide;
@@ -158,12 +163,20 @@ struct Spec {
     jitter_secs: i64,
     pulled_half_days_ago: Option<i64>,
     size: u64,
-    /// In the archive since this many half days (around the 90-day minimum), if at all.
-    archived_half_days_ago: Option<Option<i64>>,
+    /// In the archive (around the 90-day minimum), if at all.
+    archived: Option<Archived>,
     /// Index into the image list: this image is listed as a child of that one.
     child_of: Option<usize>,
     /// Index into the image list: this image is a referrer of that one.
     subject: Option<usize>,
+}
+
+/// When an archived image went into the archive.
+#[derive(Debug, Clone, Copy)]
+enum Archived {
+    HalfDaysAgo(i64),
+    /// The registry does not say.
+    AtUnknownTime,
 }
 
 fn spec() -> impl Strategy<Value = Spec> {
@@ -173,7 +186,13 @@ fn spec() -> impl Strategy<Value = Spec> {
         prop_oneof![4 => Just(0i64), 1 => -3i64..3],
         prop::option::of(0i64..30),
         0u64..1000,
-        prop::option::weighted(0.1, prop::option::weighted(0.9, 170i64..210)),
+        prop::option::weighted(
+            0.1,
+            prop_oneof![
+                9 => (170i64..210).prop_map(Archived::HalfDaysAgo),
+                1 => Just(Archived::AtUnknownTime),
+            ],
+        ),
         prop::option::weighted(0.15, 0usize..30),
         prop::option::weighted(0.15, 0usize..30),
     )
@@ -184,7 +203,7 @@ fn spec() -> impl Strategy<Value = Spec> {
                 jitter_secs: jitter,
                 pulled_half_days_ago: pulled,
                 size,
-                archived_half_days_ago: archived,
+                archived,
                 child_of,
                 subject,
             },
@@ -208,10 +227,14 @@ fn images() -> impl Strategy<Value = Vec<Image>> {
                     .pulled_half_days_ago
                     .map(|p| now() - SignedDuration::from_secs(p * 12 * HOUR));
                 img.size_bytes = Some(s.size);
-                if let Some(at) = s.archived_half_days_ago {
+                if let Some(at) = s.archived {
                     img.status = ImageStatus::Archived;
-                    img.archived_at = at
-                        .map(|a| now() - SignedDuration::from_secs(a * 12 * HOUR + s.jitter_secs));
+                    img.archived_at = match at {
+                        Archived::HalfDaysAgo(a) => {
+                            Some(now() - SignedDuration::from_secs(a * 12 * HOUR + s.jitter_secs))
+                        }
+                        Archived::AtUnknownTime => None,
+                    };
                 }
                 if let Some(j) = s.subject.filter(|j| *j < n && *j != i) {
                     img.subject = Some(digest(j));

@@ -360,7 +360,10 @@ fn sizes(state: &crate::snapshot::RepositoryState) -> std::collections::HashMap<
 
 /// Archives what the plan lists and the current state still archives: indexes before the
 /// images they list, as ECR archives a listed image only once its index is archived.
-#[allow(clippy::too_many_arguments)]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the plan, the state and the report it writes, each needed once"
+)]
 async fn archive<R: Registry>(
     registry: &R,
     planned: &crate::plan::RepositoryPlan,

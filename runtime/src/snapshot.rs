@@ -110,7 +110,9 @@ enum DescribeImagesOutput {
         #[serde(rename = "imageDetails")]
         _image_details: Vec<IgnoredAny>,
     },
-    Details(#[allow(dead_code)] Vec<DescribeImagesDetail>),
+    Details(
+        #[allow(dead_code, reason = "read only to recognise the shape")] Vec<DescribeImagesDetail>,
+    ),
 }
 
 #[derive(Deserialize)]

@@ -4,6 +4,11 @@
 //! the planner withholds it. And the plan's lists add up to the policy: every expiry is the
 //! runner's, ECR's or held for the 90-day archive minimum; every archival the runner's or ECR's.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test or benchmark stops at the first surprise"
+)]
+
 use std::collections::BTreeSet;
 
 use ecr_lifecycle_compiler::dsl;

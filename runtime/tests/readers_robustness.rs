@@ -1,6 +1,11 @@
 //! The snapshot and plan readers take any bytes without panicking, and a file that is not
 //! even JSON is refused with the line and column where it went wrong.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test or benchmark stops at the first surprise"
+)]
+
 use ecr_lifecycle_runtime::plan::Plan;
 use ecr_lifecycle_runtime::snapshot::Snapshot;
 use proptest::prelude::*;

@@ -11,7 +11,7 @@ use crate::commands::{in_use, load, plan, registry};
 use crate::exit::ExitStatus;
 use crate::{files, output};
 
-pub fn run(args: &ApplyArgs) -> ExitStatus {
+pub(super) fn run(args: &ApplyArgs) -> ExitStatus {
     match run_inner(args) {
         Ok(status) => status,
         Err(e) => {

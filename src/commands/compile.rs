@@ -19,7 +19,7 @@ const TERRAFORM: &str = ".tf.json";
 /// How the variable of `NAME.tf.json` starts its description (the policy file follows).
 const GOVERNED_BY: &str = "Repositories governed by ";
 
-pub fn run(args: &CompileArgs) -> ExitStatus {
+pub(super) fn run(args: &CompileArgs) -> ExitStatus {
     let Some(mut policies) = load::policies(&args.files) else {
         return ExitStatus::Failure;
     };

@@ -5,7 +5,7 @@ use crate::exit::ExitStatus;
 
 const BIN: &str = "ecr-lifecycle";
 
-pub fn run(shell: clap_complete::Shell) -> ExitStatus {
+pub(super) fn run(shell: clap_complete::Shell) -> ExitStatus {
     let mut cmd = <crate::cli::Cli as clap::CommandFactory>::command();
     let mut out = Vec::new();
     clap_complete::generate(shell, &mut cmd, BIN, &mut out);

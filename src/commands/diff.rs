@@ -9,7 +9,7 @@ use crate::commands::{in_use, load, registry};
 use crate::exit::ExitStatus;
 use crate::output;
 
-pub fn run(args: &DiffArgs) -> ExitStatus {
+pub(super) fn run(args: &DiffArgs) -> ExitStatus {
     let Some(mut policies) = load::loaded_policies(&args.files) else {
         return ExitStatus::Failure;
     };

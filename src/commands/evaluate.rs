@@ -7,7 +7,7 @@ use crate::commands::load;
 use crate::exit::ExitStatus;
 use crate::output;
 
-pub fn run(args: &EvaluateArgs) -> ExitStatus {
+pub(super) fn run(args: &EvaluateArgs) -> ExitStatus {
     let Some(policies) = load::policies(&args.files) else {
         return ExitStatus::Failure;
     };

@@ -8,7 +8,7 @@ use crate::commands::{in_use, load, registry};
 use crate::exit::ExitStatus;
 use crate::output;
 
-pub fn run(args: &ExplainArgs) -> ExitStatus {
+pub(super) fn run(args: &ExplainArgs) -> ExitStatus {
     match run_inner(args) {
         Ok(()) => ExitStatus::Success,
         Err(e) => {

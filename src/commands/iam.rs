@@ -36,7 +36,7 @@ const ECS_READ: [&str; 8] = [
 /// Finding images in use (`in_use: { lambda: true }`): every function version's image.
 const LAMBDA_READ: [&str; 2] = ["lambda:ListFunctions", "lambda:GetFunction"];
 
-pub fn run(args: &IamPolicyArgs) -> ExitStatus {
+pub(super) fn run(args: &IamPolicyArgs) -> ExitStatus {
     // Without policy files, everything a policy could ask for.
     let mut in_use = (true, true);
     let mut denied = Vec::new();

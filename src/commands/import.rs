@@ -10,7 +10,7 @@ use crate::commands::registry;
 use crate::exit::ExitStatus;
 use crate::output;
 
-pub fn run(args: &ImportArgs) -> ExitStatus {
+pub(super) fn run(args: &ImportArgs) -> ExitStatus {
     match import(args) {
         Ok(()) => ExitStatus::Success,
         Err(e) => {

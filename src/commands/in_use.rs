@@ -15,7 +15,7 @@ use crate::{files, output};
 /// Reads every listing file the policies name, each once, and records on each policy the files
 /// its globs found. A glob that finds nothing is an error at its position: a missing
 /// `kubectl` export must not quietly leave running images unprotected.
-pub fn read_files(policies: &mut [LoadedPolicy]) -> Result<Usage, String> {
+pub(super) fn read_files(policies: &mut [LoadedPolicy]) -> Result<Usage, String> {
     let mut read: BTreeMap<String, Usage> = BTreeMap::new();
     let mut failed = false;
     for loaded in policies.iter_mut() {
@@ -117,7 +117,7 @@ fn expand(base: &Path, pattern: &str) -> Vec<PathBuf> {
 
 /// What ECS and Lambda hold in the registry's region (as the policies ask), and the listing
 /// files. A snapshot file has neither service beside it: only the files count there.
-pub async fn read_usage(
+pub(super) async fn read_usage(
     registry: &AnyRegistry,
     policies: &[LoadedPolicy],
     unit: &Unit,
@@ -141,7 +141,7 @@ pub async fn read_usage(
 }
 
 /// One line on what was found, when any policy looks for images in use.
-pub fn report(policies: &[LoadedPolicy], registry: &AnyRegistry, usage: &Usage) {
+pub(super) fn report(policies: &[LoadedPolicy], registry: &AnyRegistry, usage: &Usage) {
     if policies.iter().all(|p| p.policy.in_use.is_none()) {
         return;
     }

@@ -31,7 +31,7 @@ pub(crate) enum Source {
     Repositories(Vec<String>),
 }
 
-pub fn run(args: &LintArgs) -> ExitStatus {
+pub(super) fn run(args: &LintArgs) -> ExitStatus {
     let now = match load::now_from(args.now.as_deref()) {
         Ok(t) => t,
         Err(e) => {

@@ -17,7 +17,7 @@ use crate::files;
 use crate::output;
 
 /// Parses and checks every policy file, printing every error; `None` if any failed.
-pub fn policies(paths: &[PathBuf]) -> Option<Vec<(SourceFile, Policy)>> {
+pub(super) fn policies(paths: &[PathBuf]) -> Option<Vec<(SourceFile, Policy)>> {
     let mut ok = Vec::new();
     let mut failed = false;
     for path in paths {
@@ -60,7 +60,7 @@ pub fn policies(paths: &[PathBuf]) -> Option<Vec<(SourceFile, Policy)>> {
 /// Tag globs that read like regular expressions (`v.*`), as warnings at their place. They are
 /// valid globs (`.` may occur in a tag), so they are not refused; but `v.*` matches only tags
 /// that start with `v.`, which is seldom what was meant.
-pub fn glob_warnings(policy: &Policy) -> Vec<Diagnostic> {
+pub(super) fn glob_warnings(policy: &Policy) -> Vec<Diagnostic> {
     let mut warnings = Vec::new();
     let matchers = policy
         .rules
@@ -108,7 +108,7 @@ fn lookalike(g: &Sp<Glob>) -> Diagnostic {
 }
 
 /// The images file, grouped by repository.
-pub fn images(args: &ImagesArgs) -> Result<Vec<RepositoryImages>, String> {
+pub(super) fn images(args: &ImagesArgs) -> Result<Vec<RepositoryImages>, String> {
     let text = files::read_text(&args.images)?;
     parse_images_json(&text).map_err(|e| {
         format!(
@@ -119,13 +119,13 @@ pub fn images(args: &ImagesArgs) -> Result<Vec<RepositoryImages>, String> {
 }
 
 /// `--now`, or the clock.
-pub fn now(args: &ImagesArgs) -> Result<Timestamp, String> {
+pub(super) fn now(args: &ImagesArgs) -> Result<Timestamp, String> {
     now_from(args.now.as_deref())
 }
 
 /// `--now` as given, or the clock to the whole second: plans, their headers and JSON show
 /// the time a person reads, not its nanoseconds.
-pub fn now_from(now: Option<&str>) -> Result<Timestamp, String> {
+pub(super) fn now_from(now: Option<&str>) -> Result<Timestamp, String> {
     match now {
         Some(t) => parse_timestamp(t).map_err(|e| format!("--now: {e}")),
         None => Ok(whole_seconds(Timestamp::now())),
@@ -137,7 +137,7 @@ fn whole_seconds(t: Timestamp) -> Timestamp {
 }
 
 /// Policy files, checked together and compiled.
-pub fn loaded_policies(paths: &[PathBuf]) -> Option<Vec<LoadedPolicy>> {
+pub(super) fn loaded_policies(paths: &[PathBuf]) -> Option<Vec<LoadedPolicy>> {
     let policies = policies(paths)?;
     Some(
         policies

@@ -20,7 +20,7 @@ mod validate;
 use crate::cli::Command;
 use crate::exit::ExitStatus;
 
-pub fn run(command: Command) -> ExitStatus {
+pub(crate) fn run(command: Command) -> ExitStatus {
     match command {
         Command::Validate(args) => validate::run(&args),
         Command::Compile(args) => compile::run(&args),

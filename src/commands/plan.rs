@@ -9,7 +9,7 @@ use crate::commands::{in_use, load, registry};
 use crate::exit::ExitStatus;
 use crate::output;
 
-pub fn run(args: &PlanArgs) -> ExitStatus {
+pub(super) fn run(args: &PlanArgs) -> ExitStatus {
     let Some(mut policies) = load::loaded_policies(&args.files) else {
         return ExitStatus::Failure;
     };
@@ -70,7 +70,7 @@ pub fn run(args: &PlanArgs) -> ExitStatus {
 }
 
 /// Plans against the registry the arguments name.
-pub fn make(
+pub(super) fn make(
     args: &crate::cli::RegistryArgs,
     policies: &[LoadedPolicy],
     files: &Usage,
@@ -138,7 +138,7 @@ pub fn make(
 }
 
 /// `plan merge`: combines shard plans into one.
-pub fn merge(args: &crate::cli::MergeArgs) -> ExitStatus {
+pub(super) fn merge(args: &crate::cli::MergeArgs) -> ExitStatus {
     let result = args
         .plans
         .iter()

@@ -13,7 +13,7 @@ use ecr_lifecycle_runtime::plan::Unit;
 use crate::cli::RegistryArgs;
 
 /// The runtime for SDK calls.
-pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
+pub(super) fn runtime() -> Result<tokio::runtime::Runtime, String> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -21,14 +21,14 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
 }
 
 /// Opens `ecr` or `file:PATH`.
-pub async fn open(args: &RegistryArgs) -> Result<AnyRegistry, String> {
+pub(super) async fn open(args: &RegistryArgs) -> Result<AnyRegistry, String> {
     open_in(args, &Unit::default()).await
 }
 
 /// Opens the registry of a unit of work: its account (a profile, or a role assumed with the
 /// run-time credentials) and region, as a policy file names them, or the run-time defaults.
 /// A snapshot file holds one registry, whatever the account and region.
-pub async fn open_in(args: &RegistryArgs, unit: &Unit) -> Result<AnyRegistry, String> {
+pub(super) async fn open_in(args: &RegistryArgs, unit: &Unit) -> Result<AnyRegistry, String> {
     if let Some(path) = args.registry.strip_prefix("file:") {
         return FileRegistry::open(Path::new(path)).map(AnyRegistry::File);
     }
@@ -71,7 +71,7 @@ pub async fn open_in(args: &RegistryArgs, unit: &Unit) -> Result<AnyRegistry, St
 }
 
 /// With `--stats`: calls per API operation and time spent, on standard error.
-pub fn report_stats(registry: &AnyRegistry, args: &RegistryArgs) {
+pub(super) fn report_stats(registry: &AnyRegistry, args: &RegistryArgs) {
     if !args.stats {
         return;
     }
@@ -82,15 +82,15 @@ pub fn report_stats(registry: &AnyRegistry, args: &RegistryArgs) {
 }
 
 /// A registry error as one paragraph: what failed, and what to do.
-pub fn explain(e: &RegistryError) -> String {
+pub(super) fn explain(e: &RegistryError) -> String {
     format!("{e}\n  hint: {}", e.hint())
 }
 
 /// A progress bar on standard error when it is a terminal; nothing otherwise.
-pub struct Bar(indicatif::ProgressBar);
+pub(super) struct Bar(indicatif::ProgressBar);
 
 impl Bar {
-    pub fn new() -> Bar {
+    pub(super) fn new() -> Bar {
         Bar::styled(indicatif::ProgressBar::with_draw_target(
             None,
             indicatif::ProgressDrawTarget::stderr(),
@@ -98,7 +98,7 @@ impl Bar {
     }
 
     /// One of several bars drawn together (units of work planned at once).
-    pub fn within(group: &indicatif::MultiProgress) -> Bar {
+    pub(super) fn within(group: &indicatif::MultiProgress) -> Bar {
         Bar::styled(group.add(indicatif::ProgressBar::new(0)))
     }
 
@@ -130,7 +130,7 @@ impl Progress for Bar {
 
 /// Reads the repositories whose names match `patterns` (all when empty), for `snapshot` and
 /// `import`.
-pub fn read_matching(
+pub(super) fn read_matching(
     args: &RegistryArgs,
     patterns: &[String],
 ) -> Result<Vec<ecr_lifecycle_runtime::snapshot::RepositoryState>, String> {

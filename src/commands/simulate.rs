@@ -7,7 +7,7 @@ use crate::commands::load;
 use crate::exit::ExitStatus;
 use crate::{files, output};
 
-pub fn run(args: &SimulateArgs) -> ExitStatus {
+pub(super) fn run(args: &SimulateArgs) -> ExitStatus {
     match simulate(args) {
         Ok(digests) => {
             output::stdout(&digests);

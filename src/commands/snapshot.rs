@@ -6,7 +6,7 @@ use crate::commands::registry;
 use crate::exit::ExitStatus;
 use crate::output;
 
-pub fn run(args: &SnapshotArgs) -> ExitStatus {
+pub(super) fn run(args: &SnapshotArgs) -> ExitStatus {
     match snapshot(args) {
         Ok(n) => {
             output::note(&format!(

@@ -3,7 +3,7 @@ use crate::commands::load;
 use crate::exit::ExitStatus;
 use crate::output;
 
-pub fn run(args: &ValidateArgs) -> ExitStatus {
+pub(super) fn run(args: &ValidateArgs) -> ExitStatus {
     let Some(policies) = load::policies(&args.files) else {
         return ExitStatus::Failure;
     };

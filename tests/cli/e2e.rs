@@ -8,14 +8,14 @@ use serde_json::{Value, json};
 use crate::harness::temp_dir;
 use crate::stand_in::StandIn;
 
-pub const NOW: &str = "2026-11-01T12:00:00Z";
+pub(crate) const NOW: &str = "2026-11-01T12:00:00Z";
 
-pub fn days_ago(d: i64) -> String {
+pub(crate) fn days_ago(d: i64) -> String {
     let now: Timestamp = NOW.parse().unwrap();
     (now - SignedDuration::from_hours(d * 24)).to_string()
 }
 
-pub const POLICY: &str = r#"version: 1
+pub(crate) const POLICY: &str = r#"version: 1
 repositories: ["bulk", "multiarch"]
 rules:
   - name: releases
@@ -37,7 +37,7 @@ rules:
       at_least: 3
   "#;
 
-pub fn seed(s: &StandIn) -> Value {
+pub(crate) fn seed(s: &StandIn) -> Value {
     let bulk: Vec<Value> = (0..250)
         .map(|n| json!({"tags": [], "pushedAt": days_ago(30 + n % 10), "sizeInBytes": 1_000_000 + n}))
         .chain((0..3).map(|n| json!({"tags": [format!("v{n}")], "pushedAt": days_ago(20 - n), "sizeInBytes": 5_000_000})))
@@ -69,7 +69,7 @@ pub fn seed(s: &StandIn) -> Value {
     ]}))
 }
 
-pub fn digests(seeded: &Value, repo: &str) -> Vec<String> {
+pub(crate) fn digests(seeded: &Value, repo: &str) -> Vec<String> {
     seeded["repositories"]
         .as_array()
         .unwrap()

@@ -4,17 +4,17 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-pub fn repo_root() -> PathBuf {
+pub(crate) fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-pub struct Cli {
+pub(crate) struct Cli {
     args: Vec<String>,
     cwd: PathBuf,
     env: Vec<(String, String)>,
 }
 
-pub struct Run {
+pub(crate) struct Run {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
@@ -22,7 +22,7 @@ pub struct Run {
 
 impl Cli {
     /// The binary, run from the repository root.
-    pub fn new() -> Cli {
+    pub(crate) fn new() -> Cli {
         Cli {
             args: Vec::new(),
             cwd: repo_root(),
@@ -30,24 +30,24 @@ impl Cli {
         }
     }
 
-    pub fn dir(mut self, dir: &Path) -> Cli {
+    pub(crate) fn dir(mut self, dir: &Path) -> Cli {
         self.cwd = dir.to_path_buf();
         self
     }
 
-    pub fn args<I: IntoIterator<Item = S>, S: AsRef<str>>(mut self, args: I) -> Cli {
+    pub(crate) fn args<I: IntoIterator<Item = S>, S: AsRef<str>>(mut self, args: I) -> Cli {
         self.args
             .extend(args.into_iter().map(|a| a.as_ref().to_string()));
         self
     }
 
-    pub fn env(mut self, key: &str, value: &str) -> Cli {
+    pub(crate) fn env(mut self, key: &str, value: &str) -> Cli {
         self.env.push((key.into(), value.into()));
         self
     }
 
     #[track_caller]
-    pub fn run(&self) -> Run {
+    pub(crate) fn run(&self) -> Run {
         let out = Command::new(env!("CARGO_BIN_EXE_ecr-lifecycle"))
             .args(&self.args)
             .current_dir(&self.cwd)
@@ -76,7 +76,7 @@ impl Cli {
 
 impl Run {
     /// `exit_code`, then the non-empty streams; `tmp` (if any) shown as `[TMP]`.
-    pub fn snapshot(&self, tmp: Option<&Path>) -> String {
+    pub(crate) fn snapshot(&self, tmp: Option<&Path>) -> String {
         let mut s = format!("exit_code: {}\n", self.code);
         if !self.stdout.is_empty() {
             s.push_str("----- stdout -----\n");
@@ -94,7 +94,7 @@ impl Run {
 }
 
 /// A temporary directory with the given files.
-pub fn temp_dir(files: &[(&str, &str)]) -> tempfile::TempDir {
+pub(crate) fn temp_dir(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("a temporary directory");
     for (name, text) in files {
         let path = dir.path().join(name);

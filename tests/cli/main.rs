@@ -1,6 +1,11 @@
 //! End-to-end tests of the `ecr-lifecycle` binary: each runs it with files and arguments and
 //! compares one snapshot of exit code, standard output and standard error.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test or benchmark stops at the first surprise"
+)]
+
 mod accounts;
 mod archive;
 mod commands;

@@ -16,7 +16,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 #[derive(Debug, Clone)]
-pub enum Fault {
+pub(crate) enum Fault {
     /// 400 ThrottlingException.
     Throttle,
     /// A server error with this status and no ECR body.
@@ -51,7 +51,7 @@ struct State {
     rng: u64,
 }
 
-pub struct Proxy {
+pub(crate) struct Proxy {
     pub url: String,
     state: Arc<Mutex<State>>,
     stop: Arc<AtomicBool>,
@@ -60,7 +60,7 @@ pub struct Proxy {
 
 impl Proxy {
     /// Listens on a free loopback port and forwards to `upstream` (`http://127.0.0.1:PORT`).
-    pub fn start(upstream: &str) -> Proxy {
+    pub(crate) fn start(upstream: &str) -> Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
         let addr = listener.local_addr().expect("local address").to_string();
         let upstream = upstream.trim_start_matches("http://").to_string();
@@ -90,7 +90,7 @@ impl Proxy {
     }
 
     /// Affects the next `count` calls of `operation`.
-    pub fn next(&self, operation: &'static str, count: usize, fault: Fault) {
+    pub(crate) fn next(&self, operation: &'static str, count: usize, fault: Fault) {
         self.lock().rules.push(Rule {
             operation,
             fault,
@@ -100,7 +100,7 @@ impl Proxy {
     }
 
     /// Affects each call of `operation` with probability `per_mille`/1000, for as long as it stays.
-    pub fn rate(&self, operation: &'static str, per_mille: u32, fault: Fault) {
+    pub(crate) fn rate(&self, operation: &'static str, per_mille: u32, fault: Fault) {
         self.lock().rules.push(Rule {
             operation,
             fault,
@@ -109,20 +109,20 @@ impl Proxy {
         });
     }
 
-    pub fn clear(&self) {
+    pub(crate) fn clear(&self) {
         self.lock().rules.clear();
     }
 
     /// Calls passed on to the ECR API, by operation.
-    pub fn forwarded(&self, operation: &str) -> usize {
+    pub(crate) fn forwarded(&self, operation: &str) -> usize {
         self.lock().forwarded.get(operation).copied().unwrap_or(0)
     }
 
-    pub fn faulted(&self, operation: &str) -> usize {
+    pub(crate) fn faulted(&self, operation: &str) -> usize {
         self.lock().faulted.get(operation).copied().unwrap_or(0)
     }
 
-    pub fn reset_counts(&self) {
+    pub(crate) fn reset_counts(&self) {
         let mut s = self.lock();
         s.forwarded.clear();
         s.faulted.clear();

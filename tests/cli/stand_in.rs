@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::harness::{Cli, repo_root};
 
-pub struct StandIn {
+pub(crate) struct StandIn {
     child: Child,
     /// Held open: the launcher exits when its standard input closes.
     _stdin: ChildStdin,
@@ -22,7 +22,7 @@ pub struct StandIn {
     addr: String,
 }
 
-pub fn python() -> PathBuf {
+pub(crate) fn python() -> PathBuf {
     if let Ok(p) = std::env::var("ECR_LIFECYCLE_TEST_PYTHON") {
         return PathBuf::from(p);
     }
@@ -36,7 +36,7 @@ pub fn python() -> PathBuf {
 
 impl StandIn {
     #[track_caller]
-    pub fn start() -> StandIn {
+    pub(crate) fn start() -> StandIn {
         let mut child = Command::new(python())
             .arg(repo_root().join("tests/e2e/ecr_stand_in.py"))
             .stdin(Stdio::piped())
@@ -66,7 +66,7 @@ impl StandIn {
 
     /// One request to a test endpoint; panics on anything but 2xx.
     #[track_caller]
-    pub fn call(&self, method: &str, path: &str, body: Option<&Value>) -> Value {
+    pub(crate) fn call(&self, method: &str, path: &str, body: Option<&Value>) -> Value {
         let body = body.map(|b| b.to_string()).unwrap_or_default();
         let mut s = TcpStream::connect(&self.addr).expect("connect to the stand-in");
         s.set_read_timeout(Some(Duration::from_secs(120))).ok();
@@ -105,12 +105,12 @@ impl StandIn {
         }
     }
 
-    pub fn seed(&self, spec: Value) -> Value {
+    pub(crate) fn seed(&self, spec: Value) -> Value {
         self.call("POST", "/_stand_in/seed", Some(&spec))
     }
 
     /// The ECR calls served since the last reset, as (operation, repository, ids) triples.
-    pub fn calls(&self) -> Vec<(String, String, u64)> {
+    pub(crate) fn calls(&self) -> Vec<(String, String, u64)> {
         let v = self.call("GET", "/_stand_in/calls", None);
         v["calls"]
             .as_array()
@@ -128,12 +128,12 @@ impl StandIn {
             .unwrap_or_default()
     }
 
-    pub fn reset_calls(&self) {
+    pub(crate) fn reset_calls(&self) {
         self.call("DELETE", "/_stand_in/calls", None);
     }
 
     /// The binary, pointed at this endpoint with dummy credentials and a clean home.
-    pub fn cli(&self, dir: &std::path::Path) -> Cli {
+    pub(crate) fn cli(&self, dir: &std::path::Path) -> Cli {
         Cli::new()
             .dir(dir)
             .env("AWS_ENDPOINT_URL", &self.url)

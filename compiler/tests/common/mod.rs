@@ -1,8 +1,8 @@
 //! The lifecycle policies of the AWS page "Examples of lifecycle policies in Amazon ECR",
 //! shared by the simulator's example tests and the import round trip.
-#![allow(dead_code)]
+#![allow(dead_code, reason = "each test crate uses some of the examples")]
 
-pub const IMAGE_AGE: &str = r#"{
+pub(crate) const IMAGE_AGE: &str = r#"{
     "rules": [
         {
             "rulePriority": 1,
@@ -21,7 +21,7 @@ pub const IMAGE_AGE: &str = r#"{
     ]
 }"#;
 
-pub const LAST_PULLED: &str = r#"{
+pub(crate) const LAST_PULLED: &str = r#"{
     "rules": [
         {
             "rulePriority": 1,
@@ -40,7 +40,7 @@ pub const LAST_PULLED: &str = r#"{
     ]
 }"#;
 
-pub const ARCHIVE_TRANSITION_TIME: &str = r#"{
+pub(crate) const ARCHIVE_TRANSITION_TIME: &str = r#"{
     "rules": [
         {
             "rulePriority": 1,
@@ -59,7 +59,7 @@ pub const ARCHIVE_TRANSITION_TIME: &str = r#"{
     ]
 }"#;
 
-pub const IMAGE_COUNT: &str = r#"{
+pub(crate) const IMAGE_COUNT: &str = r#"{
     "rules": [
         {
             "rulePriority": 1,
@@ -76,7 +76,7 @@ pub const IMAGE_COUNT: &str = r#"{
     ]
 }"#;
 
-pub const ALL_IMAGES_A: &str = r#"{
+pub(crate) const ALL_IMAGES_A: &str = r#"{
     "rules": [
         {
             "rulePriority": 1,
@@ -93,7 +93,7 @@ pub const ALL_IMAGES_A: &str = r#"{
     ]
 }"#;
 
-pub const ALL_IMAGES_B: &str = r#"{
+pub(crate) const ALL_IMAGES_B: &str = r#"{
     "rules": [
         {
             "rulePriority": 1,
@@ -136,7 +136,7 @@ pub const ALL_IMAGES_B: &str = r#"{
     ]
 }"#;
 
-pub fn two_count_rules(list: &str, first: &str, second: &str) -> String {
+pub(crate) fn two_count_rules(list: &str, first: &str, second: &str) -> String {
     let rule = |priority: u8, entry: &str| {
         format!(
             r#"{{
@@ -157,7 +157,7 @@ pub fn two_count_rules(list: &str, first: &str, second: &str) -> String {
     format!(r#"{{"rules": [{}, {}]}}"#, rule(1, first), rule(2, second))
 }
 
-pub fn alpha_and_beta(count: &str) -> String {
+pub(crate) fn alpha_and_beta(count: &str) -> String {
     format!(
         r#"{{
     "rules": [
@@ -179,7 +179,7 @@ pub fn alpha_and_beta(count: &str) -> String {
 }
 
 /// Every example policy that uses only standard storage, by name.
-pub fn standard_storage_examples() -> Vec<(&'static str, String)> {
+pub(crate) fn standard_storage_examples() -> Vec<(&'static str, String)> {
     vec![
         ("image age", IMAGE_AGE.to_string()),
         ("image count", IMAGE_COUNT.to_string()),
@@ -214,7 +214,7 @@ pub fn standard_storage_examples() -> Vec<(&'static str, String)> {
     ]
 }
 
-pub const ARCHIVE_OLDER_THAN: &str = r#"{
+pub(crate) const ARCHIVE_OLDER_THAN: &str = r#"{
     "rules": [
         {
             "rulePriority": 1,
@@ -234,7 +234,7 @@ pub const ARCHIVE_OLDER_THAN: &str = r#"{
     ]
 }"#;
 
-pub const ARCHIVE_THEN_EXPIRE: &str = r#"{
+pub(crate) const ARCHIVE_THEN_EXPIRE: &str = r#"{
     "rules": [
         {
             "rulePriority": 1,
@@ -268,7 +268,7 @@ pub const ARCHIVE_THEN_EXPIRE: &str = r#"{
 }"#;
 
 /// The examples of the page that archive images or act on archived ones.
-pub fn archive_examples() -> Vec<(&'static str, String)> {
+pub(crate) fn archive_examples() -> Vec<(&'static str, String)> {
     vec![
         ("last pulled time", LAST_PULLED.to_string()),
         (

@@ -4,9 +4,10 @@ use ecr_lifecycle_compiler::reference::Reason;
 
 use crate::plan::{ImageAction, Plan, PolicyChange, Prices, RepositoryPlan, summarize};
 
-pub const POLICY: &str = "{\n  \"rules\": [\n    {\n      \"rulePriority\": 1\n    }\n  ]\n}\n";
+pub(super) const POLICY: &str =
+    "{\n  \"rules\": [\n    {\n      \"rulePriority\": 1\n    }\n  ]\n}\n";
 
-pub fn action(n: usize, rule: &str, reason: Reason) -> ImageAction {
+pub(super) fn action(n: usize, rule: &str, reason: Reason) -> ImageAction {
     ImageAction {
         digest: format!("sha256:{n:064x}"),
         tags: if n.is_multiple_of(3) {
@@ -22,7 +23,7 @@ pub fn action(n: usize, rule: &str, reason: Reason) -> ImageAction {
     }
 }
 
-pub fn repository(name: &str, deletions: usize, ecr: usize, policy: &str) -> RepositoryPlan {
+pub(super) fn repository(name: &str, deletions: usize, ecr: usize, policy: &str) -> RepositoryPlan {
     RepositoryPlan {
         name: name.into(),
         account: None,
@@ -55,7 +56,7 @@ pub fn repository(name: &str, deletions: usize, ecr: usize, policy: &str) -> Rep
     }
 }
 
-pub fn plan(repositories: Vec<RepositoryPlan>) -> Plan {
+pub(super) fn plan(repositories: Vec<RepositoryPlan>) -> Plan {
     let prices = Prices::default();
     Plan {
         format_version: crate::plan::FORMAT_VERSION,
