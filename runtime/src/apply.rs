@@ -27,8 +27,8 @@ pub struct ApplyReport {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RepositoryReport {
     pub name: String,
-    /// `put`, `replaced`, `deleted`, or empty when the policy was left alone.
-    pub policy: Option<String>,
+    /// What was done to the native policy; `None` when it was left alone.
+    pub policy: Option<PolicyDone>,
     pub deleted: Vec<Digest>,
     pub bytes_deleted: u64,
     /// Planned, but gone already (a second apply, or deleted by someone else).
@@ -54,6 +54,14 @@ pub struct RepositoryReport {
     /// size: ECR acts within a day, not during the apply.
     pub ecr_will_expire: usize,
     pub ecr_bytes: u64,
+}
+
+/// What an apply did to a repository's native lifecycle policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyDone {
+    Put,
+    Replaced,
+    Deleted,
 }
 
 impl ApplyReport {
@@ -241,7 +249,7 @@ pub async fn apply<R: Registry>(
             &mut r,
         )
         .await;
-        if r.policy.as_deref().is_some_and(|p| p != "deleted") {
+        if matches!(r.policy, Some(PolicyDone::Put | PolicyDone::Replaced)) {
             r.ecr_will_expire = planned.ecr_expirations.len();
             r.ecr_bytes = planned
                 .ecr_expirations
@@ -460,11 +468,15 @@ async fn apply_policy<R: Registry>(
     match wanted {
         Some(text) => {
             registry.put_lifecycle_policy(repository, text).await?;
-            r.policy = Some(if current.is_some() { "replaced" } else { "put" }.into());
+            r.policy = Some(if current.is_some() {
+                PolicyDone::Replaced
+            } else {
+                PolicyDone::Put
+            });
         }
         None => {
             registry.delete_lifecycle_policy(repository).await?;
-            r.policy = Some("deleted".into());
+            r.policy = Some(PolicyDone::Deleted);
         }
     }
     Ok(())

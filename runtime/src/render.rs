@@ -9,7 +9,7 @@ mod test_plans;
 pub mod words;
 pub use markdown::{MARKDOWN_BUDGET, plan_markdown, plan_markdown_within};
 
-use crate::apply::ApplyReport;
+use crate::apply::{ApplyReport, PolicyDone};
 use crate::drift::{DriftStatus, RepositoryDrift};
 use crate::plan::{ImageAction, Plan, PolicyChange, RepositoryPlan, monthly_cost};
 
@@ -613,10 +613,15 @@ pub fn apply_text(report: &ApplyReport) -> Lines {
                 format!("{}: native lifecycle policy not changed: {why}", r.name),
             ));
         }
-        if let Some(p) = &r.policy {
+        if let Some(p) = r.policy {
+            let done = match p {
+                PolicyDone::Put => "put",
+                PolicyDone::Replaced => "replaced",
+                PolicyDone::Deleted => "deleted",
+            };
             out.push((
                 Kind::Change,
-                format!("{}: native lifecycle policy {p}", r.name),
+                format!("{}: native lifecycle policy {done}", r.name),
             ));
         }
         if r.ecr_will_expire > 0 {
