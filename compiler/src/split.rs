@@ -24,12 +24,6 @@ pub use crate::translate::{
     CLAIM_DAYS, NativeAction, NativeRuleSpec, RuleProblem, TagFilter, ecr_native, to_native,
 };
 
-/// How a claim-only rule's part in ECR starts; the reason follows.
-const SHIELDS_ONLY: &str = "shields its images from later rules, and expires nothing: ";
-
-/// Why a rule ECR could carry is left to the runner in one repository.
-pub const HELD: &str = "ECR would act on an image in use in this repository";
-
 /// Who carries out a rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -50,12 +44,76 @@ pub struct RuleReport {
     pub disposition: Disposition,
     /// Priorities of the native rules that carry this rule's filters (actions or claims).
     pub native_priorities: Vec<u32>,
-    /// What ECR does, in a sentence.
-    pub ecr: String,
-    /// What the runner does, in a sentence (empty when nothing).
-    pub runtime: String,
+    /// What ECR does.
+    pub ecr: EcrPart,
+    /// What the runner does.
+    pub runner: RunnerPart,
     /// What earlier rules leave this rule to govern, where that narrows its match.
     pub narrowing: Narrowing,
+}
+
+/// What ECR does for a rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EcrPart {
+    /// Native rules carry its action.
+    Acts(NativeAction),
+    /// `keep: all`: claims that never fire shield its images from later rules of its storage
+    /// class (`archive`: the archive's rules).
+    ShieldsAll { archive: bool },
+    /// Its filters stay as claims, so later rules' shares stay right, and ECR acts on none of
+    /// its images, for this reason.
+    ShieldsOnly(NotNative),
+    /// Nothing, for this reason.
+    Nothing(NotNative),
+    /// Nothing to do: it keeps every image it governs and shields nothing.
+    NothingToDo,
+}
+
+/// Why ECR does not carry a rule (or all of it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotNative {
+    /// ECR cannot select its images: the translation says why.
+    CannotSelect(String),
+    /// It keeps every image it governs.
+    KeepsAll,
+    /// Several alternatives in `keep`, where an ECR rule has one condition.
+    Alternatives,
+    /// `pulled_within` with `otherwise: expire`: ECR only archives by pull time.
+    PullTimeOnlyArchives,
+    /// An anchored window.
+    NoAnchors,
+    /// Its native rule would act on an image in use in this repository.
+    InUse,
+    /// An earlier rule (or archive rule) ECR cannot see could select the same images.
+    BlockedBy { rule: String, archive: bool },
+    /// ECR's count would include images this earlier rule governs.
+    CountIncludes { rule: String },
+    /// A count over several tag patterns: ECR counts each separately.
+    CountsEachPattern,
+    /// The native policy reached ECR's limits before this rule.
+    Limits,
+}
+
+/// What the runner does for a rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunnerPart {
+    Nothing,
+    /// Deletes (or archives) every image the rule governs.
+    Every(Otherwise),
+    /// Deletes (or archives) the images the rule governs and does not keep.
+    NotKept(Otherwise),
+    /// Deletes (or archives) the images pushed in the last day (`keep: none` with ECR's 1 day).
+    LastDay(Otherwise),
+    /// Deletes (or archives) the images past a window that is not whole days, before ECR's
+    /// whole days.
+    BeforeWholeDays {
+        otherwise: Otherwise,
+        days: i64,
+    },
+    /// Deletes the archived images the rule governs once they have been in the archive so long.
+    ArchivedAfter(crate::duration::Duration),
+    /// Deletes the archived images past a window that is not whole days.
+    ArchivedBeforeWholeDays(i64),
 }
 
 /// What a rule governs once earlier rules have taken their images (DESIGN.md §3.3, "Narrowing
@@ -129,7 +187,7 @@ pub struct Compiled {
 /// The native action a keep would need, and whether ECR's version is exact.
 enum Wanted {
     Action { action: NativeAction, exact: bool },
-    Nothing(String),
+    Nothing(NotNative),
 }
 
 fn wanted(keep: &Keep, otherwise: Otherwise) -> Wanted {
@@ -149,16 +207,14 @@ fn wanted(keep: &Keep, otherwise: Otherwise) -> Wanted {
         }
     };
     match keep {
-        Keep::All => Wanted::Nothing("it keeps every image it governs".into()),
+        Keep::All => Wanted::Nothing(NotNative::KeepsAll),
         Keep::None => Wanted::Action {
             action: age(1),
             exact: false,
         },
         Keep::Retain(r) => {
             if r.alternatives() > 1 {
-                return Wanted::Nothing(
-                    "it keeps an image when any of several conditions holds, and an ECR rule has one condition".into(),
-                );
+                return Wanted::Nothing(NotNative::Alternatives);
             }
             if let Some(n) = &r.newest {
                 return Wanted::Action {
@@ -174,16 +230,14 @@ fn wanted(keep: &Keep, otherwise: Otherwise) -> Wanted {
             }
             if let Some(d) = &r.pulled_within {
                 if !archive {
-                    return Wanted::Nothing(
-                        "ECR can only archive, not expire, by the time of the last pull".into(),
-                    );
+                    return Wanted::Nothing(NotNative::PullTimeOnlyArchives);
                 }
                 return Wanted::Action {
                     action: NativeAction::ArchiveNotPulledForDays(d.ceil_days()),
                     exact: d.is_whole_days(),
                 };
             }
-            Wanted::Nothing("ECR has no anchored windows".into())
+            Wanted::Nothing(NotNative::NoAnchors)
         }
     }
 }
@@ -223,7 +277,7 @@ pub fn compile_holding(policy: &Policy, held: &BTreeSet<RuleId>) -> Compiled {
             Ok(f) => f,
             Err(why) => {
                 unshielded.push((i, class, why.clone()));
-                let runtime = runtime_sentence(rule);
+                let runner = runner_part(rule);
                 warnings.push(
                     Diagnostic::warning(
                         format!("rule `{name}` runs at runtime: ECR cannot select its images"),
@@ -239,8 +293,8 @@ pub fn compile_holding(policy: &Policy, held: &BTreeSet<RuleId>) -> Compiled {
                     name,
                     disposition: Disposition::Runtime,
                     native_priorities: Vec::new(),
-                    ecr: format!("nothing: {why}"),
-                    runtime,
+                    ecr: EcrPart::Nothing(NotNative::CannotSelect(why)),
+                    runner,
                     narrowing,
                 });
                 continue;
@@ -254,11 +308,11 @@ pub fn compile_holding(policy: &Policy, held: &BTreeSet<RuleId>) -> Compiled {
             .map(|(r, _)| r);
         let action = match (wanted(&rule.keep.value, rule.otherwise), blocker) {
             (Wanted::Nothing(why), _) => Err(why),
-            (_, _) if held.contains(&RuleId::Rule(i)) => Err(HELD.into()),
-            (_, Some((j, _, _))) => Err(format!(
-                "rule `{}` before it could select the same images and ECR cannot see which",
-                *policy.rules[*j].name
-            )),
+            (_, _) if held.contains(&RuleId::Rule(i)) => Err(NotNative::InUse),
+            (_, Some((j, _, _))) => Err(NotNative::BlockedBy {
+                rule: policy.rules[*j].name.value.clone(),
+                archive: false,
+            }),
             (
                 Wanted::Action {
                     action:
@@ -269,11 +323,10 @@ pub fn compile_holding(policy: &Policy, held: &BTreeSet<RuleId>) -> Compiled {
                 None,
             ) => match (filters.len(), earlier_overlap) {
                 (1, None) => Ok((action, exact)),
-                (_, Some(earlier)) => Err(format!(
-                    "ECR's count would include images that rule `{}` governs",
-                    *earlier.name
-                )),
-                _ => Err("ECR counts each tag pattern separately, not their union".into()),
+                (_, Some(earlier)) => Err(NotNative::CountIncludes {
+                    rule: earlier.name.value.clone(),
+                }),
+                _ => Err(NotNative::CountsEachPattern),
             },
             (Wanted::Action { action, exact }, None) => Ok((action, exact)),
         };
@@ -296,42 +349,46 @@ pub fn compile_holding(policy: &Policy, held: &BTreeSet<RuleId>) -> Compiled {
         }
         let report = match &action {
             Ok((a, exact)) => {
-                let ecr = ecr_sentence(*a);
-                let (disposition, runtime) = if *exact {
-                    (Disposition::Native, String::new())
+                let (disposition, runner) = if *exact {
+                    (Disposition::Native, RunnerPart::Nothing)
                 } else {
-                    let verb = verb(rule.otherwise);
-                    let runtime = match (&rule.keep.value, a) {
-                        (Keep::None, _) => format!("{verb} the images pushed in the last day"),
+                    let otherwise = rule.otherwise;
+                    let runner = match (&rule.keep.value, a) {
+                        (Keep::None, _) => RunnerPart::LastDay(otherwise),
                         (
                             _,
-                            NativeAction::ExpireOlderThanDays(d)
-                            | NativeAction::ArchiveOlderThanDays(d)
-                            | NativeAction::ArchiveNotPulledForDays(d),
-                        ) => {
-                            format!("{verb} the images past the window but not yet {d} days old")
-                        }
-                        _ => String::new(),
+                            NativeAction::ExpireOlderThanDays(days)
+                            | NativeAction::ArchiveOlderThanDays(days)
+                            | NativeAction::ArchiveNotPulledForDays(days),
+                        ) => RunnerPart::BeforeWholeDays {
+                            otherwise,
+                            days: *days,
+                        },
+                        _ => RunnerPart::Nothing,
                     };
                     warnings.push(
                         Diagnostic::warning(
                             format!("rule `{name}` runs partly at runtime"),
                             rule.keep.span,
                         )
-                        .with_label(format!("ECR {ecr}; the runner {runtime}"))
+                        .with_label(format!(
+                            "ECR {}; the runner {}",
+                            wording::ecr(&EcrPart::Acts(*a)),
+                            wording::runner(runner)
+                        ))
                         .with_help(
                             "ECR counts whole days: a window in whole days runs entirely in ECR",
                         ),
                     );
-                    (Disposition::NativeAndRuntime, runtime)
+                    (Disposition::NativeAndRuntime, runner)
                 };
                 RuleReport {
                     rule: RuleId::Rule(i),
                     name,
                     disposition,
                     native_priorities: priorities,
-                    ecr,
-                    runtime,
+                    ecr: EcrPart::Acts(*a),
+                    runner,
                     narrowing,
                 }
             }
@@ -342,7 +399,7 @@ pub fn compile_holding(policy: &Policy, held: &BTreeSet<RuleId>) -> Compiled {
                             format!("rule `{name}` runs at runtime"),
                             rule.keep.span,
                         )
-                        .with_label(why.clone()),
+                        .with_label(wording::not_native(why)),
                     );
                 }
                 RuleReport {
@@ -355,12 +412,11 @@ pub fn compile_holding(policy: &Policy, held: &BTreeSet<RuleId>) -> Compiled {
                     },
                     native_priorities: priorities,
                     ecr: if matches!(rule.keep.value, Keep::All) {
-                        "shields its images from later rules (a claim that never expires anything)"
-                            .into()
+                        EcrPart::ShieldsAll { archive: false }
                     } else {
-                        format!("{SHIELDS_ONLY}{why}")
+                        EcrPart::ShieldsOnly(why.clone())
                     },
-                    runtime: runtime_sentence(rule),
+                    runner: runner_part(rule),
                     narrowing,
                 }
             }
@@ -474,8 +530,8 @@ fn compile_archive(
                     name: name.to_string(),
                     disposition: Disposition::Runtime,
                     native_priorities: Vec::new(),
-                    ecr: format!("nothing: {why}"),
-                    runtime: archive_runtime_sentence(keep.value),
+                    ecr: EcrPart::Nothing(NotNative::CannotSelect(why)),
+                    runner: archive_runner_part(keep.value),
                     narrowing: Narrowing::None,
                 });
                 continue;
@@ -484,10 +540,11 @@ fn compile_archive(
         let blocker = unshielded.iter().find(|(c, _)| c.overlaps(class));
         let action = match (keep.value, blocker) {
             (ArchiveKeep::All, _) => Err(None),
-            (_, _) if held.contains(&id) => Err(Some(HELD.to_string())),
-            (_, Some((_, earlier))) => Err(Some(format!(
-                "archive rule `{earlier}` before it could select the same images and ECR cannot see which"
-            ))),
+            (_, _) if held.contains(&id) => Err(Some(NotNative::InUse)),
+            (_, Some((_, earlier))) => Err(Some(NotNative::BlockedBy {
+                rule: earlier.to_string(),
+                archive: true,
+            })),
             (ArchiveKeep::ExpireAfter(d), None) => Ok((
                 NativeAction::ExpireArchivedAfterDays(d.ceil_days()),
                 d.is_whole_days(),
@@ -514,25 +571,24 @@ fn compile_archive(
         }
         let report = match action {
             Ok((a, exact)) => {
-                let ecr = ecr_sentence(a);
-                let runtime = if exact {
-                    String::new()
+                let runner = if exact {
+                    RunnerPart::Nothing
                 } else {
                     let days = match a {
                         NativeAction::ExpireArchivedAfterDays(d) => d,
                         _ => 0,
                     };
-                    let runtime =
-                        format!("deletes the archived images past the window but not yet {days} days in the archive");
+                    let runner = RunnerPart::ArchivedBeforeWholeDays(days);
                     warnings.push(
-                        Diagnostic::warning(
-                            format!("{what} runs partly at runtime"),
-                            keep.span,
-                        )
-                        .with_label(format!("ECR {ecr}; the runner {runtime}"))
-                        .with_help("ECR counts whole days: write `expire_after` in days"),
+                        Diagnostic::warning(format!("{what} runs partly at runtime"), keep.span)
+                            .with_label(format!(
+                                "ECR {}; the runner {}",
+                                wording::ecr(&EcrPart::Acts(a)),
+                                wording::runner(runner)
+                            ))
+                            .with_help("ECR counts whole days: write `expire_after` in days"),
                     );
-                    runtime
+                    runner
                 };
                 RuleReport {
                     rule: id,
@@ -543,8 +599,8 @@ fn compile_archive(
                         Disposition::NativeAndRuntime
                     },
                     native_priorities: priorities,
-                    ecr,
-                    runtime,
+                    ecr: EcrPart::Acts(a),
+                    runner,
                     narrowing: Narrowing::None,
                 }
             }
@@ -554,25 +610,22 @@ fn compile_archive(
                 name: name.to_string(),
                 disposition: Disposition::Native,
                 native_priorities: priorities,
-                ecr: "shields its images from later archive rules (a claim that never expires anything)".into(),
-                runtime: String::new(),
+                ecr: EcrPart::ShieldsAll { archive: true },
+                runner: RunnerPart::Nothing,
                 narrowing: Narrowing::None,
             },
             Err(Some(why)) => {
                 warnings.push(
-                    Diagnostic::warning(
-                        format!("{what} runs at runtime"),
-                        keep.span,
-                    )
-                    .with_label(why.clone()),
+                    Diagnostic::warning(format!("{what} runs at runtime"), keep.span)
+                        .with_label(wording::not_native(&why)),
                 );
                 RuleReport {
                     rule: id,
                     name: name.to_string(),
                     disposition: Disposition::Runtime,
                     native_priorities: priorities,
-                    ecr: format!("{SHIELDS_ONLY}{why}"),
-                    runtime: archive_runtime_sentence(keep.value),
+                    ecr: EcrPart::ShieldsOnly(why),
+                    runner: archive_runner_part(keep.value),
                     narrowing: Narrowing::None,
                 }
             }
@@ -582,12 +635,10 @@ fn compile_archive(
 }
 
 /// What the runner does for an archive rule that ECR does not carry.
-fn archive_runtime_sentence(keep: ArchiveKeep) -> String {
+fn archive_runner_part(keep: ArchiveKeep) -> RunnerPart {
     match keep {
-        ArchiveKeep::All => String::new(),
-        ArchiveKeep::ExpireAfter(d) => {
-            format!("deletes the archived images it governs once they have been in the archive {d}")
-        }
+        ArchiveKeep::All => RunnerPart::Nothing,
+        ArchiveKeep::ExpireAfter(d) => RunnerPart::ArchivedAfter(d),
     }
 }
 
@@ -605,19 +656,16 @@ fn prune_claims(specs: &mut Vec<NativeRuleSpec>, reports: &mut [RuleReport]) {
         })
         .collect();
     retain_specs(specs, reports, &keep);
-    for r in reports.iter_mut() {
-        if r.native_priorities.is_empty()
-            && r.disposition == Disposition::Native
-            && r.runtime.is_empty()
-        {
+    for r in reports
+        .iter_mut()
+        .filter(|r| r.native_priorities.is_empty())
+    {
+        r.ecr = match &r.ecr {
             // A `keep: all` rule whose claim was pruned: nothing to do anywhere.
-            r.ecr = "nothing to do: it keeps every image it governs".into();
-        }
-        if r.native_priorities.is_empty()
-            && let Some(why) = r.ecr.strip_prefix(SHIELDS_ONLY)
-        {
-            r.ecr = format!("nothing: {why}");
-        }
+            EcrPart::ShieldsAll { .. } => EcrPart::NothingToDo,
+            EcrPart::ShieldsOnly(why) => EcrPart::Nothing(why.clone()),
+            other => other.clone(),
+        };
     }
 }
 
@@ -725,20 +773,20 @@ fn fit_ecr_limits(
             }
             if r.disposition != Disposition::Runtime && !keeps_all(policy, r.rule) {
                 r.disposition = Disposition::Runtime;
-                r.ecr = "nothing: the native policy reached ECR's limit of 50 rules or 30,720 characters before this rule".into();
-                r.runtime = match r.rule {
-                    RuleId::Rule(i) => policy.rules.get(i).map(runtime_sentence),
+                r.ecr = EcrPart::Nothing(NotNative::Limits);
+                r.runner = match r.rule {
+                    RuleId::Rule(i) => policy.rules.get(i).map(runner_part),
                     RuleId::Archive(i) => policy
                         .archive_rules()
                         .get(i)
-                        .map(|a| archive_runtime_sentence(a.keep.value)),
+                        .map(|a| archive_runner_part(a.keep.value)),
                     RuleId::ArchiveDefault => policy
                         .archive
                         .as_ref()
                         .and_then(|a| a.expire_after.as_ref())
-                        .map(|d| archive_runtime_sentence(ArchiveKeep::ExpireAfter(d.value))),
+                        .map(|d| archive_runner_part(ArchiveKeep::ExpireAfter(d.value))),
                 }
-                .unwrap_or_default();
+                .unwrap_or(RunnerPart::Nothing);
             }
         }
         let (name, span) = policy.rule_name(first_cut).unwrap_or_default();
@@ -774,46 +822,11 @@ fn keeps_all(policy: &Policy, id: RuleId) -> bool {
     }
 }
 
-fn ecr_sentence(a: NativeAction) -> String {
-    match a {
-        NativeAction::ExpireBeyondCount(n) => {
-            format!("expires all but the {n} most recently pushed")
-        }
-        NativeAction::ExpireOlderThanDays(d) => {
-            format!("expires images pushed more than {d} days ago")
-        }
-        NativeAction::ArchiveBeyondCount(n) => {
-            format!("archives all but the {n} most recently pushed")
-        }
-        NativeAction::ArchiveOlderThanDays(d) => {
-            format!("archives images pushed more than {d} days ago")
-        }
-        NativeAction::ArchiveNotPulledForDays(d) => {
-            format!("archives images not pulled (or pushed, or restored) in {d} days")
-        }
-        NativeAction::ExpireArchivedAfterDays(d) => {
-            format!("expires images archived more than {d} days ago")
-        }
-        NativeAction::Claim | NativeAction::ClaimArchived => {
-            "shields its images from later rules".into()
-        }
-    }
-}
-
-/// What the runner does to the images a rule does not keep.
-fn verb(otherwise: Otherwise) -> &'static str {
-    match otherwise {
-        Otherwise::Expire => "deletes",
-        Otherwise::Archive => "archives",
-    }
-}
-
-fn runtime_sentence(rule: &Rule) -> String {
-    let verb = verb(rule.otherwise);
+fn runner_part(rule: &Rule) -> RunnerPart {
     match &rule.keep.value {
-        Keep::All => String::new(),
-        Keep::None => format!("{verb} every image it governs"),
-        Keep::Retain(_) => format!("{verb} the images it governs and does not keep"),
+        Keep::All => RunnerPart::Nothing,
+        Keep::None => RunnerPart::Every(rule.otherwise),
+        Keep::Retain(_) => RunnerPart::NotKept(rule.otherwise),
     }
 }
 
@@ -854,8 +867,8 @@ fn compile_ecr(policy: &Policy) -> Compiled {
                         .unwrap_or_default(),
                     disposition: Disposition::Native,
                     native_priorities: vec![s.priority],
-                    ecr: ecr_sentence(s.action),
-                    runtime: String::new(),
+                    ecr: EcrPart::Acts(s.action),
+                    runner: RunnerPart::Nothing,
                     narrowing: Narrowing::None,
                 })
                 .collect(),
@@ -875,6 +888,8 @@ fn compile_ecr(policy: &Policy) -> Compiled {
         },
     }
 }
+
+pub mod wording;
 
 #[cfg(test)]
 mod tests;

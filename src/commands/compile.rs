@@ -4,6 +4,7 @@ use std::path::Path;
 use ecr_lifecycle_compiler::diagnostic::Diagnostic;
 use ecr_lifecycle_compiler::dsl::Policy;
 use ecr_lifecycle_compiler::source::SourceFile;
+use ecr_lifecycle_compiler::split::wording;
 use ecr_lifecycle_compiler::split::{self, Compiled, Disposition, Narrowing};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -391,11 +392,11 @@ fn document(file: &SourceFile, policy: &Policy, c: &Compiled) -> CompiledDocumen
             .iter()
             .map(|r| RuleDocument {
                 disposition: r.disposition,
-                ecr: r.ecr.clone(),
+                ecr: wording::ecr(&r.ecr),
                 governs: governs(policy, &r.narrowing),
                 name: r.name.clone(),
                 native_rules: r.native_priorities.clone(),
-                runtime: r.runtime.clone(),
+                runtime: wording::runner(r.runner),
             })
             .collect(),
         source: file.name.clone(),
@@ -450,9 +451,13 @@ fn text(file: &SourceFile, policy: &Policy, c: &Compiled) -> String {
         if let Some(governs) = governs(policy, &r.narrowing) {
             s.push_str(&format!("       governs: {governs}\n"));
         }
-        s.push_str(&format!("       ECR:    {}{natives}\n", r.ecr));
-        if !r.runtime.is_empty() {
-            s.push_str(&format!("       runner: {}\n", r.runtime));
+        s.push_str(&format!(
+            "       ECR:    {}{natives}\n",
+            wording::ecr(&r.ecr)
+        ));
+        let runner = wording::runner(r.runner);
+        if !runner.is_empty() {
+            s.push_str(&format!("       runner: {runner}\n"));
         }
     }
     match &c.native {

@@ -38,9 +38,14 @@ fn the_trap_protect_then_count_does_not_count_natively() {
             ("rest".into(), Disposition::Runtime)
         ]
     );
+    assert_eq!(
+        c.rules[1].ecr,
+        EcrPart::Nothing(NotNative::CountIncludes {
+            rule: "prod".into()
+        })
+    );
     assert!(
-        c.rules[1]
-            .ecr
+        wording::ecr(&c.rules[1].ecr)
             .contains("count would include images that rule `prod` governs")
     );
 }
@@ -98,8 +103,11 @@ fn an_inexpressible_rule_blocks_later_rules_of_its_class_only() {
         ]
     );
     assert!(
-        c.rules[1].ecr.contains("rule `semver` before it"),
-        "{}",
+        matches!(
+            &c.rules[1].ecr,
+            EcrPart::Nothing(NotNative::BlockedBy { rule, archive: false }) if rule == "semver"
+        ),
+        "{:?}",
         c.rules[1].ecr
     );
 }
@@ -157,7 +165,11 @@ fn duplicate_filters_are_emitted_once() {
 fn glob_ecr_cannot_express_goes_runtime() {
     let c = compile_rules("  - {name: r, match: {tags: ['v?']}, keep: {within: 3d}}\n");
     assert_eq!(c.rules[0].disposition, Disposition::Runtime);
-    assert!(c.rules[0].ecr.contains("`?`"));
+    assert!(
+        matches!(&c.rules[0].ecr, EcrPart::Nothing(NotNative::CannotSelect(why)) if why.contains("`?`")),
+        "{:?}",
+        c.rules[0].ecr
+    );
 }
 
 #[test]
@@ -375,14 +387,14 @@ rules: []
         ]
     );
     assert!(
-        c.rules[1].ecr.contains("archive rule `scanned` before it"),
-        "{}",
+        wording::ecr(&c.rules[1].ecr).contains("archive rule `scanned` before it"),
+        "{:?}",
         c.rules[1].ecr
     );
     assert!(
-        c.rules[1].runtime.contains("in the archive 90d"),
-        "{}",
-        c.rules[1].runtime
+        wording::runner(c.rules[1].runner).contains("in the archive 90d"),
+        "{:?}",
+        c.rules[1].runner
     );
     let warned: Vec<&str> = c.warnings.iter().map(|w| w.message.as_str()).collect();
     assert_eq!(
@@ -415,10 +427,7 @@ rules:
         vec!["1 Tagged([\"rc*\"]) ExpireArchivedAfterDays(90)"]
     );
     for untouched in [1, 3] {
-        assert_eq!(
-            c.rules[untouched].ecr,
-            "nothing to do: it keeps every image it governs"
-        );
+        assert_eq!(c.rules[untouched].ecr, EcrPart::NothingToDo);
     }
     let c = compile_text(
         "version: 1
@@ -466,7 +475,7 @@ rules: []
         ]
     );
     assert_eq!(held.rules[0].disposition, Disposition::Runtime);
-    assert!(held.rules[0].ecr.contains(HELD), "{}", held.rules[0].ecr);
+    assert_eq!(held.rules[0].ecr, EcrPart::ShieldsOnly(NotNative::InUse));
 }
 
 #[test]
