@@ -3,6 +3,7 @@
 
 mod cli;
 mod commands;
+mod diagnostics;
 mod exit;
 mod files;
 mod output;

@@ -2,7 +2,9 @@
 
 use std::io::Write;
 
-use ecr_lifecycle_compiler::diagnostic::{Diagnostic, render};
+use ecr_lifecycle_compiler::diagnostic::Diagnostic;
+
+use crate::diagnostics::render;
 use ecr_lifecycle_compiler::source::SourceFile;
 
 /// Whether standard error gets colour (anstream strips it otherwise, honouring NO_COLOR).

@@ -5,7 +5,6 @@
     reason = "a test or benchmark stops at the first surprise"
 )]
 
-use ecr_lifecycle_compiler::diagnostic::render;
 use ecr_lifecycle_compiler::source::SourceFile;
 use proptest::prelude::*;
 use serde_json::Value;
@@ -20,7 +19,7 @@ fn check(text: String) -> Result<(), TestCaseError> {
             prop_assert!(span.is_some(), "error without a position: {e:?}");
             prop_assert!(span.unwrap().start as usize <= file.text.len());
             // Rendering must not panic either.
-            prop_assert!(render(e, &file, false).contains("p.yaml"));
+            prop_assert!(e.location(&file).starts_with("p.yaml"));
         }
     }
     Ok(())
