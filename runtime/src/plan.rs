@@ -328,23 +328,35 @@ pub fn units(policies: &[LoadedPolicy]) -> Vec<Unit> {
     out
 }
 
-/// Assembles a plan from planned repositories.
+/// How a plan was made, besides its policy files, registries and time.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PlanSettings {
+    pub shard: Option<Shard>,
+    pub allow_early_archive_delete: bool,
+    pub prices: Prices,
+}
+
+/// Assembles the plan, once, from the planned repositories of every unit of work.
 pub fn assemble(
     policies: &[LoadedPolicy],
-    registries: Vec<RegistryId>,
+    mut registries: Vec<RegistryId>,
     now: Timestamp,
     mut repositories: Vec<RepositoryPlan>,
+    settings: PlanSettings,
 ) -> Plan {
     repositories.sort_by(RepositoryPlan::order);
-    let summary = summarize(&repositories, &Prices::default());
+    // Every unit's registry is recorded, for apply to check against.
+    registries.sort();
+    registries.dedup();
+    let summary = summarize(&repositories, &settings.prices);
     Plan {
         format_version: FORMAT_VERSION,
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         created_at: iso(now),
         registries,
-        shard: None,
-        allow_early_archive_delete: false,
-        prices: Prices::default(),
+        shard: settings.shard,
+        allow_early_archive_delete: settings.allow_early_archive_delete,
+        prices: settings.prices,
         policy_files: policies
             .iter()
             .map(|p| PolicyFileRef {

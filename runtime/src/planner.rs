@@ -5,8 +5,8 @@ use jiff::Timestamp;
 
 use crate::in_use::{Consumers, Usage};
 use crate::plan::{
-    LoadedPolicy, Plan, Prices, RegistryId, RepositoryOptions, RepositoryPlan, Shard, Unit,
-    assemble, governing_in, plan_repository_with,
+    LoadedPolicy, Plan, RepositoryOptions, RepositoryPlan, Shard, Unit, governing_in,
+    plan_repository_with,
 };
 use crate::registry::{Registry, RegistryError};
 use crate::snapshot::RepositoryState;
@@ -47,9 +47,8 @@ pub async fn read_repositories<R: Registry>(
     Ok(states)
 }
 
-/// What to plan.
+/// What to plan in one unit of work.
 pub struct PlanOptions {
-    pub label: RegistryId,
     pub now: Timestamp,
     pub concurrency: usize,
     pub manage_policies: bool,
@@ -59,27 +58,25 @@ pub struct PlanOptions {
     pub unit: Unit,
     /// Delete archived images before their 90 days are up (and pay for the rest).
     pub allow_early_archive_delete: bool,
-    pub prices: Prices,
 }
 
-/// Plans every repository some policy file governs. `usage` reads the references to images
-/// in use (ECS, Lambda, files); it runs while the repositories are read.
-pub async fn make_plan<R: Registry>(
+/// Plans every repository of one unit of work some policy file governs. `usage` reads the
+/// references to images in use (ECS, Lambda, files); it runs while the repositories are read.
+/// The plan is assembled once from every unit's repositories ([`crate::plan::assemble`]).
+pub async fn plan_repositories<R: Registry>(
     registry: &R,
     policies: &[LoadedPolicy],
     options: PlanOptions,
     usage: impl Future<Output = Result<Usage, RegistryError>>,
     progress: &dyn Progress,
-) -> Result<(Plan, Consumers), RegistryError> {
+) -> Result<(Vec<RepositoryPlan>, Consumers), RegistryError> {
     let PlanOptions {
-        label,
         now,
         concurrency,
         manage_policies,
         shard,
         unit,
         allow_early_archive_delete,
-        prices,
     } = options;
     let repository_options = RepositoryOptions {
         manage_policies,
@@ -111,37 +108,35 @@ pub async fn make_plan<R: Registry>(
             })
         })
         .collect();
-    let mut plan = assemble(policies, vec![label], now, repos);
-    plan.shard = shard;
-    plan.allow_early_archive_delete = allow_early_archive_delete;
-    plan.prices = prices;
-    plan.resummarize();
-    Ok((plan, consumers))
+    Ok((repos, consumers))
 }
 
 /// Combines shard plans: same format, policy files and registry, disjoint repositories.
 pub fn merge(plans: Vec<Plan>) -> Result<Plan, String> {
     let mut iter = plans.into_iter();
-    let mut merged = iter.next().ok_or("no plans to merge")?;
-    let mut seen: std::collections::BTreeSet<(Unit, String)> = merged
+    let first = iter.next().ok_or("no plans to merge")?;
+    let mut seen: std::collections::BTreeSet<(Unit, String)> = first
         .repositories
         .iter()
         .map(|r| (r.unit(), r.name.clone()))
         .collect();
-    let mut shards: Vec<Shard> = merged.shard.into_iter().collect();
+    let mut shards: Vec<Shard> = first.shard.into_iter().collect();
+    // The oldest time any shard was evaluated at: apply checks expiry again anyway.
+    let mut created_at = first.created_at.clone();
+    let mut repositories = first.repositories.clone();
     for p in iter {
-        if p.policy_files != merged.policy_files {
+        if p.policy_files != first.policy_files {
             return Err("the plans were made from different policy files".into());
         }
-        if p.registries != merged.registries {
+        if p.registries != first.registries {
             return Err(format!(
                 "the plans were made against different registries (`{}` and `{}`)",
-                merged.registries_text(),
+                first.registries_text(),
                 p.registries_text()
             ));
         }
         if (p.allow_early_archive_delete, p.prices)
-            != (merged.allow_early_archive_delete, merged.prices)
+            != (first.allow_early_archive_delete, first.prices)
         {
             return Err(
                 "the plans were made with different prices or --allow-early-archive-delete".into(),
@@ -151,7 +146,7 @@ pub fn merge(plans: Vec<Plan>) -> Result<Plan, String> {
             if shards.contains(&s) {
                 return Err(format!("shard {s} is given twice"));
             }
-            if shards.first().is_some_and(|first| first.count != s.count) {
+            if shards.first().is_some_and(|f| f.count != s.count) {
                 return Err(format!(
                     "shard {s} is one of {}, and shard {} one of {}: merge the shards of one run",
                     s.count, shards[0], shards[0].count
@@ -163,42 +158,27 @@ pub fn merge(plans: Vec<Plan>) -> Result<Plan, String> {
             if !seen.insert((r.unit(), r.name.clone())) {
                 return Err(format!("repository `{}` is in more than one plan", r.name));
             }
-            merged.repositories.push(r);
+            repositories.push(r);
         }
-        // The oldest time any shard was evaluated at: apply checks expiry again anyway.
-        if p.created_at < merged.created_at {
-            merged.created_at = p.created_at;
+        if p.created_at < created_at {
+            created_at = p.created_at;
         }
     }
-    if let Some(first) = shards.first()
-        && shards.len() != first.count as usize
+    if let Some(f) = shards.first()
+        && shards.len() != f.count as usize
     {
         return Err(format!(
             "{} of {} shards given: merge all of them",
             shards.len(),
-            first.count
+            f.count
         ));
     }
-    merged.repositories.sort_by(RepositoryPlan::order);
-    merged.resummarize();
-    merged.shard = None;
-    Ok(merged)
-}
-
-/// Joins the plans of several units of work (same policy files, same time) into one.
-pub fn combine_units(parts: Vec<Plan>) -> Plan {
-    let mut iter = parts.into_iter();
-    let Some(mut plan) = iter.next() else {
-        return crate::plan::assemble(&[], Vec::new(), Timestamp::UNIX_EPOCH, Vec::new());
-    };
-    for p in iter {
-        plan.repositories.extend(p.repositories);
-        plan.registries.extend(p.registries);
-    }
-    // Every unit's registry is recorded, for apply to check against.
-    plan.registries.sort();
-    plan.registries.dedup();
-    plan.repositories.sort_by(RepositoryPlan::order);
-    plan.resummarize();
-    plan
+    repositories.sort_by(RepositoryPlan::order);
+    Ok(Plan {
+        created_at,
+        shard: None,
+        summary: crate::plan::summarize(&repositories, &first.prices),
+        repositories,
+        ..first
+    })
 }

@@ -105,35 +105,43 @@ pub(super) fn make(
             async move {
                 let reg = registry::open_in(args, &unit).await?;
                 let options = planner::PlanOptions {
-                    label: reg.identity(&args.registry),
                     now,
                     concurrency: args.concurrency,
                     manage_policies,
                     shard,
                     unit: unit.clone(),
                     allow_early_archive_delete: choices.allow_early_archive_delete,
-                    prices,
                 };
                 let usage = in_use::read_usage(&reg, policies, &unit, files, args.concurrency);
-                let made = planner::make_plan(&reg, policies, options, usage, &bar)
+                let made = planner::plan_repositories(&reg, policies, options, usage, &bar)
                     .await
                     .map_err(|e| {
                         let e = registry::explain(&e);
                         if several { format!("{unit}: {e}") } else { e }
                     });
                 registry::report_stats(&reg, args);
-                let (mut plan, consumers) = made?;
+                let (repositories, consumers) = made?;
                 in_use::report(policies, &reg, &consumers.usage);
                 // Listing the repositories told the account.
-                plan.registries = vec![reg.identity(&args.registry)];
-                Ok::<Plan, String>(plan)
+                Ok::<_, String>((reg.identity(&args.registry), repositories))
             }
         };
-        let parts: Vec<Plan> = futures_util::future::join_all(units.into_iter().map(plan_unit))
+        let parts: Vec<_> = futures_util::future::join_all(units.into_iter().map(plan_unit))
             .await
             .into_iter()
             .collect::<Result<_, _>>()?;
-        Ok(planner::combine_units(parts))
+        let (registries, repositories): (Vec<_>, Vec<Vec<_>>) = parts.into_iter().unzip();
+        Ok(ecr_lifecycle_runtime::plan::assemble(
+            policies,
+            registries,
+            now,
+            repositories.into_iter().flatten().collect(),
+            ecr_lifecycle_runtime::plan::PlanSettings {
+                shard,
+                allow_early_archive_delete: choices.allow_early_archive_delete,
+                prices,
+            },
+        ))
     })
 }
 

@@ -277,11 +277,6 @@ impl Plan {
             > 0
     }
 
-    /// Recomputes the summary, after repositories or prices changed.
-    pub fn resummarize(&mut self) {
-        self.summary = summarize(&self.repositories, &self.prices);
-    }
-
     pub fn to_json(&self) -> String {
         let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
         s.push('\n');
