@@ -272,7 +272,7 @@ pub(crate) struct ImagesArgs {
 pub(crate) struct RegistryArgs {
     /// `ecr` (Amazon ECR, through the standard AWS credential chain) or `file:PATH` (a snapshot).
     #[arg(long, value_name = "ecr|file:PATH", default_value = "ecr")]
-    pub registry: String,
+    pub registry: RegistryChoice,
     /// The AWS profile to use (as `aws --profile`).
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
@@ -326,6 +326,27 @@ pub(crate) struct MergeArgs {
 
 /// `I/N`: the I-th of N shards (1-based).
 pub(crate) use ecr_lifecycle_runtime::plan::Shard;
+
+/// Which registry a command reads: Amazon ECR, or a snapshot file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum RegistryChoice {
+    Ecr,
+    File(PathBuf),
+}
+
+impl std::str::FromStr for RegistryChoice {
+    type Err = String;
+    fn from_str(s: &str) -> Result<RegistryChoice, String> {
+        match s {
+            "ecr" => Ok(RegistryChoice::Ecr),
+            // An empty path is refused when the file is opened, with what to write.
+            _ => s
+                .strip_prefix("file:")
+                .map(|p| RegistryChoice::File(PathBuf::from(p)))
+                .ok_or_else(|| format!("unknown registry `{s}`: use `ecr` or `file:PATH`")),
+        }
+    }
+}
 
 #[derive(Debug, Args)]
 pub(crate) struct PlanArgs {

@@ -6,7 +6,7 @@ use ecr_lifecycle_runtime::plan::{Plan, RegistryId, Unit};
 use ecr_lifecycle_runtime::registry::AnyRegistry;
 use ecr_lifecycle_runtime::render;
 
-use crate::cli::ApplyArgs;
+use crate::cli::{ApplyArgs, RegistryChoice};
 use crate::commands::{in_use, load, plan, registry};
 use crate::exit::ExitStatus;
 use crate::{files, output};
@@ -75,13 +75,13 @@ fn run_inner(args: &ApplyArgs) -> Result<ExitStatus, String> {
     };
     // A saved plan names its registry; a snapshot file is found from it.
     let mut reg_args = args.registry.clone();
-    if reg_args.registry == "ecr"
+    if reg_args.registry == RegistryChoice::Ecr
         && let Some(file) = plan.registries.iter().find_map(|r| match r {
             RegistryId::File(path) => Some(path),
             RegistryId::Ecr { .. } => None,
         })
     {
-        reg_args.registry = format!("file:{file}");
+        reg_args.registry = RegistryChoice::File(file.into());
     }
     apply::check(&plan, &policies, args.max_delete).map_err(|e| e.to_string())?;
     let mut units: Vec<Unit> = plan.repositories.iter().map(|r| r.unit()).collect();
@@ -104,7 +104,7 @@ fn run_inner(args: &ApplyArgs) -> Result<ExitStatus, String> {
                     Err(e) => return Err(registry::explain(&e)),
                 }
             }
-            let here = reg.identity(&reg_args.registry);
+            let here = reg.identity();
             if !plan.registries.contains(&here) {
                 return Err(format!(
                     "the plan was made against {}, and this is {here}: set the account, region (and endpoint) the plan was made with, or make a new plan",

@@ -123,7 +123,7 @@ pub(super) fn make(
                 let (repositories, consumers) = made?;
                 in_use::report(policies, &reg, &consumers.usage);
                 // Listing the repositories told the account.
-                Ok::<_, String>((reg.identity(&args.registry), repositories))
+                Ok::<_, String>((reg.identity(), repositories))
             }
         };
         let parts: Vec<_> = futures_util::future::join_all(units.into_iter().map(plan_unit))

@@ -1,7 +1,5 @@
 //! Opening the registry named on the command line, the async runtime, and progress bars.
 
-use std::path::Path;
-
 use ecr_lifecycle_runtime::planner::Progress;
 use ecr_lifecycle_runtime::registry::ecr::{EcrOptions, EcrRegistry};
 use ecr_lifecycle_runtime::registry::file::FileRegistry;
@@ -10,7 +8,7 @@ use ecr_lifecycle_runtime::registry::{AnyRegistry, RegistryError};
 use ecr_lifecycle_compiler::dsl::policy::Account;
 use ecr_lifecycle_runtime::plan::Unit;
 
-use crate::cli::RegistryArgs;
+use crate::cli::{RegistryArgs, RegistryChoice};
 
 /// The runtime for SDK calls.
 pub(super) fn runtime() -> Result<tokio::runtime::Runtime, String> {
@@ -29,14 +27,8 @@ pub(super) async fn open(args: &RegistryArgs) -> Result<AnyRegistry, String> {
 /// run-time credentials) and region, as a policy file names them, or the run-time defaults.
 /// A snapshot file holds one registry, whatever the account and region.
 pub(super) async fn open_in(args: &RegistryArgs, unit: &Unit) -> Result<AnyRegistry, String> {
-    if let Some(path) = args.registry.strip_prefix("file:") {
-        return FileRegistry::open(Path::new(path)).map(AnyRegistry::File);
-    }
-    if args.registry != "ecr" {
-        return Err(format!(
-            "unknown registry `{}`: use `ecr` or `file:PATH`",
-            args.registry
-        ));
+    if let RegistryChoice::File(path) = &args.registry {
+        return FileRegistry::open(path).map(AnyRegistry::File);
     }
     let profile = match &unit.account {
         Some(Account::Profile(p)) => Some(p.clone()),

@@ -17,6 +17,11 @@ pub struct FileRegistry {
 }
 
 impl FileRegistry {
+    /// The snapshot file, as it was named.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     pub fn open(path: &Path) -> Result<FileRegistry, String> {
         if path.as_os_str().is_empty() {
             return Err(

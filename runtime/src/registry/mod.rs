@@ -169,14 +169,12 @@ pub enum AnyRegistry {
 
 impl AnyRegistry {
     /// What a plan records about where it was made, and apply checks:
-    /// `ecr:ACCOUNT:REGION[@ENDPOINT]` or `file:PATH` (`file` is the path as given).
-    /// Where this registry is, as a plan records it; `file` is the `--registry` given.
-    pub fn identity(&self, file: &str) -> crate::plan::RegistryId {
+    /// Where this registry is, as a plan records it: `ecr:ACCOUNT:REGION[@ENDPOINT]`, or
+    /// `file:PATH` with the path as given.
+    pub fn identity(&self) -> crate::plan::RegistryId {
         match self {
             AnyRegistry::Ecr(r) => r.identity(),
-            AnyRegistry::File(_) => crate::plan::RegistryId::File(
-                file.strip_prefix("file:").unwrap_or(file).to_string(),
-            ),
+            AnyRegistry::File(f) => crate::plan::RegistryId::File(f.path().display().to_string()),
         }
     }
 }
