@@ -802,6 +802,81 @@ mod tests {
     }
 
     #[test]
+    fn drift_names_each_repository_and_diffs_the_policies() {
+        use crate::drift::{DriftStatus, RepositoryDrift};
+        let drift = |repository: &str, status, applied: Option<&str>, desired: Option<&str>| {
+            RepositoryDrift {
+                repository: repository.into(),
+                account: None,
+                region: None,
+                policy_file: Some("p.yaml".into()),
+                status,
+                applied: applied.map(str::to_string),
+                desired: desired.map(str::to_string),
+            }
+        };
+        let text = plain(&drift_text(&[
+            drift("a", DriftStatus::InSync, Some("{}\n"), Some("{}\n")),
+            drift(
+                "b",
+                DriftStatus::Differs,
+                Some("{\"x\": 1}\n"),
+                Some("{\"x\": 2}\n"),
+            ),
+            drift("c", DriftStatus::Ungoverned, Some("{}\n"), None),
+        ]));
+        assert!(!text.contains("# a"), "{text}");
+        assert!(
+            text.contains(
+                "# b (p.yaml): the applied native policy differs\n--- applied\n+++ compiled\n"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("-{\"x\": 1}\n+{\"x\": 2}\n"), "{text}");
+        assert!(
+            text.contains(
+                "# c: a native policy is applied, and no policy file governs the repository"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("Drift in 1 repository of "), "{text}");
+        assert_eq!(
+            plain(&drift_text(&[drift("a", DriftStatus::InSync, None, None)])),
+            "No drift.\n"
+        );
+    }
+
+    #[test]
+    fn the_apply_report_says_what_was_done_skipped_and_left_to_ecr() {
+        use crate::apply::{ApplyReport, PolicyDone, RepositoryReport};
+        use ecr_lifecycle_compiler::image::Digest;
+        let d = |n: u8| Digest::from_bytes([n; 32]);
+        let report = ApplyReport {
+            repositories: vec![RepositoryReport {
+                name: "web".into(),
+                policy: Some(PolicyDone::Put),
+                deleted: vec![d(1), d(2)],
+                bytes_deleted: 2 << 30,
+                already_gone: vec![d(3)],
+                no_longer_expire: vec![d(4)],
+                ecr_will_expire: 5,
+                ecr_bytes: 5 << 20,
+                ..RepositoryReport::default()
+            }],
+        };
+        let text = plain(&apply_text(&report));
+        for line in [
+            "web: native lifecycle policy put",
+            "web: ECR's new native policy will expire 5 more images (5.0 MiB) within a day",
+            "web: deleted 2 images (2.0 GiB)",
+            "web: 1 image was already gone",
+            "Apply complete: 2 images deleted (2.0 GiB); the native policies put will make ECR expire 5 more images (5.0 MiB) within a day.",
+        ] {
+            assert!(text.contains(line), "{line}\n{text}");
+        }
+    }
+
+    #[test]
     fn a_policy_file_that_governs_nothing_is_named() {
         let mut p = plan(vec![repository("web", 1, 0, POLICY)]);
         for path in ["policies/team.yaml", "policies/typo.yaml"] {
