@@ -202,6 +202,117 @@ fn rules_after_a_catch_all_are_unreachable() {
     assert!(parse(&file(&ok)).is_ok());
 }
 
+/// The refusal of a rule an earlier rule covers: (the rule's name under the caret, the
+/// notes), or `None` when the policy is accepted.
+#[track_caller]
+fn shadowed(rules: &str) -> Option<(String, String, Vec<String>)> {
+    let f = file(&format!("{HEAD}{rules}"));
+    match crate::parse(&f) {
+        Ok(_) => None,
+        Err(errs) => {
+            assert_eq!(errs.len(), 1, "{errs:#?}");
+            let d = &errs[0];
+            Some((
+                d.message.clone(),
+                f.slice(d.span.unwrap()).to_string(),
+                d.notes.clone(),
+            ))
+        }
+    }
+}
+
+#[test]
+fn a_rule_whose_tags_an_earlier_rule_covers_is_refused_at_both_places() {
+    // The case lint calls shadowed in a native policy: `prod-eu-*` after `prod*`.
+    let (msg, under, notes) = shadowed(
+        "  - name: prod\n    match: { tags: [\"prod*\"] }\n    keep: all\n  - name: prod-eu\n    match: { tags: [\"prod-eu-*\"] }\n    keep: { newest: 3 }\n",
+    )
+    .expect("refused");
+    assert_eq!(msg, "rule `prod-eu` can never match an image");
+    assert_eq!(under, "prod-eu");
+    assert_eq!(
+        notes,
+        [
+            "rule `prod` at p.yaml:3:11 before it already governs every image this rule could match",
+            "every tag `prod-eu-*` matches, `prod*` matches too",
+        ]
+    );
+    // Every glob of the later `tags` in some glob of the earlier one; `?` is one character.
+    let (_, under, notes) = shadowed(
+        "  - name: a\n    match: { tags: [\"a*\", \"v?\"] }\n    keep: all\n  - name: b\n    match: { tags: [v1, \"a-*\"], tags_all: [\"x*\"] }\n    keep: none\n",
+    )
+    .expect("refused");
+    assert_eq!(under, "b");
+    assert_eq!(
+        notes[1],
+        "every tag `v1` matches, `v?` matches too; every tag `a-*` matches, `a*` matches too"
+    );
+    // `tags_all` after `tags_all`: each earlier glob holds for a later one.
+    let (_, under, notes) = shadowed(
+        "  - name: stable-prod\n    match: { tags_all: [\"prod*\", stable] }\n    keep: all\n  - name: stable-prod-eu\n    match: { tags_all: [stable, \"prod-eu-*\", \"v*\"] }\n    keep: { within: 7d }\n",
+    )
+    .expect("refused");
+    assert_eq!(under, "stable-prod-eu");
+    assert_eq!(
+        notes[1],
+        "every tag `prod-eu-*` matches, `prod*` matches too; both rules have the glob `stable`"
+    );
+    // `tags` after `tags_all` when every later glob meets every earlier one.
+    let (_, under, _) = shadowed(
+        "  - name: p\n    match: { tags_all: [\"p*\"] }\n    keep: all\n  - name: q\n    match: { tags: [\"p1*\", \"p2*\"] }\n    keep: none\n",
+    )
+    .expect("refused");
+    assert_eq!(under, "q");
+    // Archive rules are first-match too.
+    let f = file(
+        "version: 1\narchive:\n  rules:\n    - { name: builds, match: { tags: [\"sha-*\"] }, expire_after: 90d }\n    - { name: old-builds, match: { tags: [\"sha-0*\"] }, keep: all }\nrules: [{ name: r, match: any, keep: all }]\n",
+    );
+    let errs = crate::parse(&f).unwrap_err();
+    assert_eq!(errs.len(), 1, "{errs:#?}");
+    assert_eq!(
+        errs[0].message,
+        "archive rule `old-builds` can never match an image"
+    );
+    assert_eq!(
+        errs[0].notes[0],
+        "archive rule `builds` at p.yaml:4:15 before it already governs every archived image this could govern"
+    );
+}
+
+#[test]
+fn a_rule_only_partly_covered_or_not_provably_covered_is_accepted() {
+    for rules in [
+        // One glob of the later rule is outside the earlier ones.
+        "  - name: a\n    match: { tags: [\"prod*\"] }\n    keep: all\n  - name: b\n    match: { tags: [\"prod-eu-*\", \"v*\"] }\n    keep: none\n",
+        // The later glob is wider.
+        "  - name: a\n    match: { tags: [\"prod-*\"] }\n    keep: all\n  - name: b\n    match: { tags: [\"prod*\"] }\n    keep: none\n",
+        // An earlier `tags_all` glob no later glob is sure to meet.
+        "  - name: a\n    match: { tags_all: [\"prod*\", stable] }\n    keep: all\n  - name: b\n    match: { tags_all: [\"prod-eu-*\"] }\n    keep: none\n",
+        // `tags_all` of the later rule over several earlier `tags_all` globs: only some.
+        "  - name: a\n    match: { tags_all: [\"p*\", \"q*\"] }\n    keep: all\n  - name: b\n    match: { tags: [\"p1*\", \"q1*\"] }\n    keep: none\n",
+        // An earlier rule with `where` or `tag_regex` may leave images to the later one.
+        "  - name: a\n    match: { tags: [\"prod*\"], where: \"imageSizeInBytes > `1`\" }\n    keep: all\n  - name: b\n    match: { tags: [\"prod-eu-*\"] }\n    keep: none\n",
+        "  - name: a\n    match: { tags: [\"prod*\"], tag_regex: 'prod-[0-9]+' }\n    keep: all\n  - name: b\n    match: { tags: [\"prod-eu-*\"] }\n    keep: none\n",
+        // A later rule with `where` or `tag_regex` is only called covered by a whole tag class.
+        "  - name: a\n    match: { tags: [\"prod*\"] }\n    keep: all\n  - name: b\n    match: { tags: [\"prod-eu-*\"], where: \"imageSizeInBytes > `1`\" }\n    keep: none\n",
+        "  - name: a\n    match: { tags: [\"prod*\"] }\n    keep: all\n  - name: b\n    match: { tag_regex: 'prod-eu-.*' }\n    keep: none\n",
+        // Untagged images and `any` are never covered by tag globs.
+        "  - name: a\n    match: { tags: [\"*x\", \"x*\"] }\n    keep: all\n  - name: b\n    match: any\n    keep: none\n",
+    ] {
+        assert_eq!(shadowed(rules), None, "{rules}");
+    }
+    // With `evaluation: ecr` the rules are ECR's, which lint reads.
+    let ecr = "version: 1\nevaluation: ecr\nrules:\n  - {name: a, match: {tags_all: [\"prod*\"]}, keep: {newest: 1}}\n  - {name: b, match: {tags_all: [\"prod-eu*\"]}, keep: {newest: 1}}\n  - {name: c, match: any, keep: {within: 3d}}\n";
+    assert!(crate::parse(&file(ecr)).is_ok());
+    // The whole-class case keeps refusing a rule with `where` after it.
+    let (_, under, notes) = shadowed(
+        "  - name: tagged\n    match: { untagged: false }\n    keep: all\n  - name: big\n    match: { tags: [v*], where: \"imageSizeInBytes > `1`\" }\n    keep: none\n",
+    )
+    .expect("refused");
+    assert_eq!(under, "big");
+    assert_eq!(notes.len(), 1, "{notes:?}");
+}
+
 #[test]
 fn rendered_error_shows_file_line_column_and_caret() {
     let f = file(&format!(
