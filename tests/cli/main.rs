@@ -4,6 +4,7 @@
 mod accounts;
 mod archive;
 mod commands;
+mod defaults;
 mod e2e;
 mod ecosystem;
 mod faults;

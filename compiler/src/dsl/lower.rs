@@ -92,6 +92,7 @@ pub(crate) fn lower(doc: PolicyDoc, file: &SourceFile) -> Result<Policy, Vec<Dia
     let policy = Policy {
         source: file.name.clone(),
         repositories: RepositorySelector { include, exclude },
+        default: doc.default.filter(|d| d.value).map(|d| d.span),
         regions,
         accounts,
         evaluation: cx.evaluation,

@@ -28,6 +28,7 @@ pub fn repository(name: &str, deletions: usize, ecr: usize, policy: &str) -> Rep
         account: None,
         region: None,
         policy_file: "policies/team.yaml".into(),
+        default_policy: false,
         lifecycle_policy: PolicyChange::Put {
             text: policy.into(),
         },
