@@ -395,7 +395,12 @@ pub(crate) fn includes(outer: &Pattern, inner: &Pattern) -> bool {
     // Every name of `inner` starts with the literals `outer` starts with only if `inner`
     // starts with them too (past its own leading literals, a wildcard can put any character),
     // and the same at the end.
-    let lead = |p: &Pattern| p.toks.iter().take_while(|t| matches!(t, Tok::Lit(_))).count();
+    let lead = |p: &Pattern| {
+        p.toks
+            .iter()
+            .take_while(|t| matches!(t, Tok::Lit(_)))
+            .count()
+    };
     let trail = |p: &Pattern| {
         p.toks
             .iter()
@@ -417,7 +422,13 @@ pub(crate) fn includes(outer: &Pattern, inner: &Pattern) -> bool {
     alphabet.dedup();
     alphabet.push(fresh(&alphabet, "xyzabcdefghijklmnopqrstuvw0123456789"));
     matches!(
-        search(&[inner], &[outer], &alphabet, |_| true, MAX_INCLUSION_STATES),
+        search(
+            &[inner],
+            &[outer],
+            &alphabet,
+            |_| true,
+            MAX_INCLUSION_STATES
+        ),
         Search::Exhausted
     )
 }

@@ -328,9 +328,8 @@ pub fn text(e: &Explanation) -> String {
         e.repository, e.digest, e.pushed_at
     );
     // A default file governs the repository only because no other file selects it: say so.
-    let of_default = |f: &str| {
-        format!(" of {f}, the default file: no other file selects this repository")
-    };
+    let of_default =
+        |f: &str| format!(" of {f}, the default file: no other file selects this repository");
     match (&e.rule, &e.policy_file) {
         (Some(r), file) => {
             let at = e

@@ -4,8 +4,8 @@
 use ecr_lifecycle_compiler::decide::{
     Actor, NativeControl, Options as DecideOptions, RepositoryDecision, decide,
 };
-use ecr_lifecycle_compiler::dsl::{Policy, claims};
 use ecr_lifecycle_compiler::dsl::policy::Account;
+use ecr_lifecycle_compiler::dsl::{Policy, claims};
 use ecr_lifecycle_compiler::image::{Image, ImageStatus, iso};
 use ecr_lifecycle_compiler::in_use::InUse;
 use ecr_lifecycle_compiler::reference::{self, Fate};
@@ -302,8 +302,7 @@ pub fn governing_in<'a>(
         account: unit.account.as_ref(),
         region: unit.region.as_deref(),
     };
-    claims::governing(policies.iter().map(|p| &p.policy), repository, place)
-    .map(|i| &policies[i])
+    claims::governing(policies.iter().map(|p| &p.policy), repository, place).map(|i| &policies[i])
 }
 
 /// The units of work the policies name: each account in each region, once.

@@ -98,7 +98,9 @@ fn team_repositories_go_to_the_team_file_and_the_rest_to_the_default() {
     };
     assert_eq!(rules_of("apps/web"), ["builds"]);
     assert!(
-        rules_of("web-frontend").iter().all(|r| r == "untagged" || r == "rest"),
+        rules_of("web-frontend")
+            .iter()
+            .all(|r| r == "untagged" || r == "rest"),
         "{:?}",
         rules_of("web-frontend")
     );
@@ -119,7 +121,9 @@ fn team_repositories_go_to_the_team_file_and_the_rest_to_the_default() {
     );
     let markdown = plan("markdown");
     assert!(
-        markdown.stdout.contains("| `org-default.yaml` (default) | rest |"),
+        markdown
+            .stdout
+            .contains("| `org-default.yaml` (default) | rest |"),
         "{}",
         markdown.stdout
     );
@@ -197,7 +201,13 @@ fn explain_and_compile_say_a_default_governs_what_no_other_file_selects() {
     );
     let json = Cli::new()
         .dir(dir.path())
-        .args(["compile", "org-default.yaml", "team-apps.yaml", "--format", "json"])
+        .args([
+            "compile",
+            "org-default.yaml",
+            "team-apps.yaml",
+            "--format",
+            "json",
+        ])
         .run();
     let docs: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(docs[0]["repositories"]["default"], true);

@@ -69,7 +69,10 @@ pub fn governing<'a>(
     place: Place<'_>,
 ) -> Option<usize> {
     let selects = |p: &Policy| p.repositories.selects(repository);
-    let mut ordinary = policies.clone().enumerate().filter(|(_, p)| !p.is_default());
+    let mut ordinary = policies
+        .clone()
+        .enumerate()
+        .filter(|(_, p)| !p.is_default());
     if let Some((i, _)) = ordinary
         .clone()
         .find(|(_, p)| place.covered_by(p) && selects(p))

@@ -344,9 +344,18 @@ fn rendered_error_shows_file_line_column_and_caret() {
 
 #[test]
 fn overlapping_repository_claims_are_reported_with_an_example() {
-    let a = policy_file("a.yaml", "version: 1\nrepositories: [\"web-*\"]\nrules: [{name: r, match: any, keep: all}]\n");
-    let b = policy_file("b.yaml", "version: 1\nrepositories: [\"*-api\", \"worker\"]\nrules: [{name: r, match: any, keep: all}]\n");
-    let c = policy_file("c.yaml", "version: 1\nrepositories: [\"web-*\"]\nexclude: [\"web-*\"]\nrules: [{name: r, match: any, keep: all}]\n");
+    let a = policy_file(
+        "a.yaml",
+        "version: 1\nrepositories: [\"web-*\"]\nrules: [{name: r, match: any, keep: all}]\n",
+    );
+    let b = policy_file(
+        "b.yaml",
+        "version: 1\nrepositories: [\"*-api\", \"worker\"]\nrules: [{name: r, match: any, keep: all}]\n",
+    );
+    let c = policy_file(
+        "c.yaml",
+        "version: 1\nrepositories: [\"web-*\"]\nexclude: [\"web-*\"]\nrules: [{name: r, match: any, keep: all}]\n",
+    );
     let found = conflicts(&[&a, &b, &c]);
     assert_eq!(found.len(), 1, "{found:#?}");
     assert_eq!(found[0].0, 1);
@@ -419,16 +428,23 @@ fn two_defaults_conflict_at_both_places_and_a_default_yields_to_ordinary_files()
     assert_eq!(web.0.slice(d.span.unwrap()), "\"web-*\"");
     assert_eq!(
         d.notes,
-        ["`org.yaml` has no `repositories`, so the default file at org.yaml:2:10 selects every repository"]
+        [
+            "`org.yaml` has no `repositories`, so the default file at org.yaml:2:10 selects every repository"
+        ]
     );
     // The other way round: the error at the later file's `default: true`, the note at the glob.
     let found = conflicts(&[&web, &org]);
     let (_, d) = &found[0];
     assert_eq!(org.0.slice(d.span.unwrap()), "true");
-    assert_eq!(d.notes, ["`web.yaml` selects it through `web-*` at web.yaml:2:16"]);
+    assert_eq!(
+        d.notes,
+        ["`web.yaml` selects it through `web-*` at web.yaml:2:16"]
+    );
     assert_eq!(
         d.help.as_deref(),
-        Some("one default file per repository: narrow `repositories` of one of them, or add `web-` (or a glob) to its `exclude`")
+        Some(
+            "one default file per repository: narrow `repositories` of one of them, or add `web-` (or a glob) to its `exclude`"
+        )
     );
     // Defaults of other regions, or with disjoint repositories, do not conflict.
     let eu = policy_file(
@@ -445,7 +461,11 @@ fn two_defaults_conflict_at_both_places_and_a_default_yields_to_ordinary_files()
     );
     assert!(conflicts(&[&eu, &us, &team]).is_empty());
     assert!(conflicts(&[&web, &api]).is_empty());
-    assert_eq!(conflicts(&[&eu, &org]).len(), 1, "the run-time region may be eu-west-1");
+    assert_eq!(
+        conflicts(&[&eu, &org]).len(),
+        1,
+        "the run-time region may be eu-west-1"
+    );
 }
 
 #[test]
@@ -522,9 +542,18 @@ fn regions_are_checked_and_separate_claims() {
             ),
         ]
     );
-    let in_eu = policy_file("eu.yaml", "version: 1\nregions: [eu-west-1]\nrules: [{name: r, match: any, keep: all}]\n");
-    let in_us = policy_file("us.yaml", "version: 1\nregions: [us-east-1]\nrules: [{name: r, match: any, keep: all}]\n");
-    let default = policy_file("d.yaml", "version: 1\nrules: [{name: r, match: any, keep: all}]\n");
+    let in_eu = policy_file(
+        "eu.yaml",
+        "version: 1\nregions: [eu-west-1]\nrules: [{name: r, match: any, keep: all}]\n",
+    );
+    let in_us = policy_file(
+        "us.yaml",
+        "version: 1\nregions: [us-east-1]\nrules: [{name: r, match: any, keep: all}]\n",
+    );
+    let default = policy_file(
+        "d.yaml",
+        "version: 1\nrules: [{name: r, match: any, keep: all}]\n",
+    );
     assert!(
         conflicts(&[&in_eu, &in_us]).is_empty(),
         "same names, other regions"
@@ -595,9 +624,18 @@ fn accounts_are_one_profile_or_one_role_and_separate_claims() {
             "profile prod is listed twice",
         ]
     );
-    let prod_only = policy_file("prod.yaml", "version: 1\naccounts: [{profile: prod}]\nrules: [{name: r, match: any, keep: all}]\n");
-    let dev_only = policy_file("dev.yaml", "version: 1\naccounts: [{profile: dev}]\nrules: [{name: r, match: any, keep: all}]\n");
-    let default = policy_file("d.yaml", "version: 1\nrules: [{name: r, match: any, keep: all}]\n");
+    let prod_only = policy_file(
+        "prod.yaml",
+        "version: 1\naccounts: [{profile: prod}]\nrules: [{name: r, match: any, keep: all}]\n",
+    );
+    let dev_only = policy_file(
+        "dev.yaml",
+        "version: 1\naccounts: [{profile: dev}]\nrules: [{name: r, match: any, keep: all}]\n",
+    );
+    let default = policy_file(
+        "d.yaml",
+        "version: 1\nrules: [{name: r, match: any, keep: all}]\n",
+    );
     assert!(
         conflicts(&[&prod_only, &dev_only]).is_empty(),
         "same names, other accounts"
