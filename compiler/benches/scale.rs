@@ -136,7 +136,7 @@ fn rules_yaml(n: usize) -> String {
                 format!("{{ newest: {} }}", i % 30 + 1),
             ),
             3 => (
-                format!("{{ tags_all: [\"x{i}*\", \"stable\"] }}"),
+                format!("{{ tags_all: [\"x{i}-*\", \"stable\"] }}"),
                 format!("{{ within: {}h }}", i % 500 + 1),
             ),
             _ => (

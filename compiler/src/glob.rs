@@ -140,20 +140,22 @@ impl Glob {
         lookalike.then(|| self.text.replace(".*", "*").replace(".?", "?"))
     }
 
-    /// The glob with runs of `*` folded, which matches the same names.
-    fn pattern(&self) -> Vec<Tok> {
-        let mut out = Vec::new();
-        for c in self.text.chars() {
-            let t = match c {
-                '*' => Tok::Star,
-                '?' => Tok::One,
-                c => Tok::Lit(c),
-            };
-            if !(t == Tok::Star && out.last() == Some(&Tok::Star)) {
-                out.push(t);
-            }
+    /// Whether every name this glob matches is matched by `outer` too (`prod-eu-*` is included
+    /// in `prod*`). `false` when it is not so, and also when the search gives up: callers only
+    /// act on a proof.
+    pub fn included_in(&self, outer: &Glob) -> bool {
+        // Most pairs differ in the text before the first wildcard or after the last one: that
+        // answers without building automata (see `includes`).
+        let wild = ['*', '?'];
+        let lead = |t: &str| t.split(wild).next().unwrap_or("").len();
+        let trail = |t: &str| t.rsplit(wild).next().unwrap_or("").len();
+        let (inner, outer_text) = (&*self.text, &*outer.text);
+        if !(inner.starts_with(&outer_text[..lead(outer_text)])
+            && inner.ends_with(&outer_text[outer_text.len() - trail(outer_text)..]))
+        {
+            return false;
         }
-        out
+        includes(&Pattern::glob(outer_text), &Pattern::glob(inner))
     }
 }
 
@@ -190,7 +192,103 @@ enum Tok {
     Lit(char),
 }
 
-/// The positions a glob's matcher can be in, as a sorted set (a state of its subset automaton).
+/// A glob, or a pattern of a native policy, as its matcher reads it: runs of `*` folded into
+/// one (they match the same names). The automaton below answers every question the compiler
+/// asks of globs and patterns: whether one is included in another (a rule shadowed by an
+/// earlier one, in a policy file or in a native policy), and which names some match and others
+/// do not (repositories two files claim, the tags of lint's examples).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Pattern {
+    toks: Vec<Tok>,
+}
+
+impl Pattern {
+    /// A glob: `*` matches any run of characters, `?` one character.
+    pub(crate) fn glob(text: &str) -> Pattern {
+        Pattern::fold(text.chars().map(|c| match c {
+            '*' => Tok::Star,
+            '?' => Tok::One,
+            c => Tok::Lit(c),
+        }))
+    }
+
+    /// A `tagPatternList` entry: `*` matches any run of characters, nothing else is special.
+    pub(crate) fn ecr(text: &str) -> Pattern {
+        Pattern::fold(text.chars().map(|c| match c {
+            '*' => Tok::Star,
+            c => Tok::Lit(c),
+        }))
+    }
+
+    /// A `tagPrefixList` entry: every character is literal, and anything may follow.
+    pub(crate) fn prefix(text: &str) -> Pattern {
+        Pattern::fold(text.chars().map(Tok::Lit).chain([Tok::Star]))
+    }
+
+    fn fold(toks: impl Iterator<Item = Tok>) -> Pattern {
+        let mut out: Vec<Tok> = Vec::new();
+        for t in toks {
+            if !(t == Tok::Star && out.last() == Some(&Tok::Star)) {
+                out.push(t);
+            }
+        }
+        Pattern { toks: out }
+    }
+
+    /// Matches every name (`*`, `**`, or the empty prefix).
+    pub(crate) fn is_universal(&self) -> bool {
+        self.toks == [Tok::Star]
+    }
+
+    pub(crate) fn matches(&self, name: &str) -> bool {
+        if self.toks.len() >= u16::MAX as usize {
+            return false;
+        }
+        let mut states = self.start();
+        for c in name.chars() {
+            states = self.step(&states, c);
+            if states.is_empty() {
+                return false;
+            }
+        }
+        self.accepts(&states)
+    }
+
+    /// The name with every `*` replaced by `fill` (and every `?` by its first character).
+    pub(crate) fn instantiate(&self, fill: &str) -> String {
+        self.toks
+            .iter()
+            .map(|t| match t {
+                Tok::Star => fill.to_string(),
+                Tok::One => fill.chars().take(1).collect(),
+                Tok::Lit(c) => c.to_string(),
+            })
+            .collect()
+    }
+
+    /// The characters the pattern names.
+    pub(crate) fn literals(&self) -> impl Iterator<Item = char> + '_ {
+        self.toks.iter().filter_map(|t| match t {
+            Tok::Lit(c) => Some(*c),
+            _ => None,
+        })
+    }
+
+    fn start(&self) -> States {
+        closure(&self.toks, vec![0])
+    }
+
+    fn step(&self, states: &States, c: char) -> States {
+        step(&self.toks, states, c)
+    }
+
+    fn accepts(&self, states: &States) -> bool {
+        states.contains(&(self.toks.len() as u16))
+    }
+}
+
+/// The positions a pattern's matcher can be in, as a sorted set (a state of its subset
+/// automaton).
 type States = Vec<u16>;
 
 fn closure(pat: &[Tok], mut states: States) -> States {
@@ -221,69 +319,151 @@ fn step(pat: &[Tok], states: &States, c: char) -> States {
     closure(pat, next)
 }
 
-fn accepts(pat: &[Tok], states: &States) -> bool {
-    states.contains(&(pat.len() as u16))
+/// What a [`search`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Search {
+    Found(String),
+    /// No such name exists.
+    Exhausted,
+    /// Too many states to decide.
+    GaveUp,
+}
+
+/// The shortest non-empty name that every `include` pattern matches and no `exclude` pattern
+/// matches, breadth first over the product of their automata, trying characters in the order
+/// of `alphabet`. The alphabet must hold every character the patterns name and one they do not
+/// (which stands for all such characters, so that an exhausted search is a proof over all
+/// names); `first` restricts the first character. Past `max_states` the answer is `GaveUp`.
+pub(crate) fn search(
+    include: &[&Pattern],
+    exclude: &[&Pattern],
+    alphabet: &[char],
+    first: fn(char) -> bool,
+    max_states: usize,
+) -> Search {
+    let pats: Vec<&Pattern> = include.iter().chain(exclude).copied().collect();
+    if pats.iter().any(|p| p.toks.len() >= u16::MAX as usize) {
+        return Search::GaveUp;
+    }
+    let n_in = include.len();
+    let done = |st: &[States]| {
+        let (inc, exc) = st.split_at(n_in);
+        inc.iter().zip(&pats).all(|(s, p)| p.accepts(s))
+            && exc.iter().zip(&pats[n_in..]).all(|(s, p)| !p.accepts(s))
+    };
+    let start: Vec<States> = pats.iter().map(|p| p.start()).collect();
+    // The states reached by non-empty names: the start state may be reached again by one,
+    // and then it counts (`*` is in the same state before and after a character).
+    let mut seen: HashSet<Vec<States>> = HashSet::new();
+    let mut queue: VecDeque<(Vec<States>, String)> = VecDeque::new();
+    queue.push_back((start, String::new()));
+    while let Some((st, text)) = queue.pop_front() {
+        if !text.is_empty() && done(&st) {
+            return Search::Found(text);
+        }
+        for &c in alphabet {
+            if text.is_empty() && !first(c) {
+                continue;
+            }
+            let next: Vec<States> = pats.iter().zip(&st).map(|(p, s)| p.step(s, c)).collect();
+            // An include that can no longer match ends the path; a dead exclude just stops
+            // excluding.
+            if next[..n_in].iter().any(Vec::is_empty) || seen.contains(&next) {
+                continue;
+            }
+            if seen.len() >= max_states {
+                return Search::GaveUp;
+            }
+            seen.insert(next.clone());
+            let mut t = text.clone();
+            t.push(c);
+            queue.push_back((next, t));
+        }
+    }
+    Search::Exhausted
+}
+
+/// Bound on the states an inclusion search visits; past it nothing is proved.
+const MAX_INCLUSION_STATES: usize = 20_000;
+
+/// Whether every non-empty name `inner` matches is matched by `outer` too. `false` when it is
+/// not so, and also when the search gives up: callers only act on a proof.
+pub(crate) fn includes(outer: &Pattern, inner: &Pattern) -> bool {
+    if outer.is_universal() {
+        return true;
+    }
+    // Every name of `inner` starts with the literals `outer` starts with only if `inner`
+    // starts with them too (past its own leading literals, a wildcard can put any character),
+    // and the same at the end.
+    let lead = |p: &Pattern| {
+        p.toks
+            .iter()
+            .take_while(|t| matches!(t, Tok::Lit(_)))
+            .count()
+    };
+    let trail = |p: &Pattern| {
+        p.toks
+            .iter()
+            .rev()
+            .take_while(|t| matches!(t, Tok::Lit(_)))
+            .count()
+    };
+    let (lo, to) = (lead(outer), trail(outer));
+    if !(inner.toks.len() >= lo
+        && inner.toks[..lo] == outer.toks[..lo]
+        && inner.toks.len() >= to
+        && inner.toks[inner.toks.len() - to..] == outer.toks[outer.toks.len() - to..])
+    {
+        return false;
+    }
+    // A counterexample over all names; none at all proves it for tags and repositories too.
+    let mut alphabet: Vec<char> = outer.literals().chain(inner.literals()).collect();
+    alphabet.sort_unstable();
+    alphabet.dedup();
+    alphabet.push(fresh(&alphabet, "xyzabcdefghijklmnopqrstuvw0123456789"));
+    matches!(
+        search(
+            &[inner],
+            &[outer],
+            &alphabet,
+            |_| true,
+            MAX_INCLUSION_STATES
+        ),
+        Search::Exhausted
+    )
+}
+
+/// A character `named` does not hold, to stand for every character no pattern names: the first
+/// of `candidates`, or when the patterns name them all, some other character (there always is
+/// one, and without it a search would prove nothing).
+pub(crate) fn fresh(named: &[char], candidates: &str) -> char {
+    candidates
+        .chars()
+        .chain(('\u{100}'..).take(named.len() + 1))
+        .find(|c| !named.contains(c))
+        .unwrap_or('\u{100}')
 }
 
 /// The shortest name both `a` and `b` match and none of `excluded` matches, if any exists
 /// (searched over the subset automata of all globs at once, within a bound on states).
 pub fn common_name(a: &Glob, b: &Glob, excluded: &[&Glob]) -> Option<String> {
-    let pats: Vec<Vec<Tok>> = [a, b]
-        .into_iter()
-        .chain(excluded.iter().copied())
-        .map(Glob::pattern)
-        .collect();
-    if pats.iter().any(|p| p.len() >= u16::MAX as usize) {
-        return None;
-    }
+    let include = [Pattern::glob(&a.text), Pattern::glob(&b.text)];
+    let exclude: Vec<Pattern> = excluded.iter().map(|g| Pattern::glob(&g.text)).collect();
     // Every literal of every glob, plus one character none of them names, stands for the rest.
-    let mut alphabet: Vec<char> = pats
+    let mut alphabet: Vec<char> = include
         .iter()
-        .flatten()
-        .filter_map(|t| match t {
-            Tok::Lit(c) => Some(*c),
-            _ => None,
-        })
+        .chain(&exclude)
+        .flat_map(Pattern::literals)
         .collect();
     alphabet.sort_unstable();
     alphabet.dedup();
-    if let Some(fresh) = "abcdefghijklmnopqrstuvwxyz0123456789"
-        .chars()
-        .find(|c| !alphabet.contains(c))
-    {
-        alphabet.push(fresh);
+    alphabet.push(fresh(&alphabet, "abcdefghijklmnopqrstuvwxyz0123456789"));
+    let include: Vec<&Pattern> = include.iter().collect();
+    let exclude: Vec<&Pattern> = exclude.iter().collect();
+    match search(&include, &exclude, &alphabet, |_| true, 200_000) {
+        Search::Found(name) => Some(name),
+        Search::Exhausted | Search::GaveUp => None,
     }
-    let start: Vec<States> = pats.iter().map(|p| closure(p, vec![0])).collect();
-    let done = |st: &[States]| {
-        accepts(&pats[0], &st[0])
-            && accepts(&pats[1], &st[1])
-            && (2..pats.len()).all(|i| !accepts(&pats[i], &st[i]))
-    };
-    let mut seen: HashSet<Vec<States>> = HashSet::new();
-    let mut queue: VecDeque<(Vec<States>, String)> = VecDeque::new();
-    seen.insert(start.clone());
-    queue.push_back((start, String::new()));
-    const MAX_STATES: usize = 200_000;
-    while let Some((st, name)) = queue.pop_front() {
-        if done(&st) {
-            return Some(name);
-        }
-        for &c in &alphabet {
-            let next: Vec<States> = pats.iter().zip(&st).map(|(p, s)| step(p, s, c)).collect();
-            // Both includes must stay alive; a dead exclude simply stops excluding.
-            if next[0].is_empty() || next[1].is_empty() || seen.contains(&next) {
-                continue;
-            }
-            if seen.len() >= MAX_STATES {
-                return None;
-            }
-            seen.insert(next.clone());
-            let mut n = name.clone();
-            n.push(c);
-            queue.push_back((next, n));
-        }
-    }
-    None
 }
 
 #[cfg(test)]
@@ -343,6 +523,51 @@ mod tests {
         assert!(t("*a*b*c*").ecr_inexpressible().is_none());
         assert!(t("*a*b*c*d*").ecr_inexpressible().is_some());
         assert!(t("v?").ecr_inexpressible().is_some());
+    }
+
+    #[test]
+    fn inclusion_is_proved_or_refused() {
+        let t = |s| Glob::parse(s, GlobKind::Tag).unwrap();
+        let yes = [
+            ("prod-eu-*", "prod*"),
+            ("prod", "prod*"),
+            ("anything*", "*"),
+            ("v1", "v?"),
+            ("v??", "v*"),
+            ("v*.*", "v*"),
+            ("*-rc1", "*-rc*"),
+            ("a?c", "a*c"),
+            ("prod", "prod"),
+        ];
+        for (inner, outer) in yes {
+            assert!(t(inner).included_in(&t(outer)), "{inner} in {outer}");
+        }
+        let no = [
+            ("prod*", "prod-*"),
+            ("v*", "v*.*"),
+            ("*-rc*", "*-rc"),
+            ("v?", "v1"),
+            ("v*", "v?"),
+            ("a*c", "a?c"),
+            ("prod-*", "*-eu"),
+            ("x*", "*x"),
+        ];
+        for (inner, outer) in no {
+            assert!(!t(inner).included_in(&t(outer)), "{inner} not in {outer}");
+        }
+        // ECR's patterns read `?` literally; the same inclusion answers for them.
+        assert!(!includes(&Pattern::ecr("v?"), &Pattern::ecr("v1")));
+        assert!(includes(&Pattern::ecr("v?*"), &Pattern::ecr("v?1")));
+        assert!(includes(&Pattern::prefix("v"), &Pattern::ecr("v1.*")));
+    }
+
+    #[test]
+    fn a_search_finds_only_non_empty_names_and_proves_over_every_character() {
+        // Two selections of every repository meet at a real name, not at the empty one.
+        assert_eq!(common_name(&g("*"), &g("*"), &[]).as_deref(), Some("a"));
+        // A character outside every candidate list still stands for the others.
+        let named: Vec<char> = "abcdefghijklmnopqrstuvwxyz0123456789".chars().collect();
+        assert!(!named.contains(&fresh(&named, "abc")));
     }
 
     #[test]

@@ -138,6 +138,10 @@ pub struct Explanation {
     /// native policy is applied.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub policy_file: Option<String>,
+    /// That file is a default file (`default: true`): it governs the repository because no
+    /// other file selects it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub default_policy: bool,
     /// The governing rule's name, if any rule governs the image.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
@@ -199,6 +203,7 @@ pub fn explain(
         pushed_at: iso(image.pushed_at),
         size_bytes: image.size_bytes,
         policy_file: Some(loaded.file.name.clone()),
+        default_policy: loaded.policy.is_default(),
         rule: rule.map(|(name, _)| name.to_string()),
         rule_location,
         fate: decision.fate.as_str().to_string(),
@@ -291,6 +296,7 @@ pub fn explain_ungoverned(state: &RepositoryState, image: &Image, now: Timestamp
         pushed_at: iso(image.pushed_at),
         size_bytes: image.size_bytes,
         policy_file: None,
+        default_policy: false,
         rule: None,
         rule_location: None,
         fate: fate.as_str().to_string(),
@@ -321,14 +327,24 @@ pub fn text(e: &Explanation) -> String {
         "{}@{}\n  {tags}; pushed {}{size}\n",
         e.repository, e.digest, e.pushed_at
     );
+    // A default file governs the repository only because no other file selects it: say so.
+    let of_default =
+        |f: &str| format!(" of {f}, the default file: no other file selects this repository");
     match (&e.rule, &e.policy_file) {
-        (Some(r), _) => {
+        (Some(r), file) => {
             let at = e
                 .rule_location
                 .as_ref()
                 .map(|l| format!(" ({l})"))
                 .unwrap_or_default();
-            s.push_str(&format!("  governed by rule `{r}`{at}\n"));
+            let default = match file {
+                Some(f) if e.default_policy => of_default(f),
+                _ => String::new(),
+            };
+            s.push_str(&format!("  governed by rule `{r}`{at}{default}\n"));
+        }
+        (None, Some(f)) if e.default_policy => {
+            s.push_str(&format!("  governed by no rule{}\n", of_default(f)))
         }
         (None, Some(f)) => s.push_str(&format!("  governed by no rule of {f}\n")),
         (None, None) => s.push_str("  governed by no policy file\n"),

@@ -4,8 +4,8 @@
 use ecr_lifecycle_compiler::decide::{
     Actor, NativeControl, Options as DecideOptions, RepositoryDecision, decide,
 };
-use ecr_lifecycle_compiler::dsl::Policy;
 use ecr_lifecycle_compiler::dsl::policy::Account;
+use ecr_lifecycle_compiler::dsl::{Policy, claims};
 use ecr_lifecycle_compiler::image::{Image, ImageStatus, iso};
 use ecr_lifecycle_compiler::in_use::InUse;
 use ecr_lifecycle_compiler::reference::{self, Fate};
@@ -171,6 +171,7 @@ pub fn repository_plan(
         account: None,
         region: None,
         policy_file: loaded.file.name.clone(),
+        default_policy: loaded.policy.is_default(),
         lifecycle_policy,
         deletions: Vec::new(),
         ecr_expirations: Vec::new(),
@@ -289,17 +290,19 @@ pub fn governing<'a>(policies: &'a [LoadedPolicy], repository: &str) -> Option<&
     governing_in(policies, repository, &Unit::default())
 }
 
-/// The policy file that governs a repository in a unit of work.
+/// The policy file that governs a repository in a unit of work: the compiler's answer
+/// ([`claims::governing`]: an ordinary file that selects it, else the default file), which
+/// every command asks.
 pub fn governing_in<'a>(
     policies: &'a [LoadedPolicy],
     repository: &str,
     unit: &Unit,
 ) -> Option<&'a LoadedPolicy> {
-    policies.iter().find(|p| {
-        p.policy
-            .covers(unit.account.as_ref(), unit.region.as_deref())
-            && p.policy.repositories.selects(repository)
-    })
+    let place = claims::Place::Unit {
+        account: unit.account.as_ref(),
+        region: unit.region.as_deref(),
+    };
+    claims::governing(policies.iter().map(|p| &p.policy), repository, place).map(|i| &policies[i])
 }
 
 /// The units of work the policies name: each account in each region, once.

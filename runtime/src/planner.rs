@@ -182,3 +182,79 @@ pub fn merge(plans: Vec<Plan>) -> Result<Plan, String> {
         ..first
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use ecr_lifecycle_compiler::source::SourceFile;
+
+    use super::*;
+    use crate::registry::file::FileRegistry;
+
+    fn loaded(name: &str, text: &str) -> LoadedPolicy {
+        let file = SourceFile::new(name, text);
+        let policy = ecr_lifecycle_compiler::parse(&file).unwrap();
+        LoadedPolicy::new(file, policy)
+    }
+
+    /// A default file and a team file over the demo registry: the team's repositories are
+    /// planned under the team file, every other one under the default, none twice.
+    #[test]
+    fn a_default_plans_what_no_other_file_selects() {
+        let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../demo/registry.json");
+        let registry = FileRegistry::open(&demo).unwrap();
+        let policies = [
+            loaded(
+                "org.yaml",
+                "version: 1\ndefault: true\nexclude: [\"legacy-*\"]\nrules: [{name: rest, match: any, keep: {newest: 3}}]\n",
+            ),
+            loaded(
+                "team.yaml",
+                "version: 1\nrepositories: [\"apps/*\", \"web-*\"]\nrules: [{name: rest, match: any, keep: {newest: 5}}]\n",
+            ),
+        ];
+        let now = Timestamp::from_second(1_800_000_000).unwrap();
+        let options = PlanOptions {
+            now,
+            concurrency: 2,
+            manage_policies: true,
+            shard: None,
+            unit: Unit::default(),
+            allow_early_archive_delete: false,
+        };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let (repositories, _) = rt
+            .block_on(plan_repositories(
+                &registry,
+                &policies,
+                options,
+                async { Ok(Default::default()) },
+                &Quiet,
+            ))
+            .unwrap();
+        let governed: Vec<(&str, &str, bool)> = repositories
+            .iter()
+            .map(|r| (r.name.as_str(), r.policy_file.as_str(), r.default_policy))
+            .collect();
+        assert_eq!(
+            governed,
+            [
+                ("apps/api", "team.yaml", false),
+                ("apps/web", "team.yaml", false),
+                ("archive/reports", "org.yaml", true),
+                ("ml/trainer", "org.yaml", true),
+                ("sandbox/experiments", "org.yaml", true),
+                ("services/payments", "org.yaml", true),
+                ("web-frontend", "team.yaml", false),
+            ]
+        );
+        // Each under its own file's rules: the team keeps 5, the default 3.
+        let kept = |name: &str| {
+            let r = repositories.iter().find(|r| r.name == name).unwrap();
+            r.images_seen - r.deletions.len() - r.ecr_expirations.len()
+        };
+        assert_eq!(kept("apps/web"), 5);
+        assert_eq!(kept("ml/trainer"), 3);
+    }
+}

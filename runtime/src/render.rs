@@ -267,7 +267,16 @@ pub fn plan_text(plan: &Plan) -> Lines {
         };
         out.push((
             Kind::Heading,
-            format!("# repository {}{place} (policy {})", r.name, r.policy_file),
+            format!(
+                "# repository {}{place} (policy {}{})",
+                r.name,
+                r.policy_file,
+                if r.default_policy {
+                    ", the default: no other file selects it"
+                } else {
+                    ""
+                }
+            ),
         ));
         match &r.lifecycle_policy {
             PolicyChange::Unchanged => {}

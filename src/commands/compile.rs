@@ -341,6 +341,10 @@ struct CompiledDocument {
 
 #[derive(Serialize)]
 struct RepositoriesDocument {
+    /// A default file (`default: true`) governs the repositories it selects that no other
+    /// file selects.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    default: bool,
     exclude: Vec<String>,
     include: Vec<String>,
 }
@@ -384,6 +388,7 @@ fn document(file: &SourceFile, policy: &Policy, c: &Compiled) -> CompiledDocumen
             .as_ref()
             .map(|n| serde_json::from_str(&n.to_json_pretty()).unwrap_or(Value::Null)),
         repositories: RepositoriesDocument {
+            default: policy.is_default(),
             exclude: globs(&policy.repositories.exclude),
             include: globs(&policy.repositories.include_globs()),
         },
@@ -431,6 +436,9 @@ fn text(file: &SourceFile, policy: &Policy, c: &Compiled) -> String {
             .map(|g| g.to_string())
             .collect();
         s.push_str(&format!(" (except {})", exc.join(", ")));
+    }
+    if policy.is_default() {
+        s.push_str("\n  the default file: it governs the repositories these globs select that no other file selects");
     }
     s.push_str("\n\n");
     for (i, r) in c.rules.iter().enumerate() {
@@ -518,10 +526,15 @@ fn terraform(file: &SourceFile, policy: &Policy, c: &Compiled) -> Option<Value> 
     if !exclude.is_empty() {
         described.push_str(&format!(", except {}", exclude.join(", ")));
     }
+    if policy.is_default() {
+        described.push_str(", the default file: those no other file selects");
+    }
     described
         .push_str("). Its runtime rules run with `ecr-lifecycle apply --native-policies ignore`.");
     let mut variable = json!({ "type": "set(string)", "description": described });
-    let literal = policy.repositories.include.is_some()
+    // Which repositories a default file governs depends on the other files: no literal default.
+    let literal = !policy.is_default()
+        && policy.repositories.include.is_some()
         && exclude.is_empty()
         && include.iter().all(|g| !g.contains(['*', '?']));
     if literal {

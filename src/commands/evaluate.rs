@@ -1,5 +1,6 @@
 use std::collections::BTreeSet;
 
+use ecr_lifecycle_compiler::dsl::claims;
 use ecr_lifecycle_compiler::reference;
 
 use crate::cli::EvaluateArgs;
@@ -27,9 +28,13 @@ pub(super) fn run(args: &EvaluateArgs) -> ExitStatus {
         {
             continue;
         }
-        // With a name, the one file that governs it; without, the only file given.
+        // With a name, the one file that governs it (an images file does not say its
+        // account or region); without, the only file given.
         let policy = match &name {
-            Some(n) => policies.iter().find(|(_, p)| p.repositories.selects(n)),
+            Some(n) => {
+                claims::governing(policies.iter().map(|(_, p)| p), n, claims::Place::Anywhere)
+                    .map(|i| &policies[i])
+            }
             None if policies.len() == 1 => policies.first(),
             None => {
                 output::error(

@@ -37,7 +37,7 @@ pub(super) fn policies(paths: &[PathBuf]) -> Option<Vec<(SourceFile, Policy)>> {
             }
         }
     }
-    let refs: Vec<&Policy> = ok.iter().map(|(_, p)| p).collect();
+    let refs: Vec<(&SourceFile, &Policy)> = ok.iter().map(|(f, p)| (f, p)).collect();
     let conflicts = claims::conflicting_claims(&refs);
     for (i, d) in &conflicts {
         output::diagnostics(&ok[*i].0, std::slice::from_ref(d));

@@ -9,6 +9,7 @@
 mod accounts;
 mod archive;
 mod commands;
+mod defaults;
 mod e2e;
 mod ecosystem;
 mod faults;

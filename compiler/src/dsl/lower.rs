@@ -92,6 +92,7 @@ pub(crate) fn lower(doc: PolicyDoc, file: &SourceFile) -> Result<Policy, Vec<Dia
     let policy = Policy {
         source: file.name.clone(),
         repositories: RepositorySelector { include, exclude },
+        default: doc.default.filter(|d| d.value).map(|d| d.span),
         regions,
         accounts,
         evaluation: cx.evaluation,
@@ -713,26 +714,35 @@ impl Lower<'_> {
         }
     }
 
-    /// A rule is unreachable when the rules before it already govern every image it could
-    /// match: after `match: any`, after `untagged: true` for untagged images, and after
-    /// `untagged: false` (or `tags: ["*"]`) for tagged ones.
+    /// A rule is unreachable when one rule before it already governs every image it could
+    /// match (see [`unreachable`]).
     fn unreachable_rules(&mut self, rules: &[Rule]) {
         let matchers: Vec<&Matcher> = rules.iter().map(|r| &r.matcher.value).collect();
-        for (i, earlier) in unreachable(&matchers) {
+        for (i, earlier, why) in unreachable(&matchers) {
             let rule = &rules[i];
-            self.errors.push(
-                Diagnostic::error(
-                    format!("rule `{}` can never match an image", *rule.name),
-                    rule.name.span,
-                )
-                .with_label("unreachable")
-                .with_note(format!(
-                    "rule `{}` before it already governs every image this rule could match",
-                    *rules[earlier].name
-                ))
-                .with_help("move this rule above that one, or remove it"),
-            );
+            let by = &rules[earlier].name;
+            let mut d = Diagnostic::error(
+                format!("rule `{}` can never match an image", *rule.name),
+                rule.name.span,
+            )
+            .with_label("unreachable")
+            .with_note(format!(
+                "rule `{}` at {} before it already governs every image this rule could match",
+                **by,
+                self.position(by.span)
+            ));
+            if let Some(why) = why.words() {
+                d = d.with_note(why);
+            }
+            self.errors
+                .push(d.with_help("move this rule above that one, or remove it"));
         }
+    }
+
+    /// `file:line:col` of a place in this file.
+    fn position(&self, span: Span) -> String {
+        let (line, col) = self.file.line_col(span.start as usize);
+        format!("{}:{line}:{col}", self.file.name)
     }
 
     /// The same for archive rules, and for `expire_after` after them (which governs what they
@@ -743,7 +753,7 @@ impl Lower<'_> {
         if archive.expire_after.is_some() {
             matchers.push(&any);
         }
-        for (i, earlier) in unreachable(&matchers) {
+        for (i, earlier, why) in unreachable(&matchers) {
             let by = &archive.rules[earlier].name;
             let (message, span, help) = match archive.rules.get(i) {
                 Some(rule) => (
@@ -760,23 +770,62 @@ impl Lower<'_> {
                     "remove `expire_after`, or narrow that archive rule",
                 ),
             };
-            self.errors.push(
-                Diagnostic::error(message, span)
-                    .with_label("unreachable")
-                    .with_note(format!(
-                        "archive rule `{}` before it already governs every archived image this could govern",
-                        **by
-                    ))
-                    .with_help(help),
-            );
+            let mut d = Diagnostic::error(message, span)
+                .with_label("unreachable")
+                .with_note(format!(
+                    "archive rule `{}` at {} before it already governs every archived image this could govern",
+                    **by,
+                    self.position(by.span)
+                ));
+            if let Some(why) = why.words() {
+                d = d.with_note(why);
+            }
+            self.errors.push(d.with_help(help));
         }
     }
 }
 
-/// The matchers (by position) that earlier ones already cover, each with the first such
-/// earlier matcher: after `match: any`, after `untagged: true` for untagged images, and after
-/// `untagged: false` (or `tags: ["*"]`) for tagged ones.
-fn unreachable(matchers: &[&Matcher]) -> Vec<(usize, usize)> {
+/// Why an earlier matcher covers a later one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Covered {
+    /// The earlier matcher selects every image of the later one's tag class (or classes).
+    WholeClass,
+    /// Each condition of the earlier matcher holds for every image the later one matches:
+    /// each pair is a glob of the later matcher and the glob of the earlier one it is included in.
+    Globs(Vec<(String, String)>),
+}
+
+impl Covered {
+    fn words(&self) -> Option<String> {
+        let Covered::Globs(pairs) = self else {
+            return None;
+        };
+        let pairs: Vec<String> = pairs
+            .iter()
+            .map(|(inner, outer)| {
+                if inner == outer {
+                    format!("both rules have the glob `{inner}`")
+                } else {
+                    format!("every tag `{inner}` matches, `{outer}` matches too")
+                }
+            })
+            .collect();
+        Some(pairs.join("; "))
+    }
+}
+
+/// The matchers (by position) that one earlier matcher already covers, each with the first
+/// such earlier matcher and why:
+/// - after `match: any`, after `untagged: true` for untagged images, and after
+///   `untagged: false` (or `tags: ["*"]`) for tagged ones, every matcher of that class;
+/// - a matcher of tag globs alone (`tags`, `tags_all`) after one of tag globs alone whose
+///   every condition its images meet: each glob of its `tags` included in a glob of the
+///   earlier `tags` (`prod-eu-*` after `prod*`), or one of its `tags_all` globs included in it.
+///
+/// Inclusion is decided on the globs' automata ([`Glob::included_in`], as lint decides it for
+/// native patterns). Only what is proved is reported: a matcher with `tag_regex` or `where`,
+/// before or after, is never compared by its globs.
+fn unreachable(matchers: &[&Matcher]) -> Vec<(usize, usize, Covered)> {
     let mut untagged_by: Option<usize> = None;
     let mut tagged_by: Option<usize> = None;
     let mut out = Vec::new();
@@ -787,7 +836,15 @@ fn unreachable(matchers: &[&Matcher]) -> Vec<(usize, usize)> {
             TagClass::Both => untagged_by.and(tagged_by),
         };
         if let Some(earlier) = blocker {
-            out.push((i, earlier));
+            out.push((i, earlier, Covered::WholeClass));
+            continue;
+        }
+        if let Some((earlier, pairs)) = matchers[..i]
+            .iter()
+            .enumerate()
+            .find_map(|(j, e)| globs_cover(e, m).map(|pairs| (j, pairs)))
+        {
+            out.push((i, earlier, Covered::Globs(pairs)));
             continue;
         }
         let whole = m.whole_class();
@@ -801,6 +858,51 @@ fn unreachable(matchers: &[&Matcher]) -> Vec<(usize, usize)> {
         }
     }
     out
+}
+
+/// The tag conditions of a matcher that has nothing but globs (`tags`, `tags_all`).
+fn globs_only(m: &Matcher) -> Option<&TagConditions> {
+    match m {
+        Matcher::Tagged(t)
+            if t.regex.is_none()
+                && t.filter.is_none()
+                && t.prefixes.is_empty()
+                && !(t.any_of.is_empty() && t.all_of.is_empty()) =>
+        {
+            Some(t)
+        }
+        _ => None,
+    }
+}
+
+/// Whether every image `later` matches meets every condition of `earlier`, both of globs
+/// alone; the proof as (later glob, earlier glob) pairs, one per condition of `earlier`.
+fn globs_cover(earlier: &Matcher, later: &Matcher) -> Option<Vec<(String, String)>> {
+    let (e, l) = (globs_only(earlier)?, globs_only(later)?);
+    // A tag the later matcher's image is sure to carry that `outer` matches: every glob of its
+    // `tags` included in `outer` (one of them matches a tag), or one of its `tags_all` globs.
+    let sure = |outer: &[Sp<Glob>]| -> Option<Vec<(String, String)>> {
+        let within = |g: &Sp<Glob>| outer.iter().find(|o| g.included_in(o));
+        if let Some((g, o)) = l.all_of.iter().find_map(|g| within(g).map(|o| (g, o))) {
+            return Some(vec![(g.to_string(), o.to_string())]);
+        }
+        if l.any_of.is_empty() {
+            return None;
+        }
+        l.any_of
+            .iter()
+            .map(|g| within(g).map(|o| (g.to_string(), o.to_string())))
+            .collect()
+    };
+    let mut pairs = Vec::new();
+    if !e.any_of.is_empty() {
+        pairs.extend(sure(&e.any_of)?);
+    }
+    for h in &e.all_of {
+        pairs.extend(sure(std::slice::from_ref(h))?);
+    }
+    pairs.dedup();
+    Some(pairs)
 }
 
 /// A flow collection's span covers only its opening bracket: extend it to the closing one on

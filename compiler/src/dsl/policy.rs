@@ -15,6 +15,9 @@ pub struct Policy {
     /// The file this policy came from (as named on the command line).
     pub source: String,
     pub repositories: RepositorySelector,
+    /// `default: true`, at its value: the file governs only the repositories it selects that
+    /// no other file selects ([`crate::dsl::claims::governing`]).
+    pub default: Option<Span>,
     /// The AWS regions it governs; `None`: the region given at run time.
     pub regions: Option<Vec<String>>,
     /// The AWS accounts it governs; `None`: the credentials given at run time.
@@ -152,6 +155,27 @@ impl Policy {
             (Some(_), None) => false,
         };
         account_ok && self.covers_region(region)
+    }
+
+    /// Whether it is a default file (`default: true`).
+    pub fn is_default(&self) -> bool {
+        self.default.is_some()
+    }
+
+    /// Whether the policy may govern the registry of `account` in `region` (`None`: the
+    /// run-time default) when the run-time defaults are unknown: a file without `accounts`
+    /// (or `regions`) may meet any account (or region), and any file may meet the run-time
+    /// default one.
+    pub fn may_cover(&self, account: Option<&Account>, region: Option<&str>) -> bool {
+        let account_ok = match (&self.accounts, account) {
+            (Some(list), Some(a)) => list.contains(a),
+            _ => true,
+        };
+        let region_ok = match (&self.regions, region) {
+            (Some(list), Some(r)) => list.iter().any(|x| x == r),
+            _ => true,
+        };
+        account_ok && region_ok
     }
 
     /// Whether the policy governs a registry in `region` (`None`: the run-time default).

@@ -28,6 +28,12 @@ pub struct PolicyDoc {
     /// Globs over repository names removed from `repositories`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exclude: Vec<Sp<String>>,
+    /// `true`: the file is a default. It governs the repositories its `repositories` and
+    /// `exclude` select that no other file selects (in the same account and region), so an
+    /// org-wide default and team files that override it need no excludes. Two default files
+    /// that could select one repository are refused, as two ordinary files are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<Sp<bool>>,
     /// How the rules are evaluated: `first-match` (the default: the first rule that matches
     /// an image governs it) or `ecr` (exactly as ECR evaluates a native policy; every rule must
     /// be one ECR can express, and the file compiles to that native policy verbatim — what

@@ -36,6 +36,20 @@ fn one_error(text: &str) -> (String, String, Option<String>) {
 
 const HEAD: &str = "version: 1\nrules:\n";
 
+/// A policy file and its policy, which must be valid.
+#[track_caller]
+fn policy_file(name: &str, text: &str) -> (SourceFile, Policy) {
+    let f = SourceFile::new(name, text);
+    let p = crate::parse(&f).expect("a valid policy");
+    (f, p)
+}
+
+/// The conflicts among policy files, as `conflicting_claims` takes them.
+fn conflicts(files: &[&(SourceFile, Policy)]) -> Vec<(usize, Diagnostic)> {
+    let pairs: Vec<(&SourceFile, &Policy)> = files.iter().map(|(f, p)| (f, p)).collect();
+    claims::conflicting_claims(&pairs)
+}
+
 #[test]
 fn parses_the_design_example() {
     let text = r#"
@@ -201,6 +215,117 @@ fn rules_after_a_catch_all_are_unreachable() {
     assert!(parse(&file(&ok)).is_ok());
 }
 
+/// The refusal of a rule an earlier rule covers: (the rule's name under the caret, the
+/// notes), or `None` when the policy is accepted.
+#[track_caller]
+fn shadowed(rules: &str) -> Option<(String, String, Vec<String>)> {
+    let f = file(&format!("{HEAD}{rules}"));
+    match crate::parse(&f) {
+        Ok(_) => None,
+        Err(errs) => {
+            assert_eq!(errs.len(), 1, "{errs:#?}");
+            let d = &errs[0];
+            Some((
+                d.message.clone(),
+                f.slice(d.span.unwrap()).to_string(),
+                d.notes.clone(),
+            ))
+        }
+    }
+}
+
+#[test]
+fn a_rule_whose_tags_an_earlier_rule_covers_is_refused_at_both_places() {
+    // The case lint calls shadowed in a native policy: `prod-eu-*` after `prod*`.
+    let (msg, under, notes) = shadowed(
+        "  - name: prod\n    match: { tags: [\"prod*\"] }\n    keep: all\n  - name: prod-eu\n    match: { tags: [\"prod-eu-*\"] }\n    keep: { newest: 3 }\n",
+    )
+    .expect("refused");
+    assert_eq!(msg, "rule `prod-eu` can never match an image");
+    assert_eq!(under, "prod-eu");
+    assert_eq!(
+        notes,
+        [
+            "rule `prod` at p.yaml:3:11 before it already governs every image this rule could match",
+            "every tag `prod-eu-*` matches, `prod*` matches too",
+        ]
+    );
+    // Every glob of the later `tags` in some glob of the earlier one; `?` is one character.
+    let (_, under, notes) = shadowed(
+        "  - name: a\n    match: { tags: [\"a*\", \"v?\"] }\n    keep: all\n  - name: b\n    match: { tags: [v1, \"a-*\"], tags_all: [\"x*\"] }\n    keep: none\n",
+    )
+    .expect("refused");
+    assert_eq!(under, "b");
+    assert_eq!(
+        notes[1],
+        "every tag `v1` matches, `v?` matches too; every tag `a-*` matches, `a*` matches too"
+    );
+    // `tags_all` after `tags_all`: each earlier glob holds for a later one.
+    let (_, under, notes) = shadowed(
+        "  - name: stable-prod\n    match: { tags_all: [\"prod*\", stable] }\n    keep: all\n  - name: stable-prod-eu\n    match: { tags_all: [stable, \"prod-eu-*\", \"v*\"] }\n    keep: { within: 7d }\n",
+    )
+    .expect("refused");
+    assert_eq!(under, "stable-prod-eu");
+    assert_eq!(
+        notes[1],
+        "every tag `prod-eu-*` matches, `prod*` matches too; both rules have the glob `stable`"
+    );
+    // `tags` after `tags_all` when every later glob meets every earlier one.
+    let (_, under, _) = shadowed(
+        "  - name: p\n    match: { tags_all: [\"p*\"] }\n    keep: all\n  - name: q\n    match: { tags: [\"p1*\", \"p2*\"] }\n    keep: none\n",
+    )
+    .expect("refused");
+    assert_eq!(under, "q");
+    // Archive rules are first-match too.
+    let f = file(
+        "version: 1\narchive:\n  rules:\n    - { name: builds, match: { tags: [\"sha-*\"] }, expire_after: 90d }\n    - { name: old-builds, match: { tags: [\"sha-0*\"] }, keep: all }\nrules: [{ name: r, match: any, keep: all }]\n",
+    );
+    let errs = crate::parse(&f).unwrap_err();
+    assert_eq!(errs.len(), 1, "{errs:#?}");
+    assert_eq!(
+        errs[0].message,
+        "archive rule `old-builds` can never match an image"
+    );
+    assert_eq!(
+        errs[0].notes[0],
+        "archive rule `builds` at p.yaml:4:15 before it already governs every archived image this could govern"
+    );
+}
+
+#[test]
+fn a_rule_only_partly_covered_or_not_provably_covered_is_accepted() {
+    for rules in [
+        // One glob of the later rule is outside the earlier ones.
+        "  - name: a\n    match: { tags: [\"prod*\"] }\n    keep: all\n  - name: b\n    match: { tags: [\"prod-eu-*\", \"v*\"] }\n    keep: none\n",
+        // The later glob is wider.
+        "  - name: a\n    match: { tags: [\"prod-*\"] }\n    keep: all\n  - name: b\n    match: { tags: [\"prod*\"] }\n    keep: none\n",
+        // An earlier `tags_all` glob no later glob is sure to meet.
+        "  - name: a\n    match: { tags_all: [\"prod*\", stable] }\n    keep: all\n  - name: b\n    match: { tags_all: [\"prod-eu-*\"] }\n    keep: none\n",
+        // `tags_all` of the later rule over several earlier `tags_all` globs: only some.
+        "  - name: a\n    match: { tags_all: [\"p*\", \"q*\"] }\n    keep: all\n  - name: b\n    match: { tags: [\"p1*\", \"q1*\"] }\n    keep: none\n",
+        // An earlier rule with `where` or `tag_regex` may leave images to the later one.
+        "  - name: a\n    match: { tags: [\"prod*\"], where: \"imageSizeInBytes > `1`\" }\n    keep: all\n  - name: b\n    match: { tags: [\"prod-eu-*\"] }\n    keep: none\n",
+        "  - name: a\n    match: { tags: [\"prod*\"], tag_regex: 'prod-[0-9]+' }\n    keep: all\n  - name: b\n    match: { tags: [\"prod-eu-*\"] }\n    keep: none\n",
+        // A later rule with `where` or `tag_regex` is only called covered by a whole tag class.
+        "  - name: a\n    match: { tags: [\"prod*\"] }\n    keep: all\n  - name: b\n    match: { tags: [\"prod-eu-*\"], where: \"imageSizeInBytes > `1`\" }\n    keep: none\n",
+        "  - name: a\n    match: { tags: [\"prod*\"] }\n    keep: all\n  - name: b\n    match: { tag_regex: 'prod-eu-.*' }\n    keep: none\n",
+        // Untagged images and `any` are never covered by tag globs.
+        "  - name: a\n    match: { tags: [\"*x\", \"x*\"] }\n    keep: all\n  - name: b\n    match: any\n    keep: none\n",
+    ] {
+        assert_eq!(shadowed(rules), None, "{rules}");
+    }
+    // With `evaluation: ecr` the rules are ECR's, which lint reads.
+    let ecr = "version: 1\nevaluation: ecr\nrules:\n  - {name: a, match: {tags_all: [\"prod*\"]}, keep: {newest: 1}}\n  - {name: b, match: {tags_all: [\"prod-eu*\"]}, keep: {newest: 1}}\n  - {name: c, match: any, keep: {within: 3d}}\n";
+    assert!(crate::parse(&file(ecr)).is_ok());
+    // The whole-class case keeps refusing a rule with `where` after it.
+    let (_, under, notes) = shadowed(
+        "  - name: tagged\n    match: { untagged: false }\n    keep: all\n  - name: big\n    match: { tags: [v*], where: \"imageSizeInBytes > `1`\" }\n    keep: none\n",
+    )
+    .expect("refused");
+    assert_eq!(under, "big");
+    assert_eq!(notes.len(), 1, "{notes:?}");
+}
+
 #[test]
 fn rendered_error_shows_file_line_column_and_caret() {
     let f = file(&format!(
@@ -221,20 +346,174 @@ fn rendered_error_shows_file_line_column_and_caret() {
 
 #[test]
 fn overlapping_repository_claims_are_reported_with_an_example() {
-    let a = parse(&SourceFile::new(
+    let a = policy_file(
         "a.yaml",
         "version: 1\nrepositories: [\"web-*\"]\nrules: [{name: r, match: any, keep: all}]\n",
-    ))
-    .unwrap();
-    let b = parse(&SourceFile::new("b.yaml", "version: 1\nrepositories: [\"*-api\", \"worker\"]\nrules: [{name: r, match: any, keep: all}]\n")).unwrap();
-    let c = parse(&SourceFile::new("c.yaml", "version: 1\nrepositories: [\"web-*\"]\nexclude: [\"web-*\"]\nrules: [{name: r, match: any, keep: all}]\n")).unwrap();
-    let found = claims::conflicting_claims(&[&a, &b, &c]);
+    );
+    let b = policy_file(
+        "b.yaml",
+        "version: 1\nrepositories: [\"*-api\", \"worker\"]\nrules: [{name: r, match: any, keep: all}]\n",
+    );
+    let c = policy_file(
+        "c.yaml",
+        "version: 1\nrepositories: [\"web-*\"]\nexclude: [\"web-*\"]\nrules: [{name: r, match: any, keep: all}]\n",
+    );
+    let found = conflicts(&[&a, &b, &c]);
     assert_eq!(found.len(), 1, "{found:#?}");
     assert_eq!(found[0].0, 1);
     assert_eq!(
         found[0].1.message,
         "repository `web-api` would be governed by both `a.yaml` and `b.yaml`"
     );
+}
+
+#[test]
+fn default_is_a_boolean_at_its_position() {
+    let text = "version: 1\ndefault: true\nrules: [{name: r, match: any, keep: all}]\n";
+    let f = file(text);
+    let p = crate::parse(&f).unwrap();
+    assert!(p.is_default());
+    assert_eq!(f.slice(p.default.unwrap()), "true");
+    let p = crate::parse(&file(
+        "version: 1\ndefault: false\nrules: [{name: r, match: any, keep: all}]\n",
+    ))
+    .unwrap();
+    assert!(!p.is_default(), "`default: false` is an ordinary file");
+    let (msg, under, _) =
+        one_error("version: 1\ndefault: yes\nrules: [{name: r, match: any, keep: all}]\n");
+    assert_eq!(
+        (msg.as_str(), under.as_str()),
+        ("expected `true` or `false`", "yes")
+    );
+    let (msg, under, help) =
+        one_error("version: 1\ndefualt: true\nrules: [{name: r, match: any, keep: all}]\n");
+    assert_eq!(
+        (msg.as_str(), under.as_str()),
+        ("unknown key `defualt`", "defualt")
+    );
+    assert_eq!(help.as_deref(), Some("did you mean `default`?"));
+}
+
+#[test]
+fn two_defaults_conflict_at_both_places_and_a_default_yields_to_ordinary_files() {
+    let org = policy_file(
+        "org.yaml",
+        "version: 1\ndefault: true\nrules: [{name: r, match: any, keep: all}]\n",
+    );
+    let team = policy_file(
+        "team.yaml",
+        "version: 1\nrepositories: [\"team/*\"]\nrules: [{name: r, match: any, keep: all}]\n",
+    );
+    let everything = policy_file(
+        "all.yaml",
+        "version: 1\nrules: [{name: r, match: any, keep: all}]\n",
+    );
+    assert!(
+        conflicts(&[&org, &team]).is_empty(),
+        "a default and an ordinary file that select one repository"
+    );
+    assert!(conflicts(&[&everything, &org]).is_empty());
+    // Two defaults, one naming its repositories: the error is at its glob, the note at the
+    // other file's `default: true`.
+    let web = policy_file(
+        "web.yaml",
+        "version: 1\nrepositories: [\"web-*\"]\ndefault: true\nrules: [{name: r, match: any, keep: all}]\n",
+    );
+    let found = conflicts(&[&org, &team, &web]);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let (i, d) = &found[0];
+    assert_eq!(*i, 2);
+    assert_eq!(
+        d.message,
+        "repository `web-` would be governed by both default files `org.yaml` and `web.yaml`"
+    );
+    assert_eq!(web.0.slice(d.span.unwrap()), "\"web-*\"");
+    assert_eq!(
+        d.notes,
+        [
+            "`org.yaml` has no `repositories`, so the default file at org.yaml:2:10 selects every repository"
+        ]
+    );
+    // The other way round: the error at the later file's `default: true`, the note at the glob.
+    let found = conflicts(&[&web, &org]);
+    let (_, d) = &found[0];
+    assert_eq!(org.0.slice(d.span.unwrap()), "true");
+    assert_eq!(
+        d.notes,
+        ["`web.yaml` selects it through `web-*` at web.yaml:2:16"]
+    );
+    assert_eq!(
+        d.help.as_deref(),
+        Some(
+            "one default file per repository: narrow `repositories` of one of them, or add `web-` (or a glob) to its `exclude`"
+        )
+    );
+    // Defaults of other regions, or with disjoint repositories, do not conflict.
+    let eu = policy_file(
+        "eu.yaml",
+        "version: 1\ndefault: true\nregions: [eu-west-1]\nrules: [{name: r, match: any, keep: all}]\n",
+    );
+    let us = policy_file(
+        "us.yaml",
+        "version: 1\ndefault: true\nregions: [us-east-1]\nrules: [{name: r, match: any, keep: all}]\n",
+    );
+    let api = policy_file(
+        "api.yaml",
+        "version: 1\nrepositories: [\"api-*\"]\ndefault: true\nrules: [{name: r, match: any, keep: all}]\n",
+    );
+    assert!(conflicts(&[&eu, &us, &team]).is_empty());
+    assert!(conflicts(&[&web, &api]).is_empty());
+    assert_eq!(
+        conflicts(&[&eu, &org]).len(),
+        1,
+        "the run-time region may be eu-west-1"
+    );
+}
+
+#[test]
+fn the_governing_file_is_the_ordinary_one_then_the_default() {
+    let team = policy_file(
+        "team.yaml",
+        "version: 1\nrepositories: [\"team/*\"]\nexclude: [\"team/legacy\"]\nrules: [{name: r, match: any, keep: all}]\n",
+    );
+    let org = policy_file(
+        "org.yaml",
+        "version: 1\ndefault: true\nexclude: [sandbox]\nrules: [{name: r, match: any, keep: all}]\n",
+    );
+    let eu = policy_file(
+        "eu.yaml",
+        "version: 1\nrepositories: [\"eu/*\"]\nregions: [eu-west-1]\nrules: [{name: r, match: any, keep: all}]\n",
+    );
+    // In either order: the default is asked only when no ordinary file selects the name.
+    for files in [[&org, &team, &eu], [&team, &eu, &org]] {
+        let policies = files.map(|(_, p)| p);
+        let governs = |repo: &str, region: Option<&str>| {
+            let place = claims::Place::Unit {
+                account: None,
+                region,
+            };
+            claims::governing(policies.iter().copied(), repo, place)
+                .map(|i| policies[i].source.as_str())
+        };
+        assert_eq!(governs("team/web", None), Some("team.yaml"));
+        assert_eq!(governs("api", None), Some("org.yaml"));
+        // What a team file excludes falls to the default; what the default excludes, to none.
+        assert_eq!(governs("team/legacy", None), Some("org.yaml"));
+        assert_eq!(governs("sandbox", None), None);
+        // `eu.yaml` governs `eu/*` in eu-west-1, and may meet the run-time region: the
+        // default leaves those names alone there too, rather than risk two files for one.
+        assert_eq!(governs("eu/web", Some("eu-west-1")), Some("eu.yaml"));
+        assert_eq!(governs("eu/web", None), None);
+        // The default (no `regions`) governs the run-time region only.
+        assert_eq!(governs("api", Some("eu-west-1")), None);
+        // Images of an unknown registry: any file's regions count.
+        let anywhere = |repo: &str| {
+            claims::governing(policies.iter().copied(), repo, claims::Place::Anywhere)
+                .map(|i| policies[i].source.as_str())
+        };
+        assert_eq!(anywhere("eu/web"), Some("eu.yaml"));
+        assert_eq!(anywhere("api"), Some("org.yaml"));
+    }
 }
 
 #[test]
@@ -265,27 +544,24 @@ fn regions_are_checked_and_separate_claims() {
             ),
         ]
     );
-    let in_eu = parse(&SourceFile::new(
+    let in_eu = policy_file(
         "eu.yaml",
         "version: 1\nregions: [eu-west-1]\nrules: [{name: r, match: any, keep: all}]\n",
-    ))
-    .unwrap();
-    let in_us = parse(&SourceFile::new(
+    );
+    let in_us = policy_file(
         "us.yaml",
         "version: 1\nregions: [us-east-1]\nrules: [{name: r, match: any, keep: all}]\n",
-    ))
-    .unwrap();
-    let default = parse(&SourceFile::new(
+    );
+    let default = policy_file(
         "d.yaml",
         "version: 1\nrules: [{name: r, match: any, keep: all}]\n",
-    ))
-    .unwrap();
+    );
     assert!(
-        claims::conflicting_claims(&[&in_eu, &in_us]).is_empty(),
+        conflicts(&[&in_eu, &in_us]).is_empty(),
         "same names, other regions"
     );
     assert_eq!(
-        claims::conflicting_claims(&[&in_eu, &default]).len(),
+        conflicts(&[&in_eu, &default]).len(),
         1,
         "the default region may be eu-west-1"
     );
@@ -350,27 +626,24 @@ fn accounts_are_one_profile_or_one_role_and_separate_claims() {
             "profile prod is listed twice",
         ]
     );
-    let prod_only = parse(&SourceFile::new(
+    let prod_only = policy_file(
         "prod.yaml",
         "version: 1\naccounts: [{profile: prod}]\nrules: [{name: r, match: any, keep: all}]\n",
-    ))
-    .unwrap();
-    let dev_only = parse(&SourceFile::new(
+    );
+    let dev_only = policy_file(
         "dev.yaml",
         "version: 1\naccounts: [{profile: dev}]\nrules: [{name: r, match: any, keep: all}]\n",
-    ))
-    .unwrap();
-    let default = parse(&SourceFile::new(
+    );
+    let default = policy_file(
         "d.yaml",
         "version: 1\nrules: [{name: r, match: any, keep: all}]\n",
-    ))
-    .unwrap();
+    );
     assert!(
-        claims::conflicting_claims(&[&prod_only, &dev_only]).is_empty(),
+        conflicts(&[&prod_only, &dev_only]).is_empty(),
         "same names, other accounts"
     );
     assert_eq!(
-        claims::conflicting_claims(&[&prod_only, &default]).len(),
+        conflicts(&[&prod_only, &default]).len(),
         1,
         "the default credentials may reach prod"
     );

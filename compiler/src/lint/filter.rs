@@ -38,7 +38,7 @@ impl Filter {
             (Some(list), _) => (
                 Some(ListKind::Patterns),
                 list.clone(),
-                list.iter().map(|t| Pat::pattern(t)).collect(),
+                list.iter().map(|t| Pat::ecr(t)).collect(),
             ),
             (None, Some(list)) => (
                 Some(ListKind::Prefixes),

@@ -47,7 +47,7 @@ pub(crate) fn check(cx: &Cx, rule: &NativeRule, filter: &Filter) -> Option<Findi
 fn example(cx: &Cx, rule: &NativeRule, filter: &Filter, higher: &[&Filter]) -> Option<Example> {
     let all_higher: Vec<&Pat> = higher.iter().flat_map(|h| &h.entries).collect();
     // `latest` is what an index is usually tagged; any other tag no higher rule selects will do.
-    let latest = Pat::pattern("latest");
+    let latest = Pat::ecr("latest");
     let free = |b: &mut Builder| {
         let tag = b
             .tag(&[&latest], &all_higher)

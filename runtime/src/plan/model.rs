@@ -85,6 +85,10 @@ pub struct RepositoryPlan {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
     pub policy_file: String,
+    /// The policy file is a default file (`default: true`): it governs the repository because
+    /// no other file selects it.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub default_policy: bool,
     pub lifecycle_policy: PolicyChange,
     /// Images the runner deletes.
     pub deletions: Vec<ImageAction>,

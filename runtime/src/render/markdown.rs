@@ -172,8 +172,14 @@ fn rule_table(plan: &Plan) -> String {
         } else {
             rule
         };
+        // A default file governs the repositories no other file selects.
+        let default = plan
+            .repositories
+            .iter()
+            .any(|r| r.default_policy && r.policy_file == file);
+        let default = if default { " (default)" } else { "" };
         s.push_str(&format!(
-            "| `{file}` | {rule} | {} | {} | {} | {} |\n",
+            "| `{file}`{default} | {rule} | {} | {} | {} | {} |\n",
             t[0].cell(),
             t[1].cell(),
             t[2].cell(),

@@ -29,6 +29,7 @@ pub(super) fn repository(name: &str, deletions: usize, ecr: usize, policy: &str)
         account: None,
         region: None,
         policy_file: "policies/team.yaml".into(),
+        default_policy: false,
         lifecycle_policy: PolicyChange::Put {
             text: policy.into(),
         },
