@@ -14,4 +14,5 @@ mod policies;
 mod proxy;
 mod stand_in;
 mod team;
+mod terraform;
 mod workflow;
