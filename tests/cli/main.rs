@@ -12,6 +12,7 @@ mod in_use;
 mod lint;
 mod policies;
 mod proxy;
+mod release;
 mod stand_in;
 mod team;
 mod terraform;
