@@ -3,6 +3,7 @@ use std::path::Path;
 
 use ecr_lifecycle_compiler::diagnostic::Diagnostic;
 use ecr_lifecycle_compiler::dsl::Policy;
+use ecr_lifecycle_compiler::dsl::policy::Account;
 use ecr_lifecycle_compiler::source::SourceFile;
 use ecr_lifecycle_compiler::split::wording;
 use ecr_lifecycle_compiler::split::{self, Compiled, Disposition, Narrowing};
@@ -61,15 +62,19 @@ pub(super) fn run(args: &CompileArgs) -> ExitStatus {
                     .map(|(f, p, c)| text(f, p, c))
                     .collect::<Vec<_>>()
                     .join("\n"),
-                CompileFormat::Terraform => {
-                    let mut merged = serde_json::Map::new();
-                    for (f, p, c) in &compiled {
-                        if let Some(doc) = terraform(f, p, c) {
+                CompileFormat::Terraform => match terraform_documents(&compiled) {
+                    Ok(docs) => {
+                        let mut merged = serde_json::Map::new();
+                        for (_, doc) in docs {
                             merge(&mut merged, doc);
                         }
+                        pretty(&Value::Object(merged))
                     }
-                    pretty(&Value::Object(merged))
-                }
+                    Err(e) => {
+                        output::error(&e);
+                        return ExitStatus::Failure;
+                    }
+                },
             };
             output::stdout(&text);
             ExitStatus::Success
@@ -101,9 +106,6 @@ fn outputs(
             ));
         }
         if format == CompileFormat::Terraform {
-            if let Some(doc) = terraform(file, policy, c) {
-                files.insert(format!("{stem}{TERRAFORM}"), pretty(&doc));
-            }
             continue;
         }
         files.insert(
@@ -112,6 +114,11 @@ fn outputs(
         );
         if let Some(native) = &c.native {
             files.insert(format!("{stem}{NATIVE}"), native.to_json_pretty());
+        }
+    }
+    if format == CompileFormat::Terraform {
+        for (stem, doc) in terraform_documents(compiled)? {
+            files.insert(format!("{stem}{TERRAFORM}"), pretty(&doc));
         }
     }
     Ok(files)
@@ -504,11 +511,66 @@ fn identifier(stem: &str) -> String {
     format!("ecr_lifecycle_{id}")
 }
 
+/// The Terraform JSON of every file ECR has work for, by file stem, in the order given.
+/// Refuses files that would declare the same provider configuration, variable or resource:
+/// Terraform reads every `.tf.json` of a directory as one module.
+fn terraform_documents(
+    compiled: &[(&SourceFile, &Policy, Compiled)],
+) -> Result<Vec<(String, Value)>, String> {
+    let mut docs = Vec::new();
+    let mut declared: BTreeMap<String, &str> = BTreeMap::new();
+    for (file, policy, c) in compiled {
+        let Some(doc) = terraform(file, policy, c)? else {
+            continue;
+        };
+        for name in declarations(&doc) {
+            if let Some(other) = declared.insert(name.clone(), &file.name) {
+                return Err(format!(
+                    "`{other}` and `{}` would both declare the Terraform {name}: rename one of them",
+                    file.name
+                ));
+            }
+        }
+        docs.push((stem(&file.name), doc));
+    }
+    Ok(docs)
+}
+
+/// What a Terraform JSON document declares, as Terraform names it in its errors.
+fn declarations(doc: &Value) -> Vec<String> {
+    let mut names = Vec::new();
+    if let Some(providers) = doc["provider"].as_object() {
+        for (provider, configs) in providers {
+            for config in configs.as_array().into_iter().flatten() {
+                if let Some(alias) = config["alias"].as_str() {
+                    names.push(format!("provider configuration `{provider}.{alias}`"));
+                }
+            }
+        }
+    }
+    if let Some(variables) = doc["variable"].as_object() {
+        names.extend(variables.keys().map(|v| format!("variable `{v}`")));
+    }
+    if let Some(resources) = doc["resource"].as_object() {
+        for (kind, blocks) in resources {
+            for name in blocks.as_object().into_iter().flat_map(|b| b.keys()) {
+                names.push(format!("resource `{kind}.{name}`"));
+            }
+        }
+    }
+    names
+}
+
 /// The native part of one file as Terraform JSON: a variable for the repositories it governs
 /// (defaulting to them when the file names them literally) and an `aws_ecr_lifecycle_policy`
-/// per repository. `None` when ECR has nothing to do for this file.
-fn terraform(file: &SourceFile, policy: &Policy, c: &Compiled) -> Option<Value> {
-    let native = c.native.as_ref()?;
+/// per repository. A file that names `accounts` or `regions` has a provider configuration per
+/// account and region (its alias made of the file's and the unit's names, so that files never
+/// share one), and the variable and the resources for each. `None` when ECR has nothing to do
+/// for this file.
+fn terraform(file: &SourceFile, policy: &Policy, c: &Compiled) -> Result<Option<Value>, String> {
+    let Some(native) = c.native.as_ref() else {
+        return Ok(None);
+    };
     let id = identifier(&stem(&file.name));
     let include: Vec<String> = policy
         .repositories
@@ -522,36 +584,175 @@ fn terraform(file: &SourceFile, policy: &Policy, c: &Compiled) -> Option<Value> 
         .iter()
         .map(|g| g.to_string())
         .collect();
-    let mut described = format!("{GOVERNED_BY}{} ({}", file.name, include.join(", "));
-    if !exclude.is_empty() {
-        described.push_str(&format!(", except {}", exclude.join(", ")));
-    }
-    if policy.is_default() {
-        described.push_str(", the default file: those no other file selects");
-    }
-    described
-        .push_str("). Its runtime rules run with `ecr-lifecycle apply --native-policies ignore`.");
-    let mut variable = json!({ "type": "set(string)", "description": described });
     // Which repositories a default file governs depends on the other files: no literal default.
     let literal = !policy.is_default()
         && policy.repositories.include.is_some()
         && exclude.is_empty()
         && include.iter().all(|g| !g.contains(['*', '?']));
-    if literal {
-        variable["default"] = json!(include);
-    }
-    Some(json!({
-        "variable": { format!("{id}_repositories"): variable },
-        "resource": {
-            "aws_ecr_lifecycle_policy": {
-                id.clone(): {
-                    "for_each": format!("${{var.{id}_repositories}}"),
-                    "repository": "${each.value}",
-                    "policy": escape_template(&native.to_json_compact()),
+    // `Repositories governed by FILE (GLOBS…)[ in UNIT]. …`: `source_of` reads it back.
+    let variable = |unit: Option<&str>| {
+        let mut described = format!("{GOVERNED_BY}{} ({}", file.name, include.join(", "));
+        if !exclude.is_empty() {
+            described.push_str(&format!(", except {}", exclude.join(", ")));
+        }
+        if policy.is_default() {
+            described.push_str(", the default file: those no other file selects");
+        }
+        described.push(')');
+        if let Some(unit) = unit {
+            described.push_str(&format!(" in {unit}"));
+        }
+        described.push_str(
+            ". Its runtime rules run with `ecr-lifecycle apply --native-policies ignore`.",
+        );
+        let mut variable = json!({ "type": "set(string)", "description": described });
+        if literal {
+            variable["default"] = json!(include);
+        }
+        variable
+    };
+    let policy_text = escape_template(&native.to_json_compact());
+    let units = terraform_units(policy);
+    if units.is_empty() {
+        return Ok(Some(json!({
+            "variable": { format!("{id}_repositories"): variable(None) },
+            "resource": {
+                "aws_ecr_lifecycle_policy": {
+                    id.clone(): {
+                        "for_each": format!("${{var.{id}_repositories}}"),
+                        "repository": "${each.value}",
+                        "policy": policy_text,
+                    }
                 }
             }
+        })));
+    }
+    let mut providers: Vec<Value> = Vec::new();
+    let mut variables = serde_json::Map::new();
+    let mut resources = serde_json::Map::new();
+    let mut named: BTreeMap<String, String> = BTreeMap::new();
+    for unit in &units {
+        let name = format!("{id}_{}", unit.name());
+        if let Some(other) = named.insert(name.clone(), unit.to_string()) {
+            return Err(format!(
+                "{}: {other} and {unit} would both be the Terraform provider configuration `aws.{name}`: Terraform names allow only letters, digits, `_` and `-`",
+                file.name
+            ));
         }
-    }))
+        providers.push(unit.provider(&name));
+        variables.insert(
+            format!("{name}_repositories"),
+            variable(Some(&unit.to_string())),
+        );
+        resources.insert(
+            name.clone(),
+            json!({
+                "provider": format!("aws.{name}"),
+                "for_each": format!("${{var.{name}_repositories}}"),
+                "repository": "${each.value}",
+                "policy": policy_text,
+            }),
+        );
+    }
+    providers.sort_by(|a, b| a["alias"].as_str().cmp(&b["alias"].as_str()));
+    Ok(Some(json!({
+        "provider": { "aws": providers },
+        "variable": variables,
+        "resource": { "aws_ecr_lifecycle_policy": resources },
+    })))
+}
+
+/// One account in one region that a policy file names, as Terraform reaches it.
+struct TerraformUnit<'a> {
+    account: Option<&'a Account>,
+    region: Option<&'a str>,
+}
+
+/// Each account the file names in each region it names, in the order written; none when it
+/// names neither (the default provider configuration governs).
+fn terraform_units(policy: &Policy) -> Vec<TerraformUnit<'_>> {
+    if policy.accounts.is_none() && policy.regions.is_none() {
+        return Vec::new();
+    }
+    let accounts: Vec<Option<&Account>> = match &policy.accounts {
+        None => vec![None],
+        Some(list) => list.iter().map(Some).collect(),
+    };
+    let regions: Vec<Option<&str>> = match &policy.regions {
+        None => vec![None],
+        Some(list) => list.iter().map(|r| Some(r.as_str())).collect(),
+    };
+    accounts
+        .iter()
+        .flat_map(|account| {
+            regions.iter().map(|region| TerraformUnit {
+                account: *account,
+                region: *region,
+            })
+        })
+        .collect()
+}
+
+impl TerraformUnit<'_> {
+    /// What the provider alias adds to the file's identifier: the profile (or the role's
+    /// account and name), then the region, as Terraform names allow them.
+    fn name(&self) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        match self.account {
+            Some(Account::Profile(p)) => parts.push(p.clone()),
+            Some(Account::RoleArn(arn)) => {
+                // `arn:PARTITION:iam::ACCOUNT:role/PATH/NAME`: role names are unique in an
+                // account whatever their path.
+                let fields: Vec<&str> = arn.splitn(6, ':').collect();
+                let account = fields.get(4).copied().unwrap_or_default();
+                let role = fields
+                    .get(5)
+                    .and_then(|r| r.rsplit('/').next())
+                    .unwrap_or_default();
+                parts.push(format!("{account}_{role}"));
+            }
+            None => {}
+        }
+        parts.extend(self.region.map(str::to_string));
+        parts
+            .join("_")
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect()
+    }
+
+    /// The `provider "aws"` block of the unit.
+    fn provider(&self, alias: &str) -> Value {
+        let mut block = json!({ "alias": alias });
+        match self.account {
+            Some(Account::Profile(p)) => block["profile"] = json!(escape_template(p)),
+            Some(Account::RoleArn(arn)) => {
+                block["assume_role"] = json!({ "role_arn": escape_template(arn) })
+            }
+            None => {}
+        }
+        if let Some(region) = self.region {
+            block["region"] = json!(escape_template(region));
+        }
+        block
+    }
+}
+
+impl std::fmt::Display for TerraformUnit<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.account, self.region) {
+            (Some(a), Some(r)) => write!(f, "{a}, {r}"),
+            (Some(a), None) => write!(f, "{a}"),
+            (None, Some(r)) => write!(f, "{r}"),
+            (None, None) => write!(f, "the default account and region"),
+        }
+    }
 }
 
 /// Terraform reads `${` and `%{` in JSON strings as template syntax; doubling them keeps
@@ -571,6 +772,7 @@ fn merge(into: &mut serde_json::Map<String, Value>, doc: Value) {
                     for (k2, v2) in std::mem::take(m) {
                         match (e.get_mut(&k2), v2) {
                             (Some(Value::Object(e2)), Value::Object(m2)) => e2.extend(m2),
+                            (Some(Value::Array(e2)), Value::Array(m2)) => e2.extend(m2),
                             (_, v2) => {
                                 e.insert(k2, v2);
                             }

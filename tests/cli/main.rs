@@ -18,6 +18,8 @@ mod in_use;
 mod lint;
 mod policies;
 mod proxy;
+mod release;
 mod stand_in;
 mod team;
+mod terraform;
 mod workflow;
