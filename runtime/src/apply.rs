@@ -9,9 +9,7 @@ use jiff::Timestamp;
 
 use crate::in_use::{Consumers, Usage};
 use crate::normalize::same_policy;
-use crate::plan::{
-    LoadedPolicy, Plan, PolicyChange, RepositoryOptions, Unit, governing_in, sha256_hex,
-};
+use crate::plan::{LoadedPolicy, Plan, PolicyChange, RepositoryOptions, Unit, governing_in};
 use crate::planner::Progress;
 use crate::registry::{ImageFailure, Registry, RegistryError};
 
@@ -94,7 +92,13 @@ impl ApplyReport {
 /// Why a plan cannot be applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
-    PolicyFilesDiffer(String),
+    /// The plan names other policy files than these.
+    OtherPolicyFiles {
+        planned: Vec<String>,
+        given: Vec<String>,
+    },
+    /// What the file says changed since the plan (comments and layout aside).
+    PolicyFileChanged { path: String },
     /// The runner's deletions and what the native policies being put make ECR expire, together
     /// over the limit.
     TooManyDeletions {
@@ -107,9 +111,15 @@ pub enum Refusal {
 impl std::fmt::Display for Refusal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Refusal::PolicyFilesDiffer(why) => write!(
+            Refusal::OtherPolicyFiles { planned, given } => write!(
                 f,
-                "the plan was made from other policy files: {why}; make a new plan"
+                "the plan was made from other policy files: it names [{}], and these are [{}]; make a new plan",
+                planned.join(", "),
+                given.join(", ")
+            ),
+            Refusal::PolicyFileChanged { path } => write!(
+                f,
+                "the rules of `{path}` have changed since the plan was made; make a new plan"
             ),
             Refusal::TooManyDeletions {
                 runner,
@@ -130,29 +140,20 @@ impl std::fmt::Display for Refusal {
 
 /// Checks that `policies` are the very files the plan was made from.
 pub fn check_policy_files(plan: &Plan, policies: &[LoadedPolicy]) -> Result<(), Refusal> {
-    let given: Vec<(&str, String)> = policies
-        .iter()
-        .map(|p| (p.file.name.as_str(), sha256_hex(p.file.text.as_bytes())))
-        .collect();
-    let planned: Vec<(&str, String)> = plan
-        .policy_files
-        .iter()
-        .map(|p| (p.path.as_str(), p.sha256.clone()))
-        .collect();
-    if given.len() != planned.len() || given.iter().zip(&planned).any(|(g, p)| g.0 != p.0) {
-        let names = |v: &[(&str, String)]| v.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ");
-        return Err(Refusal::PolicyFilesDiffer(format!(
-            "it names [{}], and these are [{}]",
-            names(&planned),
-            names(&given)
-        )));
+    let given: Vec<&str> = policies.iter().map(|p| p.file.name.as_str()).collect();
+    let planned: Vec<&str> = plan.policy_files.iter().map(|p| p.path.as_str()).collect();
+    if given != planned {
+        let owned = |v: &[&str]| v.iter().map(|s| s.to_string()).collect();
+        return Err(Refusal::OtherPolicyFiles {
+            planned: owned(&planned),
+            given: owned(&given),
+        });
     }
-    for (g, p) in given.iter().zip(&planned) {
-        if g.1 != p.1 {
-            return Err(Refusal::PolicyFilesDiffer(format!(
-                "`{}` has changed since",
-                g.0
-            )));
+    for (loaded, recorded) in policies.iter().zip(&plan.policy_files) {
+        if loaded.normalized_sha256() != recorded.normalized_sha256 {
+            return Err(Refusal::PolicyFileChanged {
+                path: recorded.path.clone(),
+            });
         }
     }
     Ok(())

@@ -61,8 +61,10 @@ impl LoadedPolicy {
         }
     }
 
-    pub fn sha256(&self) -> String {
-        sha256_hex(self.file.text.as_bytes())
+    /// The hash of what the file means ([`ecr_lifecycle_compiler::dsl::normal_form`]), which a
+    /// comment-only edit does not change.
+    pub fn normalized_sha256(&self) -> String {
+        sha256_hex(ecr_lifecycle_compiler::dsl::normal_form(&self.file).as_bytes())
     }
 }
 
@@ -364,7 +366,7 @@ pub fn assemble(
             .iter()
             .map(|p| PolicyFileRef {
                 path: p.file.name.clone(),
-                sha256: p.sha256(),
+                normalized_sha256: p.normalized_sha256(),
             })
             .collect(),
         repositories,

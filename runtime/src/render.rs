@@ -243,8 +243,11 @@ pub fn plan_text(plan: &Plan) -> Lines {
     if s.policies_to_replace > 0 {
         legend.push("~ replace a lifecycle policy");
     }
-    if s.policies_to_delete > 0 || s.images_to_delete > 0 {
-        legend.push("- delete");
+    match (s.policies_to_delete > 0, s.images_to_delete > 0) {
+        (true, true) => legend.push("- delete a lifecycle policy or an image"),
+        (true, false) => legend.push("- delete a lifecycle policy"),
+        (false, true) => legend.push("- delete an image"),
+        (false, false) => {}
     }
     if s.images_to_archive > 0 {
         legend.push("> archive");
@@ -521,12 +524,19 @@ pub fn summary_line(plan: &Plan) -> String {
         s.monthly_saving_usd
     );
     if s.images_to_archive > 0 {
+        let saving = if s.archive_monthly_saving_usd > 0.0 {
+            format!(
+                "saves ${:.2}/month at the archive price of ${:.3}/GB-month",
+                s.archive_monthly_saving_usd, plan.prices.archive_per_gb_month
+            )
+        } else {
+            // AWS bills the first 150 TB of archive a month at the standard price.
+            "archiving saves nothing on storage below 150 TB a month".to_string()
+        };
         line.push_str(&format!(
-            ", {} to archive ({}, saves ${:.2}/month at the archive price of ${:.3}/GB-month)",
+            ", {} to archive ({}, {saving})",
             plural(s.images_to_archive, "image", "images"),
             bytes(s.bytes_to_archive),
-            s.archive_monthly_saving_usd,
-            plan.prices.archive_per_gb_month
         ));
     }
     if s.early_delete_charge_usd > 0.0 {
@@ -891,7 +901,7 @@ mod tests {
         for path in ["policies/team.yaml", "policies/typo.yaml"] {
             p.policy_files.push(crate::plan::PolicyFileRef {
                 path: path.into(),
-                sha256: String::new(),
+                normalized_sha256: String::new(),
             });
         }
         assert_eq!(

@@ -355,3 +355,57 @@ fn the_pre_commit_hooks_pass_on_fresh_output_and_fail_on_stale_output() {
         "{out}"
     );
 }
+
+/// A reviewed plan stays applicable after an edit of comments and layout, and is refused,
+/// naming the file, once what a rule says changes.
+#[test]
+fn a_saved_plan_survives_a_comment_edit_and_is_refused_after_a_rule_edit() {
+    let registry = std::fs::read_to_string(repo_root().join("demo/registry.json")).unwrap();
+    let policy = "version: 1\nrepositories: [\"apps/*\"]\nrules:\n  - { name: recent, match: any, keep: { newest: 2 } }\n";
+    let dir = temp_dir(&[("p.yaml", policy), ("registry.json", &registry)]);
+    let d = dir.path();
+    let cli = |args: &[&str]| {
+        Cli::new()
+            .dir(d)
+            .env("ECR_LIFECYCLE_NOW", "2026-06-01T00:00:00Z")
+            .args(args)
+            .run()
+    };
+    let plan = cli(&[
+        "plan",
+        "p.yaml",
+        "--registry",
+        "file:registry.json",
+        "-o",
+        "plan.json",
+    ]);
+    assert_eq!(plan.code, 2, "{}", plan.stderr);
+
+    // Comments, block style and quoting: the same rules.
+    let reformatted = "# Reviewed by the platform team.\nversion: 1\nrepositories:\n  - apps/*   # every app\nrules:\n  - name: recent\n    match: any\n    keep:\n      newest: 2\n";
+    std::fs::write(d.join("p.yaml"), reformatted).unwrap();
+    let check = |args: &[&str]| {
+        let run = cli(args);
+        errors(&run.stderr)
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+    };
+    // `--max-delete 0` refuses after the policy files are checked: the refusal tells which check.
+    let refused = check(&["apply", "plan.json", "--max-delete", "0"]);
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert!(
+        refused[0].contains("more than --max-delete 0"),
+        "{refused:?}"
+    );
+
+    std::fs::write(
+        d.join("p.yaml"),
+        reformatted.replace("newest: 2", "newest: 3"),
+    )
+    .unwrap();
+    assert_eq!(
+        check(&["apply", "plan.json"]),
+        ["error: the rules of `p.yaml` have changed since the plan was made; make a new plan"]
+    );
+}

@@ -62,7 +62,7 @@ fn plan_apply_plan_is_no_changes_and_diff_is_clean() {
     );
     let saved: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(d.join("plan.json")).unwrap()).unwrap();
-    assert_eq!(saved["formatVersion"], 2);
+    assert_eq!(saved["formatVersion"], 3);
     assert_eq!(
         saved["registries"],
         serde_json::json!(["file:registry.json"])

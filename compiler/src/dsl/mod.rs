@@ -25,6 +25,16 @@ pub fn parse(file: &SourceFile) -> Result<Policy, Vec<Diagnostic>> {
     lower::lower(doc, file)
 }
 
+/// The policy's meaning as text: its syntax tree as JSON, so comments, layout, quoting and key
+/// order do not change it. A plan records its hash, and `apply` refuses a plan only when the
+/// meaning of a file changed. A file that does not parse is its own text.
+pub fn normal_form(file: &SourceFile) -> String {
+    parse_syntax(file)
+        .ok()
+        .and_then(|doc| serde_json::to_string(&doc).ok())
+        .unwrap_or_else(|| file.text.clone())
+}
+
 /// Reads the YAML into the syntax types. YAML and shape errors stop at the first one (serde
 /// cannot resume), rewritten to name the DSL's keys and to suggest near misses.
 pub fn parse_syntax(file: &SourceFile) -> Result<syntax::PolicyDoc, Diagnostic> {

@@ -17,6 +17,8 @@ use crate::source::Sp;
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "ecr-lifecycle policy")]
+// `rules` may be left out when `archive` is given: one of the two is required.
+#[schemars(extend("anyOf" = [{ "required": ["rules"] }, { "required": ["archive"] }]))]
 pub struct PolicyDoc {
     /// The format version of this file. Always `1`.
     #[schemars(range(min = 1, max = 1))]
@@ -57,7 +59,8 @@ pub struct PolicyDoc {
     /// their signatures), and named in plans with what runs them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub in_use: Option<Sp<InUseDoc>>,
-    /// The rules, highest priority first.
+    /// The rules, highest priority first. At least one, unless `archive` is given.
+    #[serde(default)]
     pub rules: Sp<Vec<Sp<RuleDoc>>>,
 }
 

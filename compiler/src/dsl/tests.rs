@@ -837,3 +837,20 @@ rules: []
         ]
     );
 }
+
+#[test]
+fn rules_may_be_left_out_only_when_archive_is_given() {
+    let f = file("version: 1\narchive:\n  expire_after: 200d\n");
+    let policy = parse(&f).expect("an archive-only policy is valid");
+    assert!(policy.rules.is_empty());
+    let (message, at, help) = one_error("version: 1\nrepositories: [\"a\"]\n");
+    assert_eq!(message, "the policy has no rules");
+    assert_eq!(at, "");
+    assert_eq!(
+        help.as_deref(),
+        Some("add at least one rule under `rules:`")
+    );
+    let (message, at, _) = one_error("version: 1\nrules: []\n");
+    assert_eq!(message, "the policy has no rules");
+    assert_eq!(at, "[", "the caret is at the empty list");
+}

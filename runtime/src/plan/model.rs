@@ -9,7 +9,7 @@ use super::Unit;
 
 /// The plan file format; `apply` refuses any other. 2: registries, the shard, reasons and
 /// notes are typed data.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// Standard storage price per GB-month (GiB, as AWS bills storage), in US dollars.
 pub const STANDARD_PRICE_PER_GB_MONTH: f64 = 0.10;
@@ -71,7 +71,8 @@ pub struct Plan {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PolicyFileRef {
     pub path: String,
-    pub sha256: String,
+    /// Of the file's normalised form: edits of comments and layout keep a plan applicable.
+    pub normalized_sha256: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

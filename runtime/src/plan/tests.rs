@@ -106,16 +106,17 @@ fn summary_counts_and_prices() {
 
 #[test]
 fn a_plan_of_another_format_is_refused() {
-    // The format before typed registries and shards: made again, not guessed at.
-    let older = Plan::from_json("{\"formatVersion\": 1}").unwrap_err();
+    // Formats before typed registries and shards, and before policy files were hashed by
+    // their meaning: made again, not guessed at.
+    let older = Plan::from_json("{\"formatVersion\": 2}").unwrap_err();
     assert!(
-        older.contains("format version 1") && older.contains("make a new plan"),
+        older.contains("format version 2") && older.contains("make a new plan"),
         "{older}"
     );
     assert!(
-        Plan::from_json("{\"formatVersion\": 3}")
+        Plan::from_json("{\"formatVersion\": 4}")
             .unwrap_err()
-            .contains("version 3")
+            .contains("version 4")
     );
     assert!(Plan::from_json("[]").unwrap_err().contains("formatVersion"));
     assert!(
