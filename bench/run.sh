@@ -8,7 +8,8 @@
 # 1. Local evaluation: `cargo bench -p ecr-lifecycle-compiler --bench scale`, and the peak RSS
 #    of `ecr-lifecycle evaluate policies/*.yaml` over 1,000,000 images.
 # 2. End to end against the local ECR API of the end-to-end tests on 127.0.0.1: plan and apply
-#    over 200 repositories × 500 images, and plan with --concurrency 1 vs 8 under 30 ms per call.
+#    over 200 repositories × 500 images, and plan with --concurrency 1, 8, 32 and auto under
+#    30 ms per call.
 # 3. Side by side with aws-ecr-cleanup 0.1.5 (PyPI, installed into bench/.venv-cleanup) in dry
 #    run on the same kind of fixture: wall time, and the images each chooses to delete.
 #

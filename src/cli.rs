@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use ecr_lifecycle_runtime::pace::Concurrency;
 
 const AFTER_HELP: &str = "\
 Exit codes: 0 nothing to do (or valid), 1 error, 2 changes, drift or stale output.
@@ -282,9 +283,11 @@ pub(crate) struct RegistryArgs {
     /// Send ECR calls to this endpoint (also read from AWS_ENDPOINT_URL).
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
-    /// How many repositories to read at once.
-    #[arg(long, value_name = "N", default_value_t = 8)]
-    pub concurrency: usize,
+    /// How many repositories to read at once: a number, or `auto` to start at 8 and adapt:
+    /// more at once while ECR answers, half as many when it throttles (`--stats` shows the
+    /// pace reached and the throttles met).
+    #[arg(long, value_name = "N|auto", default_value = "auto")]
+    pub concurrency: Concurrency,
     /// Print the number of calls per API operation and the time spent, on standard error.
     #[arg(long)]
     pub stats: bool,

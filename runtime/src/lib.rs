@@ -7,6 +7,7 @@ pub mod drift;
 pub mod explain;
 pub mod in_use;
 pub mod normalize;
+pub mod pace;
 pub mod plan;
 pub mod planner;
 pub mod registry;

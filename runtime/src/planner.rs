@@ -1,9 +1,10 @@
 //! Reading a registry and planning: each governed repository is read once, several at a time.
 
-use futures_util::stream::{self, StreamExt};
+use futures_util::stream::{FuturesUnordered, StreamExt};
 use jiff::Timestamp;
 
 use crate::in_use::{Consumers, Usage};
+use crate::pace::Pace;
 use crate::plan::{
     LoadedPolicy, Plan, RepositoryOptions, RepositoryPlan, Shard, Unit, governing_in,
     plan_repository_with,
@@ -23,25 +24,30 @@ pub struct Quiet;
 
 impl Progress for Quiet {}
 
-/// The repositories that match `filter` (all when `None`), read concurrently.
+/// Reads the repositories, as many at once as `pace` allows; each read that succeeds lets
+/// the pace grow, and throttled calls (seen by the registry's client) make it fall.
 pub async fn read_repositories<R: Registry>(
     registry: &R,
     names: Vec<String>,
-    concurrency: usize,
+    pace: &Pace,
     progress: &dyn Progress,
 ) -> Result<Vec<RepositoryState>, RegistryError> {
     progress.start("reading repositories", names.len() as u64);
-    let mut states: Vec<RepositoryState> = stream::iter(names)
-        .map(|name| async move {
-            let state = registry.read_repository(&name).await;
-            progress.advance(1);
-            state
-        })
-        .buffer_unordered(concurrency.max(1))
-        .collect::<Vec<_>>()
-        .await
-        .into_iter()
-        .collect::<Result<_, _>>()?;
+    let mut waiting = names.into_iter();
+    let mut running = FuturesUnordered::new();
+    let mut states = Vec::new();
+    loop {
+        while running.len() < pace.limit() {
+            let Some(name) = waiting.next() else { break };
+            running.push(async move { registry.read_repository(&name).await });
+        }
+        let Some(read) = running.next().await else {
+            break;
+        };
+        states.push(read?);
+        pace.succeeded();
+        progress.advance(1);
+    }
     progress.finish();
     states.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(states)
@@ -50,7 +56,8 @@ pub async fn read_repositories<R: Registry>(
 /// What to plan in one unit of work.
 pub struct PlanOptions {
     pub now: Timestamp,
-    pub concurrency: usize,
+    /// How many repositories are read at once (shared with the registry's client).
+    pub pace: std::sync::Arc<Pace>,
     pub manage_policies: bool,
     /// Plan only the repositories of this shard.
     pub shard: Option<Shard>,
@@ -72,7 +79,7 @@ pub async fn plan_repositories<R: Registry>(
 ) -> Result<(Vec<RepositoryPlan>, Consumers), RegistryError> {
     let PlanOptions {
         now,
-        concurrency,
+        pace,
         manage_policies,
         shard,
         unit,
@@ -89,10 +96,7 @@ pub async fn plan_repositories<R: Registry>(
         .filter(|n| governing_in(policies, n, &unit).is_some())
         .filter(|n| shard.is_none_or(|s| s.holds(n)))
         .collect();
-    let (states, usage) = tokio::join!(
-        read_repositories(registry, names, concurrency, progress),
-        usage
-    );
+    let (states, usage) = tokio::join!(read_repositories(registry, names, &pace, progress), usage);
     let (states, usage) = (states?, usage?);
     // Listing the repositories told the account: references can be matched now.
     let consumers = Consumers::new(usage, registry);
@@ -215,7 +219,7 @@ mod tests {
         let now = Timestamp::from_second(1_800_000_000).unwrap();
         let options = PlanOptions {
             now,
-            concurrency: 2,
+            pace: std::sync::Arc::new(Pace::new(crate::pace::Concurrency::Adaptive)),
             manage_policies: true,
             shard: None,
             unit: Unit::default(),

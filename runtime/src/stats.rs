@@ -4,9 +4,13 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::pace::{Concurrency, PaceReport};
+
 #[derive(Debug, Default)]
 pub struct Stats {
     calls: Mutex<BTreeMap<&'static str, (u64, Duration)>>,
+    /// Attempts the registry throttled, per operation (each retried within its call).
+    throttled: Mutex<BTreeMap<String, u64>>,
 }
 
 /// Measures one call from creation to [`Timer::done`].
@@ -34,6 +38,17 @@ impl Stats {
         }
     }
 
+    pub fn throttled(&self, operation: String) {
+        let mut t = self.throttled.lock().unwrap_or_else(|p| p.into_inner());
+        *t.entry(operation).or_default() += 1;
+    }
+
+    /// Throttled attempts per operation, by operation name.
+    pub fn throttles(&self) -> Vec<(String, u64)> {
+        let t = self.throttled.lock().unwrap_or_else(|p| p.into_inner());
+        t.iter().map(|(k, n)| (k.clone(), *n)).collect()
+    }
+
     /// `(operation, calls, time)`, by operation name.
     pub fn snapshot(&self) -> Vec<(&'static str, u64, Duration)> {
         let calls = self.calls.lock().unwrap_or_else(|p| p.into_inner());
@@ -48,13 +63,44 @@ impl Stats {
             s.push_str("  none\n");
         }
         let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).max(24);
+        let throttles: BTreeMap<String, u64> = self.throttles().into_iter().collect();
         for (op, n, d) in rows {
             let calls = if n == 1 { "call " } else { "calls" };
             s.push_str(&format!(
-                "  {op:<width$} {n:>6} {calls}  {:>9.3} s\n",
+                "  {op:<width$} {n:>6} {calls}  {:>9.3} s",
                 d.as_secs_f64()
             ));
+            if let Some(t) = throttles.get(op) {
+                s.push_str(&format!("  ({t} throttled, retried)"));
+            }
+            s.push('\n');
         }
         s
+    }
+
+    /// The pace the reads went at, after the table.
+    pub fn pace_line(report: &PaceReport) -> String {
+        match report.mode {
+            Concurrency::Fixed(n) => format!(
+                "Concurrency: {n} repositories at once (fixed); {} throttled",
+                plural(report.throttles)
+            ),
+            Concurrency::Adaptive => format!(
+                "Concurrency: adaptive, from {} up to {} (lowest {}, {} at the end); {} throttled",
+                report.start,
+                report.peak,
+                report.lowest,
+                report.end,
+                plural(report.throttles)
+            ),
+        }
+    }
+}
+
+fn plural(attempts: u64) -> String {
+    if attempts == 1 {
+        "1 attempt".into()
+    } else {
+        format!("{attempts} attempts")
     }
 }

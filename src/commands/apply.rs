@@ -117,7 +117,7 @@ fn run_inner(args: &ApplyArgs) -> Result<ExitStatus, String> {
                 &policies,
                 unit,
                 &files,
-                reg_args.concurrency,
+                reg_args.concurrency.initial(),
             )
             .await
             .map_err(|e| registry::explain(&e))?;

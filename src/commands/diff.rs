@@ -26,12 +26,16 @@ pub(super) fn run(args: &DiffArgs) -> ExitStatus {
                     .await
                     .map_err(|e| registry::explain(&e))?;
                 let bar = registry::Bar::new();
-                let usage =
-                    in_use::read_usage(&reg, &policies, &unit, &files, args.registry.concurrency);
-                let (states, usage) = tokio::join!(
-                    planner::read_repositories(&reg, names, args.registry.concurrency, &bar),
-                    usage
+                let pace = reg.pace();
+                let usage = in_use::read_usage(
+                    &reg,
+                    &policies,
+                    &unit,
+                    &files,
+                    args.registry.concurrency.initial(),
                 );
+                let (states, usage) =
+                    tokio::join!(planner::read_repositories(&reg, names, &pace, &bar), usage);
                 registry::report_stats(&reg, &args.registry);
                 let states = states.map_err(|e| registry::explain(&e))?;
                 let consumers = Consumers::new(usage.map_err(|e| registry::explain(&e))?, &reg);

@@ -51,7 +51,7 @@ fn run_inner(args: &ExplainArgs) -> Result<(), String> {
                     std::slice::from_ref(loaded),
                     &Unit::in_region(args.registry.region.as_deref()),
                     &files,
-                    args.registry.concurrency,
+                    args.registry.concurrency.initial(),
                 )
                 .await
                 .map_err(|e| registry::explain(&e))?;

@@ -106,13 +106,14 @@ pub(super) fn make(
                 let reg = registry::open_in(args, &unit).await?;
                 let options = planner::PlanOptions {
                     now,
-                    concurrency: args.concurrency,
+                    pace: reg.pace(),
                     manage_policies,
                     shard,
                     unit: unit.clone(),
                     allow_early_archive_delete: choices.allow_early_archive_delete,
                 };
-                let usage = in_use::read_usage(&reg, policies, &unit, files, args.concurrency);
+                let usage =
+                    in_use::read_usage(&reg, policies, &unit, files, args.concurrency.initial());
                 let made = planner::plan_repositories(&reg, policies, options, usage, &bar)
                     .await
                     .map_err(|e| {

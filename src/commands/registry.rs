@@ -1,9 +1,11 @@
 //! Opening the registry named on the command line, the async runtime, and progress bars.
 
+use ecr_lifecycle_runtime::pace::Pace;
 use ecr_lifecycle_runtime::planner::Progress;
 use ecr_lifecycle_runtime::registry::ecr::{EcrOptions, EcrRegistry};
 use ecr_lifecycle_runtime::registry::file::FileRegistry;
 use ecr_lifecycle_runtime::registry::{AnyRegistry, RegistryError};
+use ecr_lifecycle_runtime::stats::Stats;
 
 use ecr_lifecycle_compiler::dsl::policy::Account;
 use ecr_lifecycle_runtime::plan::Unit;
@@ -58,6 +60,7 @@ pub(super) async fn open_in(args: &RegistryArgs, unit: &Unit) -> Result<AnyRegis
             .ok()
             .and_then(|v| v.parse().ok())
             .map(std::time::Duration::from_millis),
+        pace: std::sync::Arc::new(Pace::new(args.concurrency)),
     };
     Ok(AnyRegistry::Ecr(EcrRegistry::connect(&options).await))
 }
@@ -68,7 +71,10 @@ pub(super) fn report_stats(registry: &AnyRegistry, args: &RegistryArgs) {
         return;
     }
     match registry {
-        AnyRegistry::Ecr(r) => crate::output::note(r.stats.table().trim_end()),
+        AnyRegistry::Ecr(r) => {
+            crate::output::note(r.stats.table().trim_end());
+            crate::output::note(&Stats::pace_line(&r.pace().report()));
+        }
         AnyRegistry::File(_) => crate::output::note("API calls: none (a snapshot file)"),
     }
 }
@@ -95,9 +101,9 @@ impl Bar {
     }
 
     fn styled(bar: indicatif::ProgressBar) -> Bar {
-        if let Ok(style) =
-            indicatif::ProgressStyle::with_template("{msg:>22} [{bar:30}] {pos}/{len} ({elapsed})")
-        {
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{msg:>22} [{bar:30}] {pos}/{len} ({elapsed}, {eta} left)",
+        ) {
             bar.set_style(style.progress_chars("=> "));
         }
         Bar(bar)
@@ -147,7 +153,7 @@ pub(super) fn read_matching(
             .collect();
         let bar = Bar::new();
         let states =
-            ecr_lifecycle_runtime::planner::read_repositories(&reg, names, args.concurrency, &bar)
+            ecr_lifecycle_runtime::planner::read_repositories(&reg, names, &reg.pace(), &bar)
                 .await
                 .map_err(|e| explain(&e));
         report_stats(&reg, args);

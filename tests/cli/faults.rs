@@ -300,3 +300,61 @@ fn plan_and_apply_make_exactly_the_calls_the_design_allows() {
     assert_eq!(proxy.forwarded("GetLifecyclePolicy"), 1);
     assert_eq!(proxy.forwarded("BatchGetImage"), 2);
 }
+
+/// A quarter of all calls throttled, over enough repositories for the pace to matter: plan and
+/// apply finish with what an unthrottled run does, the adaptive pace falls below where it
+/// started, and `--stats` shows the throttles met.
+#[test]
+fn a_quarter_of_calls_throttled_slows_the_pace_and_nothing_fails() {
+    let s = StandIn::start();
+    let repositories: Vec<Value> = (0..60)
+        .map(|r| {
+            let images: Vec<Value> = (0..6)
+                .map(|n| json!({"tags": [format!("b{n}")], "pushedAt": days_ago(40 - n), "sizeInBytes": 1_000_000}))
+                .collect();
+            json!({"name": format!("svc/r{r:02}"), "images": images})
+        })
+        .collect();
+    s.seed(json!({ "repositories": repositories }));
+    let policy = "version: 1\nrepositories: [\"svc/*\"]\nrules:\n  - { name: recent, match: { tag_regex: \"b[0-9]\" }, keep: { newest: 4 } }\n  - { name: rest, match: any, keep: all }\n";
+    let dir = temp_dir(&[("p.yaml", policy)]);
+    let d = dir.path();
+    let proxy = Proxy::start(&s.url);
+    proxy.rate("*", 250, Fault::Throttle);
+    let plan = via(&proxy, &s, d)
+        .args(["plan", "p.yaml", "-o", "plan.json", "--stats"])
+        .run();
+    assert_eq!(plan.code, 2, "{}", plan.stderr);
+    assert!(
+        plan.stdout.contains("120 images to delete"),
+        "{}",
+        plan.stdout
+    );
+    let throttled = proxy.faulted("DescribeImages") + proxy.faulted("GetLifecyclePolicy");
+    assert!(throttled >= 10, "the proxy throttled {throttled} reads");
+    let pace = plan
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("Concurrency: adaptive, from 8"))
+        .unwrap_or_else(|| panic!("no pace in --stats:\n{}", plan.stderr));
+    let lowest: usize = pace
+        .split("(lowest ")
+        .nth(1)
+        .and_then(|r| r.split(',').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{pace}"));
+    assert!(lowest < 8, "throttling lowered the pace: {pace}");
+    assert!(
+        plan.stderr.contains("throttled, retried)"),
+        "--stats names the throttled operations:\n{}",
+        plan.stderr
+    );
+
+    let apply = via(&proxy, &s, d)
+        .args(["apply", "plan.json", "--stats"])
+        .run();
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    proxy.clear();
+    let again = via(&proxy, &s, d).args(["plan", "p.yaml"]).run();
+    assert_eq!(again.code, 0, "nothing left to do: {}", again.stdout);
+}

@@ -5,6 +5,7 @@
 //! only for image indexes, to learn their children. Throttling and 5xx answers are retried by
 //! the SDK's standard retry strategy (exponential backoff with jitter).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
@@ -18,10 +19,13 @@ use aws_sdk_ecr::types::{
 use ecr_lifecycle_compiler::image::{Digest, Image, ImageStatus};
 use jiff::Timestamp;
 
+use crate::pace::Pace;
+use crate::registry::throttles::ThrottleWatch;
 use crate::registry::{
     ArchiveOutcome, DeleteOutcome, ErrorKind, ImageFailure, Registry, RegistryError,
 };
 use crate::snapshot::RepositoryState;
+use crate::stats::Stats;
 
 /// Media types of manifests that list other manifests.
 pub const INDEX_MEDIA_TYPES: [&str; 2] = [
@@ -41,19 +45,33 @@ pub struct EcrOptions {
     pub max_attempts: Option<u32>,
     /// How long one attempt may take before it is abandoned and retried (default 30 s).
     pub attempt_timeout: Option<Duration>,
+    /// How many repositories are read at once; told of every throttled attempt.
+    pub pace: Arc<Pace>,
 }
 
 pub struct EcrRegistry {
     client: Client,
     /// The loaded configuration, for the ECS and Lambda clients that find images in use.
     config: std::sync::Arc<aws_config::SdkConfig>,
-    pub stats: crate::stats::Stats,
+    pub stats: Arc<Stats>,
+    /// How many repositories are read at once, lowered by throttling.
+    pace: Arc<Pace>,
     /// `REGION` (with `@ENDPOINT` when one is set): with the account, what a plan records and
     /// apply checks.
     region: String,
     endpoint: Option<String>,
     /// The registry's account, learnt from the first repository read or listed.
     account: std::sync::Mutex<Option<String>>,
+}
+
+/// Retries within each call's attempts, without a shared quota: the SDK's default bucket of
+/// retry tokens runs dry when a quarter of a few thousand calls are throttled, and calls then
+/// fail at once where a slower pace (which [`Pace`] sets) would pass.
+fn throttle_tolerant_partition() -> aws_sdk_ecr::config::retry::RetryPartition {
+    use aws_sdk_ecr::config::retry::{RetryPartition, TokenBucket};
+    RetryPartition::custom("ecr-lifecycle")
+        .token_bucket(TokenBucket::unlimited())
+        .build()
 }
 
 impl EcrRegistry {
@@ -107,10 +125,17 @@ impl EcrRegistry {
             .clone()
             .or_else(|| std::env::var("AWS_ENDPOINT_URL_ECR").ok())
             .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok());
+        let stats = Arc::new(Stats::default());
+        let watch = ThrottleWatch::new(options.pace.clone(), stats.clone());
+        let ecr_config = aws_sdk_ecr::config::Builder::from(&config)
+            .interceptor(watch)
+            .retry_partition(throttle_tolerant_partition())
+            .build();
         EcrRegistry {
-            client: Client::new(&config),
+            client: Client::from_conf(ecr_config),
             config: std::sync::Arc::new(config.clone()),
-            stats: crate::stats::Stats::default(),
+            stats,
+            pace: options.pace.clone(),
             region,
             endpoint,
             // A role's account is in its ARN; otherwise the first repository read tells it.
@@ -137,6 +162,11 @@ impl EcrRegistry {
             region: self.region.clone(),
             endpoint: self.endpoint.clone(),
         }
+    }
+
+    /// The pace reads go at, which this client's throttled attempts lower.
+    pub fn pace(&self) -> Arc<Pace> {
+        self.pace.clone()
     }
 
     /// The configuration the ECR client was made from (credentials, region, endpoint).

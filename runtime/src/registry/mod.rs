@@ -3,6 +3,7 @@
 
 pub mod ecr;
 pub mod file;
+mod throttles;
 
 use std::fmt;
 
@@ -175,6 +176,14 @@ impl AnyRegistry {
         match self {
             AnyRegistry::Ecr(r) => r.identity(),
             AnyRegistry::File(f) => crate::plan::RegistryId::File(f.path().display().to_string()),
+        }
+    }
+
+    /// The pace of reads: ECR's adapts to throttling; a snapshot file never throttles.
+    pub fn pace(&self) -> std::sync::Arc<crate::pace::Pace> {
+        match self {
+            AnyRegistry::Ecr(r) => r.pace(),
+            AnyRegistry::File(_) => std::sync::Arc::default(),
         }
     }
 }
