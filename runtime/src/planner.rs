@@ -24,18 +24,33 @@ pub struct Quiet;
 
 impl Progress for Quiet {}
 
-/// Reads the repositories, as many at once as `pace` allows; each read that succeeds lets
-/// the pace grow, and throttled calls (seen by the registry's client) make it fall.
+/// Reads the repositories, as many at once as `pace` allows, sorted by name.
 pub async fn read_repositories<R: Registry>(
     registry: &R,
     names: Vec<String>,
     pace: &Pace,
     progress: &dyn Progress,
 ) -> Result<Vec<RepositoryState>, RegistryError> {
+    let mut states = map_repositories(registry, names, pace, progress, |s| s).await?;
+    states.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(states)
+}
+
+/// Reads the repositories, as many at once as `pace` allows, and turns each into what `each`
+/// makes of it as soon as it is read, so that only the repositories being read are held
+/// whole. Each read that succeeds lets the pace grow; throttled calls (seen by the registry's
+/// client) make it fall. In the order reads finish.
+pub async fn map_repositories<R: Registry, T>(
+    registry: &R,
+    names: Vec<String>,
+    pace: &Pace,
+    progress: &dyn Progress,
+    mut each: impl FnMut(RepositoryState) -> T,
+) -> Result<Vec<T>, RegistryError> {
     progress.start("reading repositories", names.len() as u64);
     let mut waiting = names.into_iter();
     let mut running = FuturesUnordered::new();
-    let mut states = Vec::new();
+    let mut made = Vec::new();
     loop {
         while running.len() < pace.limit() {
             let Some(name) = waiting.next() else { break };
@@ -44,13 +59,12 @@ pub async fn read_repositories<R: Registry>(
         let Some(read) = running.next().await else {
             break;
         };
-        states.push(read?);
+        made.push(each(read?));
         pace.succeeded();
         progress.advance(1);
     }
     progress.finish();
-    states.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(states)
+    Ok(made)
 }
 
 /// What to plan in one unit of work.
@@ -68,7 +82,7 @@ pub struct PlanOptions {
 }
 
 /// Plans every repository of one unit of work some policy file governs. `usage` reads the
-/// references to images in use (ECS, Lambda, files); it runs while the repositories are read.
+/// references to images in use (ECS, Lambda, files), before the repositories are read.
 /// The plan is assembled once from every unit's repositories ([`crate::plan::assemble`]).
 pub async fn plan_repositories<R: Registry>(
     registry: &R,
@@ -96,22 +110,24 @@ pub async fn plan_repositories<R: Registry>(
         .filter(|n| governing_in(policies, n, &unit).is_some())
         .filter(|n| shard.is_none_or(|s| s.holds(n)))
         .collect();
-    let (states, usage) = tokio::join!(read_repositories(registry, names, &pace, progress), usage);
-    let (states, usage) = (states?, usage?);
-    // Listing the repositories told the account: references can be matched now.
-    let consumers = Consumers::new(usage, registry);
-    let repos: Vec<RepositoryPlan> = states
-        .iter()
-        .filter_map(|s| {
-            governing_in(policies, &s.name, &unit).map(|p| {
-                let in_use = consumers.of(p, s);
-                let mut r = plan_repository_with(p, s, &in_use, now, repository_options);
-                r.account = unit.account.clone();
-                r.region = unit.region.clone();
-                r
-            })
+    // The references in use come first, so that each repository is planned as soon as it is
+    // read and not held: memory follows the largest repository, not the registry. Listing the
+    // repositories told the account: references can be matched now.
+    let consumers = Consumers::new(usage.await?, registry);
+    let mut repos = map_repositories(registry, names, &pace, progress, |state| {
+        governing_in(policies, &state.name, &unit).map(|p| {
+            let in_use = consumers.of(p, &state);
+            let mut r = plan_repository_with(p, &state, &in_use, now, repository_options);
+            r.account = unit.account.clone();
+            r.region = unit.region.clone();
+            r
         })
-        .collect();
+    })
+    .await?
+    .into_iter()
+    .flatten()
+    .collect::<Vec<RepositoryPlan>>();
+    repos.sort_by(|a, b| a.name.cmp(&b.name));
     Ok((repos, consumers))
 }
 
