@@ -842,13 +842,16 @@ rules: []
 fn by_and_per_are_checked_at_their_positions() {
     let rule = |keep: &str| format!("{HEAD}  - name: a\n    match: any\n    keep: {keep}\n");
     let (msg, under, help) = one_error(&rule("{ newest: 3, by: semver }"));
-    // serde's wording, at the value, as for every keyword of the DSL.
-    assert_eq!(
-        msg,
-        "unknown variant `semver`, expected one of push, version"
-    );
+    assert_eq!(msg, "unknown value `semver`: expected `push` or `version`");
     assert_eq!(under, "semver");
     assert_eq!(help, None);
+    let (msg, under, help) = one_error(&rule("{ newest: 3, by: versions }"));
+    assert_eq!(
+        msg,
+        "unknown value `versions`: expected `push` or `version`"
+    );
+    assert_eq!(under, "versions");
+    assert_eq!(help.as_deref(), Some("did you mean `version`?"));
 
     let (msg, under, help) = one_error(&rule(r"{ newest: 3, per: 'v(\d+' }"));
     assert_eq!(msg, r"`v(\d+` is not a valid regular expression");
