@@ -261,6 +261,7 @@ pub enum KeepWord {
 /// Alternatives: an image survives if any of them keeps it.
 #[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("dependentRequired" = { "by": ["newest"], "per": ["newest"] }))]
 pub struct RetainDoc {
     /// Keep the N most recently pushed images (with `by: version`, the N with the highest
     /// versions; with `per`, N in each group).
