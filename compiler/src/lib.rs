@@ -20,6 +20,7 @@ pub mod schema;
 pub mod source;
 pub mod split;
 pub mod translate;
+pub mod version;
 
 /// Reads and checks a policy file: the DSL (`dsl::parse`: syntax, values, positions), then,
 /// for `evaluation: ecr`, that ECR can carry every rule. Holding the result proves both.

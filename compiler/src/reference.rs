@@ -10,7 +10,7 @@ use jiff::Timestamp;
 
 use crate::dsl::Policy;
 use crate::dsl::policy::{
-    Anchored, ArchiveKeep, ArchiveSettings, Keep, Matcher, Otherwise, Retain, RuleId,
+    Anchored, ArchiveKeep, ArchiveSettings, Keep, Matcher, Order, Otherwise, Retain, RuleId,
 };
 use crate::image::{Digest, Image, ImageStatus};
 use crate::in_use::InUse;
@@ -89,6 +89,20 @@ pub enum Reason {
         rank: usize,
         limit: u32,
     },
+    /// `newest` with `by: version` or `per` (DESIGN.md §3.5): ranked `rank` (1-based) `by`
+    /// version or push time, in `group` (`None` without `per`; with several groups, the one
+    /// where it ranks best).
+    Ranked {
+        rank: usize,
+        limit: u32,
+        by: Order,
+        /// The tag that gives the image its version, with `by: version`; `None`: it has none,
+        /// so it ranks after every image with one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        version: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        group: Option<Group>,
+    },
     /// Pushed this many seconds ago (kept when under the window).
     Age {
         seconds: i64,
@@ -139,6 +153,19 @@ impl Reason {
     pub fn is_in_use(&self) -> bool {
         matches!(self, Reason::InUse { .. } | Reason::SubjectOfInUse { .. })
     }
+}
+
+/// A group of `per` (DESIGN.md §3.5).
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "camelCase")]
+pub enum Group {
+    /// The images one of whose tags gives these captures (`None`: a capture group that took
+    /// no part in the match).
+    Captures(Vec<Option<String>>),
+    /// The images none of whose tags match `per`.
+    Unmatched,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -498,12 +525,23 @@ fn retain_decide(
     let mut expiry_reason: HashMap<usize, Reason> = HashMap::new();
 
     if let Some(n) = &retain.newest {
-        for (rank, &i) in by_recency(members, images).iter().enumerate() {
-            let reason = Reason::Newest {
-                rank: rank + 1,
-                limit: n.value,
-            };
-            if rank < n.value as usize {
+        let ranked = if n.by_push_time_alone() {
+            by_recency(members, images)
+                .into_iter()
+                .enumerate()
+                .map(|(rank, i)| {
+                    let reason = Reason::Newest {
+                        rank: rank + 1,
+                        limit: n.count.value,
+                    };
+                    (i, rank < n.count.value as usize, reason)
+                })
+                .collect()
+        } else {
+            ranking::ranked(n, members, images)
+        };
+        for (i, keep, reason) in ranked {
+            if keep {
                 kept.entry(i).or_insert(reason);
             } else {
                 expiry_reason.entry(i).or_insert(reason);
@@ -749,5 +787,6 @@ fn close(images: &[Image], out: &mut [Decision]) {
     }
 }
 
+mod ranking;
 #[cfg(test)]
 mod tests;

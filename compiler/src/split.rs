@@ -17,7 +17,7 @@ use std::collections::BTreeSet;
 
 use crate::diagnostic::Diagnostic;
 use crate::dsl::Policy;
-use crate::dsl::policy::{ArchiveKeep, Keep, Matcher, Otherwise, Rule, RuleId, TagClass};
+use crate::dsl::policy::{ArchiveKeep, Keep, Matcher, Order, Otherwise, Rule, RuleId, TagClass};
 use crate::native::{self, ValidPolicy};
 use crate::translate::filters_for;
 pub use crate::translate::{
@@ -82,6 +82,9 @@ pub enum NotNative {
     PullTimeOnlyArchives,
     /// An anchored window.
     NoAnchors,
+    /// `newest` ranked by version or counted per group: ECR counts by push time over one
+    /// filter.
+    RanksOtherwise { by: Order, per: bool },
     /// Its native rule would act on an image in use in this repository.
     InUse,
     /// An earlier rule (or archive rule) ECR cannot see could select the same images.
@@ -217,8 +220,14 @@ fn wanted(keep: &Keep, otherwise: Otherwise) -> Wanted {
                 return Wanted::Nothing(NotNative::Alternatives);
             }
             if let Some(n) = &r.newest {
+                if !n.by_push_time_alone() {
+                    return Wanted::Nothing(NotNative::RanksOtherwise {
+                        by: n.by,
+                        per: n.per.is_some(),
+                    });
+                }
                 return Wanted::Action {
-                    action: count(n.value),
+                    action: count(n.count.value),
                     exact: true,
                 };
             }

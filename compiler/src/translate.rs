@@ -249,8 +249,14 @@ pub fn ecr_native(policy: &Policy) -> Result<(Vec<NativeRuleSpec>, ValidPolicy),
         let action = match &rule.keep.value {
             Keep::Retain(r) if r.alternatives() == 1 => {
                 match (&r.newest, &r.within, &r.pulled_within) {
-                    (Some(n), _, _) if archive => Ok(NativeAction::ArchiveBeyondCount(n.value)),
-                    (Some(n), _, _) => Ok(NativeAction::ExpireBeyondCount(n.value)),
+                    (Some(n), _, _) if !n.by_push_time_alone() => Err(
+                        "ECR counts by push time over one tag filter: remove `by` and `per`"
+                            .to_string(),
+                    ),
+                    (Some(n), _, _) if archive => {
+                        Ok(NativeAction::ArchiveBeyondCount(n.count.value))
+                    }
+                    (Some(n), _, _) => Ok(NativeAction::ExpireBeyondCount(n.count.value)),
                     (_, Some(d), _) if !d.is_whole_days() => Err(whole.clone()),
                     (_, Some(d), _) if archive => {
                         Ok(NativeAction::ArchiveOlderThanDays(d.ceil_days()))

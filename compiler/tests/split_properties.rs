@@ -84,6 +84,12 @@ fn keep() -> impl Strategy<Value = String> {
         1 => (duration(), globs(), 0u32..4).prop_map(|(d, g, n)| format!(
             "{{within: {d}, anchor: {{oldest_tagged: {}}}, at_least: {n}}}", quoted(&g)
         )),
+        // By version and per group (`v10` above `v2`; groups by first letter).
+        2 => (1u32..4, any::<bool>(), any::<bool>()).prop_map(|(n, version, per)| format!(
+            "{{newest: {n}, by: {}{}}}",
+            if version { "version" } else { "push" },
+            if per { ", per: '([a-z]).*'" } else { "" }
+        )),
     ]
 }
 

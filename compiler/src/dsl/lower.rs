@@ -5,12 +5,12 @@ use std::collections::HashMap;
 use crate::diagnostic::Diagnostic;
 use crate::dsl::policy::{
     Account, Anchored, ArchiveKeep, ArchiveRule, ArchiveSettings, Evaluation, InUseSettings, Keep,
-    Matcher, Otherwise, Policy, RepositorySelector, Retain, Rule, TagClass, TagConditions,
-    TagRegex, Where,
+    Matcher, Newest, Order, Otherwise, Policy, RepositorySelector, Retain, Rule, TagClass,
+    TagConditions, TagRegex, Where,
 };
 use crate::dsl::syntax::{
-    self, ArchiveRuleDoc, ConditionsDoc, KeepDoc, KeepWord, MatchDoc, OtherwiseDoc, PolicyDoc,
-    RetainDoc,
+    self, ArchiveRuleDoc, ByDoc, ConditionsDoc, KeepDoc, KeepWord, MatchDoc, OtherwiseDoc,
+    PolicyDoc, RetainDoc,
 };
 use crate::duration::Duration;
 use crate::glob::{Glob, GlobKind};
@@ -506,19 +506,7 @@ impl Lower<'_> {
             .as_ref()
             .map(|t| self.tag_list(t, "tags_all"))
             .unwrap_or_default();
-        let regex = c.tag_regex.as_ref().and_then(|r| match TagRegex::new(r) {
-            Ok(re) => Some(Sp::new(re, r.span)),
-            Err(e) => {
-                let detail = e.to_string();
-                let last = detail.lines().last().unwrap_or("").trim().to_string();
-                self.errors.push(
-                    Diagnostic::error(format!("`{}` is not a valid regular expression", **r), r.span)
-                        .with_label(last)
-                        .with_help("the syntax is Rust's `regex` crate (like RE2); the expression is anchored at both ends"),
-                );
-                None
-            }
-        });
+        let regex = c.tag_regex.as_ref().and_then(|r| self.regex(r));
         let prefixes: Vec<Sp<String>> = match (&c.tag_prefixes, self.evaluation) {
             (None, _) => Vec::new(),
             (Some(list), Evaluation::Ecr) => {
@@ -585,6 +573,36 @@ impl Lower<'_> {
         (self.errors.len() == before).then(|| Sp::new(matcher, span))
     }
 
+    fn regex(&mut self, r: &Sp<String>) -> Option<Sp<TagRegex>> {
+        match TagRegex::new(r) {
+            Ok(re) => Some(Sp::new(re, r.span)),
+            Err(e) => {
+                let detail = e.to_string();
+                let last = detail.lines().last().unwrap_or("").trim().to_string();
+                self.errors.push(
+                    Diagnostic::error(format!("`{}` is not a valid regular expression", **r), r.span)
+                        .with_label(last)
+                        .with_help("the syntax is Rust's `regex` crate (like RE2); the expression is anchored at both ends"),
+                );
+                None
+            }
+        }
+    }
+
+    /// `per`: a regex whose captures name each tag's group.
+    fn per(&mut self, p: &Sp<String>) -> Option<Sp<TagRegex>> {
+        let re = self.regex(p)?;
+        if re.capture_groups() == 0 {
+            self.errors.push(
+                Diagnostic::error("`per` has no capture group", p.span)
+                    .with_label("a tag's group is named by what the parentheses capture")
+                    .with_help(r"put the part of the tag that names its group in parentheses, like `v?(\d+\.\d+)\..*` for release lines or `feature-(.+)-[0-9a-f]{7}` for branches (`(?:…)` captures nothing)"),
+            );
+            return None;
+        }
+        Some(re)
+    }
+
     fn tag_list(&mut self, list: &Sp<Vec<Sp<String>>>, key: &str) -> Vec<Sp<Glob>> {
         if list.is_empty() {
             self.errors.push(
@@ -628,7 +646,38 @@ impl Lower<'_> {
             KeepDoc::Some(r) => r,
         };
         let before = self.errors.len();
-        let newest = r.newest.as_ref().and_then(|n| self.count(n, "newest"));
+        let by = r.by.as_ref().map(|b| match b.value {
+            ByDoc::Push => Order::Push,
+            ByDoc::Version => Order::Version,
+        });
+        let per = r.per.as_ref().and_then(|p| self.per(p));
+        if r.newest.is_none() {
+            // `by` and `per` say how `newest` ranks and counts; alone they say nothing.
+            let keys = [
+                ("by", r.by.as_ref().map(|b| b.span)),
+                ("per", r.per.as_ref().map(|p| p.span)),
+            ];
+            for (key, at) in keys {
+                if let Some(at) = at {
+                    self.errors.push(
+                        Diagnostic::error(format!("`{key}` only applies with `newest`"), at)
+                            .with_label(format!(
+                                "`{key}` says how `newest` ranks and counts the images it keeps"
+                            ))
+                            .with_help(format!("add `newest: 3` (for example) beside `{key}`")),
+                    );
+                }
+            }
+        }
+        let newest = r
+            .newest
+            .as_ref()
+            .and_then(|n| self.count(n, "newest"))
+            .map(|count| Newest {
+                count,
+                by: by.unwrap_or_default(),
+                per,
+            });
         let within = r.within.as_ref().and_then(|d| self.duration(d));
         let pulled_within = r.pulled_within.as_ref().and_then(|d| self.duration(d));
         let at_least = r.at_least.as_ref().and_then(|n| {

@@ -122,6 +122,26 @@ fn explain(message: &str) -> (String, Option<String>) {
         let field = rest.split('`').next().unwrap_or(rest);
         return (format!("missing key `{field}`"), None);
     }
+    if let Some((value, expected)) = message
+        .strip_prefix("unknown variant `")
+        .and_then(|rest| rest.split_once("`, expected "))
+    {
+        let words: Vec<&str> = expected
+            .trim_start_matches("one of ")
+            .split(", ")
+            .flat_map(|w| w.split(" or "))
+            .map(|w| w.trim_matches('`'))
+            .filter(|w| !w.is_empty())
+            .collect();
+        let listed: Vec<String> = words.iter().map(|w| format!("`{w}`")).collect();
+        let listed = match listed.split_last() {
+            Some((last, [])) => last.clone(),
+            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+            None => String::new(),
+        };
+        let help = closest(value, &words).map(|w| format!("did you mean `{w}`?"));
+        return (format!("unknown value `{value}`: expected {listed}"), help);
+    }
     if message.starts_with("invalid boolean") {
         return (
             "expected `true` or `false`".into(),

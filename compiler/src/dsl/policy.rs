@@ -354,7 +354,7 @@ pub enum Keep {
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Retain {
-    pub newest: Option<Sp<u32>>,
+    pub newest: Option<Newest>,
     pub within: Option<Sp<Duration>>,
     pub pulled_within: Option<Sp<Duration>>,
     pub anchored: Option<Anchored>,
@@ -368,6 +368,33 @@ impl Retain {
             + usize::from(self.pulled_within.is_some())
             + usize::from(self.anchored.is_some())
     }
+}
+
+/// `newest: N`, with how images are ranked (`by`) and counted (`per`), DESIGN.md §3.5.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Newest {
+    pub count: Sp<u32>,
+    pub by: Order,
+    /// Count in the groups this regex's captures name; `None`: one count over all.
+    pub per: Option<Sp<TagRegex>>,
+}
+
+impl Newest {
+    /// Plain `newest: N`: one count by push time, the only count ECR has.
+    pub fn by_push_time_alone(&self) -> bool {
+        self.by == Order::Push && self.per.is_none()
+    }
+}
+
+/// How `newest` ranks images.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Order {
+    /// By push time, newest first.
+    #[default]
+    Push,
+    /// By the highest version among the image's tags (crate::version), highest first.
+    Version,
 }
 
 /// `within: D, anchor: { oldest_tagged: [...] }, at_least: N`.
@@ -408,6 +435,23 @@ impl TagRegex {
 
     pub fn is_match(&self, tag: &str) -> bool {
         self.regex.is_match(tag)
+    }
+
+    /// How many capture groups the expression has (named or not).
+    pub fn capture_groups(&self) -> usize {
+        self.regex.captures_len() - 1
+    }
+
+    /// What the capture groups hold when the tag matches (`None` for a group that takes no
+    /// part in the match).
+    pub fn captures(&self, tag: &str) -> Option<Vec<Option<String>>> {
+        let c = self.regex.captures(tag)?;
+        Some(
+            c.iter()
+                .skip(1)
+                .map(|m| m.map(|m| m.as_str().to_string()))
+                .collect(),
+        )
     }
 }
 

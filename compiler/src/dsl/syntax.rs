@@ -264,11 +264,24 @@ pub enum KeepWord {
 /// Alternatives: an image survives if any of them keeps it.
 #[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("dependentRequired" = { "by": ["newest"], "per": ["newest"] }))]
 pub struct RetainDoc {
-    /// Keep the N most recently pushed images.
+    /// Keep the N most recently pushed images (with `by: version`, the N with the highest
+    /// versions; with `per`, N in each group).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1))]
     pub newest: Option<Sp<u64>>,
+    /// With `newest`: how images are ranked. `push` (the default): by push time. `version`: by
+    /// the highest version among their tags (SemVer 2.0 precedence; a leading `v` and a
+    /// missing minor or patch allowed), images without a version after every image with one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<Sp<ByDoc>>,
+    /// With `newest`: count in groups. A regular expression (anchored at both ends, with at
+    /// least one capture group) matched against each tag; a matching tag puts the image in the
+    /// group its captures name, and `newest` keeps N in each group. Images none of whose tags
+    /// match form one group of their own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per: Option<Sp<String>>,
     /// Keep images pushed less than this long ago (`12h`, `14d`, `2w`). With `anchor`: the
     /// window before the anchor instead.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -284,6 +297,16 @@ pub struct RetainDoc {
     /// With `anchor`: also keep this many images pushed just before the anchor.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at_least: Option<Sp<u64>>,
+}
+
+/// How `newest` ranks images.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ByDoc {
+    /// By push time, newest first.
+    Push,
+    /// By the highest version among the image's tags, highest first.
+    Version,
 }
 
 /// The image a window is measured back from.
@@ -322,7 +345,7 @@ impl<'de> Deserialize<'de> for KeepDoc {
         impl<'de> Visitor<'de> for V {
             type Value = KeepDoc;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("`all`, `none` or a map (`newest`, `within`, `pulled_within`, `anchor`, `at_least`)")
+                f.write_str("`all`, `none` or a map (`newest`, `by`, `per`, `within`, `pulled_within`, `anchor`, `at_least`)")
             }
             fn visit_str<E: de::Error>(self, s: &str) -> Result<KeepDoc, E> {
                 match s {

@@ -854,3 +854,85 @@ fn rules_may_be_left_out_only_when_archive_is_given() {
     assert_eq!(message, "the policy has no rules");
     assert_eq!(at, "[", "the caret is at the empty list");
 }
+
+#[test]
+fn by_and_per_are_checked_at_their_positions() {
+    let rule = |keep: &str| format!("{HEAD}  - name: a\n    match: any\n    keep: {keep}\n");
+    let (msg, under, help) = one_error(&rule("{ newest: 3, by: semver }"));
+    assert_eq!(msg, "unknown value `semver`: expected `push` or `version`");
+    assert_eq!(under, "semver");
+    assert_eq!(help, None);
+    let (msg, under, help) = one_error(&rule("{ newest: 3, by: versions }"));
+    assert_eq!(
+        msg,
+        "unknown value `versions`: expected `push` or `version`"
+    );
+    assert_eq!(under, "versions");
+    assert_eq!(help.as_deref(), Some("did you mean `version`?"));
+
+    let (msg, under, help) = one_error(&rule(r"{ newest: 3, per: 'v(\d+' }"));
+    assert_eq!(msg, r"`v(\d+` is not a valid regular expression");
+    assert_eq!(under, r"'v(\d+'");
+    assert!(help.is_some_and(|h| h.contains("anchored")));
+
+    let (msg, under, help) = one_error(&rule(r"{ newest: 3, per: 'v(?:\d+)\..*' }"));
+    assert_eq!(msg, "`per` has no capture group");
+    assert_eq!(under, r"'v(?:\d+)\..*'");
+    assert!(help.is_some_and(|h| h.contains(r"v?(\d+\.\d+)\..*")));
+
+    let (msg, under, help) = one_error(&rule("{ within: 14d, by: version }"));
+    assert_eq!(
+        (msg.as_str(), under.as_str()),
+        ("`by` only applies with `newest`", "version")
+    );
+    assert_eq!(
+        help.as_deref(),
+        Some("add `newest: 3` (for example) beside `by`")
+    );
+    // Both, each at its own key; and nothing else (no "`keep` is empty").
+    assert_eq!(
+        errors(&rule("{ by: push, per: '(.*)' }")),
+        vec![
+            (
+                "`by` only applies with `newest`".to_string(),
+                "push".to_string()
+            ),
+            (
+                "`per` only applies with `newest`".to_string(),
+                "'(.*)'".to_string()
+            ),
+        ]
+    );
+}
+
+#[test]
+fn by_and_per_qualify_newest() {
+    let text = format!(
+        "{HEAD}  - name: a\n    match: {{ tags: [\"v*\"] }}\n    keep: {{ newest: 3, by: version, per: 'v?(\\d+)\\..*', within: 7d }}\n  - name: b\n    match: any\n    keep: {{ newest: 2, by: push }}\n"
+    );
+    let p = crate::parse(&file(&text)).expect("valid");
+    let Keep::Retain(r) = &p.rules[0].keep.value else {
+        panic!("a retain")
+    };
+    let n = r.newest.as_ref().expect("newest");
+    assert_eq!(
+        (n.count.value, n.by, r.alternatives()),
+        (3, policy::Order::Version, 2)
+    );
+    let per = n.per.as_ref().expect("per");
+    assert_eq!(per.captures("v1.4.2"), Some(vec![Some("1".to_string())]));
+    assert_eq!(per.captures("latest"), None);
+    assert!(!n.by_push_time_alone());
+    let Keep::Retain(r) = &p.rules[1].keep.value else {
+        panic!("a retain")
+    };
+    assert!(r.newest.as_ref().is_some_and(|n| n.by_push_time_alone()));
+}
+
+#[test]
+fn evaluation_ecr_refuses_by_and_per() {
+    let text = "version: 1\nevaluation: ecr\nrules:\n  - name: a\n    match: { tags: [\"v*\"] }\n    keep: { newest: 3, by: version }\n";
+    let errs = errors(text);
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert!(errs[0].0.contains("ECR counts by push time"), "{errs:?}");
+}

@@ -65,6 +65,9 @@ fn write(policy: &ValidPolicy, repositories: Option<&[String]>) -> Result<String
     out.push_str(&archive_section(&rules, &filters, &mut names)?);
     out.push_str("rules:\n");
     let mut listed = false;
+    // Consecutive rules that each keep the newest N of one tag family: (name, family), N.
+    let mut families: Vec<(String, &str)> = Vec::new();
+    let mut family_count = 0;
     for (i, (rule, filter)) in rules.iter().zip(&filters).enumerate() {
         if filter.class == StorageClass::Archive {
             continue;
@@ -74,11 +77,27 @@ fn write(policy: &ValidPolicy, repositories: Option<&[String]>) -> Result<String
             .filter(|f| f.class == filter.class)
             .collect();
         if let Some(by) = covering(filter, &higher, Reading::Meant) {
+            out.push_str(&per_family_hint(&families, family_count));
+            families.clear();
             out.push_str(&left_out("  ", filter.priority, &by));
             continue;
         }
         listed = true;
         let name = unique_name(rule, &mut names);
+        match count_of_family(rule, filter) {
+            Some((n, family)) if families.is_empty() || n == family_count => {
+                families.push((name.clone(), family));
+                family_count = n;
+            }
+            other => {
+                out.push_str(&per_family_hint(&families, family_count));
+                families.clear();
+                if let Some((n, family)) = other {
+                    families.push((name.clone(), family));
+                    family_count = n;
+                }
+            }
+        }
         out.push_str(&format!("  - name: {name}\n"));
         if let Some(d) = &rule.description {
             out.push_str(&format!("    description: {}\n", yaml_string(d)));
@@ -96,10 +115,71 @@ fn write(policy: &ValidPolicy, repositories: Option<&[String]>) -> Result<String
             out.push_str("    otherwise: archive\n");
         }
     }
+    out.push_str(&per_family_hint(&families, family_count));
     if !listed {
         out.push_str("  []\n");
     }
     Ok(out)
+}
+
+/// The count and the tag family of a rule that expires all but the newest N images of one
+/// family: one prefix, or one pattern `LITERAL*`.
+fn count_of_family<'a>(rule: &NativeRule, filter: &'a Filter) -> Option<(i64, &'a str)> {
+    let sel = &rule.selection;
+    if sel.count_type != CountType::ImageCountMoreThan
+        || rule.action.action_type != ActionType::Expire
+        || filter.status != TagStatus::Tagged
+    {
+        return None;
+    }
+    let [text] = filter.texts.as_slice() else {
+        return None;
+    };
+    let literal = match filter.list? {
+        ListKind::Prefixes => text.as_str(),
+        ListKind::Patterns => text.strip_suffix('*')?,
+    };
+    (!literal.is_empty() && !literal.contains(['*', '?'])).then_some((sel.count_number, literal))
+}
+
+/// After several rules that each keep the newest N of one tag family (one rule per
+/// environment, per major version): the one rule that counts per family (DESIGN.md §3.5), as
+/// a comment. It is not the same policy, so it is offered, not written: an image then counts in
+/// every family its tags name, and families added later are counted too.
+fn per_family_hint(families: &[(String, &str)], count: i64) -> String {
+    if families.len() < 2 {
+        return String::new();
+    }
+    let globs: Vec<String> = families.iter().map(|(_, f)| format!("{f}*")).collect();
+    // Tags hold letters, digits, `_`, `.` and `-`; of these only `.` means something in a regex.
+    let alternatives: Vec<String> = families
+        .iter()
+        .map(|(_, f)| f.replace('.', r"\."))
+        .collect();
+    let rule = format!(
+        "  - name: per-family\n    match: {{ tags: [{}] }}\n    keep: {{ newest: {count}, per: '({}).*' }}\n",
+        quoted(&globs),
+        alternatives.join("|")
+    );
+    // Only a rule the DSL accepts is offered.
+    let check = SourceFile::new("hint.yaml", format!("version: 1\nrules:\n{rule}"));
+    if crate::parse(&check).is_err() {
+        return String::new();
+    }
+    let names: Vec<String> = families.iter().map(|(n, _)| format!("`{n}`")).collect();
+    let names = match names.split_last() {
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    };
+    let mut out = format!("  # Rules {names} each keep the newest {count} of one tag family.\n");
+    out.push_str(
+        "  # One rule can count per family, families added later included (an image then counts\n  \
+         # in every family its tags name):\n",
+    );
+    for line in rule.lines() {
+        out.push_str(&format!("  #{}\n", &line[1..]));
+    }
+    out
 }
 
 /// A comment saying why a rule is left out.

@@ -819,3 +819,56 @@ fn the_longest_ages_ecr_accepts_build_examples_without_overflow() {
     assert_eq!(kinds(&r), [(FindingKind::AndListMeantAsOr, Some(1))]);
     assert_consistent(text, &r);
 }
+
+/// A rule per major version, each keeping 5 (aws/containers-roadmap #1213's workaround): the
+/// suggestion says the rules as they are and offers one rule that counts per family, which
+/// checks once uncommented.
+#[test]
+fn rules_per_tag_family_with_one_count_get_a_per_hint() {
+    let rule = |p: i64, list: &str, n: i64| {
+        format!(
+            r#"{{"rulePriority": {p}, "selection": {{"tagStatus": "tagged", {list}, "countType": "imageCountMoreThan", "countNumber": {n}}}, "action": {{"type": "expire"}}}}"#
+        )
+    };
+    let text = format!(
+        r#"{{"rules": [{}, {}, {}, {}]}}"#,
+        rule(1, r#""tagPatternList": ["v1.*"]"#, 5),
+        rule(2, r#""tagPatternList": ["v2.*"]"#, 5),
+        rule(3, r#""tagPrefixList": ["v3."]"#, 5),
+        rule(4, r#""tagPatternList": ["main-*"]"#, 10),
+    );
+    let r = report(&text);
+    let s = suggestion(&r);
+    let hint: Vec<&str> = s
+        .lines()
+        .filter(|l| l.trim_start().starts_with("# -") || l.trim_start().starts_with("#   "))
+        .collect();
+    assert_eq!(
+        hint,
+        vec![
+            "  # - name: per-family",
+            r#"  #   match: { tags: ["v1.*", "v2.*", "v3.*"] }"#,
+            r"  #   keep: { newest: 5, per: '(v1\.|v2\.|v3\.).*' }",
+        ],
+        "{s}"
+    );
+    // The hint comes right after the three rules it is about, before `main-*`'s.
+    assert!(s.find("per-family") < s.find("main-*"), "{s}");
+    let uncommented: String = hint
+        .iter()
+        .map(|l| format!("{}\n", l.replacen("  #", " ", 1)))
+        .collect();
+    crate::parse(&SourceFile::new(
+        "u.yaml",
+        format!("version: 1\nrules:\n{uncommented}"),
+    ))
+    .expect("the hinted rule checks");
+
+    // Different counts, or one rule alone: no hint.
+    let text = format!(
+        r#"{{"rules": [{}, {}]}}"#,
+        rule(1, r#""tagPatternList": ["v1.*"]"#, 5),
+        rule(2, r#""tagPatternList": ["v2.*"]"#, 3),
+    );
+    assert!(!suggestion(&report(&text)).contains("per-family"));
+}

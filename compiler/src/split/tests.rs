@@ -511,3 +511,53 @@ fn the_archive_rules_are_cut_last_to_fit_fifty_rules() {
             .contains("rule `r46` and later run at runtime")
     );
 }
+
+#[test]
+fn by_version_and_per_are_never_native_and_claim_their_images() {
+    let c = compile_rules(
+        "  - {name: lines, match: {tags: ['v*']}, keep: {newest: 3, by: version, per: 'v(\\d+)\\..*'}}\n  - {name: rest, match: {tags: ['*']}, keep: {within: 7d}}\n",
+    );
+    // The claim keeps `rest`'s age rule native: ECR's shield still works.
+    assert_eq!(
+        lines(&c),
+        vec![
+            "1 Tagged([\"v*\"]) Claim",
+            "2 Tagged([\"*\"]) ExpireOlderThanDays(7)"
+        ]
+    );
+    assert_eq!(
+        dispositions(&c),
+        vec![
+            ("lines".into(), Disposition::Runtime),
+            ("rest".into(), Disposition::Native)
+        ]
+    );
+    let why = NotNative::RanksOtherwise {
+        by: crate::dsl::policy::Order::Version,
+        per: true,
+    };
+    assert_eq!(c.rules[0].ecr, EcrPart::ShieldsOnly(why.clone()));
+    assert_eq!(
+        wording::not_native(&why),
+        "it ranks by version within groups, and ECR counts by push time over one tag filter"
+    );
+    assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+    assert_eq!(c.warnings[0].message, "rule `lines` runs at runtime");
+    // Per group by push time is not native either; a match ECR cannot select claims nothing.
+    let c = compile_rules(
+        "  - {name: branches, match: {tag_regex: 'feature-.+'}, keep: {newest: 2, per: 'feature-(.+)-.*'}}\n",
+    );
+    assert!(c.specs.is_empty());
+    assert_eq!(c.rules[0].disposition, Disposition::Runtime);
+    let c = compile_rules(
+        "  - {name: branches, match: {tags: ['feature-*']}, keep: {newest: 2, per: 'feature-(.+)-.*'}}\n",
+    );
+    // Alone, it has nothing to shield.
+    assert_eq!(
+        c.rules[0].ecr,
+        EcrPart::Nothing(NotNative::RanksOtherwise {
+            by: crate::dsl::policy::Order::Push,
+            per: true
+        })
+    );
+}

@@ -3,7 +3,7 @@
 //! the compiler's warnings alike.
 
 use super::{EcrPart, NativeAction, NotNative, RunnerPart};
-use crate::dsl::policy::Otherwise;
+use crate::dsl::policy::{Order, Otherwise};
 
 /// What ECR does for a rule, as `compile` reports it.
 pub fn ecr(part: &EcrPart) -> String {
@@ -62,6 +62,14 @@ pub fn not_native(why: &NotNative) -> String {
             "ECR can only archive, not expire, by the time of the last pull".into()
         }
         NotNative::NoAnchors => "ECR has no anchored windows".into(),
+        NotNative::RanksOtherwise { by, per } => {
+            let what = match (by, per) {
+                (Order::Version, false) => "ranks by version",
+                (Order::Version, true) => "ranks by version within groups",
+                (Order::Push, _) => "counts within groups",
+            };
+            format!("it {what}, and ECR counts by push time over one tag filter")
+        }
         NotNative::InUse => "ECR would act on an image in use in this repository".into(),
         NotNative::BlockedBy { rule, archive } => format!(
             "{}rule `{rule}` before it could select the same images and ECR cannot see which",

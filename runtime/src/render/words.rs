@@ -1,7 +1,8 @@
 //! The English of plan data: reasons and notes are decided as data, and worded here once, for
 //! the text and Markdown plans and for explanations alike.
 
-use ecr_lifecycle_compiler::reference::{AnchorReason, Fate, Reason};
+use ecr_lifecycle_compiler::dsl::policy::Order;
+use ecr_lifecycle_compiler::reference::{AnchorReason, Fate, Group, Reason};
 use jiff::Timestamp;
 
 use crate::plan::{ArchiveAge, ImageAction, KeptInUse, Note};
@@ -33,6 +34,13 @@ pub fn reason(reason: &Reason) -> String {
         Reason::Newest { rank, limit } => {
             format!("number {rank} by push time; the rule keeps the newest {limit}")
         }
+        Reason::Ranked {
+            rank,
+            limit,
+            by,
+            version,
+            group,
+        } => ranked(*rank, *limit, *by, version.as_deref(), group.as_ref()),
         Reason::Age { seconds, window } => format!(
             "pushed {} ago; the rule keeps images younger than {}",
             days(*seconds),
@@ -87,6 +95,49 @@ pub fn reason(reason: &Reason) -> String {
             format!("the subject of {d}, which is in use (ECR deletes a referrer with its subject)")
         }
     }
+}
+
+/// `newest` by version or per group: "number 2 by version (`v1.4.7`) in group `1.4`; the rule
+/// keeps 3 per group".
+fn ranked(
+    rank: usize,
+    limit: u32,
+    by: Order,
+    version: Option<&str>,
+    group: Option<&Group>,
+) -> String {
+    let position = match (by, version) {
+        (Order::Push, _) => format!("number {rank} by push time"),
+        (Order::Version, Some(tag)) => format!("number {rank} by version (`{tag}`)"),
+        (Order::Version, None) => {
+            format!(
+                "number {rank} (no tag is a version, so it ranks after the images with one, by push time)"
+            )
+        }
+    };
+    let group = match group {
+        None => String::new(),
+        Some(Group::Captures(c)) => {
+            let names: Vec<&str> = c.iter().map(|c| c.as_deref().unwrap_or("-")).collect();
+            match names.as_slice() {
+                [one] => format!(" in group `{one}`"),
+                many => format!(
+                    " in group ({})",
+                    many.iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            }
+        }
+        Some(Group::Unmatched) => " among the images no tag of which matches `per`".to_string(),
+    };
+    let keeps = match (by, group.is_empty()) {
+        (Order::Version, true) => format!("the rule keeps the {limit} highest versions"),
+        (Order::Version, false) => format!("the rule keeps the {limit} highest versions per group"),
+        (Order::Push, _) => format!("the rule keeps the newest {limit} per group"),
+    };
+    format!("{position}{group}; {keeps}")
 }
 
 /// Why an archived image the policy deletes stays for now.
@@ -271,5 +322,48 @@ mod tests {
             reason(&Reason::Newest { rank: 2, limit: 1 }),
             "number 2 by push time; the rule keeps the newest 1"
         );
+    }
+
+    #[test]
+    fn a_rank_by_version_or_per_group_names_the_version_and_the_group() {
+        let ranked = |by, version: Option<&str>, group| Reason::Ranked {
+            rank: 2,
+            limit: 3,
+            by,
+            version: version.map(String::from),
+            group,
+        };
+        let line = Some(Group::Captures(vec![Some("1.4".into())]));
+        let cases = [
+            (
+                ranked(Order::Version, Some("v1.4.7"), line.clone()),
+                "number 2 by version (`v1.4.7`) in group `1.4`; the rule keeps the 3 highest versions per group",
+            ),
+            (
+                ranked(Order::Version, Some("2.1.0"), None),
+                "number 2 by version (`2.1.0`); the rule keeps the 3 highest versions",
+            ),
+            (
+                ranked(Order::Version, None, line),
+                "number 2 (no tag is a version, so it ranks after the images with one, by push time) in group `1.4`; the rule keeps the 3 highest versions per group",
+            ),
+            (
+                ranked(
+                    Order::Push,
+                    None,
+                    Some(Group::Captures(vec![Some("login".into()), None])),
+                ),
+                "number 2 by push time in group (`login`, `-`); the rule keeps the newest 3 per group",
+            ),
+            (
+                ranked(Order::Push, None, Some(Group::Unmatched)),
+                "number 2 by push time among the images no tag of which matches `per`; the rule keeps the newest 3 per group",
+            ),
+        ];
+        for (r, words) in cases {
+            assert_eq!(reason(&r), words);
+            let json = serde_json::to_string(&r).unwrap();
+            assert_eq!(serde_json::from_str::<Reason>(&json).unwrap(), r, "{json}");
+        }
     }
 }
