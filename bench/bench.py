@@ -354,6 +354,38 @@ def end_to_end(a, rows: list, results: dict) -> None:
     rows.append(("… the adaptive default against a hand-tuned 32", f"{walls['auto'][0] / walls['32'][0]:.2f}×", "`auto` ÷ `--concurrency 32` (1.00× is as fast)"))
 
 
+def plan_memory(a, rows: list) -> None:
+    """Peak RSS of `plan` as the registry grows and the largest repository does not: each
+    repository is planned as it is read, so memory should follow the largest one."""
+    rows.append(("**2b. Memory as the registry grows** (100 images per repository, 30 % of them to delete)", "", ""))
+    policy = os.path.join(a.work, "memory.yaml")
+    with open(policy, "w") as f:
+        f.write(
+            "version: 1\nrepositories: [\"m/*\"]\nrules:\n"
+            "  - { name: builds, match: { tag_regex: \"b[0-9]+\" }, keep: { newest: 70 } }\n"
+            "  - { name: rest, match: any, keep: all }\n"
+        )
+    rss = {}
+    for count in (500, 2000):
+        s = a.stand_in()
+        try:
+            now = int(time.time())
+            s.call("POST", "/_stand_in/seed", {"repositories": [
+                {"name": f"m/r{r:05}", "images": [
+                    {"tags": [f"b{n}"], "pushedAt": now - 86400 * (200 - n), "sizeInBytes": 1_000_000}
+                    for n in range(100)
+                ]}
+                for r in range(count)
+            ]})
+            env = aws_env(s.url, a.home)
+            r = run([a.bin, "plan", policy, "--format", "json"], env, timeout=600, stdout_path=os.devnull, ok=(2,))
+            rss[count] = r.max_rss_kib
+            rows.append((f"`plan` over {count:,} repositories × 100 images", seconds(r.wall), f"peak RSS {mib(r.max_rss_kib)}"))
+        finally:
+            s.stop()
+    rows.append(("… peak RSS for 2,000 repositories ÷ for 500", f"{rss[2000] / rss[500]:.2f}×", "target: at most 1.5×"))
+
+
 # ---------------------------------------------------------------- 3. side by side
 
 
@@ -667,6 +699,7 @@ def main() -> int:
     started = time.time()
     local_evaluation(a, rows)
     end_to_end(a, rows, results)
+    plan_memory(a, rows)
     side_by_side(a, rows, results)
     took = time.time() - started
 
