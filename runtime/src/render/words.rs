@@ -89,6 +89,23 @@ pub fn reason(reason: &Reason) -> String {
     }
 }
 
+/// What the runner does with an image whose rule removes some of its tags.
+pub fn removes_tags(tags: &[String]) -> String {
+    format!(
+        "removes {} {} and keeps the image (`plan` lists them, `apply` removes them)",
+        if tags.len() == 1 { "tag" } else { "tags" },
+        tags.join(", ")
+    )
+}
+
+/// Why an image goes when its rule only removes tags: it would be left with none.
+pub fn last_tags(tags: &[String]) -> String {
+    format!(
+        "the rule removes every tag it has ({}), and ECR deletes an image with its last tag",
+        tags.join(", ")
+    )
+}
+
 /// Why an archived image the policy deletes stays for now.
 pub fn held(a: &ImageAction) -> String {
     format!(
