@@ -7,7 +7,8 @@ use std::sync::Mutex;
 use ecr_lifecycle_compiler::image::{Digest, ImageStatus};
 
 use crate::registry::{
-    ArchiveOutcome, DeleteOutcome, ErrorKind, ImageFailure, Registry, RegistryError,
+    ArchiveOutcome, DeleteOutcome, ErrorKind, ImageFailure, Registry, RegistryError, TagFailure,
+    TagId, UntagOutcome,
 };
 use crate::snapshot::{RepositoryState, SNAPSHOT_HINT, Snapshot};
 
@@ -201,6 +202,67 @@ impl Registry for FileRegistry {
             out
         })?;
         if !outcome.deleted.is_empty() {
+            self.save("BatchDeleteImage", repository)?;
+        }
+        Ok(outcome)
+    }
+
+    async fn batch_untag(
+        &self,
+        repository: &str,
+        ids: &[TagId],
+    ) -> Result<UntagOutcome, RegistryError> {
+        if ids.len() > 100 {
+            return Err(RegistryError::new(
+                "BatchDeleteImage",
+                Some(repository),
+                ErrorKind::Invalid,
+                format!(
+                    "{} image ids in one call; ECR allows at most 100",
+                    ids.len()
+                ),
+            ));
+        }
+        let outcome = self.with_repo("BatchDeleteImage", repository, |r| {
+            let mut out = UntagOutcome::default();
+            for id in ids {
+                let holder = r
+                    .images
+                    .iter()
+                    .position(|i| i.tags.iter().any(|t| **t == *id.tag));
+                let fail = |code: &str, reason: &str| TagFailure {
+                    id: id.clone(),
+                    code: code.into(),
+                    reason: reason.into(),
+                };
+                match holder {
+                    None => out
+                        .failures
+                        .push(fail("ImageNotFound", "Requested image not found")),
+                    // As ECR: the tag names another image now.
+                    Some(pos) if r.images[pos].digest != id.digest => out.failures.push(fail(
+                        "ImageTagDoesNotMatchDigest",
+                        "Invalid request parameters: given tag does not map to the given digest",
+                    )),
+                    Some(pos) => {
+                        let image = &mut r.images[pos];
+                        image.tags = image
+                            .tags
+                            .iter()
+                            .filter(|t| ***t != *id.tag)
+                            .cloned()
+                            .collect();
+                        // As ECR: an image goes with its last tag.
+                        if image.tags.is_empty() {
+                            r.images.remove(pos);
+                        }
+                        out.removed.push(id.clone());
+                    }
+                }
+            }
+            out
+        })?;
+        if !outcome.removed.is_empty() {
             self.save("BatchDeleteImage", repository)?;
         }
         Ok(outcome)

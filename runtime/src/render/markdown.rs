@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::{bytes, plain, plural, policy_diff, reason, short, summary_line};
-use crate::plan::{ImageAction, Plan, PolicyChange, RepositoryPlan, monthly_cost};
+use crate::plan::{ImageAction, Plan, PolicyChange, RepositoryPlan, TagRemoval, monthly_cost};
 
 /// GitHub's limit on a comment, less room for what a workflow adds around the plan.
 pub const MARKDOWN_BUDGET: usize = 60_000;
@@ -301,6 +301,17 @@ fn repository_block(r: &RepositoryPlan, rows: usize) -> String {
             "images to archive",
         ));
     }
+    if !r.tag_removals.is_empty() {
+        figures.push(format!(
+            "{} to remove from {}",
+            plural(
+                r.tag_removals.iter().map(|t| t.remove.len()).sum(),
+                "tag",
+                "tags"
+            ),
+            plural(r.tag_removals.len(), "image", "images")
+        ));
+    }
     if !r.ecr_expirations.is_empty() {
         figures.push(format!(
             "ECR expires {} ({})",
@@ -352,8 +363,56 @@ fn repository_block(r: &RepositoryPlan, rows: usize) -> String {
             s.push_str(&format!("**{}:**\n\n", l.title));
             s.push_str(&groups(&l.items, l.by_rule, rows));
         }
+        if l.title == "The runner deletes" && !r.tag_removals.is_empty() {
+            s.push_str("**The runner removes tags (the images stay):**\n\n");
+            s.push_str(&tag_rows(&r.tag_removals, rows));
+        }
     }
     s.push_str("</details>\n");
+    s
+}
+
+/// Tag removals under one line per rule and reason, at most `rows` rows each.
+fn tag_rows(list: &[TagRemoval], rows: usize) -> String {
+    let mut grouped: Vec<(String, Vec<&TagRemoval>)> = Vec::new();
+    for t in list {
+        let why = format!(
+            "rule `{}`: {}",
+            t.rule,
+            super::words::reason(&t.reason).replace('|', "\\|")
+        );
+        match grouped.iter_mut().find(|(w, _)| *w == why) {
+            Some((_, v)) => v.push(t),
+            None => grouped.push((why, vec![t])),
+        }
+    }
+    let mut s = String::new();
+    for (why, group) in grouped {
+        s.push_str(&format!(
+            "- {why} ({})\n",
+            plural(group.len(), "image", "images")
+        ));
+        if rows == 0 {
+            continue;
+        }
+        s.push_str("\n  | digest | removes | keeps | pushed |\n  |---|---|---|---|\n");
+        for t in group.iter().take(rows) {
+            s.push_str(&format!(
+                "  | `{}` | {} | {} | {} |\n",
+                short(&t.digest),
+                t.remove.join(", ").replace('|', "\\|"),
+                t.keep.join(", ").replace('|', "\\|"),
+                &t.pushed_at[..t.pushed_at.len().min(10)],
+            ));
+        }
+        if group.len() > rows {
+            s.push_str(&format!(
+                "\n  … and {} (the JSON plan lists them)\n",
+                plural(group.len() - rows, "more image", "more images")
+            ));
+        }
+        s.push('\n');
+    }
     s
 }
 
