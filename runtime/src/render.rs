@@ -706,9 +706,9 @@ fn push_untag_report(out: &mut Lines, r: &crate::apply::RepositoryReport) {
         out.push((
             Kind::Note,
             format!(
-                "{}: skipped {} that name another image now ({})",
+                "{}: skipped {} another image now ({})",
                 r.name,
-                plural(r.tags_moved.len(), "tag", "tags"),
+                plural(r.tags_moved.len(), "tag that names", "tags that name"),
                 some(&r.tags_moved)
             ),
         ));

@@ -22,4 +22,5 @@ mod release;
 mod stand_in;
 mod team;
 mod terraform;
+mod untag;
 mod workflow;

@@ -91,9 +91,13 @@ pub fn reason(reason: &Reason) -> String {
 
 /// What the runner does with an image whose rule removes some of its tags.
 pub fn removes_tags(tags: &[String]) -> String {
+    let (noun, them) = if tags.len() == 1 {
+        ("tag", "it")
+    } else {
+        ("tags", "them")
+    };
     format!(
-        "removes {} {} and keeps the image (`plan` lists them, `apply` removes them)",
-        if tags.len() == 1 { "tag" } else { "tags" },
+        "removes {noun} {} and keeps the image (`plan` lists {them}, `apply` removes {them})",
         tags.join(", ")
     )
 }
