@@ -476,7 +476,11 @@ fn a_killed_apply_run_again_removes_the_rest() {
             .filter(|t| t.starts_with("pr-"))
             .count()
     };
-    assert_eq!(pr_tags(&s), 21, "killed after one call of 100 of the 121 tag removals");
+    assert_eq!(
+        pr_tags(&s),
+        21,
+        "killed after one call of 100 of the 121 tag removals"
+    );
 
     let again = s
         .cli(d)
