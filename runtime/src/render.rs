@@ -235,7 +235,7 @@ pub fn plan_text(plan: &Plan) -> Lines {
         let why = if plan.repositories.is_empty() {
             "No repository in the registry is governed by these policy files.".to_string()
         } else {
-            "Every governed repository has its native policy, and nothing is due for the runner to delete, archive or untag.".to_string()
+            "Every governed repository has its native policy, and nothing is due for the runner to delete or archive.".to_string()
         };
         out.push((Kind::Plain, why));
         push_idle_files(plan, &mut out);
