@@ -159,12 +159,28 @@ fn rule_table(plan: &Plan) -> String {
             }
         }
     }
+    // Tags removed, per rule: a column only when a plan removes any.
+    let mut tags: BTreeMap<(&str, &str), (usize, usize)> = BTreeMap::new();
+    for r in &plan.repositories {
+        for t in &r.tag_removals {
+            let row = tags.entry((&r.policy_file, &t.rule)).or_default();
+            row.0 += t.remove.len();
+            row.1 += 1;
+            rows.entry((&r.policy_file, &t.rule)).or_default();
+        }
+    }
     if rows.is_empty() {
         return String::new();
     }
+    let tag_column = !tags.is_empty();
     let mut s = String::from(
-        "\n| policy file | rule | runner deletes | runner archives | ECR expires | ECR archives |\n|---|---|---|---|---|---|\n",
+        "\n| policy file | rule | runner deletes | runner archives | ECR expires | ECR archives |",
     );
+    s.push_str(if tag_column {
+        " runner removes tags |\n|---|---|---|---|---|---|---|\n"
+    } else {
+        "\n|---|---|---|---|---|---|\n"
+    });
     let more = rows.len().saturating_sub(RULE_ROWS);
     for ((file, rule), t) in rows.into_iter().take(RULE_ROWS) {
         let rule = if rule.is_empty() {
@@ -178,8 +194,17 @@ fn rule_table(plan: &Plan) -> String {
             .iter()
             .any(|r| r.default_policy && r.policy_file == file);
         let default = if default { " (default)" } else { "" };
+        let removed = match tags.get(&(file, rule)) {
+            _ if !tag_column => String::new(),
+            Some((n, images)) => format!(
+                " {} from {} |",
+                plural(*n, "tag", "tags"),
+                plural(*images, "image", "images")
+            ),
+            None => " — |".into(),
+        };
         s.push_str(&format!(
-            "| `{file}`{default} | {rule} | {} | {} | {} | {} |\n",
+            "| `{file}`{default} | {rule} | {} | {} | {} | {} |{removed}\n",
             t[0].cell(),
             t[1].cell(),
             t[2].cell(),
