@@ -212,6 +212,7 @@ pub fn repository_plan(
         .map(|(i, without)| KeptInUse {
             image: image_action(&state.images[*i], without, &loaded.policy, now),
             would: without.fate,
+            would_untag: without.tags_removed().to_vec(),
             kept: decisions[*i].reason.clone(),
         })
         .collect();

@@ -524,7 +524,7 @@ fn push_ecr_summary(plan: &Plan, out: &mut Lines) {
         out.push((
             Kind::Note,
             format!(
-                "{} the rules would delete or archive {} kept: in use.",
+                "{} the rules would delete, archive or untag {} kept: in use.",
                 plural(s.images_kept_in_use, "image", "images"),
                 if s.images_kept_in_use == 1 {
                     "is"

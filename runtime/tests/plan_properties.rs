@@ -197,7 +197,10 @@ proptest! {
             None => BTreeSet::new(),
             Some(alone) => state.images.iter()
                 .zip(evaluation.decisions.iter().zip(&alone.decisions))
-                .filter(|(_, (with, without))| with.fate > without.fate)
+                .filter(|(_, (with, without))| {
+                    with.fate > without.fate
+                        || (with.tags_removed().is_empty() && !without.tags_removed().is_empty())
+                })
                 .map(|(i, _)| i.digest)
                 .collect(),
         };

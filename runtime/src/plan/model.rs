@@ -108,7 +108,7 @@ pub struct RepositoryPlan {
     /// less than 90 days (see `--allow-early-archive-delete`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub held: Vec<ImageAction>,
-    /// Images the rules would delete or archive that stay because something runs them (or
+    /// Images the rules would delete, archive or untag that stay whole because something runs them (or
     /// an image that hangs on them, or the index that lists them).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub kept_in_use: Vec<KeptInUse>,
@@ -209,7 +209,7 @@ impl ImageAction {
     }
 }
 
-/// An image the rules would delete or archive, kept because something runs it.
+/// An image the rules would delete, archive or untag, kept whole because something runs it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct KeptInUse {
@@ -217,6 +217,9 @@ pub struct KeptInUse {
     pub image: ImageAction,
     /// What the rule would do to it.
     pub would: Fate,
+    /// The tags the rule would remove from it otherwise (`otherwise: untag`, `would` is keep).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub would_untag: Vec<String>,
     /// Why it stays (in use, or hanging on an image in use).
     pub kept: Reason,
 }

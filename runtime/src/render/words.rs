@@ -128,10 +128,14 @@ pub fn kept_in_use(k: &KeptInUse) -> String {
         Some(r) => format!("rule `{r}`"),
         None => "the policy".to_string(),
     };
+    let would = if k.would_untag.is_empty() {
+        format!("{} it", k.would.as_str())
+    } else {
+        format!("remove its tags {}", k.would_untag.join(", "))
+    };
     format!(
-        "{}; {rule} would {} it otherwise ({})",
+        "{}; {rule} would {would} otherwise ({})",
         reason(&k.kept),
-        k.would.as_str(),
         reason(&k.image.reason)
     )
 }
