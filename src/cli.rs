@@ -249,8 +249,9 @@ pub(crate) struct EvaluateArgs {
     pub repository: Option<String>,
     #[command(flatten)]
     pub images: ImagesArgs,
-    /// Print every action, one `expire <digest>` or `archive <digest>` line each, sorted
-    /// (default: the expired digests only).
+    /// Print every action, one `expire <digest>`, `archive <digest>` or `untag <digest> <tag>`
+    /// (a tag removed from an image that stays) line each, sorted (default: the expired
+    /// digests only).
     #[arg(long)]
     pub actions: bool,
 }

@@ -114,8 +114,8 @@ pub struct RepositoryDecision {
     pub evaluation: Evaluation,
     /// Who acts on each image, in the same order.
     pub actors: Vec<Actor>,
-    /// Images kept for being in use that the rules alone would expire or archive: their index,
-    /// and the decision the rules alone make.
+    /// Images kept for being in use (with all their tags) that the rules alone would expire,
+    /// archive or remove tags from: their index, and the decision the rules alone make.
     pub kept_in_use: Vec<(usize, Decision)>,
     /// What the native policy in force does to the images.
     pub ecr: Outcome,
@@ -210,7 +210,10 @@ pub fn decide(
             .iter()
             .zip(&alone.decisions)
             .enumerate()
-            .filter(|(_, (with, without))| with.fate > without.fate)
+            .filter(|(_, (with, without))| {
+                with.fate > without.fate
+                    || (with.tags_removed().is_empty() && !without.tags_removed().is_empty())
+            })
             .map(|(i, (_, without))| (i, without.clone()))
             .collect(),
     };

@@ -45,6 +45,11 @@ pub struct Decision {
     pub rule: Option<RuleId>,
     pub fate: Fate,
     pub reason: Reason,
+    /// The tags its rule's `otherwise: untag` removes (DESIGN.md §3.6), in the image's order:
+    /// from a kept image, which keeps its other tags; or every tag of an expiring image, which
+    /// goes with its last tag. Empty otherwise, and for whatever the closure or an image in use
+    /// decides (an image the closure keeps keeps all its tags).
+    pub untag: Vec<String>,
 }
 
 impl Decision {
@@ -58,6 +63,17 @@ impl Decision {
 
     pub fn keeps(&self) -> bool {
         self.fate == Fate::Keep
+    }
+
+    /// The tags removed from an image that is kept (none when it expires: deleting it removes
+    /// them all).
+    pub fn tags_removed(&self) -> &[String] {
+        if self.keeps() { &self.untag } else { &[] }
+    }
+
+    /// Whether the image expires because every tag it has is one its rule removes.
+    pub fn expires_untagged(&self) -> bool {
+        self.expires() && !self.untag.is_empty()
     }
 }
 
@@ -255,6 +271,7 @@ pub fn evaluate_with(
                 rule: None,
                 fate: Fate::Keep,
                 reason: Reason::Ungoverned,
+                untag: Vec::new(),
             },
             _ => in_archive(i, policy.archive.as_ref(), repository, now),
         })
@@ -277,6 +294,7 @@ pub fn evaluate_with(
                         rule: Some(RuleId::Rule(r)),
                         fate: Fate::Keep,
                         reason: Reason::WhereFailed { error: e },
+                        untag: Vec::new(),
                     };
                     break;
                 }
@@ -289,7 +307,7 @@ pub fn evaluate_with(
 
     for (r, rule) in policy.rules.iter().enumerate() {
         let otherwise = match rule.otherwise {
-            Otherwise::Expire => Fate::Expire,
+            Otherwise::Expire | Otherwise::Untag => Fate::Expire,
             Otherwise::Archive => Fate::Archive,
         };
         decide(
@@ -300,10 +318,32 @@ pub fn evaluate_with(
             now,
             &mut decisions,
         );
+        if rule.otherwise == Otherwise::Untag {
+            untag(&rule.matcher, &governed[r], images, &mut decisions);
+        }
     }
     pin_in_use(images, in_use, &mut decisions);
     close(images, &mut decisions);
     Evaluation { decisions }
+}
+
+/// `otherwise: untag` (DESIGN.md §3.6): each governed image the rule does not keep loses the
+/// tags the match names; one left with a tag is kept, one left with none expires.
+fn untag(matcher: &Matcher, members: &[usize], images: &[Image], out: &mut [Decision]) {
+    for &i in members {
+        if out[i].fate != Fate::Expire {
+            continue;
+        }
+        let (named, left): (Vec<&str>, Vec<&str>) = images[i]
+            .tags
+            .iter()
+            .map(|t| &**t)
+            .partition(|t| matcher.names_tag(t));
+        if !left.is_empty() {
+            out[i].fate = Fate::Keep;
+        }
+        out[i].untag = named.into_iter().map(str::to_string).collect();
+    }
 }
 
 /// Keeps the images in use, and the subjects they hang on (transitively); true if any.
@@ -319,6 +359,7 @@ fn pin_in_use(images: &[Image], in_use: &InUse, out: &mut [Decision]) -> bool {
         };
         any = true;
         out[i].fate = Fate::Keep;
+        out[i].untag.clear();
         out[i].reason = Reason::InUse {
             consumer: consumer.clone(),
             more,
@@ -333,6 +374,7 @@ fn pin_in_use(images: &[Image], in_use: &InUse, out: &mut [Decision]) -> bool {
             seen.push(s);
             if !out[s].reason.is_in_use() {
                 out[s].fate = Fate::Keep;
+                out[s].untag.clear();
                 out[s].reason = Reason::SubjectOfInUse {
                     referrer: images[at].digest,
                 };
@@ -367,6 +409,7 @@ fn spread_keep(images: &[Image], out: &mut [Decision]) {
         for (j, reason) in next {
             if out[j].fate != Fate::Keep {
                 out[j].fate = Fate::Keep;
+                out[j].untag.clear();
                 out[j].reason = reason;
                 stack.push(j);
             }
@@ -398,6 +441,7 @@ fn in_archive(
         rule,
         fate: Fate::Keep,
         reason,
+        untag: Vec::new(),
     };
     let (Some(settings), ImageStatus::Archived) = (archive, image.status) else {
         return keep(None, Reason::NotActive);
@@ -433,6 +477,7 @@ fn in_archive(
             Fate::Keep
         },
         reason: Reason::InArchive { seconds, window },
+        untag: Vec::new(),
     }
 }
 
@@ -447,6 +492,7 @@ fn evaluate_as_ecr(policy: &Policy, images: &[Image], now: Timestamp) -> Evaluat
                     rule: None,
                     fate: Fate::Keep,
                     reason: Reason::Ecr { priority: None },
+                    untag: Vec::new(),
                 })
                 .collect(),
         };
@@ -471,6 +517,7 @@ fn evaluate_as_ecr(policy: &Policy, images: &[Image], now: Timestamp) -> Evaluat
                     Fate::Keep
                 },
                 reason: Reason::Ecr { priority },
+                untag: Vec::new(),
             }
         })
         .collect();
@@ -773,6 +820,7 @@ fn close(images: &[Image], out: &mut [Decision]) {
             continue;
         }
         out[i].fate = new;
+        out[i].untag.clear();
         match why.remove(&i) {
             Some(r) => out[i].reason = r,
             // Only a referrer that follows its subject down gets here.
@@ -790,3 +838,5 @@ fn close(images: &[Image], out: &mut [Decision]) {
 mod ranking;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod untag_tests;

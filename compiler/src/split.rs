@@ -95,6 +95,8 @@ pub enum NotNative {
     CountsEachPattern,
     /// The native policy reached ECR's limits before this rule.
     Limits,
+    /// `otherwise: untag`: ECR's lifecycle policies delete images, not tags.
+    RemovesTags,
 }
 
 /// What the runner does for a rule.
@@ -209,6 +211,9 @@ fn wanted(keep: &Keep, otherwise: Otherwise) -> Wanted {
             NativeAction::ExpireOlderThanDays(d)
         }
     };
+    if otherwise == Otherwise::Untag {
+        return Wanted::Nothing(NotNative::RemovesTags);
+    }
     match keep {
         Keep::All => Wanted::Nothing(NotNative::KeepsAll),
         Keep::None => Wanted::Action {

@@ -65,6 +65,22 @@ fn matcher() -> impl Strategy<Value = String> {
     ]
 }
 
+/// 0: `expire` (unsaid), 1: `archive`, 2: `untag`.
+fn otherwise() -> impl Strategy<Value = u8> {
+    prop_oneof![13 => Just(0u8), 5 => Just(1u8), 4 => Just(2u8)]
+}
+
+/// The `otherwise` line of a rule; `untag` only where the match names tags (it is refused
+/// elsewhere, and a refused policy is a wasted case).
+fn otherwise_line(matcher: &str, otherwise: u8) -> String {
+    let names_tags = matcher.contains("tags") || matcher.contains("tag_regex");
+    match otherwise {
+        1 => "    otherwise: archive\n".into(),
+        2 if names_tags => "    otherwise: untag\n".into(),
+        _ => String::new(),
+    }
+}
+
 fn duration() -> impl Strategy<Value = String> {
     prop_oneof![
         (1u32..12).prop_map(|d| format!("{d}d")),
@@ -132,7 +148,7 @@ fn archive_section() -> impl Strategy<Value = Option<String>> {
 
 fn policy() -> impl Strategy<Value = Policy> {
     (
-        prop::collection::vec((matcher(), keep(), prop::bool::weighted(0.35)), 1..6),
+        prop::collection::vec((matcher(), keep(), otherwise()), 1..6),
         archive_section(),
     )
         .prop_filter_map(
@@ -143,11 +159,9 @@ fn policy() -> impl Strategy<Value = Policy> {
                     text.push_str(&a);
                 }
                 text.push_str("rules:\n");
-                for (i, (m, k, archives)) in rules.iter().enumerate() {
+                for (i, (m, k, otherwise)) in rules.iter().enumerate() {
                     text.push_str(&format!("  - name: r{i}\n    match: {m}\n    keep: {k}\n"));
-                    if *archives {
-                        text.push_str("    otherwise: archive\n");
-                    }
+                    text.push_str(&otherwise_line(m, *otherwise));
                 }
                 ecr_lifecycle_compiler::parse(&SourceFile::new("p.yaml", text)).ok()
             },
@@ -307,7 +321,7 @@ fn narrowed_policy() -> impl Strategy<Value = Policy> {
             ][..],
         ),
         keep(),
-        prop::collection::vec((matcher(), keep(), prop::bool::weighted(0.2)), 0..3),
+        prop::collection::vec((matcher(), keep(), otherwise()), 0..3),
         0usize..3,
         prop_oneof![
             3 => (1u32..6).prop_map(|n| format!("{{newest: {n}}}")),
@@ -319,14 +333,12 @@ fn narrowed_policy() -> impl Strategy<Value = Policy> {
             "unreachable rules (and `keep: all` with `otherwise: archive`) are refused",
             |(covering, covering_keep, mut others, at, last_keep, archives)| {
                 let at = at.min(others.len());
-                others.insert(at, (covering.to_string(), covering_keep, false));
-                others.push(("any".to_string(), last_keep, archives));
+                others.insert(at, (covering.to_string(), covering_keep, 0));
+                others.push(("any".to_string(), last_keep, if archives { 1 } else { 0 }));
                 let mut text = String::from("version: 1\nrules:\n");
-                for (i, (m, k, archives)) in others.iter().enumerate() {
+                for (i, (m, k, otherwise)) in others.iter().enumerate() {
                     text.push_str(&format!("  - name: r{i}\n    match: {m}\n    keep: {k}\n"));
-                    if *archives {
-                        text.push_str("    otherwise: archive\n");
-                    }
+                    text.push_str(&otherwise_line(m, *otherwise));
                 }
                 ecr_lifecycle_compiler::parse(&SourceFile::new("p.yaml", text)).ok()
             },

@@ -11,7 +11,7 @@ use crate::in_use::{Consumers, Usage};
 use crate::normalize::same_policy;
 use crate::plan::{LoadedPolicy, Plan, PolicyChange, RepositoryOptions, Unit, governing_in};
 use crate::planner::Progress;
-use crate::registry::{ImageFailure, Registry, RegistryError};
+use crate::registry::{ImageFailure, Registry, RegistryError, TagFailure, TagId};
 
 /// ECR's limit of image ids per BatchDeleteImage call.
 pub const BATCH: usize = 100;
@@ -44,6 +44,17 @@ pub struct RepositoryReport {
     /// Planned for the archive, but the current state keeps them active.
     pub no_longer_archive: Vec<Digest>,
     pub archive_failures: Vec<ImageFailure>,
+    /// Tags removed from images that stay (`otherwise: untag`).
+    pub untagged: Vec<TagId>,
+    /// Planned tag removals already done (a second apply, or a killed one run again), or
+    /// whose image is gone.
+    pub tags_already_gone: Vec<TagId>,
+    /// Planned tag removals skipped: the tag names another image now (moved since the plan,
+    /// or between the re-read and the call: ImageTagDoesNotMatchDigest).
+    pub tags_moved: Vec<TagId>,
+    /// Planned tag removals the current state no longer calls for.
+    pub tags_no_longer_removed: Vec<TagId>,
+    pub untag_failures: Vec<TagFailure>,
     /// A call that failed outright; the repository's remaining work was not done.
     pub error: Option<RegistryError>,
     /// Why the planned policy change was not made.
@@ -71,6 +82,10 @@ impl ApplyReport {
         self.repositories.iter().map(|r| r.bytes_deleted).sum()
     }
 
+    pub fn untagged(&self) -> usize {
+        self.repositories.iter().map(|r| r.untagged.len()).sum()
+    }
+
     pub fn archived(&self) -> usize {
         self.repositories.iter().map(|r| r.archived.len()).sum()
     }
@@ -84,6 +99,7 @@ impl ApplyReport {
             r.error.is_some()
                 || !r.failures.is_empty()
                 || !r.archive_failures.is_empty()
+                || !r.untag_failures.is_empty()
                 || r.policy_skipped.is_some()
         })
     }
@@ -208,7 +224,10 @@ pub async fn apply<R: Registry>(
     progress.start(
         "applying",
         mine.iter()
-            .map(|r| (r.deletions.len() + r.archivals.len()) as u64)
+            .map(|r| {
+                let tags: usize = r.tag_removals.iter().map(|t| t.remove.len()).sum();
+                (r.deletions.len() + r.archivals.len() + tags) as u64
+            })
             .sum(),
     );
     let options = RepositoryOptions {
@@ -297,8 +316,11 @@ pub async fn apply<R: Registry>(
             .map(|i| i.digest)
             .collect();
         todo.sort_by_key(|d| !lists_images.contains(d));
-        let stopped =
+        let mut stopped =
             delete_batches(registry, &planned.name, &todo, &state, &mut r, progress).await;
+        if !stopped {
+            stopped = untag(registry, planned, &fresh, &state, &mut r, progress).await;
+        }
         if !stopped {
             archive(
                 registry,
@@ -351,6 +373,74 @@ async fn delete_batches<R: Registry>(
                 // The SDK has already retried transient failures (a retry after a lost
                 // answer finds those images gone: ImageNotFound, reported as such). Stop
                 // this repository here; a new plan picks up the rest.
+                r.error = Some(e);
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// Removes the planned tags that the current state still removes, each from the image the
+/// plan names (so a tag moved to another image since is never removed), in batches of
+/// [`BATCH`]; true when a call failed outright and the repository's remaining work was stopped.
+async fn untag<R: Registry>(
+    registry: &R,
+    planned: &crate::plan::RepositoryPlan,
+    fresh: &crate::plan::RepositoryPlan,
+    state: &crate::snapshot::RepositoryState,
+    r: &mut RepositoryReport,
+    progress: &dyn Progress,
+) -> bool {
+    let due: BTreeSet<(&str, &str)> = fresh
+        .tag_removals
+        .iter()
+        .flat_map(|t| t.remove.iter().map(|tag| (t.digest.as_str(), tag.as_str())))
+        .collect();
+    let holder: std::collections::HashMap<&str, Digest> = state
+        .images
+        .iter()
+        .flat_map(|i| i.tags.iter().map(move |t| (&**t, i.digest)))
+        .collect();
+    let mut todo: Vec<TagId> = Vec::new();
+    for t in &planned.tag_removals {
+        let Ok(digest) = t.digest.parse::<Digest>() else {
+            continue;
+        };
+        for tag in &t.remove {
+            let id = TagId {
+                digest,
+                tag: tag.clone(),
+            };
+            match holder.get(tag.as_str()) {
+                None => r.tags_already_gone.push(id),
+                Some(d) if *d != digest => r.tags_moved.push(id),
+                Some(_) if due.contains(&(t.digest.as_str(), tag.as_str())) => todo.push(id),
+                Some(_) => r.tags_no_longer_removed.push(id),
+            }
+        }
+    }
+    progress.advance(
+        (r.tags_already_gone.len() + r.tags_moved.len() + r.tags_no_longer_removed.len()) as u64,
+    );
+    for batch in todo.chunks(BATCH) {
+        match registry.batch_untag(&planned.name, batch).await {
+            Ok(outcome) => {
+                r.untagged.extend(outcome.removed);
+                for f in outcome.failures {
+                    if f.moved() {
+                        r.tags_moved.push(f.id);
+                    } else if f.code == "ImageNotFound" {
+                        r.tags_already_gone.push(f.id);
+                    } else {
+                        r.untag_failures.push(f);
+                    }
+                }
+                progress.advance(batch.len() as u64);
+            }
+            Err(e) => {
+                // As for deletions: a retry after a lost answer finds the tags gone
+                // (ImageNotFound); a new apply of the plan finishes the rest.
                 r.error = Some(e);
                 return true;
             }

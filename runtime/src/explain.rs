@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::plan::{LoadedPolicy, RepositoryOptions, decide_repository};
-use crate::render::bytes;
+use crate::render::{bytes, words};
 use crate::snapshot::RepositoryState;
 
 /// `repo@sha256:…` or `repo:tag`.
@@ -150,6 +150,10 @@ pub struct Explanation {
     pub rule_location: Option<String>,
     /// `keep`, `expire` or `archive`.
     pub fate: String,
+    /// The tags its rule's `otherwise: untag` removes: from a kept image, which keeps its other
+    /// tags; or, for an image that expires, every tag it has (it goes with its last tag).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub untag: Vec<String>,
     pub reason: String,
     /// What ECR's native policy does with the image.
     pub ecr: String,
@@ -179,6 +183,7 @@ pub fn explain(
         Some(n) => ecr_on(n, state, image, now),
     };
     let runner = match (decision.fate, ecr_acts) {
+        (Fate::Keep, _) if !decision.untag.is_empty() => words::removes_tags(&decision.untag),
         (Fate::Keep, _) => "keeps it".to_string(),
         (f, Some(e)) if f == e => format!(
             "nothing: ECR {} it",
@@ -207,9 +212,17 @@ pub fn explain(
         rule: rule.map(|(name, _)| name.to_string()),
         rule_location,
         fate: decision.fate.as_str().to_string(),
+        untag: decision.untag.clone(),
         reason: match &decision.reason {
             Reason::Ungoverned => "no rule matches it, so it is kept".to_string(),
-            r => crate::render::words::reason(r),
+            r if decision.expires_untagged() => {
+                format!(
+                    "{}; {}",
+                    words::last_tags(&decision.untag),
+                    words::reason(r)
+                )
+            }
+            r => words::reason(r),
         },
         ecr,
         runner,
@@ -300,6 +313,7 @@ pub fn explain_ungoverned(state: &RepositoryState, image: &Image, now: Timestamp
         rule: None,
         rule_location: None,
         fate: fate.as_str().to_string(),
+        untag: Vec::new(),
         reason: if state.lifecycle_policy.is_some() {
             "no policy file governs this repository: its applied native policy decides"
         } else {
@@ -349,8 +363,12 @@ pub fn text(e: &Explanation) -> String {
         (None, Some(f)) => s.push_str(&format!("  governed by no rule of {f}\n")),
         (None, None) => s.push_str("  governed by no policy file\n"),
     }
+    let removed = match e.fate.as_str() {
+        "keep" if !e.untag.is_empty() => format!(" without tags {}", e.untag.join(", ")),
+        _ => String::new(),
+    };
     s.push_str(&format!(
-        "  {}: {}\n",
+        "  {}{removed}: {}\n",
         match e.fate.as_str() {
             "expire" => "expires",
             "archive" => "archived",

@@ -177,6 +177,7 @@ pub fn repository_plan(
         lifecycle_policy,
         deletions: Vec::new(),
         ecr_expirations: Vec::new(),
+        tag_removals: Vec::new(),
         archivals: Vec::new(),
         ecr_archivals: Vec::new(),
         held: Vec::new(),
@@ -188,6 +189,9 @@ pub fn repository_plan(
     };
     let decisions = &decision.evaluation.decisions;
     for ((image, d), actor) in state.images.iter().zip(decisions).zip(&decision.actors) {
+        if let Some(removal) = tag_removal(image, d, &loaded.policy) {
+            plan.tag_removals.push(removal);
+        }
         let action = || image_action(image, d, &loaded.policy, now);
         let list = match (actor, d.fate) {
             (Actor::Nobody | Actor::Waiting, _) | (_, Fate::Keep)
@@ -210,6 +214,7 @@ pub fn repository_plan(
         .map(|(i, without)| KeptInUse {
             image: image_action(&state.images[*i], without, &loaded.policy, now),
             would: without.fate,
+            would_untag: without.tags_removed().to_vec(),
             kept: decisions[*i].reason.clone(),
         })
         .collect();
@@ -227,7 +232,38 @@ pub fn repository_plan(
         list.sort_by(order);
     }
     plan.kept_in_use.sort_by(|a, b| order(&a.image, &b.image));
+    plan.tag_removals
+        .sort_by(|a, b| a.pushed_at.cmp(&b.pushed_at).then(a.digest.cmp(&b.digest)));
     plan
+}
+
+/// The tags an image that stays loses to its rule's `otherwise: untag`, if any.
+fn tag_removal(
+    image: &Image,
+    decision: &reference::Decision,
+    policy: &Policy,
+) -> Option<TagRemoval> {
+    let remove = decision.tags_removed();
+    if remove.is_empty() {
+        return None;
+    }
+    Some(TagRemoval {
+        digest: image.digest.to_string(),
+        remove: remove.to_vec(),
+        keep: image
+            .tags
+            .iter()
+            .filter(|t| !remove.iter().any(|r| r == &***t))
+            .map(|t| t.to_string())
+            .collect(),
+        pushed_at: iso(image.pushed_at),
+        rule: decision
+            .rule
+            .and_then(|r| policy.rule_name(r))
+            .map(|(n, _)| n.to_string())
+            .unwrap_or_default(),
+        reason: decision.reason.clone(),
+    })
 }
 
 fn image_action(
@@ -251,6 +287,7 @@ fn image_action(
             .and_then(|r| policy.rule_name(r))
             .map(|(n, _)| n.to_string()),
         reason: decision.reason.clone(),
+        last_tags_removed: decision.expires_untagged(),
     }
 }
 

@@ -11,7 +11,7 @@ pub use markdown::{MARKDOWN_BUDGET, plan_markdown, plan_markdown_within};
 
 use crate::apply::{ApplyReport, PolicyDone};
 use crate::drift::{DriftStatus, RepositoryDrift};
-use crate::plan::{ImageAction, Plan, PolicyChange, RepositoryPlan, monthly_cost};
+use crate::plan::{ImageAction, Plan, PolicyChange, RepositoryPlan, TagRemoval, monthly_cost};
 
 /// What a line is, for styling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +61,13 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 /// The reason for an action, with the archive charge when it deletes an archived image
 /// before ECR's 90-day minimum is up.
 fn reason(a: &ImageAction, deletes: bool) -> String {
+    if a.last_tags_removed {
+        return format!(
+            "{}; {}",
+            words::last_tags(&a.tags),
+            words::reason(&a.reason)
+        );
+    }
     match a.early_delete_days() {
         early if deletes && early > 0 => format!(
             "{}; deleting it now bills the remaining {early} days of ECR's 90-day archive minimum",
@@ -252,6 +259,9 @@ pub fn plan_text(plan: &Plan) -> Lines {
     if s.images_to_archive > 0 {
         legend.push("> archive");
     }
+    if s.tags_to_remove > 0 {
+        legend.push("x remove tags");
+    }
     if s.images_kept_in_use > 0 {
         legend.push("= kept: in use");
     }
@@ -311,6 +321,7 @@ pub fn plan_text(plan: &Plan) -> Lines {
                 ));
             }
         }
+        push_tag_removals(&mut out, &r.tag_removals);
         for l in image_lists(r) {
             let items: Vec<(&ImageAction, String)> = l
                 .items
@@ -391,6 +402,42 @@ fn push_grouped(out: &mut Lines, kind: Kind, sign: char, list: &[(&ImageAction, 
             }
         }
     }
+}
+
+/// Tags to remove, apart from the deletions: one line per image (what goes, what stays), under
+/// one comment per rule and reason when the images share it.
+fn push_tag_removals(out: &mut Lines, list: &[TagRemoval]) {
+    let mut groups: Vec<(String, Vec<&TagRemoval>)> = Vec::new();
+    for t in list {
+        let why = format!("rule {}: {}", t.rule, words::reason(&t.reason));
+        match groups.iter_mut().find(|(w, _)| *w == why) {
+            Some((_, v)) => v.push(t),
+            None => groups.push((why, vec![t])),
+        }
+    }
+    for (why, group) in groups {
+        out.push((
+            Kind::Note,
+            format!(
+                "  # ({why}) — {} from {}:",
+                plural(group.iter().map(|t| t.remove.len()).sum(), "tag", "tags"),
+                plural(group.len(), "image", "images")
+            ),
+        ));
+        for t in group {
+            out.push((Kind::Change, tag_removal_line(t)));
+        }
+    }
+}
+
+pub(crate) fn tag_removal_line(t: &TagRemoval) -> String {
+    format!(
+        "  x {}  remove {}  keeps {}  pushed {}",
+        short(&t.digest),
+        t.remove.join(", "),
+        t.keep.join(", "),
+        &t.pushed_at[..t.pushed_at.len().min(10)]
+    )
 }
 
 /// Policy files that govern no repository of the plan: a typo in `repositories`, or excludes
@@ -480,7 +527,7 @@ fn push_ecr_summary(plan: &Plan, out: &mut Lines) {
         out.push((
             Kind::Note,
             format!(
-                "{} the rules would delete or archive {} kept: in use.",
+                "{} the rules would delete, archive or untag {} kept: in use.",
                 plural(s.images_kept_in_use, "image", "images"),
                 if s.images_kept_in_use == 1 {
                     "is"
@@ -537,6 +584,13 @@ pub fn summary_line(plan: &Plan) -> String {
             ", {} to archive ({}, {saving})",
             plural(s.images_to_archive, "image", "images"),
             bytes(s.bytes_to_archive),
+        ));
+    }
+    if s.tags_to_remove > 0 {
+        line.push_str(&format!(
+            ", {} to remove from {} that stay",
+            plural(s.tags_to_remove, "tag", "tags"),
+            plural(s.images_to_untag, "image", "images")
         ));
     }
     if s.early_delete_charge_usd > 0.0 {
@@ -620,6 +674,75 @@ pub fn drift_text(drift: &[RepositoryDrift]) -> Lines {
         ));
     }
     out
+}
+
+/// What an apply did with a repository's planned tag removals.
+fn push_untag_report(out: &mut Lines, r: &crate::apply::RepositoryReport) {
+    let images = |ids: &[crate::registry::TagId]| {
+        ids.iter()
+            .map(|i| i.digest)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+    };
+    let some = |ids: &[crate::registry::TagId]| {
+        ids.iter()
+            .take(3)
+            .map(|i| format!("{}@{}", i.tag, short(&i.digest.to_string())))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if !r.untagged.is_empty() {
+        out.push((
+            Kind::Change,
+            format!(
+                "{}: removed {} from {}",
+                r.name,
+                plural(r.untagged.len(), "tag", "tags"),
+                plural(images(&r.untagged), "image", "images")
+            ),
+        ));
+    }
+    if !r.tags_already_gone.is_empty() {
+        out.push((
+            Kind::Note,
+            format!(
+                "{}: {} already removed",
+                r.name,
+                plural(r.tags_already_gone.len(), "tag was", "tags were")
+            ),
+        ));
+    }
+    if !r.tags_moved.is_empty() {
+        out.push((
+            Kind::Note,
+            format!(
+                "{}: skipped {} another image now ({})",
+                r.name,
+                plural(r.tags_moved.len(), "tag that names", "tags that name"),
+                some(&r.tags_moved)
+            ),
+        ));
+    }
+    if !r.tags_no_longer_removed.is_empty() {
+        out.push((
+            Kind::Note,
+            format!(
+                "{}: kept {} the current state no longer removes ({})",
+                r.name,
+                plural(r.tags_no_longer_removed.len(), "tag", "tags"),
+                some(&r.tags_no_longer_removed)
+            ),
+        ));
+    }
+    for f in &r.untag_failures {
+        out.push((
+            Kind::Warning,
+            format!(
+                "{}: tag {} not removed from {}: {} {}",
+                r.name, f.id.tag, f.id.digest, f.code, f.reason
+            ),
+        ));
+    }
 }
 
 /// What an apply did, one line per repository with something to say, then a total.
@@ -710,6 +833,7 @@ pub fn apply_text(report: &ApplyReport) -> Lines {
                 ),
             ));
         }
+        push_untag_report(&mut out, r);
         if !r.archived.is_empty() {
             out.push((
                 Kind::Change,
@@ -764,6 +888,14 @@ pub fn apply_text(report: &ApplyReport) -> Lines {
         )
     } else {
         String::new()
+    };
+    let archived = if report.untagged() > 0 {
+        format!(
+            "{archived}, {} removed",
+            plural(report.untagged(), "tag", "tags")
+        )
+    } else {
+        archived
     };
     let ecr: usize = report.repositories.iter().map(|r| r.ecr_will_expire).sum();
     let ecr = if ecr > 0 {

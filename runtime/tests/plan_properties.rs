@@ -42,6 +42,8 @@ const RULES: &[&str] = &[
     "{name: R, match: {tags: ['v*']}, keep: {newest: 1}, otherwise: archive}",
     "{name: R, match: any, keep: {within: 3d}, otherwise: archive}",
     "{name: R, match: {untagged: true}, keep: {pulled_within: 2d}, otherwise: archive}",
+    "{name: R, match: {tags: ['rc*', 'dev']}, keep: {within: 4d}, otherwise: untag}",
+    "{name: R, match: {tag_regex: 'v[0-9]'}, keep: {newest: 1}, otherwise: untag}",
 ];
 
 /// `archive` sections: `expire_after` alone, and archive rules ECR can and cannot select.
@@ -74,6 +76,15 @@ fn policy() -> impl Strategy<Value = LoadedPolicy> {
                 .ok()
                 .map(|p| LoadedPolicy::new(file, p))
         })
+}
+
+/// Whether the decision keeps the image.
+fn kept_now(
+    d: &Digest,
+    evaluation: &ecr_lifecycle_compiler::reference::Evaluation,
+    images: &[Image],
+) -> bool {
+    evaluation.with_fate(images, Fate::Keep).contains(d)
 }
 
 fn digest(n: usize) -> Digest {
@@ -186,12 +197,27 @@ proptest! {
             None => BTreeSet::new(),
             Some(alone) => state.images.iter()
                 .zip(evaluation.decisions.iter().zip(&alone.decisions))
-                .filter(|(_, (with, without))| with.fate > without.fate)
+                .filter(|(_, (with, without))| {
+                    with.fate > without.fate
+                        || (with.tags_removed().is_empty() && !without.tags_removed().is_empty())
+                })
                 .map(|(i, _)| i.digest)
                 .collect(),
         };
         let kept: Vec<_> = plan.kept_in_use.iter().map(|k| k.image.clone()).collect();
         prop_assert_eq!(set(&kept), rose);
+        // Tag removals: exactly the decision's, from images that stay, each keeping a tag.
+        let removals: BTreeSet<(String, String)> = plan.tag_removals.iter()
+            .flat_map(|t| t.remove.iter().map(|r| (t.digest.clone(), r.clone())))
+            .collect();
+        let decided: BTreeSet<(String, String)> = state.images.iter().zip(&evaluation.decisions)
+            .flat_map(|(i, d)| d.tags_removed().iter().map(|t| (i.digest.to_string(), t.clone())))
+            .collect();
+        prop_assert_eq!(removals, decided);
+        for t in &plan.tag_removals {
+            let d: Digest = t.digest.parse().unwrap();
+            prop_assert!(!t.keep.is_empty() && kept_now(&d, evaluation, &state.images), "{t:?}");
+        }
         // Holding rules back is needed only where something is in use.
         if in_use.is_empty() {
             let held_back = plan.notes.iter().any(|n| matches!(n, Note::HeldBack { .. }));

@@ -61,6 +61,14 @@ pub(super) fn run(args: &EvaluateArgs) -> ExitStatus {
                     .iter()
                     .map(|d| format!("archive {d}\n")),
             );
+            for (image, d) in repo.images.iter().zip(&e.decisions) {
+                let digest = image.digest;
+                lines.extend(
+                    d.tags_removed()
+                        .iter()
+                        .map(|tag| format!("untag {digest} {tag}\n")),
+                );
+            }
         }
     }
     output::stdout(&lines.into_iter().collect::<String>());

@@ -22,5 +22,6 @@ mod release;
 mod stand_in;
 mod team;
 mod terraform;
+mod untag;
 mod versions;
 mod workflow;

@@ -4,7 +4,10 @@
 moto (pinned in requirements.txt) stores repositories, images and policies; this launcher wraps
 its WSGI app and answers the image operations itself, from moto's stored objects, wherever moto
 and ECR differ: pagination, filters, the 100-id limit, image indexes and referrers, tags moved
-by PutImage, archived images, error codes, and the fields DescribeImages returns. Everything
+by PutImage, archived images, error codes, and the fields DescribeImages returns, and tag
+removal by BatchDeleteImage with a digest and a tag (moto 5.2.5 deletes the whole image when they
+match and answers ImageNotFound when the tag names another image; ECR removes the tag only, and
+answers ImageTagDoesNotMatchDigest). Everything
 else goes to moto; what moto lacks answers a 400 UnsupportedOperationException.
 
     .venv/bin/python tests/e2e/ecr_stand_in.py [--port N]
@@ -496,11 +499,21 @@ def op_batch_delete_image(be, p, fault):
             )
             continue
         img = find_image(repo, image_id, by_digest)
-        if img is None:
+        if img is None and digest and tag and any(tag in i.image_tags for i in repo.images):
+            # A digest with a tag removes the tag only while it names that image; moto answers
+            # ImageNotFound here (and, when they match, deletes the whole image). The reason
+            # text is ours: the code is ECR's.
+            fail(
+                image_id,
+                "ImageTagDoesNotMatchDigest",
+                "Invalid request parameters: the tag does not name the given digest",
+            )
+        elif img is None:
             fail(image_id, "ImageNotFound", "Requested image not found")
         elif img.image_digest in injected:
             fail(image_id, injected_code, "Injected failure")
-        elif digest or len(img.image_tags) <= 1:  # removing the last tag deletes the image
+        elif (digest and not tag) or len(img.image_tags) <= 1:
+            # A digest alone deletes the image; removing the last tag deletes it too.
             doomed.setdefault(img.image_digest, image_id)
         else:
             untag.append((img, tag))
@@ -522,12 +535,14 @@ def op_batch_delete_image(be, p, fault):
                     )
                     changed = True
 
-    deleted = []
+    deleted, emptied = [], set()
     for img, tag in untag:
         if tag in img.image_tags:
             img.image_tags.remove(tag)
             img.image_tag = img.image_tags[-1] if img.image_tags else None
             deleted.append({"imageDigest": img.image_digest, "imageTag": tag})
+            if not img.image_tags:  # several ids of one call took its last tag
+                emptied.add(img.image_digest)
     for digest in doomed:
         img = by_digest[digest]
         deleted += [{"imageDigest": digest, "imageTag": t} for t in img.image_tags] or [
@@ -535,7 +550,7 @@ def op_batch_delete_image(be, p, fault):
         ]
 
     # Referrers go with their subject, transitively (ECR does this without reporting them).
-    gone = set(doomed)
+    gone = set(doomed) | emptied
     while True:
         more = {i.image_digest for i in repo.images if i.subject_manifest_digest in gone} - gone
         if not more:

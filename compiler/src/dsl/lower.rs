@@ -271,6 +271,10 @@ impl Lower<'_> {
         let otherwise = match &doc.otherwise {
             None => Otherwise::Expire,
             Some(o) if o.value == OtherwiseDoc::Expire => Otherwise::Expire,
+            Some(o) if o.value == OtherwiseDoc::Untag => {
+                self.untag(o.span, matcher.as_ref(), keep.as_ref());
+                Otherwise::Untag
+            }
             Some(o) => {
                 if matches!(keep.as_ref().map(|k| &k.value), Some(Keep::All)) {
                     self.errors.push(
@@ -294,6 +298,42 @@ impl Lower<'_> {
             otherwise,
             span,
         })
+    }
+
+    /// `otherwise: untag` (DESIGN.md §3.6) removes the tags the rule's own tag condition
+    /// names, so the match must name some; and ECR's own evaluation never removes a tag.
+    fn untag(&mut self, at: Span, matcher: Option<&Sp<Matcher>>, keep: Option<&Sp<Keep>>) {
+        if self.evaluation == Evaluation::Ecr {
+            self.errors.push(
+                Diagnostic::error(
+                    "`otherwise: untag` does not apply with `evaluation: ecr`",
+                    at,
+                )
+                .with_help("ECR's lifecycle policies delete images, not tags: remove `evaluation: ecr` to have the runner remove tags"),
+            );
+            return;
+        }
+        if let Some(m) = matcher
+            && !m.names_tags()
+        {
+            let what = match &m.value {
+                Matcher::Any { .. } => "`any` names no tag",
+                Matcher::Untagged { .. } => "untagged images have no tag to remove",
+                Matcher::Tagged(_) => "the match has no tag condition that names tags",
+            };
+            self.errors.push(
+                Diagnostic::error("`otherwise: untag` needs a match that names tags", m.span)
+                    .with_label(what)
+                    .with_help("match with `tags`, `tags_all` or `tag_regex`: those are the tags `untag` removes"),
+            );
+        }
+        if matches!(keep.map(|k| &k.value), Some(Keep::All)) {
+            self.errors.push(
+                Diagnostic::error("`otherwise: untag` has nothing to untag", at)
+                    .with_label("`keep: all` keeps every image the rule governs")
+                    .with_help("remove `otherwise`, or keep fewer images"),
+            );
+        }
     }
 
     /// A native `rulePriority`, which only `evaluation: ecr` files give.

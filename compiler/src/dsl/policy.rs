@@ -238,6 +238,8 @@ pub enum Otherwise {
     #[default]
     Expire,
     Archive,
+    /// Remove the tags the rule's tag condition names (DESIGN.md §3.6).
+    Untag,
 }
 
 /// Which images a rule matches.
@@ -314,6 +316,27 @@ impl Matcher {
         match self {
             Matcher::Any { filter } | Matcher::Untagged { filter } => filter.as_ref(),
             Matcher::Tagged(t) => t.filter.as_ref(),
+        }
+    }
+
+    /// Whether `otherwise: untag` would remove this tag: one of the match's `tags` or
+    /// `tags_all` globs, or its `tag_regex`, matches it (`false` for matches with no tag
+    /// condition, which `otherwise: untag` refuses).
+    pub fn names_tag(&self, tag: &str) -> bool {
+        match self {
+            Matcher::Tagged(t) => {
+                t.any_of.iter().chain(&t.all_of).any(|g| g.matches(tag))
+                    || t.regex.as_ref().is_some_and(|r| r.is_match(tag))
+            }
+            Matcher::Any { .. } | Matcher::Untagged { .. } => false,
+        }
+    }
+
+    /// Whether the match has a tag condition that names tags (`tags`, `tags_all`, `tag_regex`).
+    pub fn names_tags(&self) -> bool {
+        match self {
+            Matcher::Tagged(t) => !t.any_of.is_empty() || !t.all_of.is_empty() || t.regex.is_some(),
+            Matcher::Any { .. } | Matcher::Untagged { .. } => false,
         }
     }
 

@@ -168,6 +168,9 @@ pub enum OtherwiseDoc {
     /// Move them to ECR's archive storage class (cheaper above 150 TB, not pullable until
     /// restored, billed for 90 days at least).
     Archive,
+    /// Remove the tags the rule's own tag condition names, and keep the image; an image left
+    /// with no tag is deleted (as ECR deletes an image with its last tag).
+    Untag,
 }
 
 /// How a policy's rules are evaluated.
@@ -196,10 +199,10 @@ pub struct RuleDoc {
     #[serde(rename = "match")]
     pub matches: Sp<MatchDoc>,
     /// Which governed images survive; the others expire (or, with `otherwise: archive`, are
-    /// archived).
+    /// archived; with `otherwise: untag`, lose the tags the match names).
     pub keep: Sp<KeepDoc>,
-    /// What happens to the governed images `keep` does not keep: `expire` (the default) or
-    /// `archive`.
+    /// What happens to the governed images `keep` does not keep: `expire` (the default),
+    /// `archive` or `untag`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub otherwise: Option<Sp<OtherwiseDoc>>,
 }

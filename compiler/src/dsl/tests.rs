@@ -936,3 +936,50 @@ fn evaluation_ecr_refuses_by_and_per() {
     assert_eq!(errs.len(), 1, "{errs:?}");
     assert!(errs[0].0.contains("ECR counts by push time"), "{errs:?}");
 }
+
+#[test]
+fn otherwise_untag_is_refused_where_the_match_names_no_tag() {
+    let rule = |m: &str, keep: &str| {
+        format!("{HEAD}  - name: a\n    match: {m}\n    keep: {keep}\n    otherwise: untag\n")
+    };
+    let needs = "`otherwise: untag` needs a match that names tags";
+    for (m, under) in [
+        ("any", "any"),
+        ("{ untagged: true }", "{ untagged: true }"),
+        ("{ untagged: false }", "{ untagged: false }"),
+        (
+            "{ where: \"imageSizeInBytes > `5`\" }",
+            "{ where: \"imageSizeInBytes > `5`\" }",
+        ),
+    ] {
+        let (msg, at, help) = one_error(&rule(m, "{ within: 30d }"));
+        assert_eq!((msg.as_str(), at.as_str()), (needs, under), "{m}");
+        assert!(help.is_some_and(|h| h.contains("tag_regex")));
+    }
+    let (msg, at, _) = one_error(&rule("{ tags: [pr-*] }", "all"));
+    assert_eq!(
+        (msg.as_str(), at.as_str()),
+        ("`otherwise: untag` has nothing to untag", "untag")
+    );
+    let (msg, at, _) = one_error(
+        "version: 1\nevaluation: ecr\nrules:\n  - name: a\n    match: { tags: [pr-*] }\n    keep: { newest: 3 }\n    otherwise: untag\n",
+    );
+    assert_eq!(
+        (msg.as_str(), at.as_str()),
+        (
+            "`otherwise: untag` does not apply with `evaluation: ecr`",
+            "untag"
+        )
+    );
+    // A tag condition, with or without `where`, names the tags to remove.
+    for m in [
+        "{ tags: [pr-*] }",
+        "{ tags_all: [pr-*, sha-*] }",
+        "{ tag_regex: 'pr-[0-9]+' }",
+        "{ tags: [pr-*], where: \"imageSizeInBytes > `5`\" }",
+    ] {
+        let f = file(&rule(m, "{ within: 30d }"));
+        let p = parse(&f).unwrap_or_else(|e| panic!("{m}: {e:#?}"));
+        assert_eq!(p.rules[0].otherwise, policy::Otherwise::Untag);
+    }
+}

@@ -561,3 +561,41 @@ fn by_version_and_per_are_never_native_and_claim_their_images() {
         })
     );
 }
+
+#[test]
+fn untag_is_never_native_but_shields_later_rules_with_a_claim() {
+    // Later tagged rules need the pull-request images shielded: the claim stays.
+    let c = compile_rules(
+        "  - {name: pull-requests, match: {tags: ['pr-*']}, keep: {within: 30d}, otherwise: untag}\n  - {name: rest, match: {untagged: false}, keep: {within: 90d}}\n",
+    );
+    assert_eq!(
+        lines(&c),
+        vec![
+            "1 Tagged([\"pr-*\"]) Claim",
+            "2 Tagged([\"*\"]) ExpireOlderThanDays(90)"
+        ]
+    );
+    let account = &c.rules[0];
+    assert_eq!(account.disposition, Disposition::Runtime);
+    assert_eq!(account.native_priorities, vec![1]);
+    assert_eq!(account.ecr, EcrPart::ShieldsOnly(NotNative::RemovesTags));
+    assert_eq!(account.runner, RunnerPart::NotKept(Otherwise::Untag));
+    assert_eq!(
+        wording::ecr(&account.ecr),
+        "shields its images from later rules, and expires nothing: it removes tags, and ECR's lifecycle policies only delete or archive images"
+    );
+    assert_eq!(
+        wording::runner(account.runner),
+        "removes the tags its match names (deleting an image left with none) from the images it governs and does not keep"
+    );
+    // Not expressible (a regex): nothing native, and the reason is ECR's selection.
+    let c = compile_rules(
+        "  - {name: pull-requests, match: {tag_regex: 'pr-[0-9]+'}, keep: none, otherwise: untag}\n",
+    );
+    assert!(c.native.is_none());
+    assert!(matches!(
+        c.rules[0].ecr,
+        EcrPart::Nothing(NotNative::CannotSelect(_))
+    ));
+    assert_eq!(c.rules[0].runner, RunnerPart::Every(Otherwise::Untag));
+}

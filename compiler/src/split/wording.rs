@@ -81,6 +81,9 @@ pub fn not_native(why: &NotNative) -> String {
         NotNative::CountsEachPattern => {
             "ECR counts each tag pattern separately, not their union".into()
         }
+        NotNative::RemovesTags => {
+            "it removes tags, and ECR's lifecycle policies only delete or archive images".into()
+        }
         NotNative::Limits => "the native policy reached ECR's limit of 50 rules or 30,720 characters before this rule".into(),
     }
 }
@@ -90,6 +93,9 @@ pub fn runner(part: RunnerPart) -> String {
     let verb = |o: Otherwise| match o {
         Otherwise::Expire => "deletes",
         Otherwise::Archive => "archives",
+        Otherwise::Untag => {
+            "removes the tags its match names (deleting an image left with none) from"
+        }
     };
     match part {
         RunnerPart::Nothing => String::new(),

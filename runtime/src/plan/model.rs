@@ -95,6 +95,10 @@ pub struct RepositoryPlan {
     pub deletions: Vec<ImageAction>,
     /// Images the desired native policy makes ECR expire (ECR acts within a day).
     pub ecr_expirations: Vec<ImageAction>,
+    /// Tags the runner removes from images that stay (`otherwise: untag`), one entry per
+    /// image; an image that would lose its last tag is a deletion instead.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tag_removals: Vec<TagRemoval>,
     /// Images the runner moves to the archive storage class.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub archivals: Vec<ImageAction>,
@@ -105,7 +109,7 @@ pub struct RepositoryPlan {
     /// less than 90 days (see `--allow-early-archive-delete`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub held: Vec<ImageAction>,
-    /// Images the rules would delete or archive that stay because something runs them (or
+    /// Images the rules would delete, archive or untag that stay whole because something runs them (or
     /// an image that hangs on them, or the index that lists them).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub kept_in_use: Vec<KeptInUse>,
@@ -163,6 +167,26 @@ pub struct ImageAction {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
     pub reason: Reason,
+    /// The rule only removes tags (`otherwise: untag`), and removes every tag the image has:
+    /// it goes with its last tag.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub last_tags_removed: bool,
+}
+
+/// Tags to remove from one image that stays, with the rule and the reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TagRemoval {
+    pub digest: String,
+    /// The tags removed.
+    pub remove: Vec<String>,
+    /// The tags the image keeps (never empty).
+    pub keep: Vec<String>,
+    pub pushed_at: String,
+    /// The rule whose `otherwise: untag` removes them.
+    pub rule: String,
+    /// Why the rule does not keep the image as it is.
+    pub reason: Reason,
 }
 
 /// How long an image has been in the archive.
@@ -186,7 +210,7 @@ impl ImageAction {
     }
 }
 
-/// An image the rules would delete or archive, kept because something runs it.
+/// An image the rules would delete, archive or untag, kept whole because something runs it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct KeptInUse {
@@ -194,6 +218,9 @@ pub struct KeptInUse {
     pub image: ImageAction,
     /// What the rule would do to it.
     pub would: Fate,
+    /// The tags the rule would remove from it otherwise (`otherwise: untag`, `would` is keep).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub would_untag: Vec<String>,
     /// Why it stays (in use, or hanging on an image in use).
     pub kept: Reason,
 }
@@ -232,6 +259,11 @@ pub struct Summary {
     pub images_held: usize,
     #[serde(default, skip_serializing_if = "is_zero")]
     pub images_kept_in_use: usize,
+    /// Tags the runner removes, and from how many images (which stay).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub tags_to_remove: usize,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub images_to_untag: usize,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -265,6 +297,7 @@ impl RepositoryPlan {
         self.lifecycle_policy.is_change()
             || !self.deletions.is_empty()
             || !self.archivals.is_empty()
+            || !self.tag_removals.is_empty()
             || !self.held.is_empty()
             || !self.kept_in_use.is_empty()
             || !self.applied_policy_expirations.is_empty()
@@ -279,6 +312,7 @@ impl Plan {
             + self.summary.policies_to_delete
             + self.summary.images_to_delete
             + self.summary.images_to_archive
+            + self.summary.tags_to_remove
             > 0
     }
 
@@ -330,6 +364,8 @@ pub fn summarize(repos: &[RepositoryPlan], prices: &Prices) -> Summary {
         s.ecr_archivals += r.ecr_archivals.len();
         s.images_held += r.held.len();
         s.images_kept_in_use += r.kept_in_use.len();
+        s.images_to_untag += r.tag_removals.len();
+        s.tags_to_remove += r.tag_removals.iter().map(|t| t.remove.len()).sum::<usize>();
         for d in r.deletions.iter().filter(|d| d.archived.is_some()) {
             let size = d.size_bytes.unwrap_or(0);
             archived_bytes += size;

@@ -337,3 +337,35 @@ fn an_archive_rule_that_would_expire_an_image_in_use_is_held_back_by_name() {
     assert_eq!(p.kept_in_use.len(), 1);
     assert_eq!(p.kept_in_use[0].image.rule.as_deref(), Some("builds"));
 }
+
+#[test]
+fn an_image_in_use_keeps_its_tags_and_the_plan_says_which_it_would_lose() {
+    let l = loaded(
+        "  - {name: pull-requests, match: {tags: ['pr-*']}, keep: {within: 30d}, otherwise: untag}\n",
+    );
+    let s = state(
+        vec![
+            img(1, &["main", "pr-1"], 40),
+            img(2, &["main-2", "pr-2"], 40),
+        ],
+        None,
+    );
+    let mut in_use = InUse::new();
+    in_use.insert(s.images[0].digest, "ecs service prod/web");
+    let plan = plan_repository_with(&l, &s, &in_use, now(), RepositoryOptions::default());
+    // Only the image nobody runs loses its tag.
+    assert_eq!(plan.tag_removals.len(), 1);
+    assert_eq!(plan.tag_removals[0].digest, s.images[1].digest.to_string());
+    assert_eq!(plan.tag_removals[0].remove, ["pr-2"]);
+    assert_eq!(plan.kept_in_use.len(), 1);
+    let kept = &plan.kept_in_use[0];
+    assert_eq!(kept.image.digest, s.images[0].digest.to_string());
+    assert_eq!(
+        (kept.would, kept.would_untag.as_slice()),
+        (Fate::Keep, &["pr-1".to_string()][..])
+    );
+    assert_eq!(
+        crate::render::words::kept_in_use(kept),
+        "in use by ecs service prod/web; rule `pull-requests` would remove its tags pr-1 otherwise (pushed 40 days ago; the rule keeps images younger than 30 days)"
+    );
+}

@@ -22,7 +22,8 @@ use jiff::Timestamp;
 use crate::pace::Pace;
 use crate::registry::throttles::ThrottleWatch;
 use crate::registry::{
-    ArchiveOutcome, DeleteOutcome, ErrorKind, ImageFailure, Registry, RegistryError,
+    ArchiveOutcome, DeleteOutcome, ErrorKind, ImageFailure, Registry, RegistryError, TagFailure,
+    TagId, UntagOutcome,
 };
 use crate::snapshot::RepositoryState;
 use crate::stats::Stats;
@@ -600,6 +601,53 @@ impl Registry for EcrRegistry {
             };
             outcome.failures.push(ImageFailure {
                 digest,
+                code: f
+                    .failure_code()
+                    .map(|c| c.as_str().to_string())
+                    .unwrap_or_default(),
+                reason: f.failure_reason().unwrap_or("").to_string(),
+            });
+        }
+        Ok(outcome)
+    }
+
+    async fn batch_untag(
+        &self,
+        repository: &str,
+        ids: &[TagId],
+    ) -> Result<UntagOutcome, RegistryError> {
+        let mut req = self.client.batch_delete_image().repository_name(repository);
+        for id in ids {
+            req = req.image_ids(
+                ImageIdentifier::builder()
+                    .image_digest(id.digest.to_string())
+                    .image_tag(&id.tag)
+                    .build(),
+            );
+        }
+        let timer = self.stats.start("BatchDeleteImage");
+        let out = req.send().await;
+        timer.done();
+        let out = out.map_err(|e| sdk_error("BatchDeleteImage", Some(repository), e))?;
+        let id_of = |i: &ImageIdentifier| {
+            Some(TagId {
+                digest: i.image_digest()?.parse().ok()?,
+                tag: i.image_tag()?.to_string(),
+            })
+        };
+        let mut outcome = UntagOutcome::default();
+        for id in out.image_ids().iter().filter_map(id_of) {
+            // Only what was asked: removing a last tag may list the image's other ids.
+            if ids.contains(&id) && !outcome.removed.contains(&id) {
+                outcome.removed.push(id);
+            }
+        }
+        for f in out.failures() {
+            let Some(id) = f.image_id().and_then(id_of) else {
+                continue;
+            };
+            outcome.failures.push(TagFailure {
+                id,
                 code: f
                     .failure_code()
                     .map(|c| c.as_str().to_string())

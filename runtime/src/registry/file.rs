@@ -7,7 +7,8 @@ use std::sync::Mutex;
 use ecr_lifecycle_compiler::image::{Digest, ImageStatus};
 
 use crate::registry::{
-    ArchiveOutcome, DeleteOutcome, ErrorKind, ImageFailure, Registry, RegistryError,
+    ArchiveOutcome, DeleteOutcome, ErrorKind, ImageFailure, Registry, RegistryError, TagFailure,
+    TagId, UntagOutcome,
 };
 use crate::snapshot::{RepositoryState, SNAPSHOT_HINT, Snapshot};
 
@@ -206,6 +207,67 @@ impl Registry for FileRegistry {
         Ok(outcome)
     }
 
+    async fn batch_untag(
+        &self,
+        repository: &str,
+        ids: &[TagId],
+    ) -> Result<UntagOutcome, RegistryError> {
+        if ids.len() > 100 {
+            return Err(RegistryError::new(
+                "BatchDeleteImage",
+                Some(repository),
+                ErrorKind::Invalid,
+                format!(
+                    "{} image ids in one call; ECR allows at most 100",
+                    ids.len()
+                ),
+            ));
+        }
+        let outcome = self.with_repo("BatchDeleteImage", repository, |r| {
+            let mut out = UntagOutcome::default();
+            for id in ids {
+                let holder = r
+                    .images
+                    .iter()
+                    .position(|i| i.tags.iter().any(|t| **t == *id.tag));
+                let fail = |code: &str, reason: &str| TagFailure {
+                    id: id.clone(),
+                    code: code.into(),
+                    reason: reason.into(),
+                };
+                match holder {
+                    None => out
+                        .failures
+                        .push(fail("ImageNotFound", "Requested image not found")),
+                    // As ECR: the tag names another image now.
+                    Some(pos) if r.images[pos].digest != id.digest => out.failures.push(fail(
+                        "ImageTagDoesNotMatchDigest",
+                        "Invalid request parameters: given tag does not map to the given digest",
+                    )),
+                    Some(pos) => {
+                        let image = &mut r.images[pos];
+                        image.tags = image
+                            .tags
+                            .iter()
+                            .filter(|t| ***t != *id.tag)
+                            .cloned()
+                            .collect();
+                        // As ECR: an image goes with its last tag.
+                        if image.tags.is_empty() {
+                            r.images.remove(pos);
+                        }
+                        out.removed.push(id.clone());
+                    }
+                }
+            }
+            out
+        })?;
+        if !outcome.removed.is_empty() {
+            self.save("BatchDeleteImage", repository)?;
+        }
+        Ok(outcome)
+    }
+
     async fn archive_images(
         &self,
         repository: &str,
@@ -254,5 +316,68 @@ impl Registry for FileRegistry {
             },
             Err(e) => failed(e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// As ECR: a tag leaves only the image it names, an image goes with its last tag, and a
+    /// tag that names another image now is refused with ImageTagDoesNotMatchDigest.
+    #[test]
+    fn a_tag_is_removed_only_from_the_image_it_names() {
+        let digest = |n: u8| format!("sha256:{n:064x}");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("registry.json");
+        let snapshot = serde_json::json!({"repositories": [{"repositoryName": "web", "lifecyclePolicy": null, "imageDetails": [
+            {"imageDigest": digest(1), "imageTags": ["main", "pr-1"], "imagePushedAt": "2026-01-01T00:00:00Z"},
+            {"imageDigest": digest(2), "imageTags": ["pr-2"], "imagePushedAt": "2026-01-01T00:00:00Z"},
+        ]}]});
+        std::fs::write(&path, snapshot.to_string()).unwrap();
+        let registry = FileRegistry::open(&path).unwrap();
+        let id = |n: u8, tag: &str| TagId {
+            digest: digest(n).parse().unwrap(),
+            tag: tag.into(),
+        };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let outcome = rt
+            .block_on(registry.batch_untag(
+                "web",
+                &[id(1, "pr-2"), id(1, "pr-9"), id(1, "pr-1"), id(2, "pr-2")],
+            ))
+            .unwrap();
+        assert_eq!(outcome.removed, [id(1, "pr-1"), id(2, "pr-2")]);
+        let codes: Vec<(&str, bool)> = outcome
+            .failures
+            .iter()
+            .map(|f| (f.code.as_str(), f.moved()))
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                ("ImageTagDoesNotMatchDigest", true),
+                ("ImageNotFound", false)
+            ]
+        );
+        // Saved: the first image keeps `main`, the second went with its last tag.
+        let after = rt
+            .block_on(FileRegistry::open(&path).unwrap().read_repository("web"))
+            .unwrap();
+        let tags: Vec<(String, Vec<String>)> = after
+            .images
+            .iter()
+            .map(|i| {
+                (
+                    i.digest.to_string(),
+                    i.tags.iter().map(|t| t.to_string()).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(tags, [(digest(1), vec!["main".to_string()])]);
+        let too_many: Vec<TagId> = (0..101).map(|n| id(1, &format!("t{n}"))).collect();
+        assert!(rt.block_on(registry.batch_untag("web", &too_many)).is_err());
     }
 }

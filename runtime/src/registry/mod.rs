@@ -18,6 +18,37 @@ pub struct DeleteOutcome {
     pub failures: Vec<ImageFailure>,
 }
 
+/// One tag of one image, as BatchDeleteImage names it with both `imageDigest` and `imageTag`:
+/// ECR removes the tag only while it still names that image.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TagId {
+    pub digest: Digest,
+    pub tag: String,
+}
+
+/// What one BatchDeleteImage round of tag removals achieved.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UntagOutcome {
+    /// Tags removed (an image that lost its last one is gone).
+    pub removed: Vec<TagId>,
+    pub failures: Vec<TagFailure>,
+}
+
+/// A tag removal ECR refused: a `failures[]` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagFailure {
+    pub id: TagId,
+    pub code: String,
+    pub reason: String,
+}
+
+impl TagFailure {
+    /// The tag names another image now (moved since the plan): not removed, and not an error.
+    pub fn moved(&self) -> bool {
+        self.code == "ImageTagDoesNotMatchDigest"
+    }
+}
+
 /// What archiving a set of images achieved (UpdateImageStorageClass, one image a call).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ArchiveOutcome {
@@ -147,6 +178,14 @@ pub trait Registry: Send + Sync {
         digests: &[Digest],
     ) -> impl Future<Output = Result<DeleteOutcome, RegistryError>> + Send;
 
+    /// Removes up to 100 tags in one call, each from the image it names (BatchDeleteImage with
+    /// `imageDigest` and `imageTag`): a tag that names another image now stays.
+    fn batch_untag(
+        &self,
+        repository: &str,
+        ids: &[TagId],
+    ) -> impl Future<Output = Result<UntagOutcome, RegistryError>> + Send;
+
     /// The registry as image references name it (see [`crate::in_use::RegistryHost`]).
     fn host(&self) -> crate::in_use::RegistryHost {
         crate::in_use::RegistryHost::default()
@@ -238,6 +277,17 @@ impl Registry for AnyRegistry {
         match self {
             AnyRegistry::Ecr(r) => r.batch_delete(repository, digests).await,
             AnyRegistry::File(r) => r.batch_delete(repository, digests).await,
+        }
+    }
+
+    async fn batch_untag(
+        &self,
+        repository: &str,
+        ids: &[TagId],
+    ) -> Result<UntagOutcome, RegistryError> {
+        match self {
+            AnyRegistry::Ecr(r) => r.batch_untag(repository, ids).await,
+            AnyRegistry::File(r) => r.batch_untag(repository, ids).await,
         }
     }
 

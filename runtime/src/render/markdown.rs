@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::{bytes, plain, plural, policy_diff, reason, short, summary_line};
-use crate::plan::{ImageAction, Plan, PolicyChange, RepositoryPlan, monthly_cost};
+use crate::plan::{ImageAction, Plan, PolicyChange, RepositoryPlan, TagRemoval, monthly_cost};
 
 /// GitHub's limit on a comment, less room for what a workflow adds around the plan.
 pub const MARKDOWN_BUDGET: usize = 60_000;
@@ -159,12 +159,28 @@ fn rule_table(plan: &Plan) -> String {
             }
         }
     }
+    // Tags removed, per rule: a column only when a plan removes any.
+    let mut tags: BTreeMap<(&str, &str), (usize, usize)> = BTreeMap::new();
+    for r in &plan.repositories {
+        for t in &r.tag_removals {
+            let row = tags.entry((&r.policy_file, &t.rule)).or_default();
+            row.0 += t.remove.len();
+            row.1 += 1;
+            rows.entry((&r.policy_file, &t.rule)).or_default();
+        }
+    }
     if rows.is_empty() {
         return String::new();
     }
+    let tag_column = !tags.is_empty();
     let mut s = String::from(
-        "\n| policy file | rule | runner deletes | runner archives | ECR expires | ECR archives |\n|---|---|---|---|---|---|\n",
+        "\n| policy file | rule | runner deletes | runner archives | ECR expires | ECR archives |",
     );
+    s.push_str(if tag_column {
+        " runner removes tags |\n|---|---|---|---|---|---|---|\n"
+    } else {
+        "\n|---|---|---|---|---|---|\n"
+    });
     let more = rows.len().saturating_sub(RULE_ROWS);
     for ((file, rule), t) in rows.into_iter().take(RULE_ROWS) {
         let rule = if rule.is_empty() {
@@ -178,8 +194,17 @@ fn rule_table(plan: &Plan) -> String {
             .iter()
             .any(|r| r.default_policy && r.policy_file == file);
         let default = if default { " (default)" } else { "" };
+        let removed = match tags.get(&(file, rule)) {
+            _ if !tag_column => String::new(),
+            Some((n, images)) => format!(
+                " {} from {} |",
+                plural(*n, "tag", "tags"),
+                plural(*images, "image", "images")
+            ),
+            None => " — |".into(),
+        };
         s.push_str(&format!(
-            "| `{file}`{default} | {rule} | {} | {} | {} | {} |\n",
+            "| `{file}`{default} | {rule} | {} | {} | {} | {} |{removed}\n",
             t[0].cell(),
             t[1].cell(),
             t[2].cell(),
@@ -301,6 +326,17 @@ fn repository_block(r: &RepositoryPlan, rows: usize) -> String {
             "images to archive",
         ));
     }
+    if !r.tag_removals.is_empty() {
+        figures.push(format!(
+            "{} to remove from {}",
+            plural(
+                r.tag_removals.iter().map(|t| t.remove.len()).sum(),
+                "tag",
+                "tags"
+            ),
+            plural(r.tag_removals.len(), "image", "images")
+        ));
+    }
     if !r.ecr_expirations.is_empty() {
         figures.push(format!(
             "ECR expires {} ({})",
@@ -352,8 +388,56 @@ fn repository_block(r: &RepositoryPlan, rows: usize) -> String {
             s.push_str(&format!("**{}:**\n\n", l.title));
             s.push_str(&groups(&l.items, l.by_rule, rows));
         }
+        if l.title == "The runner deletes" && !r.tag_removals.is_empty() {
+            s.push_str("**The runner removes tags (the images stay):**\n\n");
+            s.push_str(&tag_rows(&r.tag_removals, rows));
+        }
     }
     s.push_str("</details>\n");
+    s
+}
+
+/// Tag removals under one line per rule and reason, at most `rows` rows each.
+fn tag_rows(list: &[TagRemoval], rows: usize) -> String {
+    let mut grouped: Vec<(String, Vec<&TagRemoval>)> = Vec::new();
+    for t in list {
+        let why = format!(
+            "rule `{}`: {}",
+            t.rule,
+            super::words::reason(&t.reason).replace('|', "\\|")
+        );
+        match grouped.iter_mut().find(|(w, _)| *w == why) {
+            Some((_, v)) => v.push(t),
+            None => grouped.push((why, vec![t])),
+        }
+    }
+    let mut s = String::new();
+    for (why, group) in grouped {
+        s.push_str(&format!(
+            "- {why} ({})\n",
+            plural(group.len(), "image", "images")
+        ));
+        if rows == 0 {
+            continue;
+        }
+        s.push_str("\n  | digest | removes | keeps | pushed |\n  |---|---|---|---|\n");
+        for t in group.iter().take(rows) {
+            s.push_str(&format!(
+                "  | `{}` | {} | {} | {} |\n",
+                short(&t.digest),
+                t.remove.join(", ").replace('|', "\\|"),
+                t.keep.join(", ").replace('|', "\\|"),
+                &t.pushed_at[..t.pushed_at.len().min(10)],
+            ));
+        }
+        if group.len() > rows {
+            s.push_str(&format!(
+                "\n  … and {} (the JSON plan lists them)\n",
+                plural(group.len() - rows, "more image", "more images")
+            ));
+        }
+        s.push('\n');
+    }
     s
 }
 

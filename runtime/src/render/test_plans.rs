@@ -20,6 +20,7 @@ pub(super) fn action(n: usize, rule: &str, reason: Reason) -> ImageAction {
         archived: None,
         rule: Some(rule.into()),
         reason,
+        last_tags_removed: false,
     }
 }
 
@@ -46,6 +47,7 @@ pub(super) fn repository(name: &str, deletions: usize, ecr: usize, policy: &str)
                 action(n + 100_000, "untagged", reason)
             })
             .collect(),
+        tag_removals: Vec::new(),
         archivals: Vec::new(),
         ecr_archivals: Vec::new(),
         held: Vec::new(),

@@ -140,6 +140,27 @@ fn ranked(
     format!("{position}{group}; {keeps}")
 }
 
+/// What the runner does with an image whose rule removes some of its tags.
+pub fn removes_tags(tags: &[String]) -> String {
+    let (noun, them) = if tags.len() == 1 {
+        ("tag", "it")
+    } else {
+        ("tags", "them")
+    };
+    format!(
+        "removes {noun} {} and keeps the image (`plan` lists {them}, `apply` removes {them})",
+        tags.join(", ")
+    )
+}
+
+/// Why an image goes when its rule only removes tags: it would be left with none.
+pub fn last_tags(tags: &[String]) -> String {
+    format!(
+        "the rule removes every tag it has ({}), and ECR deletes an image with its last tag",
+        tags.join(", ")
+    )
+}
+
 /// Why an archived image the policy deletes stays for now.
 pub fn held(a: &ImageAction) -> String {
     format!(
@@ -158,10 +179,14 @@ pub fn kept_in_use(k: &KeptInUse) -> String {
         Some(r) => format!("rule `{r}`"),
         None => "the policy".to_string(),
     };
+    let would = if k.would_untag.is_empty() {
+        format!("{} it", k.would.as_str())
+    } else {
+        format!("remove its tags {}", k.would_untag.join(", "))
+    };
     format!(
-        "{}; {rule} would {} it otherwise ({})",
+        "{}; {rule} would {would} otherwise ({})",
         reason(&k.kept),
-        k.would.as_str(),
         reason(&k.image.reason)
     )
 }
