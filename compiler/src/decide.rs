@@ -47,6 +47,8 @@ pub enum NativeControl {
     Managed,
     /// Another tool does (Terraform, `--native-policies ignore`); this is what it applied.
     LeftToAnotherTool { applied: Option<String> },
+    /// The registry has no lifecycle policies (ECR Public): the runner does everything.
+    NoLifecyclePolicies,
 }
 
 /// Choices that change a repository's decision.
@@ -134,22 +136,25 @@ pub fn decide(
     options: &Options,
 ) -> RepositoryDecision {
     let (evaluation, alone) = evaluations(policy, images, repository, in_use, now);
-    let (native, mut notes) = native_policy(
-        policy,
-        compiled,
-        images,
-        repository,
-        (&evaluation, alone.as_ref()),
-        in_use,
-        now,
-    );
+    let (native, mut notes) = match options.native {
+        NativeControl::NoLifecyclePolicies => (None, Vec::new()),
+        _ => native_policy(
+            policy,
+            compiled,
+            images,
+            repository,
+            (&evaluation, alone.as_ref()),
+            in_use,
+            now,
+        ),
+    };
     let planned = native
         .as_ref()
         .map(|n| native::simulate(n, images, now))
         .unwrap_or_default();
     // With the native policy left to another tool, ECR runs what is applied.
     let in_force = match &options.native {
-        NativeControl::Managed => InForce::Planned,
+        NativeControl::Managed | NativeControl::NoLifecyclePolicies => InForce::Planned,
         NativeControl::LeftToAnotherTool { applied } => in_force(applied.as_deref(), &native),
     };
     let ecr = match &in_force {

@@ -549,9 +549,11 @@ pub fn drift_text(drift: &[RepositoryDrift]) -> Lines {
         .collect::<Vec<_>>()
     {
         let file = d.policy_file.as_deref().unwrap_or("no policy file");
+        // Drift is ECR's only: ECR Public has no native policies.
         let unit = crate::plan::Unit {
             account: d.account.clone(),
             region: d.region.clone(),
+            ..Default::default()
         };
         let repo = if unit.is_default() {
             d.repository.clone()
@@ -892,6 +894,7 @@ mod tests {
             p.policy_files.push(crate::plan::PolicyFileRef {
                 path: path.into(),
                 sha256: String::new(),
+                registry: Default::default(),
             });
         }
         assert_eq!(

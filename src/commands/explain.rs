@@ -1,6 +1,6 @@
 use ecr_lifecycle_runtime::explain::{self, ImageRef};
 use ecr_lifecycle_runtime::in_use::Consumers;
-use ecr_lifecycle_runtime::plan::{Unit, governing, governing_in};
+use ecr_lifecycle_runtime::plan::{Unit, governing_in};
 use ecr_lifecycle_runtime::registry::{ErrorKind, Registry};
 
 use crate::cli::{ExplainArgs, Format};
@@ -20,16 +20,23 @@ pub(super) fn run(args: &ExplainArgs) -> ExitStatus {
 
 fn run_inner(args: &ExplainArgs) -> Result<(), String> {
     let image_ref = ImageRef::parse(&args.image)?;
+    let kind = args.registry.registry.kind();
     let mut policies =
-        load::loaded_policies(&args.files).ok_or("the policy files could not be used")?;
+        load::loaded_policies(&args.files, kind).ok_or("the policy files could not be used")?;
     let files = in_use::read_files(&mut policies)?;
-    // A file naming the region first; then one for the run-time default region.
+    // A file naming the region first; then one for the run-time default region. ECR Public
+    // has one region.
+    let unit = Unit {
+        registry: kind,
+        ..Unit::default()
+    };
     let loaded = args
         .registry
         .region
         .as_deref()
+        .filter(|_| kind.has_lifecycle_policies())
         .and_then(|r| governing_in(&policies, &image_ref.repository, &Unit::in_region(Some(r))))
-        .or_else(|| governing(&policies, &image_ref.repository));
+        .or_else(|| governing_in(&policies, &image_ref.repository, &unit));
     let now = load::now_from(args.now.as_deref())?;
     let rt = registry::runtime()?;
     let (state, in_use) = rt.block_on(async {
@@ -49,7 +56,14 @@ fn run_inner(args: &ExplainArgs) -> Result<(), String> {
                 let usage = in_use::read_usage(
                     &reg,
                     std::slice::from_ref(loaded),
-                    &Unit::in_region(args.registry.region.as_deref()),
+                    &Unit {
+                        region: args
+                            .registry
+                            .region
+                            .clone()
+                            .filter(|_| kind.has_lifecycle_policies()),
+                        ..unit.clone()
+                    },
                     &files,
                     args.registry.concurrency,
                 )

@@ -1,7 +1,9 @@
 //! Opening the registry named on the command line, the async runtime, and progress bars.
 
+use ecr_lifecycle_compiler::dsl::policy::RegistryKind;
 use ecr_lifecycle_runtime::planner::Progress;
 use ecr_lifecycle_runtime::registry::ecr::{EcrOptions, EcrRegistry};
+use ecr_lifecycle_runtime::registry::ecr_public::EcrPublicRegistry;
 use ecr_lifecycle_runtime::registry::file::FileRegistry;
 use ecr_lifecycle_runtime::registry::{AnyRegistry, RegistryError};
 
@@ -18,9 +20,13 @@ pub(super) fn runtime() -> Result<tokio::runtime::Runtime, String> {
         .map_err(|e| format!("cannot start the async runtime: {e}"))
 }
 
-/// Opens `ecr` or `file:PATH`.
+/// Opens `ecr`, `ecr-public` or `file:PATH`.
 pub(super) async fn open(args: &RegistryArgs) -> Result<AnyRegistry, String> {
-    open_in(args, &Unit::default()).await
+    let unit = Unit {
+        registry: args.registry.kind(),
+        ..Unit::default()
+    };
+    open_in(args, &unit).await
 }
 
 /// Opens the registry of a unit of work: its account (a profile, or a role assumed with the
@@ -59,7 +65,12 @@ pub(super) async fn open_in(args: &RegistryArgs, unit: &Unit) -> Result<AnyRegis
             .and_then(|v| v.parse().ok())
             .map(std::time::Duration::from_millis),
     };
-    Ok(AnyRegistry::Ecr(EcrRegistry::connect(&options).await))
+    Ok(match unit.registry {
+        RegistryKind::Ecr => AnyRegistry::Ecr(EcrRegistry::connect(&options).await),
+        RegistryKind::EcrPublic => {
+            AnyRegistry::EcrPublic(EcrPublicRegistry::connect(&options).await)
+        }
+    })
 }
 
 /// With `--stats`: calls per API operation and time spent, on standard error.
@@ -69,6 +80,7 @@ pub(super) fn report_stats(registry: &AnyRegistry, args: &RegistryArgs) {
     }
     match registry {
         AnyRegistry::Ecr(r) => crate::output::note(r.stats.table().trim_end()),
+        AnyRegistry::EcrPublic(r) => crate::output::note(r.stats.table().trim_end()),
         AnyRegistry::File(_) => crate::output::note("API calls: none (a snapshot file)"),
     }
 }

@@ -2,6 +2,7 @@
 //! endpoint) through the AWS SDK, or a snapshot file.
 
 pub mod ecr;
+pub mod ecr_public;
 pub mod file;
 
 use std::fmt;
@@ -164,6 +165,7 @@ pub trait Registry: Send + Sync {
 /// Either backend, chosen on the command line.
 pub enum AnyRegistry {
     Ecr(ecr::EcrRegistry),
+    EcrPublic(ecr_public::EcrPublicRegistry),
     File(file::FileRegistry),
 }
 
@@ -174,6 +176,7 @@ impl AnyRegistry {
     pub fn identity(&self) -> crate::plan::RegistryId {
         match self {
             AnyRegistry::Ecr(r) => r.identity(),
+            AnyRegistry::EcrPublic(r) => r.identity(),
             AnyRegistry::File(f) => crate::plan::RegistryId::File(f.path().display().to_string()),
         }
     }
@@ -185,6 +188,7 @@ impl Registry for AnyRegistry {
     fn host(&self) -> crate::in_use::RegistryHost {
         match self {
             AnyRegistry::Ecr(r) => r.ecr_host(),
+            AnyRegistry::EcrPublic(r) => r.public_host(),
             AnyRegistry::File(_) => crate::in_use::RegistryHost::default(),
         }
     }
@@ -192,6 +196,7 @@ impl Registry for AnyRegistry {
     async fn list_repositories(&self) -> Result<Vec<String>, RegistryError> {
         match self {
             AnyRegistry::Ecr(r) => r.list_repositories().await,
+            AnyRegistry::EcrPublic(r) => r.list_repositories().await,
             AnyRegistry::File(r) => r.list_repositories().await,
         }
     }
@@ -199,6 +204,7 @@ impl Registry for AnyRegistry {
     async fn read_repository(&self, name: &str) -> Result<RepositoryState, RegistryError> {
         match self {
             AnyRegistry::Ecr(r) => r.read_repository(name).await,
+            AnyRegistry::EcrPublic(r) => r.read_repository(name).await,
             AnyRegistry::File(r) => r.read_repository(name).await,
         }
     }
@@ -210,6 +216,7 @@ impl Registry for AnyRegistry {
     ) -> Result<(), RegistryError> {
         match self {
             AnyRegistry::Ecr(r) => r.put_lifecycle_policy(repository, text).await,
+            AnyRegistry::EcrPublic(r) => r.put_lifecycle_policy(repository, text).await,
             AnyRegistry::File(r) => r.put_lifecycle_policy(repository, text).await,
         }
     }
@@ -217,6 +224,7 @@ impl Registry for AnyRegistry {
     async fn delete_lifecycle_policy(&self, repository: &str) -> Result<(), RegistryError> {
         match self {
             AnyRegistry::Ecr(r) => r.delete_lifecycle_policy(repository).await,
+            AnyRegistry::EcrPublic(r) => r.delete_lifecycle_policy(repository).await,
             AnyRegistry::File(r) => r.delete_lifecycle_policy(repository).await,
         }
     }
@@ -228,6 +236,7 @@ impl Registry for AnyRegistry {
     ) -> Result<DeleteOutcome, RegistryError> {
         match self {
             AnyRegistry::Ecr(r) => r.batch_delete(repository, digests).await,
+            AnyRegistry::EcrPublic(r) => r.batch_delete(repository, digests).await,
             AnyRegistry::File(r) => r.batch_delete(repository, digests).await,
         }
     }
@@ -240,6 +249,7 @@ impl Registry for AnyRegistry {
     ) -> ArchiveOutcome {
         match self {
             AnyRegistry::Ecr(r) => r.archive_images(repository, digests, now).await,
+            AnyRegistry::EcrPublic(r) => r.archive_images(repository, digests, now).await,
             AnyRegistry::File(r) => r.archive_images(repository, digests, now).await,
         }
     }

@@ -206,6 +206,13 @@ pub fn note(n: &Note) -> String {
     }
 }
 
+/// Once per policy file for ECR Public, for `compile`, `plan` and `diff`: no rule is native there.
+pub fn runs_at_runtime(file: &str) -> String {
+    format!(
+        "{file}: ECR Public has no lifecycle policies, so ecr-lifecycle runs every rule of this file at runtime (plan and apply)"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
