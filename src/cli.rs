@@ -492,6 +492,10 @@ pub(crate) struct IamPolicyArgs {
     /// permissions for images in use to the services their `in_use` sections name (without
     /// files: ECS and Lambda both).
     pub files: Vec<PathBuf>,
+    /// The registry of the files that name none: `ecr` or `ecr-public` (the `ecr-public:`
+    /// actions, on ECR Public's repository ARNs).
+    #[arg(long, value_name = "ecr|ecr-public", default_value = "ecr")]
+    pub registry: RegistryChoice,
 }
 
 #[derive(Debug, Args)]

@@ -54,11 +54,15 @@ pub struct LoadedPolicy {
 
 impl LoadedPolicy {
     pub fn new(file: SourceFile, policy: Policy) -> LoadedPolicy {
-        let compiled = split::compile(&policy);
         let registry = policy
             .registry
             .as_ref()
             .map_or_else(Default::default, |r| r.value);
+        let compiled = if registry.has_lifecycle_policies() {
+            split::compile(&policy)
+        } else {
+            split::compile_runtime_only(&policy)
+        };
         LoadedPolicy {
             file,
             policy,
@@ -72,6 +76,9 @@ impl LoadedPolicy {
     pub fn with_default_registry(mut self, registry: RegistryKind) -> LoadedPolicy {
         if self.policy.registry.is_none() {
             self.registry = registry;
+        }
+        if !self.registry.has_lifecycle_policies() {
+            self.compiled = split::compile_runtime_only(&self.policy);
         }
         self
     }

@@ -74,6 +74,7 @@ pub fn not_native(why: &NotNative) -> String {
             "ECR counts each tag pattern separately, not their union".into()
         }
         NotNative::Limits => "the native policy reached ECR's limit of 50 rules or 30,720 characters before this rule".into(),
+        NotNative::NoLifecyclePolicies => "ECR Public has no lifecycle policies".into(),
     }
 }
 
