@@ -307,6 +307,15 @@ fn plan_apply_plan_diff_on_ecr_public() {
     );
     assert!(!read.iter().any(|c| c.2 == "web-legacy"), "{read:?}");
 
+    // explain finds the registry from the file that governs the repository.
+    let explain = cli().args(["explain", "web-app:v5", "public.yaml"]).run();
+    assert_eq!(explain.code, 0, "{}", explain.stderr);
+    assert!(
+        explain.stdout.contains("governed by rule `releases`")
+            && explain.stdout.contains("runner: deletes it"),
+        "{}",
+        explain.stdout
+    );
     s.reset_calls();
     let apply = cli()
         .args(["apply", "plan.json", "--max-delete", "2000"])
