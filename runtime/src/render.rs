@@ -227,6 +227,13 @@ pub fn plan_text(plan: &Plan) -> Lines {
         out.push((Kind::Heading, "No changes.".into()));
         let why = if plan.repositories.is_empty() {
             "No repository in the registry is governed by these policy files.".to_string()
+        } else if plan
+            .repositories
+            .iter()
+            .all(|r| !r.registry.has_lifecycle_policies())
+        {
+            // ECR Public: no native policies to have.
+            "Nothing is due for the runner to delete in any governed repository.".to_string()
         } else {
             "Every governed repository has its native policy, and nothing is due for the runner to delete or archive.".to_string()
         };

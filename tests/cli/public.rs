@@ -312,6 +312,9 @@ fn plan_apply_plan_diff_on_ecr_public() {
     assert_eq!(explain.code, 0, "{}", explain.stderr);
     assert!(
         explain.stdout.contains("governed by rule `releases`")
+            && explain
+                .stdout
+                .contains("ECR:    nothing: ECR Public has no lifecycle policies")
             && explain.stdout.contains("runner: deletes it"),
         "{}",
         explain.stdout
@@ -333,7 +336,13 @@ fn plan_apply_plan_diff_on_ecr_public() {
 
     let again = cli().args(["plan", "public.yaml"]).run();
     assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
-    assert!(again.stdout.contains("No changes."), "{}", again.stdout);
+    assert!(
+        again.stdout.contains(
+            "No changes.\nNothing is due for the runner to delete in any governed repository."
+        ),
+        "{}",
+        again.stdout
+    );
     let diff = cli().args(["diff", "public.yaml"]).run();
     assert_eq!(diff.code, 0, "{}\n{}", diff.stdout, diff.stderr);
     assert!(
