@@ -614,3 +614,25 @@ rules:
         digests(&public, "web-app").len() - 66
     );
 }
+
+/// `lint` and `import` read native policies, which ECR Public does not have: they say so
+/// rather than report an empty registry.
+#[test]
+fn lint_and_import_say_ecr_public_has_no_lifecycle_policies() {
+    let dir = temp_dir(&[]);
+    for command in ["lint", "import"] {
+        let run = Cli::new()
+            .dir(dir.path())
+            .args([command, "--registry", "ecr-public"])
+            .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+            .run();
+        assert_eq!(run.code, 1, "{command}");
+        assert!(
+            run.stderr.starts_with(&format!(
+                "error: ECR Public has no lifecycle policies, so there is nothing to {command}"
+            )),
+            "{}",
+            run.stderr
+        );
+    }
+}
