@@ -104,6 +104,10 @@ pub enum Note {
     },
     /// The native policy is left to another tool, and none is applied yet.
     NoPolicyApplied { waiting: usize },
+    /// Image indexes whose lists the registry does not give (ECR Public has no BatchGetImage),
+    /// while untagged images expire: some may be listed by a kept index, and the registry
+    /// refuses to delete those while it exists.
+    IndexChildrenUnknown { indexes: usize },
 }
 
 /// The answer for one repository.
@@ -208,6 +212,17 @@ pub fn decide(
         }),
     }
     notes.extend(index_notes(policy, images, &evaluation));
+    let unknown = images
+        .iter()
+        .filter(|i| i.is_index() && i.children.is_empty())
+        .count();
+    let untagged_expire = images
+        .iter()
+        .zip(&evaluation.decisions)
+        .any(|(i, d)| !i.is_tagged() && d.fate == Fate::Expire);
+    if unknown > 0 && untagged_expire {
+        notes.push(Note::IndexChildrenUnknown { indexes: unknown });
+    }
     let kept_in_use = match &alone {
         None => Vec::new(),
         Some(alone) => evaluation

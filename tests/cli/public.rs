@@ -636,3 +636,57 @@ fn lint_and_import_say_ecr_public_has_no_lifecycle_policies() {
         );
     }
 }
+
+/// ECR Public does not say which images an index lists: the plan says so, and the untagged
+/// images a kept index lists, planned for deletion, are refused by the registry and reported
+/// as skipped; they stay, and everything else due goes.
+#[test]
+fn the_children_of_a_kept_index_stay_on_ecr_public() {
+    let s = StandIn::start();
+    let seeded = s.seed(json!({
+        "registry": "ecr-public",
+        "repositories": [{"name": "multi", "images": [
+            {"tags": [], "pushedAt": days_ago(40)},
+            {"tags": [], "pushedAt": days_ago(40)},
+            {"tags": ["v1"], "pushedAt": days_ago(40), "children": [0, 1]},
+            {"tags": [], "pushedAt": days_ago(40)},
+        ]}]
+    }));
+    let policy = r#"version: 1
+registry: ecr-public
+rules:
+  - name: releases
+    match: { tags: ["v*"] }
+    keep: all
+  - name: untagged
+    match: { untagged: true }
+    keep: none
+"#;
+    let dir = temp_dir(&[("multi.yaml", policy)]);
+    let d = dir.path();
+    let cli = || s.cli(d).env("ECR_LIFECYCLE_NOW", NOW);
+    let plan = cli().args(["plan", "multi.yaml", "-o", "plan.json"]).run();
+    assert_eq!(plan.code, 2, "{}", plan.stderr);
+    assert!(
+        plan.stdout.contains(
+            "! 1 image index here, and the registry does not say which images an index lists"
+        ),
+        "{}",
+        plan.stdout
+    );
+    let apply = cli().args(["apply", "plan.json"]).run();
+    assert_eq!(apply.code, 0, "{}\n{}", apply.stdout, apply.stderr);
+    assert!(
+        apply.stdout.contains(
+            "skipped 2 images an image index still lists (ImageReferencedByManifestList)"
+        ),
+        "{}",
+        apply.stdout
+    );
+    let all = digests(&seeded, "multi");
+    assert_eq!(
+        present(&s, d, "multi"),
+        all[..3].iter().cloned().collect(),
+        "the index and its children stay; the other untagged image is gone"
+    );
+}

@@ -23,11 +23,7 @@ use crate::registry::{
 };
 use crate::snapshot::RepositoryState;
 
-/// Media types of manifests that list other manifests.
-pub const INDEX_MEDIA_TYPES: [&str; 2] = [
-    "application/vnd.oci.image.index.v1+json",
-    "application/vnd.docker.distribution.manifest.list.v2+json",
-];
+pub use ecr_lifecycle_compiler::image::INDEX_MEDIA_TYPES;
 
 /// How to reach ECR; unset fields follow the AWS CLI conventions (environment, profile files).
 #[derive(Debug, Clone, Default)]

@@ -163,6 +163,10 @@ pub fn note(n: &Note) -> String {
                 reason(kept)
             )
         }
+        Note::IndexChildrenUnknown { indexes } => format!(
+            "{} here, and the registry does not say which images an index lists (ECR Public has no BatchGetImage): untagged images a kept index lists may be planned for deletion, and the registry refuses to delete them while the index exists (reported as skipped)",
+            plural(*indexes, "image index", "image indexes")
+        ),
         Note::IndexArchivedChildrenActive {
             rule,
             index,
