@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use ecr_lifecycle_compiler::dsl::policy::RegistryKind;
 use ecr_lifecycle_runtime::pace::Concurrency;
 
 const AFTER_HELP: &str = "\
@@ -272,8 +273,10 @@ pub(crate) struct ImagesArgs {
 /// Where the registry is, and how to reach it.
 #[derive(Debug, Args, Clone)]
 pub(crate) struct RegistryArgs {
-    /// `ecr` (Amazon ECR, through the standard AWS credential chain) or `file:PATH` (a snapshot).
-    #[arg(long, value_name = "ecr|file:PATH", default_value = "ecr")]
+    /// `ecr` (Amazon ECR, through the standard AWS credential chain), `ecr-public` (Amazon ECR
+    /// Public, always in us-east-1 whatever --region says: its API is served there only), or
+    /// `file:PATH` (a snapshot). A policy file's own `registry:` takes precedence.
+    #[arg(long, value_name = "ecr|ecr-public|file:PATH", default_value = "ecr")]
     pub registry: RegistryChoice,
     /// The AWS profile to use (as `aws --profile`).
     #[arg(long, value_name = "NAME")]
@@ -335,7 +338,18 @@ pub(crate) use ecr_lifecycle_runtime::plan::Shard;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum RegistryChoice {
     Ecr,
+    EcrPublic,
     File(PathBuf),
+}
+
+impl RegistryChoice {
+    /// The kind of registry the policy files that name none govern.
+    pub(crate) fn kind(&self) -> RegistryKind {
+        match self {
+            RegistryChoice::EcrPublic => RegistryKind::EcrPublic,
+            RegistryChoice::Ecr | RegistryChoice::File(_) => RegistryKind::Ecr,
+        }
+    }
 }
 
 impl std::str::FromStr for RegistryChoice {
@@ -343,11 +357,14 @@ impl std::str::FromStr for RegistryChoice {
     fn from_str(s: &str) -> Result<RegistryChoice, String> {
         match s {
             "ecr" => Ok(RegistryChoice::Ecr),
+            "ecr-public" => Ok(RegistryChoice::EcrPublic),
             // An empty path is refused when the file is opened, with what to write.
             _ => s
                 .strip_prefix("file:")
                 .map(|p| RegistryChoice::File(PathBuf::from(p)))
-                .ok_or_else(|| format!("unknown registry `{s}`: use `ecr` or `file:PATH`")),
+                .ok_or_else(|| {
+                    format!("unknown registry `{s}`: use `ecr`, `ecr-public` or `file:PATH`")
+                }),
         }
     }
 }
@@ -479,6 +496,10 @@ pub(crate) struct IamPolicyArgs {
     /// permissions for images in use to the services their `in_use` sections name (without
     /// files: ECS and Lambda both).
     pub files: Vec<PathBuf>,
+    /// The registry of the files that name none: `ecr` or `ecr-public` (the `ecr-public:`
+    /// actions, on ECR Public's repository ARNs).
+    #[arg(long, value_name = "ecr|ecr-public", default_value = "ecr")]
+    pub registry: RegistryChoice,
 }
 
 #[derive(Debug, Args)]

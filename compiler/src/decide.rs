@@ -47,6 +47,8 @@ pub enum NativeControl {
     Managed,
     /// Another tool does (Terraform, `--native-policies ignore`); this is what it applied.
     LeftToAnotherTool { applied: Option<String> },
+    /// The registry has no lifecycle policies (ECR Public): the runner does everything.
+    NoLifecyclePolicies,
 }
 
 /// Choices that change a repository's decision.
@@ -102,6 +104,10 @@ pub enum Note {
     },
     /// The native policy is left to another tool, and none is applied yet.
     NoPolicyApplied { waiting: usize },
+    /// Image indexes whose lists the registry does not give (ECR Public has no BatchGetImage),
+    /// while untagged images expire: some may be listed by a kept index, and the registry
+    /// refuses to delete those while it exists.
+    IndexChildrenUnknown { indexes: usize },
 }
 
 /// The answer for one repository.
@@ -134,22 +140,25 @@ pub fn decide(
     options: &Options,
 ) -> RepositoryDecision {
     let (evaluation, alone) = evaluations(policy, images, repository, in_use, now);
-    let (native, mut notes) = native_policy(
-        policy,
-        compiled,
-        images,
-        repository,
-        (&evaluation, alone.as_ref()),
-        in_use,
-        now,
-    );
+    let (native, mut notes) = match options.native {
+        NativeControl::NoLifecyclePolicies => (None, Vec::new()),
+        _ => native_policy(
+            policy,
+            compiled,
+            images,
+            repository,
+            (&evaluation, alone.as_ref()),
+            in_use,
+            now,
+        ),
+    };
     let planned = native
         .as_ref()
         .map(|n| native::simulate(n, images, now))
         .unwrap_or_default();
     // With the native policy left to another tool, ECR runs what is applied.
     let in_force = match &options.native {
-        NativeControl::Managed => InForce::Planned,
+        NativeControl::Managed | NativeControl::NoLifecyclePolicies => InForce::Planned,
         NativeControl::LeftToAnotherTool { applied } => in_force(applied.as_deref(), &native),
     };
     let ecr = match &in_force {
@@ -203,6 +212,17 @@ pub fn decide(
         }),
     }
     notes.extend(index_notes(policy, images, &evaluation));
+    let unknown = images
+        .iter()
+        .filter(|i| i.is_index() && i.children.is_empty())
+        .count();
+    let untagged_expire = images
+        .iter()
+        .zip(&evaluation.decisions)
+        .any(|(i, d)| !i.is_tagged() && d.fate == Fate::Expire);
+    if unknown > 0 && untagged_expire {
+        notes.push(Note::IndexChildrenUnknown { indexes: unknown });
+    }
     let kept_in_use = match &alone {
         None => Vec::new(),
         Some(alone) => evaluation

@@ -123,6 +123,12 @@ impl ImageStatus {
     }
 }
 
+/// Media types of manifests that list other manifests.
+pub const INDEX_MEDIA_TYPES: [&str; 2] = [
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+];
+
 /// One image of a repository, with what lifecycle decisions need.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Image {
@@ -168,6 +174,13 @@ impl Image {
 
     pub fn is_tagged(&self) -> bool {
         !self.tags.is_empty()
+    }
+
+    /// Whether the image is an image index (a multi-architecture image).
+    pub fn is_index(&self) -> bool {
+        self.manifest_media_type
+            .as_deref()
+            .is_some_and(|m| INDEX_MEDIA_TYPES.contains(&m))
     }
 
     pub fn is_active(&self) -> bool {

@@ -97,6 +97,8 @@ pub enum NotNative {
     Limits,
     /// `otherwise: untag`: ECR's lifecycle policies delete images, not tags.
     RemovesTags,
+    /// The registry has no lifecycle policies (ECR Public).
+    NoLifecyclePolicies,
 }
 
 /// What the runner does for a rule.
@@ -259,6 +261,31 @@ fn wanted(keep: &Keep, otherwise: Otherwise) -> Wanted {
 /// Compiles one policy.
 pub fn compile(policy: &Policy) -> Compiled {
     compile_holding(policy, &BTreeSet::new())
+}
+
+/// Compiles for a registry with no lifecycle policies (ECR Public): no native policy, every
+/// rule the runner's, and no warning per rule (the file is told once, by the caller).
+pub fn compile_runtime_only(policy: &Policy) -> Compiled {
+    let rules = policy
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(i, rule)| RuleReport {
+            rule: RuleId::Rule(i),
+            name: rule.name.to_string(),
+            disposition: Disposition::Runtime,
+            native_priorities: Vec::new(),
+            ecr: EcrPart::Nothing(NotNative::NoLifecyclePolicies),
+            runner: runner_part(rule),
+            narrowing: Narrowing::None,
+        })
+        .collect();
+    Compiled {
+        specs: Vec::new(),
+        native: None,
+        rules,
+        warnings: Vec::new(),
+    }
 }
 
 /// Compiles one policy with the rules in `held` left to the runner: each keeps its filter as a

@@ -176,6 +176,10 @@ pub fn explain(
         .unwrap_or(0);
     let decision = &answer.evaluation.decisions[idx];
     let (ecr_acts, ecr) = match &answer.native {
+        None if !loaded.registry.has_lifecycle_policies() => (
+            None,
+            "nothing: ECR Public has no lifecycle policies".to_string(),
+        ),
         None => (
             None,
             "no native policy governs this repository, so ECR does nothing".to_string(),

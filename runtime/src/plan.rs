@@ -4,7 +4,7 @@
 use ecr_lifecycle_compiler::decide::{
     Actor, NativeControl, Options as DecideOptions, RepositoryDecision, decide,
 };
-use ecr_lifecycle_compiler::dsl::policy::Account;
+use ecr_lifecycle_compiler::dsl::policy::{Account, RegistryKind};
 use ecr_lifecycle_compiler::dsl::{Policy, claims};
 use ecr_lifecycle_compiler::image::{Image, ImageStatus, iso};
 use ecr_lifecycle_compiler::in_use::InUse;
@@ -48,17 +48,39 @@ pub struct LoadedPolicy {
     /// The listing files its `in_use.files` globs found, as [`crate::in_use::Source::File`]
     /// names them (found by the caller: that is I/O).
     pub in_use_files: Vec<String>,
+    /// The registry it governs: as the file says, else as the command line does.
+    pub registry: RegistryKind,
 }
 
 impl LoadedPolicy {
     pub fn new(file: SourceFile, policy: Policy) -> LoadedPolicy {
-        let compiled = split::compile(&policy);
+        let registry = policy
+            .registry
+            .as_ref()
+            .map_or_else(Default::default, |r| r.value);
+        let compiled = if registry.has_lifecycle_policies() {
+            split::compile(&policy)
+        } else {
+            split::compile_runtime_only(&policy)
+        };
         LoadedPolicy {
             file,
             policy,
             compiled,
             in_use_files: Vec::new(),
+            registry,
         }
+    }
+
+    /// The same, governing `registry` unless the file names its own.
+    pub fn with_default_registry(mut self, registry: RegistryKind) -> LoadedPolicy {
+        if self.policy.registry.is_none() {
+            self.registry = registry;
+        }
+        if !self.registry.has_lifecycle_policies() {
+            self.compiled = split::compile_runtime_only(&self.policy);
+        }
+        self
     }
 
     /// The hash of what the file means ([`ecr_lifecycle_compiler::dsl::normal_form`]), which a
@@ -84,7 +106,9 @@ pub fn decide_repository(
     now: Timestamp,
     options: RepositoryOptions,
 ) -> RepositoryDecision {
-    let native = if options.manage_policies {
+    let native = if !loaded.registry.has_lifecycle_policies() {
+        NativeControl::NoLifecyclePolicies
+    } else if options.manage_policies {
         NativeControl::Managed
     } else {
         NativeControl::LeftToAnotherTool {
@@ -172,6 +196,7 @@ pub fn repository_plan(
         name: state.name.clone(),
         account: None,
         region: None,
+        registry: loaded.registry,
         policy_file: loaded.file.name.clone(),
         default_policy: loaded.policy.is_default(),
         lifecycle_policy,
@@ -291,10 +316,11 @@ fn image_action(
     }
 }
 
-/// A unit of work: the registry of one account in one region (`None`: the run-time default
-/// credentials, or region).
+/// A unit of work: the registry (ECR or ECR Public) of one account in one region (`None`: the
+/// run-time default credentials, or region; ECR Public has no region but us-east-1).
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Unit {
+    pub registry: RegistryKind,
     pub account: Option<Account>,
     pub region: Option<String>,
 }
@@ -302,6 +328,7 @@ pub struct Unit {
 impl Unit {
     pub fn in_region(region: Option<&str>) -> Unit {
         Unit {
+            registry: RegistryKind::Ecr,
             account: None,
             region: region.map(str::to_string),
         }
@@ -309,12 +336,18 @@ impl Unit {
 
     /// Whether it is the run-time default registry.
     pub fn is_default(&self) -> bool {
-        self.account.is_none() && self.region.is_none()
+        self.registry == RegistryKind::Ecr && self.account.is_none() && self.region.is_none()
     }
 }
 
 impl std::fmt::Display for Unit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.registry == RegistryKind::EcrPublic {
+            return match &self.account {
+                None => write!(f, "ECR Public"),
+                Some(a) => write!(f, "ECR Public, {a}"),
+            };
+        }
         match (&self.account, &self.region) {
             (None, None) => write!(f, "the default account and region"),
             (None, Some(r)) => write!(f, "{r}"),
@@ -341,7 +374,13 @@ pub fn governing_in<'a>(
         account: unit.account.as_ref(),
         region: unit.region.as_deref(),
     };
-    claims::governing(policies.iter().map(|p| &p.policy), repository, place).map(|i| &policies[i])
+    // Only the files for the unit's kind of registry govern it.
+    let candidates: Vec<&LoadedPolicy> = policies
+        .iter()
+        .filter(|p| p.registry == unit.registry)
+        .collect();
+    claims::governing(candidates.iter().map(|p| &p.policy), repository, place)
+        .map(|i| candidates[i])
 }
 
 /// The units of work the policies name: each account in each region, once.
@@ -352,13 +391,17 @@ pub fn units(policies: &[LoadedPolicy]) -> Vec<Unit> {
             None => vec![None],
             Some(list) => list.iter().cloned().map(Some).collect(),
         };
+        // ECR Public is served in one region: its files name none (refused when read).
         let regions: Vec<Option<String>> = match &p.policy.regions {
-            None => vec![None],
-            Some(list) => list.iter().cloned().map(Some).collect(),
+            Some(list) if p.registry.has_lifecycle_policies() => {
+                list.iter().cloned().map(Some).collect()
+            }
+            _ => vec![None],
         };
         for account in &accounts {
             for region in &regions {
                 out.push(Unit {
+                    registry: p.registry,
                     account: account.clone(),
                     region: region.clone(),
                 });
@@ -404,6 +447,7 @@ pub fn assemble(
             .map(|p| PolicyFileRef {
                 path: p.file.name.clone(),
                 normalized_sha256: p.normalized_sha256(),
+                registry: p.registry,
             })
             .collect(),
         repositories,

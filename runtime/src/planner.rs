@@ -118,6 +118,7 @@ pub async fn plan_repositories<R: Registry>(
         governing_in(policies, &state.name, &unit).map(|p| {
             let in_use = consumers.of(p, &state);
             let mut r = plan_repository_with(p, &state, &in_use, now, repository_options);
+            r.registry = unit.registry;
             r.account = unit.account.clone();
             r.region = unit.region.clone();
             r

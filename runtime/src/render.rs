@@ -234,6 +234,13 @@ pub fn plan_text(plan: &Plan) -> Lines {
         out.push((Kind::Heading, "No changes.".into()));
         let why = if plan.repositories.is_empty() {
             "No repository in the registry is governed by these policy files.".to_string()
+        } else if plan
+            .repositories
+            .iter()
+            .all(|r| !r.registry.has_lifecycle_policies())
+        {
+            // ECR Public: no native policies to have.
+            "Nothing is due for the runner to delete in any governed repository.".to_string()
         } else {
             "Every governed repository has its native policy, and nothing is due for the runner to delete or archive.".to_string()
         };
@@ -613,9 +620,11 @@ pub fn drift_text(drift: &[RepositoryDrift]) -> Lines {
         .collect::<Vec<_>>()
     {
         let file = d.policy_file.as_deref().unwrap_or("no policy file");
+        // Drift is ECR's only: ECR Public has no native policies.
         let unit = crate::plan::Unit {
             account: d.account.clone(),
             region: d.region.clone(),
+            ..Default::default()
         };
         let repo = if unit.is_default() {
             d.repository.clone()
@@ -1034,6 +1043,7 @@ mod tests {
             p.policy_files.push(crate::plan::PolicyFileRef {
                 path: path.into(),
                 normalized_sha256: String::new(),
+                registry: Default::default(),
             });
         }
         assert_eq!(

@@ -37,20 +37,21 @@ fn run_inner(args: &ApplyArgs) -> Result<ExitStatus, String> {
     let now = load::now_from(args.now.as_deref())?;
     let (plan, policies, files) = match saved_plan(&args.files)? {
         Some(plan) => {
-            let paths: Vec<std::path::PathBuf> = plan
+            // Each file governs the registry it governed when the plan was made.
+            let paths: Vec<(std::path::PathBuf, _)> = plan
                 .policy_files
                 .iter()
-                .map(|p| Path::new(&p.path).to_path_buf())
+                .map(|p| (Path::new(&p.path).to_path_buf(), p.registry))
                 .collect();
-            let mut policies =
-                load::loaded_policies(&paths).ok_or("the plan's policy files could not be read")?;
+            let mut policies = load::loaded_policies_for(&paths)
+                .ok_or("the plan's policy files could not be read")?;
             // Listing files are read again: what runs now is what counts.
             let files = in_use::read_files(&mut policies)?;
             (plan, policies, files)
         }
         None => {
-            let mut policies =
-                load::loaded_policies(&args.files).ok_or("the policy files could not be used")?;
+            let mut policies = load::loaded_policies(&args.files, args.registry.registry.kind())
+                .ok_or("the policy files could not be used")?;
             let files = in_use::read_files(&mut policies)?;
             let manage = args.native_policies == crate::cli::NativePolicies::Manage;
             let plan = plan::make(
@@ -78,7 +79,7 @@ fn run_inner(args: &ApplyArgs) -> Result<ExitStatus, String> {
     if reg_args.registry == RegistryChoice::Ecr
         && let Some(file) = plan.registries.iter().find_map(|r| match r {
             RegistryId::File(path) => Some(path),
-            RegistryId::Ecr { .. } => None,
+            RegistryId::Ecr { .. } | RegistryId::EcrPublic { .. } => None,
         })
     {
         reg_args.registry = RegistryChoice::File(file.into());
@@ -92,13 +93,15 @@ fn run_inner(args: &ApplyArgs) -> Result<ExitStatus, String> {
         let mut report = apply::ApplyReport::default();
         for unit in &units {
             let reg = registry::open_in(&reg_args, unit).await?;
-            if let (AnyRegistry::Ecr(ecr), Some(first)) = (
-                &reg,
-                plan.repositories.iter().find(|r| &r.unit() == unit),
-            ) {
+            if let Some(first) = plan.repositories.iter().find(|r| &r.unit() == unit) {
                 // A repository missing here leaves the account unknown; the check below then
                 // tells the registries apart.
-                match ecr.learn_account_from(&first.name).await {
+                let learnt = match &reg {
+                    AnyRegistry::Ecr(ecr) => ecr.learn_account_from(&first.name).await,
+                    AnyRegistry::EcrPublic(p) => p.learn_account_from(&first.name).await,
+                    AnyRegistry::File(_) => Ok(()),
+                };
+                match learnt {
                     Ok(()) => {}
                     Err(e) if e.kind == ecr_lifecycle_runtime::registry::ErrorKind::NotFound => {}
                     Err(e) => return Err(registry::explain(&e)),

@@ -3,7 +3,7 @@ use std::path::Path;
 
 use ecr_lifecycle_compiler::diagnostic::Diagnostic;
 use ecr_lifecycle_compiler::dsl::Policy;
-use ecr_lifecycle_compiler::dsl::policy::Account;
+use ecr_lifecycle_compiler::dsl::policy::{Account, RegistryKind};
 use ecr_lifecycle_compiler::source::SourceFile;
 use ecr_lifecycle_compiler::split::wording;
 use ecr_lifecycle_compiler::split::{self, Compiled, Disposition, Narrowing};
@@ -32,7 +32,19 @@ pub(super) fn run(args: &CompileArgs) -> ExitStatus {
     let compiled: Vec<(&SourceFile, &Policy, Compiled)> = policies
         .iter()
         .map(|(f, p)| {
-            let mut c = split::compile(p);
+            // ECR Public: nothing native, and one note for the file instead of one per rule.
+            let public = p
+                .registry
+                .as_ref()
+                .is_some_and(|r| !r.value.has_lifecycle_policies());
+            if public {
+                load::public_notes([(f.name.as_str(), RegistryKind::EcrPublic)]);
+            }
+            let mut c = if public {
+                split::compile_runtime_only(p)
+            } else {
+                split::compile(p)
+            };
             // Globs that read like regular expressions, each before the first warning of a
             // later place in the file.
             for w in load::glob_warnings(p) {

@@ -10,16 +10,23 @@ use crate::exit::ExitStatus;
 use crate::output;
 
 pub(super) fn run(args: &DiffArgs) -> ExitStatus {
-    let Some(mut policies) = load::loaded_policies(&args.files) else {
+    let Some(mut policies) = load::loaded_policies(&args.files, args.registry.registry.kind())
+    else {
         return ExitStatus::Failure;
     };
+    // ECR Public has no native policies to drift: its files get the note and nothing else.
+    load::public_notes(policies.iter().map(|p| (p.file.name.as_str(), p.registry)));
     let files = in_use::read_files(&mut policies);
     let result = files.and_then(|files| Ok((files, load::now_from(args.now.as_deref())?)));
     let result = result.and_then(|(files, now)| {
         let rt = registry::runtime()?;
         rt.block_on(async {
             let mut all = Vec::new();
-            for unit in ecr_lifecycle_runtime::plan::units(&policies) {
+            let units = ecr_lifecycle_runtime::plan::units(&policies);
+            for unit in units
+                .into_iter()
+                .filter(|u| u.registry.has_lifecycle_policies())
+            {
                 let reg = registry::open_in(&args.registry, &unit).await?;
                 let names = reg
                     .list_repositories()

@@ -1,4 +1,5 @@
 use ecr_lifecycle_compiler::dsl::Policy;
+use ecr_lifecycle_compiler::dsl::policy::RegistryKind;
 use ecr_lifecycle_compiler::glob::{Glob, common_name};
 use ecr_lifecycle_compiler::source::SourceFile;
 use serde::Serialize;
@@ -36,38 +37,79 @@ const ECS_READ: [&str; 8] = [
 /// Finding images in use (`in_use: { lambda: true }`): every function version's image.
 const LAMBDA_READ: [&str; 2] = ["lambda:ListFunctions", "lambda:GetFunction"];
 
+/// ECR Public: reading a repository's images, and what `apply` adds (it has no lifecycle
+/// policies and no archive).
+const PUBLIC_READ: [&str; 1] = ["ecr-public:DescribeImages"];
+const PUBLIC_WRITE: [&str; 1] = ["ecr-public:BatchDeleteImage"];
+
+/// The ARN patterns of a kind of registry's repositories, from repository globs (IAM resource
+/// ARNs take the same `*` and `?` wildcards). ECR Public's ARNs have no region.
+fn arn(kind: RegistryKind, glob: &str) -> String {
+    match kind {
+        RegistryKind::Ecr => format!("arn:aws:ecr:*:*:repository/{glob}"),
+        RegistryKind::EcrPublic => format!("arn:aws:ecr-public::*:repository/{glob}"),
+    }
+}
+
+/// What one kind of registry's statements cover.
+struct Scope {
+    kind: RegistryKind,
+    resources: Vec<String>,
+    denied: Vec<String>,
+}
+
 pub(super) fn run(args: &IamPolicyArgs) -> ExitStatus {
+    let given = args.registry.kind();
     // Without policy files, everything a policy could ask for.
     let mut in_use = (true, true);
-    let mut denied = Vec::new();
-    let resources: Vec<String> = if args.files.is_empty() {
-        vec!["arn:aws:ecr:*:*:repository/*".into()]
+    let scopes: Vec<Scope> = if args.files.is_empty() {
+        vec![Scope {
+            kind: given,
+            resources: vec![arn(given, "*")],
+            denied: Vec::new(),
+        }]
     } else {
         let Some(policies) = load::policies(&args.files) else {
             return ExitStatus::Failure;
         };
-        if args.apply {
-            let (deny, notes) = excluded(&policies);
-            denied = deny;
-            for n in notes {
-                output::warning(&n);
-            }
-        }
         in_use = policies
             .iter()
             .filter_map(|(_, p)| p.in_use.as_ref())
             .fold((false, false), |(e, l), u| (e || u.ecs, l || u.lambda));
-        // IAM resource ARNs take the same `*` and `?` wildcards as repository globs.
-        let mut r: Vec<String> = policies
-            .iter()
-            .flat_map(|(_, p)| p.repositories.include_globs())
-            .map(|g| format!("arn:aws:ecr:*:*:repository/{g}"))
-            .collect();
-        r.sort();
-        r.dedup();
-        r
+        let mut scopes = Vec::new();
+        for kind in [RegistryKind::Ecr, RegistryKind::EcrPublic] {
+            let these: Vec<(SourceFile, Policy)> = policies
+                .iter()
+                .filter(|(_, p)| p.registry.as_ref().map_or(given, |r| r.value) == kind)
+                .cloned()
+                .collect();
+            if these.is_empty() {
+                continue;
+            }
+            let mut denied = Vec::new();
+            if args.apply {
+                let (deny, notes) = excluded(&these);
+                denied = deny.iter().map(|g| arn(kind, g)).collect();
+                for n in notes {
+                    output::warning(&n);
+                }
+            }
+            let mut resources: Vec<String> = these
+                .iter()
+                .flat_map(|(_, p)| p.repositories.include_globs())
+                .map(|g| arn(kind, &g.to_string()))
+                .collect();
+            resources.sort();
+            resources.dedup();
+            scopes.push(Scope {
+                kind,
+                resources,
+                denied,
+            });
+        }
+        scopes
     };
-    output::stdout(&document(args.apply, &resources, &denied, in_use));
+    output::stdout(&document(args.apply, &scopes, in_use));
     ExitStatus::Success
 }
 
@@ -100,7 +142,7 @@ fn excluded(policies: &[(SourceFile, Policy)]) -> (Vec<String>, Vec<String>) {
                         .map(|name| (f, name))
                 });
             match other {
-                None => deny.push(format!("arn:aws:ecr:*:*:repository/{}", **ex)),
+                None => deny.push(ex.to_string()),
                 Some((f, name)) => notes.push(format!(
                     "`{}` (excluded by {}) is not denied to `apply`: {} governs repositories it matches, such as `{name}`; the Allow for {}'s repositories covers the rest of them",
                     **ex, file.name, f.name, file.name
@@ -130,16 +172,7 @@ struct Statement<'a> {
     resource: Vec<String>,
 }
 
-fn document(
-    apply: bool,
-    resources: &[String],
-    denied: &[String],
-    (ecs, lambda): (bool, bool),
-) -> String {
-    let mut repo_actions: Vec<&str> = READ.to_vec();
-    if apply {
-        repo_actions.extend(WRITE);
-    }
+fn document(apply: bool, scopes: &[Scope], (ecs, lambda): (bool, bool)) -> String {
     let mut consumers: Vec<&str> = Vec::new();
     if ecs {
         consumers.extend(ECS_READ);
@@ -149,32 +182,57 @@ fn document(
     }
     let mut doc = Document {
         version: "2012-10-17",
-        statement: vec![
-            Statement {
-                sid: "ListRepositories",
-                effect: "Allow",
-                action: vec!["ecr:DescribeRepositories"],
-                resource: vec!["*".into()],
-            },
-            Statement {
-                sid: if apply {
-                    "ReadAndCleanRepositories"
-                } else {
-                    "ReadRepositories"
-                },
-                effect: "Allow",
-                action: repo_actions,
-                resource: resources.to_vec(),
-            },
-        ],
+        statement: Vec::new(),
     };
-    if apply && !denied.is_empty() {
+    for scope in scopes {
+        let (list, read, write, sids): (&str, &[&str], &[&str], [&str; 4]) = match scope.kind {
+            RegistryKind::Ecr => (
+                "ecr:DescribeRepositories",
+                &READ,
+                &WRITE,
+                [
+                    "ListRepositories",
+                    "ReadRepositories",
+                    "ReadAndCleanRepositories",
+                    "LeaveExcludedRepositories",
+                ],
+            ),
+            RegistryKind::EcrPublic => (
+                "ecr-public:DescribeRepositories",
+                &PUBLIC_READ,
+                &PUBLIC_WRITE,
+                [
+                    "ListPublicRepositories",
+                    "ReadPublicRepositories",
+                    "ReadAndCleanPublicRepositories",
+                    "LeaveExcludedPublicRepositories",
+                ],
+            ),
+        };
+        let mut actions: Vec<&str> = read.to_vec();
+        if apply {
+            actions.extend(write);
+        }
         doc.statement.push(Statement {
-            sid: "LeaveExcludedRepositories",
-            effect: "Deny",
-            action: WRITE.to_vec(),
-            resource: denied.to_vec(),
+            sid: sids[0],
+            effect: "Allow",
+            action: vec![list],
+            resource: vec!["*".into()],
         });
+        doc.statement.push(Statement {
+            sid: if apply { sids[2] } else { sids[1] },
+            effect: "Allow",
+            action: actions,
+            resource: scope.resources.clone(),
+        });
+        if apply && !scope.denied.is_empty() {
+            doc.statement.push(Statement {
+                sid: sids[3],
+                effect: "Deny",
+                action: write.to_vec(),
+                resource: scope.denied.clone(),
+            });
+        }
     }
     if !consumers.is_empty() {
         // These list calls take no resource-level permissions.

@@ -21,6 +21,11 @@ pub(super) fn run(args: &ImportArgs) -> ExitStatus {
 }
 
 fn import(args: &ImportArgs) -> Result<(), String> {
+    if args.registry.registry == crate::cli::RegistryChoice::EcrPublic {
+        return Err(
+            "ECR Public has no lifecycle policies, so there is nothing to import; write a policy file with `registry: ecr-public`".into(),
+        );
+    }
     let states = registry::read_matching(&args.registry, &args.repositories)?;
     // Repositories grouped by the policy they carry (normalised).
     let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();

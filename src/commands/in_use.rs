@@ -136,6 +136,14 @@ pub(super) async fn read_usage(
             );
         }
         AnyRegistry::File(_) => {}
+        // ECR Public's client is in us-east-1, and ECS and Lambda are regional: the listing
+        // files carry what runs (`public.ecr.aws/ALIAS/NAME`).
+        AnyRegistry::EcrPublic(_) if wanted != Wanted::default() => {
+            output::note(
+                "ECR Public: ECS and Lambda are not read; only `in_use.files` count (references to public.ecr.aws/ALIAS/NAME)",
+            );
+        }
+        AnyRegistry::EcrPublic(_) => {}
     }
     Ok(usage)
 }

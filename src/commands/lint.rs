@@ -90,6 +90,12 @@ fn from_files(paths: &[PathBuf], now: Timestamp) -> (Vec<Linted>, bool) {
 
 /// Lints each distinct policy applied to the selected repositories once.
 fn from_registry(args: &LintArgs, now: Timestamp) -> (Vec<Linted>, bool) {
+    if args.registry.registry == crate::cli::RegistryChoice::EcrPublic {
+        output::error(
+            "ECR Public has no lifecycle policies, so there is nothing to lint; `plan --registry ecr-public` shows what the policy files do there",
+        );
+        return (Vec::new(), true);
+    }
     let states = match registry::read_matching(&args.registry, &args.repositories) {
         Ok(s) => s,
         Err(e) => {

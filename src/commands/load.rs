@@ -3,8 +3,9 @@
 use std::path::PathBuf;
 
 use ecr_lifecycle_compiler::diagnostic::Diagnostic;
+use ecr_lifecycle_compiler::dsl::policy::RegistryKind;
 use ecr_lifecycle_compiler::dsl::policy::{Keep, Matcher};
-use ecr_lifecycle_compiler::dsl::{Policy, claims};
+use ecr_lifecycle_compiler::dsl::{Policy, claims, public};
 use ecr_lifecycle_compiler::glob::Glob;
 use ecr_lifecycle_compiler::image::{RepositoryImages, parse_images_json, parse_timestamp};
 use ecr_lifecycle_compiler::source::SourceFile;
@@ -16,11 +17,29 @@ use crate::cli::ImagesArgs;
 use crate::files;
 use crate::output;
 
-/// Parses and checks every policy file, printing every error; `None` if any failed.
+/// Parses and checks every policy file, printing every error; `None` if any failed. Files that
+/// name no registry govern `registry`'s kind.
 pub(super) fn policies(paths: &[PathBuf]) -> Option<Vec<(SourceFile, Policy)>> {
+    policies_for(
+        &paths
+            .iter()
+            .map(|p| (p.clone(), RegistryKind::Ecr))
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// The registry a file governs: its own `registry:`, else the one given.
+fn registry_of(policy: &Policy, given: RegistryKind) -> RegistryKind {
+    policy.registry.as_ref().map_or(given, |r| r.value)
+}
+
+/// [`policies`], each file with the registry it governs unless it names its own. A file read
+/// for ECR Public is refused where it says what ECR Public cannot do.
+fn policies_for(paths: &[(PathBuf, RegistryKind)]) -> Option<Vec<(SourceFile, Policy)>> {
     let mut ok = Vec::new();
+    let mut kinds = Vec::new();
     let mut failed = false;
-    for path in paths {
+    for (path, given) in paths {
         let file = match files::read_source(path) {
             Ok(f) => f,
             Err(e) => {
@@ -30,15 +49,38 @@ pub(super) fn policies(paths: &[PathBuf]) -> Option<Vec<(SourceFile, Policy)>> {
             }
         };
         match ecr_lifecycle_compiler::parse(&file) {
-            Ok(p) => ok.push((file, p)),
+            Ok(p) => {
+                let kind = registry_of(&p, *given);
+                let refused = match kind {
+                    RegistryKind::EcrPublic => public::refusals(&p),
+                    RegistryKind::Ecr => Vec::new(),
+                };
+                if refused.is_empty() {
+                    kinds.push(kind);
+                    ok.push((file, p));
+                } else {
+                    output::diagnostics(&file, &refused);
+                    failed = true;
+                }
+            }
             Err(errors) => {
                 output::diagnostics(&file, &errors);
                 failed = true;
             }
         }
     }
-    let refs: Vec<(&SourceFile, &Policy)> = ok.iter().map(|(f, p)| (f, p)).collect();
-    let conflicts = claims::conflicting_claims(&refs);
+    // Files for different kinds of registry never govern the same repository.
+    let mut conflicts = Vec::new();
+    for kind in [RegistryKind::Ecr, RegistryKind::EcrPublic] {
+        let at: Vec<usize> = (0..ok.len()).filter(|&i| kinds[i] == kind).collect();
+        let refs: Vec<(&SourceFile, &Policy)> = at.iter().map(|&i| (&ok[i].0, &ok[i].1)).collect();
+        conflicts.extend(
+            claims::conflicting_claims(&refs)
+                .into_iter()
+                .map(|(i, d)| (at[i], d)),
+        );
+    }
+    conflicts.sort_by_key(|(i, _)| *i);
     for (i, d) in &conflicts {
         output::diagnostics(&ok[*i].0, std::slice::from_ref(d));
     }
@@ -136,15 +178,40 @@ fn whole_seconds(t: Timestamp) -> Timestamp {
     Timestamp::from_second(t.as_second()).unwrap_or(t)
 }
 
-/// Policy files, checked together and compiled.
-pub(super) fn loaded_policies(paths: &[PathBuf]) -> Option<Vec<LoadedPolicy>> {
-    let policies = policies(paths)?;
-    Some(
-        policies
-            .into_iter()
-            .map(|(file, policy)| LoadedPolicy::new(file, policy))
-            .collect(),
+/// Policy files, checked together and compiled; those that name no registry govern
+/// `registry`'s kind.
+pub(super) fn loaded_policies(
+    paths: &[PathBuf],
+    registry: RegistryKind,
+) -> Option<Vec<LoadedPolicy>> {
+    loaded_policies_for(
+        &paths
+            .iter()
+            .map(|p| (p.clone(), registry))
+            .collect::<Vec<_>>(),
     )
+}
+
+/// [`loaded_policies`], each file with its own registry (as a saved plan records them).
+pub(super) fn loaded_policies_for(paths: &[(PathBuf, RegistryKind)]) -> Option<Vec<LoadedPolicy>> {
+    let policies = policies_for(paths)?;
+    let loaded: Vec<LoadedPolicy> = policies
+        .into_iter()
+        .zip(paths)
+        .map(|((file, policy), (_, given))| {
+            LoadedPolicy::new(file, policy).with_default_registry(*given)
+        })
+        .collect();
+    Some(loaded)
+}
+
+/// Says once per file for ECR Public that everything it says runs at runtime.
+pub(super) fn public_notes<'a>(files: impl IntoIterator<Item = (&'a str, RegistryKind)>) {
+    for (name, kind) in files {
+        if !kind.has_lifecycle_policies() {
+            output::note(&ecr_lifecycle_runtime::render::words::runs_at_runtime(name));
+        }
+    }
 }
 
 #[cfg(test)]

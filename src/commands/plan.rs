@@ -10,9 +10,11 @@ use crate::exit::ExitStatus;
 use crate::output;
 
 pub(super) fn run(args: &PlanArgs) -> ExitStatus {
-    let Some(mut policies) = load::loaded_policies(&args.files) else {
+    let Some(mut policies) = load::loaded_policies(&args.files, args.registry.registry.kind())
+    else {
         return ExitStatus::Failure;
     };
+    load::public_notes(policies.iter().map(|p| (p.file.name.as_str(), p.registry)));
     let files = match in_use::read_files(&mut policies) {
         Ok(f) => f,
         Err(e) => {

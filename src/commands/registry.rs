@@ -1,8 +1,10 @@
 //! Opening the registry named on the command line, the async runtime, and progress bars.
 
+use ecr_lifecycle_compiler::dsl::policy::RegistryKind;
 use ecr_lifecycle_runtime::pace::Pace;
 use ecr_lifecycle_runtime::planner::Progress;
 use ecr_lifecycle_runtime::registry::ecr::{EcrOptions, EcrRegistry};
+use ecr_lifecycle_runtime::registry::ecr_public::EcrPublicRegistry;
 use ecr_lifecycle_runtime::registry::file::FileRegistry;
 use ecr_lifecycle_runtime::registry::{AnyRegistry, RegistryError};
 use ecr_lifecycle_runtime::stats::Stats;
@@ -20,9 +22,13 @@ pub(super) fn runtime() -> Result<tokio::runtime::Runtime, String> {
         .map_err(|e| format!("cannot start the async runtime: {e}"))
 }
 
-/// Opens `ecr` or `file:PATH`.
+/// Opens `ecr`, `ecr-public` or `file:PATH`.
 pub(super) async fn open(args: &RegistryArgs) -> Result<AnyRegistry, String> {
-    open_in(args, &Unit::default()).await
+    let unit = Unit {
+        registry: args.registry.kind(),
+        ..Unit::default()
+    };
+    open_in(args, &unit).await
 }
 
 /// Opens the registry of a unit of work: its account (a profile, or a role assumed with the
@@ -62,7 +68,12 @@ pub(super) async fn open_in(args: &RegistryArgs, unit: &Unit) -> Result<AnyRegis
             .map(std::time::Duration::from_millis),
         pace: std::sync::Arc::new(Pace::new(args.concurrency)),
     };
-    Ok(AnyRegistry::Ecr(EcrRegistry::connect(&options).await))
+    Ok(match unit.registry {
+        RegistryKind::Ecr => AnyRegistry::Ecr(EcrRegistry::connect(&options).await),
+        RegistryKind::EcrPublic => {
+            AnyRegistry::EcrPublic(EcrPublicRegistry::connect(&options).await)
+        }
+    })
 }
 
 /// With `--stats`: calls per API operation and time spent, on standard error.
@@ -72,6 +83,10 @@ pub(super) fn report_stats(registry: &AnyRegistry, args: &RegistryArgs) {
     }
     match registry {
         AnyRegistry::Ecr(r) => {
+            crate::output::note(r.stats.table().trim_end());
+            crate::output::note(&Stats::pace_line(&r.pace().report()));
+        }
+        AnyRegistry::EcrPublic(r) => {
             crate::output::note(r.stats.table().trim_end());
             crate::output::note(&Stats::pace_line(&r.pace().report()));
         }

@@ -18,6 +18,7 @@ mod in_use;
 mod lint;
 mod policies;
 mod proxy;
+mod public;
 mod release;
 mod stand_in;
 mod team;

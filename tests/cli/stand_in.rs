@@ -165,3 +165,21 @@ impl Drop for StandIn {
         let _ = self.child.wait();
     }
 }
+
+/// The stand-in's ECR Public API (which moto lacks) checked with boto3's own `ecr-public`
+/// client: paginators, the 100-id limit, deleting by tag and by digest, failures[], us-east-1
+/// only, faults and the call log (`tests/e2e/ecr_public_fidelity.py`).
+#[test]
+fn the_ecr_public_stand_in_answers_as_boto3_expects() {
+    let out = Command::new(python())
+        .arg(repo_root().join("tests/e2e/ecr_public_fidelity.py"))
+        .stdin(Stdio::null())
+        .output()
+        .expect("the test environment's Python runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.starts_with("ok: "),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

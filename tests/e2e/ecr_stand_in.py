@@ -8,7 +8,10 @@ by PutImage, archived images, error codes, and the fields DescribeImages returns
 removal by BatchDeleteImage with a digest and a tag (moto 5.2.5 deletes the whole image when they
 match and answers ImageNotFound when the tag names another image; ECR removes the tag only, and
 answers ImageTagDoesNotMatchDigest). Everything
-else goes to moto; what moto lacks answers a 400 UnsupportedOperationException.
+else goes to moto; what moto lacks answers a 400 UnsupportedOperationException. ECR Public
+(JSON 1.1, target prefix SpencerFrontendService, no moto backend) is served here entirely:
+DescribeRepositories, DescribeImages and BatchDeleteImage, with the shapes and limits of
+botocore's ecr-public service model.
 
     .venv/bin/python tests/e2e/ecr_stand_in.py [--port N]
 
@@ -28,8 +31,12 @@ Test endpoints on the same port, JSON in and out (a bad request answers 400 {"er
         referring to that image, anything else an OCI image manifest. Digests are sha256 of
         the manifest, unique per image, deterministic for the same sequence of seeds.
         -> {"repositories": [{"name": "web", "digests": ["sha256:...", ...]}]} in input order.
+        With "registry": "ecr-public" (and optionally "alias"), the repositories are ECR Public's
+        (us-east-1 only, no lifecycle policies; pull times, status and subject are stored but
+        not served, as ECR Public's DescribeImages has no such members).
   POST /_stand_in/update  {"repository": "web", "digest": "sha256:...", "pushedAt": ...,
-        "lastPulledAt": ..., "tags": [...], "status": ..., "sizeInBytes": ...}  (each optional;
+        "lastPulledAt": ..., "tags": [...], "status": ..., "sizeInBytes": ...,
+        "registry": "ecr-public"}  (each optional;
         tags replace the image's tags and move from other images) -> the image's ImageDetail
   POST /_stand_in/consumers  {"ecsServices": [{"cluster": "prod", "service": "web",
         "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/web:v1", "laterRevisions": 6}],
@@ -41,13 +48,14 @@ Test endpoints on the same port, JSON in and out (a bad request answers 400 {"er
   POST /_stand_in/lifecycle  {"repository": "web", "policy": {...} | "text" | null}
   POST /_stand_in/faults  {"operation": "BatchDeleteImage" | "*", "count": 2, "status": 400,
         "code": "ThrottlingException", "message": "Rate exceeded", "delayMs": 50,
-        "partialFailures": ["sha256:..."], "failureCode": "InternalError"}
+        "partialFailures": ["sha256:..."], "failureCode": "InternalError", "service": "ecr-public"}
         The next `count` (default 1) calls of the operation are delayed by delayMs, then fail
         with status/code (a status alone: ServerException or ServiceUnavailableException);
         with neither they are answered normally, except that BatchDeleteImage reports the
-        partialFailures digests in failures[] and keeps them.
+        partialFailures digests in failures[] and keeps them. With "service" ("ecr" or
+        "ecr-public") only that API's calls are affected.
   DELETE /_stand_in/faults
-  GET  /_stand_in/calls  -> {"calls": [{"operation": "DescribeImages", "repositoryName": "web",
+  GET  /_stand_in/calls  -> {"calls": [{"service": "ecr", "operation": "DescribeImages", "repositoryName": "web",
         "status": 200, "maxResults": 1000, "ids": 0}, ...]}  every API call, faults included
   DELETE /_stand_in/calls
   GET  /_stand_in/health -> {"ok": true}
@@ -88,6 +96,7 @@ from werkzeug.wrappers import Request
 
 ACCOUNT = DEFAULT_ACCOUNT_ID
 ECR_TARGET = "AmazonEC2ContainerRegistry_V20150921."
+PUBLIC_TARGET = "SpencerFrontendService."  # ECR Public's JSON 1.1 target prefix
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
@@ -696,6 +705,137 @@ OPERATIONS = {
 # Every other operation goes to moto (CreateRepository and DeleteRepository are fine there).
 
 
+# ---------------------------------------------------------------- ECR Public
+
+
+class PublicRegistry:
+    """One account's public registry: moto has no ecr-public backend, so repositories live
+    here, holding the same image objects as the ECR backend (seeded, tagged and deleted by the
+    same code). Shapes and limits come from botocore's ecr-public service model."""
+
+    def __init__(self, account: str):
+        self.account_id = account
+        # AWS gives a new registry a random default alias; a test may set its own.
+        self.alias = "e2e" + account[-5:]
+        self.repositories = {}
+
+
+class PublicRepository:
+    def __init__(self, registry: PublicRegistry, name: str):
+        self.registry = registry
+        self.registry_id = registry.account_id
+        self.name = name
+        self.images = []
+        self.created_at = now()
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:ecr-public::{self.registry_id}:repository/{self.name}"
+
+    @property
+    def uri(self) -> str:
+        return f"public.ecr.aws/{self.registry.alias}/{self.name}"
+
+
+PUBLIC_REGISTRIES = {}  # account -> PublicRegistry
+
+
+def public_registry(account: str = ACCOUNT) -> PublicRegistry:
+    if account not in PUBLIC_REGISTRIES:
+        PUBLIC_REGISTRIES[account] = PublicRegistry(account)
+    return PUBLIC_REGISTRIES[account]
+
+
+def ensure_public_repo(reg: PublicRegistry, name: str) -> PublicRepository:
+    if name not in reg.repositories:
+        reg.repositories[name] = PublicRepository(reg, name)
+    return reg.repositories[name]
+
+
+def public_model():
+    """botocore's service model of ecr-public (the version moto pins brings it)."""
+    import botocore.session
+
+    return botocore.session.get_session().get_service_model("ecr-public")
+
+
+PUBLIC_MODEL = public_model()
+PUBLIC_DETAIL_MEMBERS = set(PUBLIC_MODEL.shape_for("ImageDetail").members)
+PUBLIC_MAX_IDS = PUBLIC_MODEL.shape_for("ImageIdentifierList").metadata["max"]
+
+
+def public_image_detail(repo, img, by_digest) -> dict:
+    """ECR's ImageDetail cut to ECR Public's members: no pull time, status, archive times or
+    subject."""
+    d = image_detail(repo, img, by_digest)
+    return {k: v for k, v in d.items() if k in PUBLIC_DETAIL_MEMBERS}
+
+
+def check_public_registry_id(reg: PublicRegistry, p: dict) -> None:
+    rid = p.get("registryId")
+    if rid is not None and rid not in (reg.account_id, reg.alias):
+        raise EcrError(
+            "RegistryNotFoundException",
+            f"The registry with id '{rid}' does not exist",
+        )
+
+
+def public_op_describe_repositories(reg, p, fault):
+    check_public_registry_id(reg, p)
+    names = p.get("repositoryNames")
+    no_paging_with(p, "repositoryNames")
+    if names:
+        repos = [get_repo(reg, n) for n in check_ids(names, "repositoryNames")]
+    else:
+        repos = sorted(reg.repositories.values(), key=lambda r: r.name)
+    page = paginate(repos, p, "repositories", lambda r: r.name)
+    page["repositories"] = [
+        {
+            "repositoryArn": r.arn,
+            "registryId": r.registry_id,
+            "repositoryName": r.name,
+            "repositoryUri": r.uri,
+            "createdAt": round(r.created_at, 3),
+        }
+        for r in page["repositories"]
+    ]
+    return page
+
+
+def public_op_describe_images(reg, p, fault):
+    check_public_registry_id(reg, p)
+    repo = get_repo(reg, p.get("repositoryName"))
+    by_digest = digests_of(repo)
+    if p.get("imageIds"):
+        no_paging_with(p, "imageIds")
+        found = []
+        for image_id in check_ids(p["imageIds"], limit=PUBLIC_MAX_IDS):
+            img = find_image(repo, image_id, by_digest)
+            if img is None:
+                raise image_not_found(repo, image_id)
+            if img not in found:
+                found.append(img)
+        return {"imageDetails": [public_image_detail(repo, i, by_digest) for i in found]}
+    page = paginate(list(repo.images), p, "imageDetails", lambda i: i.image_digest)
+    page["imageDetails"] = [public_image_detail(repo, i, by_digest) for i in page["imageDetails"]]
+    return page
+
+
+def public_op_batch_delete_image(reg, p, fault):
+    # The same semantics as ECR's (failures[], tags vs digests, indexes and referrers); the
+    # id limit is the model's.
+    check_public_registry_id(reg, p)
+    check_ids(p.get("imageIds"), limit=PUBLIC_MAX_IDS)
+    return op_batch_delete_image(reg, p, fault)
+
+
+PUBLIC_OPERATIONS = {
+    "DescribeRepositories": public_op_describe_repositories,
+    "DescribeImages": public_op_describe_images,
+    "BatchDeleteImage": public_op_batch_delete_image,
+}
+
+
 # ---------------------------------------------------------------- seeding (straight into moto)
 
 
@@ -786,10 +926,14 @@ class Faults:
         with self.lock:
             self.pending.clear()
 
-    def take(self, operation: str) -> dict | None:
+    def take(self, operation: str, service: str = "ecr") -> dict | None:
         with self.lock:
             for f in self.pending:
-                if f["operation"] in (operation, "*") and f["count"] > 0:
+                if (
+                    f["operation"] in (operation, "*")
+                    and f.get("service", service) == service
+                    and f["count"] > 0
+                ):
                     f["count"] -= 1
                     if f["count"] == 0:
                         self.pending.remove(f)
@@ -877,13 +1021,16 @@ class StandIn:
         # Credentials from an assumed role act in the role's account, as moto records them.
         account = get_account_id_from(m.group(1)) if m else ACCOUNT
 
-        fault = self.faults.take(operation)
+        service = "ecr-public" if target.startswith(PUBLIC_TARGET) else "ecr"
+        fault = self.faults.take(operation, service)
         if fault and fault.get("delayMs"):
             time.sleep(int(fault["delayMs"]) / 1000)
         injected = fault_error(fault) if fault else None
         if injected:
             status, payload, headers = error_body(injected)
             headers.append(request_id())
+        elif service == "ecr-public":
+            status, payload, headers = self.public_call(operation, region, account, params, fault)
         elif target.startswith(ECR_TARGET) and operation in OPERATIONS:
             try:
                 with STATE:
@@ -906,6 +1053,7 @@ class StandIn:
         with self.calls_lock:
             self.calls.append(
                 {
+                    "service": service,
                     "operation": operation,
                     "repositoryName": params.get("repositoryName"),
                     "status": status,
@@ -914,6 +1062,37 @@ class StandIn:
                 }
             )
         return respond(start_response, status, payload, headers, content_type)
+
+    def public_call(self, operation: str, region: str, account: str, params: dict, fault):
+        """An ecr-public call: served here, as moto has no backend for it."""
+        try:
+            if region != "us-east-1":
+                # The API lives in us-east-1 only; AWS refuses a signature scoped elsewhere.
+                raise EcrError(
+                    "InvalidSignatureException",
+                    f"Credential should be scoped to a valid region, not '{region}'.",
+                )
+            if operation not in PUBLIC_MODEL.operation_names:
+                raise EcrError(
+                    "UnknownOperationException", f"Unknown operation {operation}", 400
+                )
+            if operation not in PUBLIC_OPERATIONS:
+                raise EcrError(
+                    "UnsupportedOperationException",
+                    f"ecr stand-in: ecr-public {operation} is not implemented",
+                )
+            with STATE:
+                payload = PUBLIC_OPERATIONS[operation](public_registry(account), params, fault)
+            return 200, payload, [request_id()]
+        except EcrError as e:
+            status, payload, headers = error_body(e)
+            return status, payload, headers + [request_id()]
+        except Exception as e:  # a fault in this file: loud, and a 4xx so nothing retries
+            traceback.print_exc()
+            status, payload, headers = error_body(
+                EcrError("StandInError", f"ecr-public stand-in failed on {operation}: {e!r}")
+            )
+            return status, payload, headers + [request_id()]
 
     def pass_to_moto(self, environ, target: str):
         got, ecr = {}, target.startswith(ECR_TARGET)
@@ -990,9 +1169,16 @@ class StandIn:
     def seed(self, spec: dict) -> dict:
         out = []
         with STATE:
-            be = backend(spec.get("region", "us-east-1"), spec.get("account", ACCOUNT))
+            if spec.get("registry") == "ecr-public":
+                be = public_registry(spec.get("account", ACCOUNT))
+                if spec.get("alias"):
+                    be.alias = spec["alias"]
+                make = ensure_public_repo
+            else:
+                be = backend(spec.get("region", "us-east-1"), spec.get("account", ACCOUNT))
+                make = ensure_repo
             for r in spec.get("repositories", []):
-                repo = ensure_repo(be, r["name"])
+                repo = make(be, r["name"])
                 if "lifecyclePolicy" in r:
                     set_policy(repo, r["lifecyclePolicy"])
                 out.append({"name": repo.name, "digests": seed_images(repo, r.get("images") or [])})
@@ -1000,15 +1186,18 @@ class StandIn:
 
     def update(self, spec: dict) -> dict:
         with STATE:
-            repo = get_repo(
-                backend(spec.get("region", "us-east-1"), spec.get("account", ACCOUNT)),
-                spec.get("repository"),
-            )
+            if spec.get("registry") == "ecr-public":
+                be = public_registry(spec.get("account", ACCOUNT))
+            else:
+                be = backend(spec.get("region", "us-east-1"), spec.get("account", ACCOUNT))
+            repo = get_repo(be, spec.get("repository"))
             by_digest = digests_of(repo)
             img = by_digest.get(spec.get("digest"))
             if img is None:
                 raise image_not_found(repo, {"imageDigest": spec.get("digest")})
             apply_edits(repo, img, spec)
+            if isinstance(repo, PublicRepository):
+                return public_image_detail(repo, img, by_digest)
             return image_detail(repo, img, by_digest)
 
 

@@ -5,9 +5,10 @@ use std::collections::HashMap;
 use crate::diagnostic::Diagnostic;
 use crate::dsl::policy::{
     Account, Anchored, ArchiveKeep, ArchiveRule, ArchiveSettings, Evaluation, InUseSettings, Keep,
-    Matcher, Newest, Order, Otherwise, Policy, RepositorySelector, Retain, Rule, TagClass,
-    TagConditions, TagRegex, Where,
+    Matcher, Newest, Order, Otherwise, Policy, RegistryKind, RepositorySelector, Retain, Rule,
+    TagClass, TagConditions, TagRegex, Where,
 };
+use crate::dsl::public;
 use crate::dsl::syntax::{
     self, ArchiveRuleDoc, ByDoc, ConditionsDoc, KeepDoc, KeepWord, MatchDoc, OtherwiseDoc,
     PolicyDoc, RetainDoc,
@@ -54,6 +55,17 @@ pub(crate) fn lower(doc: PolicyDoc, file: &SourceFile) -> Result<Policy, Vec<Dia
         cx.globs(&list, GlobKind::Repository)
     });
     let exclude = cx.globs(&doc.exclude, GlobKind::Repository);
+    let registry = doc.registry.map(|r| {
+        r.map(|k| match k {
+            syntax::RegistryDoc::Ecr => RegistryKind::Ecr,
+            syntax::RegistryDoc::EcrPublic => RegistryKind::EcrPublic,
+        })
+    });
+    if let (Some(r), Some(list)) = (&registry, &doc.regions)
+        && r.value == RegistryKind::EcrPublic
+    {
+        cx.errors.push(public::regions_refused(list.span));
+    }
     let regions = doc.regions.map(|list| cx.regions(&list));
     let accounts = doc.accounts.map(|list| cx.accounts(list));
     let has_archive = doc.archive.is_some();
@@ -95,11 +107,20 @@ pub(crate) fn lower(doc: PolicyDoc, file: &SourceFile) -> Result<Policy, Vec<Dia
         default: doc.default.filter(|d| d.value).map(|d| d.span),
         regions,
         accounts,
+        registry,
         evaluation: cx.evaluation,
         archive,
         in_use,
         rules,
     };
+    // What ECR Public cannot do, refused at its place when the file names that registry (at
+    // run time, `--registry ecr-public` refuses the same for files that name none).
+    if policy.registry.as_ref().map(|r| r.value) == Some(RegistryKind::EcrPublic) {
+        let refused = public::refusals(&policy);
+        if !refused.is_empty() {
+            return Err(refused);
+        }
+    }
     Ok(policy)
 }
 
@@ -296,6 +317,7 @@ impl Lower<'_> {
             matcher: matcher?,
             keep: keep?,
             otherwise,
+            otherwise_at: doc.otherwise.map(|o| o.span),
             span,
         })
     }

@@ -3,6 +3,7 @@
 pub mod claims;
 mod lower;
 pub mod policy;
+pub mod public;
 pub mod syntax;
 
 pub use policy::Policy;

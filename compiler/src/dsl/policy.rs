@@ -22,12 +22,53 @@ pub struct Policy {
     pub regions: Option<Vec<String>>,
     /// The AWS accounts it governs; `None`: the credentials given at run time.
     pub accounts: Option<Vec<Account>>,
+    /// `registry:` as written; `None`: the registry given at run time.
+    pub registry: Option<Sp<RegistryKind>>,
     pub evaluation: Evaluation,
     /// When archived images are deleted; `None`: archived images are kept.
     pub archive: Option<ArchiveSettings>,
     /// Where to look for images in use; `None`: nowhere.
     pub in_use: Option<InUseSettings>,
     pub rules: Vec<Rule>,
+}
+
+/// The kind of registry a policy governs (DESIGN.md §5.1).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum RegistryKind {
+    /// Amazon ECR: lifecycle policies, pull times, the archive class.
+    #[default]
+    Ecr,
+    /// Amazon ECR Public: none of those, so every rule is the runner's; us-east-1 only.
+    EcrPublic,
+}
+
+impl RegistryKind {
+    /// Whether the registry runs lifecycle policies itself.
+    pub fn has_lifecycle_policies(self) -> bool {
+        self == RegistryKind::Ecr
+    }
+}
+
+impl fmt::Display for RegistryKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RegistryKind::Ecr => "ecr",
+            RegistryKind::EcrPublic => "ecr-public",
+        })
+    }
 }
 
 /// How to reach an AWS account's registries.
@@ -227,6 +268,8 @@ pub struct Rule {
     pub keep: Sp<Keep>,
     /// What happens to the governed images `keep` does not keep.
     pub otherwise: Otherwise,
+    /// Where `otherwise` is written, if it is.
+    pub otherwise_at: Option<Span>,
     /// The whole rule, for diagnostics about it.
     pub span: Span,
 }

@@ -51,6 +51,12 @@ pub struct PolicyDoc {
     /// Default: the credentials of the command line or environment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accounts: Option<Sp<Vec<Sp<AccountDoc>>>>,
+    /// The registry the policy governs: `ecr` (Amazon ECR's private registries) or
+    /// `ecr-public` (Amazon ECR Public, served in us-east-1 only; it has no lifecycle policies,
+    /// pull times or archive, so every rule runs at runtime). Default: the `--registry` given at
+    /// run time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registry: Option<Sp<RegistryDoc>>,
     /// What happens to images in ECR's archive storage class. Rules govern active images only;
     /// archived images are kept unless this says when to delete them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -181,6 +187,16 @@ pub enum EvaluationDoc {
     FirstMatch,
     /// As ECR evaluates a native lifecycle policy.
     Ecr,
+}
+
+/// Which registry a policy governs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RegistryDoc {
+    /// Amazon ECR (private repositories).
+    Ecr,
+    /// Amazon ECR Public.
+    EcrPublic,
 }
 
 /// One rule: the images it matches and which of them it keeps.

@@ -85,6 +85,7 @@ pub fn not_native(why: &NotNative) -> String {
             "it removes tags, and ECR's lifecycle policies only delete or archive images".into()
         }
         NotNative::Limits => "the native policy reached ECR's limit of 50 rules or 30,720 characters before this rule".into(),
+        NotNative::NoLifecyclePolicies => "ECR Public has no lifecycle policies".into(),
     }
 }
 

@@ -101,24 +101,56 @@ impl fmt::Display for ImageReference {
     }
 }
 
-/// The registry being planned, as image references name it:
-/// `ACCOUNT.dkr.ecr.REGION.amazonaws.com` (or `.amazonaws.com.cn`, `-fips`, or the dual-stack
-/// `ACCOUNT.dkr-ecr.REGION.on.aws`). An unknown part matches any value: a snapshot file does
-/// not say which account it was taken from.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RegistryHost {
-    pub account: Option<String>,
-    pub region: Option<String>,
+/// The host of ECR Public's registries: references read `public.ecr.aws/ALIAS/NAME`.
+pub const PUBLIC_HOST: &str = "public.ecr.aws";
+
+/// The registry being planned, as image references name it. An unknown part matches any
+/// value: a snapshot file does not say which account it was taken from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RegistryHost {
+    /// `ACCOUNT.dkr.ecr.REGION.amazonaws.com` (or `.amazonaws.com.cn`, `-fips`, or the
+    /// dual-stack `ACCOUNT.dkr-ecr.REGION.on.aws`).
+    Private {
+        account: Option<String>,
+        region: Option<String>,
+    },
+    /// `public.ecr.aws/ALIAS`: ECR Public, whose references carry the registry's alias.
+    Public { alias: Option<String> },
+}
+
+impl Default for RegistryHost {
+    fn default() -> RegistryHost {
+        RegistryHost::Private {
+            account: None,
+            region: None,
+        }
+    }
 }
 
 impl RegistryHost {
-    /// Whether `host` is this registry.
-    pub fn matches(&self, host: &str) -> bool {
-        let Some((account, region)) = ecr_host(host) else {
-            return false;
-        };
-        self.account.as_deref().is_none_or(|a| a == account)
-            && self.region.as_deref().is_none_or(|r| r == region)
+    pub fn private(account: Option<String>, region: Option<String>) -> RegistryHost {
+        RegistryHost::Private { account, region }
+    }
+
+    pub fn public(alias: Option<String>) -> RegistryHost {
+        RegistryHost::Public { alias }
+    }
+
+    /// The repository of this registry a reference names, if it names one here.
+    pub fn repository_of<'a>(&self, reference: &'a ImageReference) -> Option<&'a str> {
+        let host = reference.host.as_deref()?;
+        match self {
+            RegistryHost::Private { account, region } => {
+                let (a, r) = ecr_host(host)?;
+                (account.as_deref().is_none_or(|x| x == a)
+                    && region.as_deref().is_none_or(|x| x == r))
+                .then_some(reference.repository.as_str())
+            }
+            RegistryHost::Public { alias } => {
+                let (a, name) = reference.repository.split_once('/')?;
+                (host == PUBLIC_HOST && alias.as_deref().is_none_or(|x| x == a)).then_some(name)
+            }
+        }
     }
 }
 
@@ -185,10 +217,7 @@ impl Usage {
         }
         for u in &self.uses {
             let r = &u.reference;
-            if r.repository != state.name
-                || !r.host.as_deref().is_some_and(|h| here.matches(h))
-                || !counts(&u.source)
-            {
+            if here.repository_of(r) != Some(state.name.as_str()) || !counts(&u.source) {
                 continue;
             }
             // A digest names what runs; the tag beside it is only a label.
@@ -212,7 +241,7 @@ impl Usage {
     pub fn tally(&self, here: &RegistryHost) -> Tally {
         let mut t = Tally::default();
         for u in &self.uses {
-            let ours = u.reference.host.as_deref().is_some_and(|h| here.matches(h));
+            let ours = here.repository_of(&u.reference).is_some();
             let slot = match u.source {
                 Source::Ecs => &mut t.ecs,
                 Source::Lambda => &mut t.lambda,

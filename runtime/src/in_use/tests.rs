@@ -12,10 +12,7 @@ fn digest(n: u8) -> Digest {
 }
 
 fn here() -> RegistryHost {
-    RegistryHost {
-        account: Some("123456789012".into()),
-        region: Some("eu-west-1".into()),
-    }
+    RegistryHost::private(Some("123456789012".into()), Some("eu-west-1".into()))
 }
 
 fn state() -> RepositoryState {
@@ -63,19 +60,58 @@ fn references_parse_as_docker_writes_them() {
     );
 }
 
+/// The repository `reference` names in registry `h`, if any.
+fn named(h: &RegistryHost, reference: &str) -> Option<String> {
+    let r = ImageReference::parse(reference).unwrap();
+    h.repository_of(&r).map(str::to_string)
+}
+
 #[test]
 fn only_this_registry_counts() {
     let h = here();
-    assert!(h.matches(HOST));
-    assert!(h.matches("123456789012.dkr.ecr-fips.eu-west-1.amazonaws.com"));
-    assert!(h.matches("123456789012.dkr-ecr.eu-west-1.on.aws"));
-    assert!(!h.matches("123456789012.dkr.ecr.us-east-1.amazonaws.com"));
-    assert!(!h.matches("210987654321.dkr.ecr.eu-west-1.amazonaws.com"));
-    assert!(!h.matches("docker.io"));
-    assert!(!h.matches("public.ecr.aws"));
+    let web = Some("web".to_string());
+    assert_eq!(named(&h, &format!("{HOST}/web:v1")), web);
+    assert_eq!(
+        named(&h, "123456789012.dkr.ecr-fips.eu-west-1.amazonaws.com/web"),
+        web
+    );
+    assert_eq!(named(&h, "123456789012.dkr-ecr.eu-west-1.on.aws/web"), web);
+    assert_eq!(
+        named(&h, "123456789012.dkr.ecr.us-east-1.amazonaws.com/web"),
+        None
+    );
+    assert_eq!(
+        named(&h, "210987654321.dkr.ecr.eu-west-1.amazonaws.com/web"),
+        None
+    );
+    assert_eq!(named(&h, "docker.io/web"), None);
+    assert_eq!(named(&h, "public.ecr.aws/web/web"), None);
     // A snapshot does not say its account or region: any private ECR host is it.
-    assert!(RegistryHost::default().matches("210987654321.dkr.ecr.us-east-1.amazonaws.com"));
-    assert!(!RegistryHost::default().matches("ghcr.io"));
+    let any = RegistryHost::default();
+    assert_eq!(
+        named(&any, "210987654321.dkr.ecr.us-east-1.amazonaws.com/web"),
+        web
+    );
+    assert_eq!(named(&any, "ghcr.io/web"), None);
+}
+
+#[test]
+fn ecr_public_references_name_alias_and_repository() {
+    let h = RegistryHost::public(Some("acme".into()));
+    assert_eq!(
+        named(&h, "public.ecr.aws/acme/web:v1").as_deref(),
+        Some("web")
+    );
+    assert_eq!(named(&h, "public.ecr.aws/acme/team/web@sha256:0000000000000000000000000000000000000000000000000000000000000001").as_deref(), Some("team/web"));
+    assert_eq!(named(&h, "public.ecr.aws/other/web:v1"), None);
+    assert_eq!(named(&h, "public.ecr.aws/web"), None);
+    assert_eq!(named(&h, &format!("{HOST}/acme/web")), None);
+    assert_eq!(named(&here(), "public.ecr.aws/acme/web"), None);
+    // The alias unknown (nothing listed yet): any alias.
+    assert_eq!(
+        named(&RegistryHost::public(None), "public.ecr.aws/x/web").as_deref(),
+        Some("web")
+    );
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! The plan file: what a plan says, as serde data. `plan` writes it, `apply` reads it back, and
 //! text, Markdown and JSON are renderings of it.
 
-use ecr_lifecycle_compiler::dsl::policy::Account;
+use ecr_lifecycle_compiler::dsl::policy::{Account, RegistryKind};
 use ecr_lifecycle_compiler::reference::{Fate, Reason};
 use serde::{Deserialize, Serialize};
 
@@ -73,6 +73,13 @@ pub struct PolicyFileRef {
     pub path: String,
     /// Of the file's normalised form: edits of comments and layout keep a plan applicable.
     pub normalized_sha256: String,
+    /// The registry the file governed (as it says, or as `--registry` said).
+    #[serde(default, skip_serializing_if = "is_ecr")]
+    pub registry: RegistryKind,
+}
+
+fn is_ecr(r: &RegistryKind) -> bool {
+    *r == RegistryKind::Ecr
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -85,6 +92,9 @@ pub struct RepositoryPlan {
     /// The AWS region, when the policy file names regions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+    /// The registry: ECR unless it says `ecr-public`.
+    #[serde(default, skip_serializing_if = "is_ecr")]
+    pub registry: RegistryKind,
     pub policy_file: String,
     /// The policy file is a default file (`default: true`): it governs the repository because
     /// no other file selects it.
@@ -282,6 +292,7 @@ impl RepositoryPlan {
     /// The unit of work the repository belongs to.
     pub fn unit(&self) -> Unit {
         Unit {
+            registry: self.registry,
             account: self.account.clone(),
             region: self.region.clone(),
         }
@@ -289,7 +300,12 @@ impl RepositoryPlan {
 
     /// Plans are ordered by unit, then name.
     pub fn order(a: &RepositoryPlan, b: &RepositoryPlan) -> std::cmp::Ordering {
-        (&a.account, &a.region, &a.name).cmp(&(&b.account, &b.region, &b.name))
+        (&a.registry, &a.account, &a.region, &a.name).cmp(&(
+            &b.registry,
+            &b.account,
+            &b.region,
+            &b.name,
+        ))
     }
 
     /// Whether a rendering has anything to say about this repository.
@@ -447,6 +463,12 @@ pub enum RegistryId {
         region: String,
         endpoint: Option<String>,
     },
+    /// `ecr-public:ACCOUNT[@ENDPOINT]`: ECR Public (us-east-1 always); the account is `None`
+    /// until a call has named it.
+    EcrPublic {
+        account: Option<String>,
+        endpoint: Option<String>,
+    },
     /// `file:PATH`.
     File(String),
 }
@@ -457,8 +479,21 @@ impl std::str::FromStr for RegistryId {
         if let Some(path) = s.strip_prefix("file:") {
             return Ok(RegistryId::File(path.to_string()));
         }
-        let bad =
-            || format!("`{s}` is not a registry: expected `ecr:ACCOUNT:REGION` or `file:PATH`");
+        if let Some(rest) = s.strip_prefix("ecr-public:") {
+            let (account, endpoint) = match rest.split_once('@') {
+                Some((a, e)) => (a, Some(e.to_string())),
+                None => (rest, None),
+            };
+            return Ok(RegistryId::EcrPublic {
+                account: (account != "?").then(|| account.to_string()),
+                endpoint,
+            });
+        }
+        let bad = || {
+            format!(
+                "`{s}` is not a registry: expected `ecr:ACCOUNT:REGION`, `ecr-public:ACCOUNT` or `file:PATH`"
+            )
+        };
         let rest = s.strip_prefix("ecr:").ok_or_else(bad)?;
         let (account, place) = rest.split_once(':').ok_or_else(bad)?;
         let (region, endpoint) = match place.split_once('@') {
@@ -485,6 +520,13 @@ impl std::fmt::Display for RegistryId {
                 endpoint,
             } => {
                 write!(f, "ecr:{}:{region}", account.as_deref().unwrap_or("?"))?;
+                match endpoint {
+                    Some(e) => write!(f, "@{e}"),
+                    None => Ok(()),
+                }
+            }
+            RegistryId::EcrPublic { account, endpoint } => {
+                write!(f, "ecr-public:{}", account.as_deref().unwrap_or("?"))?;
                 match endpoint {
                     Some(e) => write!(f, "@{e}"),
                     None => Ok(()),

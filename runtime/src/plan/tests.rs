@@ -35,6 +35,72 @@ fn state(images: Vec<Image>, policy: Option<&str>) -> RepositoryState {
 const UNTAGGED_14D: &str = "  - {name: untagged, match: {untagged: true}, keep: {within: 14d}}\n  - {name: tagged, match: {tag_regex: 'v.*'}, keep: {newest: 1}}\n";
 
 #[test]
+fn on_ecr_public_the_runner_does_everything() {
+    // The same policy and images as below: ECR Public puts no policy, so the image ECR would
+    // expire is the runner's to delete, with the same rule and reason.
+    let images = vec![
+        img(1, &[], 30),
+        img(2, &[], 1),
+        img(3, &["v1"], 50),
+        img(4, &["v2"], 2),
+    ];
+    let l = loaded(UNTAGGED_14D).with_default_registry(RegistryKind::EcrPublic);
+    let p = plan_repository(&l, &state(images.clone(), None), now());
+    assert_eq!(p.lifecycle_policy, PolicyChange::Unchanged);
+    assert_eq!(p.registry, RegistryKind::EcrPublic);
+    assert!(p.ecr_expirations.is_empty(), "{:?}", p.ecr_expirations);
+    let digests = |v: &[ImageAction]| v.iter().map(|a| a.digest.clone()).collect::<Vec<_>>();
+    assert_eq!(
+        digests(&p.deletions),
+        vec![
+            Digest::from_bytes([3; 32]).to_string(),
+            Digest::from_bytes([1; 32]).to_string()
+        ]
+    );
+    let private = plan_repository(&loaded(UNTAGGED_14D), &state(images, None), now());
+    let rules = |v: &[ImageAction]| {
+        let mut r: Vec<_> = v
+            .iter()
+            .map(|a| (a.digest.clone(), a.rule.clone(), format!("{:?}", a.reason)))
+            .collect();
+        r.sort();
+        r
+    };
+    let mut both = private.deletions.clone();
+    both.extend(private.ecr_expirations.clone());
+    assert_eq!(rules(&p.deletions), rules(&both));
+    // A file that names its registry keeps it.
+    let file = SourceFile::new(
+        "p.yaml",
+        format!("version: 1\nregistry: ecr\nrules:\n{UNTAGGED_14D}"),
+    );
+    let named = LoadedPolicy::new(file.clone(), ecr_lifecycle_compiler::parse(&file).unwrap())
+        .with_default_registry(RegistryKind::EcrPublic);
+    assert_eq!(named.registry, RegistryKind::Ecr);
+}
+
+#[test]
+fn files_govern_only_their_kind_of_registry() {
+    let private = loaded("  - {name: a, match: any, keep: {newest: 1}}\n");
+    let public = {
+        let file = SourceFile::new(
+            "public.yaml",
+            "version: 1\nregistry: ecr-public\nrules:\n  - {name: a, match: any, keep: {newest: 2}}\n",
+        );
+        LoadedPolicy::new(file.clone(), ecr_lifecycle_compiler::parse(&file).unwrap())
+    };
+    let policies = [private, public];
+    let public_unit = Unit {
+        registry: RegistryKind::EcrPublic,
+        ..Unit::default()
+    };
+    assert_eq!(units(&policies), vec![Unit::default(), public_unit.clone()]);
+    let name = |u: &Unit| governing_in(&policies, "web", u).map(|p| p.file.name.clone());
+    assert_eq!(name(&Unit::default()).as_deref(), Some("p.yaml"));
+    assert_eq!(name(&public_unit).as_deref(), Some("public.yaml"));
+}
+
+#[test]
 fn splits_deletions_between_ecr_and_the_runner() {
     let l = loaded(UNTAGGED_14D);
     let s = state(
@@ -229,6 +295,7 @@ fn units_are_every_account_in_every_region_once_and_govern_only_their_files() {
     let unit = |a: Option<&Account>, r: Option<&str>| Unit {
         account: a.cloned(),
         region: r.map(str::to_string),
+        ..Unit::default()
     };
     assert_eq!(
         units(&policies),

@@ -28,11 +28,7 @@ use crate::registry::{
 use crate::snapshot::RepositoryState;
 use crate::stats::Stats;
 
-/// Media types of manifests that list other manifests.
-pub const INDEX_MEDIA_TYPES: [&str; 2] = [
-    "application/vnd.oci.image.index.v1+json",
-    "application/vnd.docker.distribution.manifest.list.v2+json",
-];
+pub use ecr_lifecycle_compiler::image::INDEX_MEDIA_TYPES;
 
 /// How to reach ECR; unset fields follow the AWS CLI conventions (environment, profile files).
 #[derive(Debug, Clone, Default)]
@@ -68,55 +64,62 @@ pub struct EcrRegistry {
 /// Retries within each call's attempts, without a shared quota: the SDK's default bucket of
 /// retry tokens runs dry when a quarter of a few thousand calls are throttled, and calls then
 /// fail at once where a slower pace (which [`Pace`] sets) would pass.
-fn throttle_tolerant_partition() -> aws_sdk_ecr::config::retry::RetryPartition {
+pub(crate) fn throttle_tolerant_partition() -> aws_sdk_ecr::config::retry::RetryPartition {
     use aws_sdk_ecr::config::retry::{RetryPartition, TokenBucket};
     RetryPartition::custom("ecr-lifecycle")
         .token_bucket(TokenBucket::unlimited())
         .build()
 }
 
+/// The AWS configuration `options` describe (credentials, region, endpoint, retries and
+/// timeouts), shared by the ECR and ECR Public clients.
+pub(crate) async fn load_config(options: &EcrOptions) -> aws_config::SdkConfig {
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+            aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https();
+    let retry = RetryConfig::standard()
+        .with_max_attempts(options.max_attempts.unwrap_or(6))
+        .with_initial_backoff(Duration::from_millis(200))
+        .with_max_backoff(Duration::from_secs(20));
+    let timeouts = TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .operation_attempt_timeout(options.attempt_timeout.unwrap_or(Duration::from_secs(30)))
+        .operation_timeout(Duration::from_secs(180))
+        .build();
+    let loader = || {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(http.clone())
+            .retry_config(retry.clone())
+            .timeout_config(timeouts.clone());
+        if let Some(p) = &options.profile {
+            loader = loader.profile_name(p);
+        }
+        if let Some(r) = &options.region {
+            loader = loader.region(aws_config::Region::new(r.clone()));
+        }
+        if let Some(u) = &options.endpoint_url {
+            loader = loader.endpoint_url(u);
+        }
+        loader
+    };
+    let mut config = loader().load().await;
+    if let Some(role) = &options.role_arn {
+        // The role's credentials replace the base ones; STS is reached like ECR.
+        let provider = aws_config::sts::AssumeRoleProvider::builder(role.clone())
+            .session_name("ecr-lifecycle")
+            .configure(&config)
+            .build()
+            .await;
+        config = loader().credentials_provider(provider).load().await;
+    }
+    config
+}
+
 impl EcrRegistry {
     pub async fn connect(options: &EcrOptions) -> EcrRegistry {
-        let http = aws_smithy_http_client::Builder::new()
-            .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
-                aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
-            ))
-            .build_https();
-        let retry = RetryConfig::standard()
-            .with_max_attempts(options.max_attempts.unwrap_or(6))
-            .with_initial_backoff(Duration::from_millis(200))
-            .with_max_backoff(Duration::from_secs(20));
-        let timeouts = TimeoutConfig::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .operation_attempt_timeout(options.attempt_timeout.unwrap_or(Duration::from_secs(30)))
-            .operation_timeout(Duration::from_secs(180))
-            .build();
-        let loader = || {
-            let mut loader = aws_config::defaults(BehaviorVersion::latest())
-                .http_client(http.clone())
-                .retry_config(retry.clone())
-                .timeout_config(timeouts.clone());
-            if let Some(p) = &options.profile {
-                loader = loader.profile_name(p);
-            }
-            if let Some(r) = &options.region {
-                loader = loader.region(aws_config::Region::new(r.clone()));
-            }
-            if let Some(u) = &options.endpoint_url {
-                loader = loader.endpoint_url(u);
-            }
-            loader
-        };
-        let mut config = loader().load().await;
-        if let Some(role) = &options.role_arn {
-            // The role's credentials replace the base ones; STS is reached like ECR.
-            let provider = aws_config::sts::AssumeRoleProvider::builder(role.clone())
-                .session_name("ecr-lifecycle")
-                .configure(&config)
-                .build()
-                .await;
-            config = loader().credentials_provider(provider).load().await;
-        }
+        let config = load_config(options).await;
         let region = config
             .region()
             .map(|r| r.to_string())
@@ -177,14 +180,13 @@ impl EcrRegistry {
 
     /// The registry as image references name it (the account once it is known).
     pub fn ecr_host(&self) -> crate::in_use::RegistryHost {
-        crate::in_use::RegistryHost {
-            account: self
-                .account
+        crate::in_use::RegistryHost::private(
+            self.account
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .clone(),
-            region: self.config.region().map(|r| r.to_string()),
-        }
+            self.config.region().map(|r| r.to_string()),
+        )
     }
 
     fn learn_account(&self, registry_id: Option<&str>) {

@@ -2,6 +2,7 @@
 //! endpoint) through the AWS SDK, or a snapshot file.
 
 pub mod ecr;
+pub mod ecr_public;
 pub mod file;
 mod throttles;
 
@@ -204,6 +205,7 @@ pub trait Registry: Send + Sync {
 /// Either backend, chosen on the command line.
 pub enum AnyRegistry {
     Ecr(ecr::EcrRegistry),
+    EcrPublic(ecr_public::EcrPublicRegistry),
     File(file::FileRegistry),
 }
 
@@ -214,6 +216,7 @@ impl AnyRegistry {
     pub fn identity(&self) -> crate::plan::RegistryId {
         match self {
             AnyRegistry::Ecr(r) => r.identity(),
+            AnyRegistry::EcrPublic(r) => r.identity(),
             AnyRegistry::File(f) => crate::plan::RegistryId::File(f.path().display().to_string()),
         }
     }
@@ -222,6 +225,7 @@ impl AnyRegistry {
     pub fn pace(&self) -> std::sync::Arc<crate::pace::Pace> {
         match self {
             AnyRegistry::Ecr(r) => r.pace(),
+            AnyRegistry::EcrPublic(r) => r.pace(),
             AnyRegistry::File(_) => std::sync::Arc::default(),
         }
     }
@@ -233,6 +237,7 @@ impl Registry for AnyRegistry {
     fn host(&self) -> crate::in_use::RegistryHost {
         match self {
             AnyRegistry::Ecr(r) => r.ecr_host(),
+            AnyRegistry::EcrPublic(r) => r.public_host(),
             AnyRegistry::File(_) => crate::in_use::RegistryHost::default(),
         }
     }
@@ -240,6 +245,7 @@ impl Registry for AnyRegistry {
     async fn list_repositories(&self) -> Result<Vec<String>, RegistryError> {
         match self {
             AnyRegistry::Ecr(r) => r.list_repositories().await,
+            AnyRegistry::EcrPublic(r) => r.list_repositories().await,
             AnyRegistry::File(r) => r.list_repositories().await,
         }
     }
@@ -247,6 +253,7 @@ impl Registry for AnyRegistry {
     async fn read_repository(&self, name: &str) -> Result<RepositoryState, RegistryError> {
         match self {
             AnyRegistry::Ecr(r) => r.read_repository(name).await,
+            AnyRegistry::EcrPublic(r) => r.read_repository(name).await,
             AnyRegistry::File(r) => r.read_repository(name).await,
         }
     }
@@ -258,6 +265,7 @@ impl Registry for AnyRegistry {
     ) -> Result<(), RegistryError> {
         match self {
             AnyRegistry::Ecr(r) => r.put_lifecycle_policy(repository, text).await,
+            AnyRegistry::EcrPublic(r) => r.put_lifecycle_policy(repository, text).await,
             AnyRegistry::File(r) => r.put_lifecycle_policy(repository, text).await,
         }
     }
@@ -265,6 +273,7 @@ impl Registry for AnyRegistry {
     async fn delete_lifecycle_policy(&self, repository: &str) -> Result<(), RegistryError> {
         match self {
             AnyRegistry::Ecr(r) => r.delete_lifecycle_policy(repository).await,
+            AnyRegistry::EcrPublic(r) => r.delete_lifecycle_policy(repository).await,
             AnyRegistry::File(r) => r.delete_lifecycle_policy(repository).await,
         }
     }
@@ -276,6 +285,7 @@ impl Registry for AnyRegistry {
     ) -> Result<DeleteOutcome, RegistryError> {
         match self {
             AnyRegistry::Ecr(r) => r.batch_delete(repository, digests).await,
+            AnyRegistry::EcrPublic(r) => r.batch_delete(repository, digests).await,
             AnyRegistry::File(r) => r.batch_delete(repository, digests).await,
         }
     }
@@ -287,6 +297,7 @@ impl Registry for AnyRegistry {
     ) -> Result<UntagOutcome, RegistryError> {
         match self {
             AnyRegistry::Ecr(r) => r.batch_untag(repository, ids).await,
+            AnyRegistry::EcrPublic(r) => r.batch_untag(repository, ids).await,
             AnyRegistry::File(r) => r.batch_untag(repository, ids).await,
         }
     }
@@ -299,6 +310,7 @@ impl Registry for AnyRegistry {
     ) -> ArchiveOutcome {
         match self {
             AnyRegistry::Ecr(r) => r.archive_images(repository, digests, now).await,
+            AnyRegistry::EcrPublic(r) => r.archive_images(repository, digests, now).await,
             AnyRegistry::File(r) => r.archive_images(repository, digests, now).await,
         }
     }

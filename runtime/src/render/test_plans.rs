@@ -29,6 +29,7 @@ pub(super) fn repository(name: &str, deletions: usize, ecr: usize, policy: &str)
         name: name.into(),
         account: None,
         region: None,
+        registry: Default::default(),
         policy_file: "policies/team.yaml".into(),
         default_policy: false,
         lifecycle_policy: PolicyChange::Put {

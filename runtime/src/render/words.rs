@@ -239,6 +239,10 @@ pub fn note(n: &Note) -> String {
                 reason(kept)
             )
         }
+        Note::IndexChildrenUnknown { indexes } => format!(
+            "{} here, and the registry does not say which images an index lists (ECR Public has no BatchGetImage): untagged images a kept index lists may be planned for deletion, and the registry refuses to delete them while the index exists (reported as skipped)",
+            plural(*indexes, "image index", "image indexes")
+        ),
         Note::IndexArchivedChildrenActive {
             rule,
             index,
@@ -280,6 +284,13 @@ pub fn note(n: &Note) -> String {
             }
         ),
     }
+}
+
+/// Once per policy file for ECR Public, for `compile`, `plan` and `diff`: no rule is native there.
+pub fn runs_at_runtime(file: &str) -> String {
+    format!(
+        "{file}: ECR Public has no lifecycle policies, so ecr-lifecycle runs every rule of this file at runtime (plan and apply)"
+    )
 }
 
 #[cfg(test)]
