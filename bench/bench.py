@@ -66,27 +66,55 @@ class Run:
         self.stdout, self.stderr = stdout, stderr
 
 
+# The peak RSS Linux reports for a process (wait4's ru_maxrss) includes what the process held
+# before it called exec: a child forked from this script starts as a copy of it, with every
+# fixture it holds. A fresh interpreter in between, small and holding nothing, forks the program
+# and reports the program's own peak.
+# It also times the program, so that its own start-up is not counted.
+MEASURE = """
+import os, subprocess, sys, time
+start = time.monotonic()
+p = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(p.pid, 0)
+with open(sys.argv[1], "w") as f:
+    f.write(f"{usage.ru_maxrss} {time.monotonic() - start}")
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run(cmd: list[str], env: dict, timeout: float, stdout_path: str | None = None, ok=(0,)) -> Run:
-    """Runs `cmd`, measuring its wall time and peak RSS (wait4). Output goes to files, so a large
-    output never fills a pipe; stdout is returned unless `stdout_path` keeps it on disk."""
+    """Runs `cmd`, measuring its wall time and peak RSS (see MEASURE). Output goes to files, so
+    a large output never fills a pipe; stdout is returned unless `stdout_path` keeps it on disk."""
     with tempfile.TemporaryFile() as err, (
         open(stdout_path, "wb") if stdout_path else tempfile.TemporaryFile()
-    ) as out:
+    ) as out, tempfile.NamedTemporaryFile("r") as rss:
         start = time.monotonic()
-        proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
-        timer = threading.Timer(timeout, proc.kill)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", MEASURE, rss.name, *cmd],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            start_new_session=True,
+        )
+        stop = lambda: os.killpg(proc.pid, signal.SIGKILL)  # the program too  # noqa: E731
+        timer = threading.Timer(timeout, stop)
         timer.daemon = True
         timer.start()
         try:
             _, status, usage = os.wait4(proc.pid, 0)
         except BaseException:  # interrupted: the program goes too
-            proc.kill()
+            stop()
             proc.wait(timeout=10)
             raise
         finally:
             timer.cancel()
         wall = time.monotonic() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
+        measured = rss.read().split()
+        max_rss_kib = int(measured[0]) if measured else 0
+        if len(measured) == 2:
+            wall = float(measured[1])
         err.seek(0)
         stderr = err.read().decode(errors="replace")
         stdout = ""
@@ -99,7 +127,7 @@ def run(cmd: list[str], env: dict, timeout: float, stdout_path: str | None = Non
         raise BenchError(
             f"{' '.join(cmd)} exited with {proc.returncode} (expected {ok}):\n{stderr[-3000:]}"
         )
-    return Run(proc.returncode, wall, usage.ru_maxrss, stdout, stderr)
+    return Run(proc.returncode, wall, max_rss_kib, stdout, stderr)
 
 
 # ---------------------------------------------------------------- the local ECR API

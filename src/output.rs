@@ -43,6 +43,14 @@ pub(crate) fn stdout(text: &str) {
     let _ = out.flush();
 }
 
+/// Standard output written by `write` through a buffer, for documents too large to make whole
+/// first (a plan's JSON). Data, never coloured.
+pub(crate) fn stdout_with(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let _ = write(&mut out);
+    let _ = out.flush();
+}
+
 /// A note for the user on standard error (not part of the output proper).
 pub(crate) fn note(message: &str) {
     let _ = writeln!(anstream::stderr(), "{message}");

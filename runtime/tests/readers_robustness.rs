@@ -100,3 +100,12 @@ fn the_fixture_plan_reads() {
     let plan = Plan::from_json(include_str!("fixtures/plan.json")).expect("the fixture is a plan");
     assert_eq!(plan.repositories.len(), 1);
 }
+
+#[test]
+fn a_plan_written_as_it_is_made_is_the_same_text() {
+    let plan = Plan::from_json(include_str!("fixtures/plan.json")).expect("the fixture is a plan");
+    let mut written = Vec::new();
+    plan.write_json(&mut written).expect("writes to memory");
+    assert_eq!(String::from_utf8(written).unwrap(), plan.to_json());
+    assert!(plan.to_json().ends_with("}\n"));
+}

@@ -1,7 +1,7 @@
 use ecr_lifecycle_runtime::in_use::Usage;
 use ecr_lifecycle_runtime::plan::{LoadedPolicy, Plan, Unit};
 use ecr_lifecycle_runtime::planner;
-use ecr_lifecycle_runtime::registry::file::write_atomically;
+use ecr_lifecycle_runtime::registry::file::write_atomically_with;
 use ecr_lifecycle_runtime::render;
 
 use crate::cli::{PlanArgs, PlanFormat};
@@ -47,14 +47,14 @@ pub(super) fn run(args: &PlanArgs) -> ExitStatus {
         }
     };
     if let Some(path) = &args.out
-        && let Err(e) = write_atomically(path, &plan.to_json())
+        && let Err(e) = write_atomically_with(path, |out| plan.write_json(out))
     {
         output::error(&format!("cannot write {}: {e}", path.display()));
         return ExitStatus::Failure;
     }
     match args.format {
         PlanFormat::Text => output::lines(&render::plan_text(&plan)),
-        PlanFormat::Json => output::stdout(&plan.to_json()),
+        PlanFormat::Json => output::stdout_with(|out| plan.write_json(out)),
         PlanFormat::Markdown => output::stdout(&render::plan_markdown(&plan)),
     }
     if let Some(path) = &args.out {
@@ -168,13 +168,13 @@ pub(super) fn merge(args: &crate::cli::MergeArgs) -> ExitStatus {
     };
     match &args.out {
         Some(path) => {
-            if let Err(e) = write_atomically(path, &plan.to_json()) {
+            if let Err(e) = write_atomically_with(path, |out| plan.write_json(out)) {
                 output::error(&format!("cannot write {}: {e}", path.display()));
                 return ExitStatus::Failure;
             }
             output::lines(&render::plan_text(&plan));
         }
-        None => output::stdout(&plan.to_json()),
+        None => output::stdout_with(|out| plan.write_json(out)),
     }
     if plan.has_changes() {
         ExitStatus::Changes

@@ -338,6 +338,13 @@ impl Plan {
         s
     }
 
+    /// The same text as [`Plan::to_json`], written as it is made: a plan of a large registry
+    /// is never held twice, once as data and once as text.
+    pub fn write_json(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(&mut *out, self)?;
+        out.write_all(b"\n")
+    }
+
     /// Reads a saved plan, refusing other formats with a message that says what to do.
     pub fn from_json(text: &str) -> Result<Plan, String> {
         let v: serde_json::Value = serde_json::from_str(text).map_err(|e| {

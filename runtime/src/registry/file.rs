@@ -1,6 +1,7 @@
 //! A registry kept in a snapshot file. Changes rewrite the file atomically (write a sibling,
 //! then rename), so a crash never leaves half a snapshot.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -98,6 +99,14 @@ fn not_found(operation: &'static str, name: &str) -> RegistryError {
 
 /// Writes `text` to a temporary sibling and renames it over `path`.
 pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    write_atomically_with(path, |out| out.write_all(text.as_bytes()))
+}
+
+/// [`write_atomically`], with the content written by `write` into a buffered file.
+pub fn write_atomically_with(
+    path: &Path,
+    write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -107,7 +116,17 @@ pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, text)?;
+    let written = std::fs::File::create(&tmp).and_then(|file| {
+        let mut out = std::io::BufWriter::new(file);
+        write(&mut out)?;
+        out.into_inner()
+            .map_err(std::io::IntoInnerError::into_error)?
+            .sync_all()
+    });
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
     std::fs::rename(&tmp, path).inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);
     })
