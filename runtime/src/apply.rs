@@ -286,18 +286,16 @@ pub async fn apply<R: Registry>(
         // image under its 90 days only when the plan allows it).
         let fresh = crate::plan::repository_plan(loaded, &state, &decision, now, options);
         // Still expiring under the policy now, whether the runner or ECR was to do it.
-        let expiring: BTreeSet<String> = fresh
+        let expiring: BTreeSet<Digest> = fresh
             .deletions
             .iter()
             .chain(&fresh.ecr_expirations)
-            .map(|d| d.digest.clone())
+            .map(|d| d.digest)
             .collect();
         let present: BTreeSet<Digest> = state.images.iter().map(|i| i.digest).collect();
         let mut todo: Vec<Digest> = Vec::new();
         for d in &planned.deletions {
-            let Ok(digest) = d.digest.parse::<Digest>() else {
-                continue;
-            };
+            let digest = d.digest;
             if !present.contains(&digest) {
                 r.already_gone.push(digest);
             } else if !expiring.contains(&d.digest) {
@@ -392,10 +390,10 @@ async fn untag<R: Registry>(
     r: &mut RepositoryReport,
     progress: &dyn Progress,
 ) -> bool {
-    let due: BTreeSet<(&str, &str)> = fresh
+    let due: BTreeSet<(Digest, &str)> = fresh
         .tag_removals
         .iter()
-        .flat_map(|t| t.remove.iter().map(|tag| (t.digest.as_str(), tag.as_str())))
+        .flat_map(|t| t.remove.iter().map(|tag| (t.digest, tag.as_str())))
         .collect();
     let holder: std::collections::HashMap<&str, Digest> = state
         .images
@@ -404,9 +402,7 @@ async fn untag<R: Registry>(
         .collect();
     let mut todo: Vec<TagId> = Vec::new();
     for t in &planned.tag_removals {
-        let Ok(digest) = t.digest.parse::<Digest>() else {
-            continue;
-        };
+        let digest = t.digest;
         for tag in &t.remove {
             let id = TagId {
                 digest,
@@ -415,7 +411,7 @@ async fn untag<R: Registry>(
             match holder.get(tag.as_str()) {
                 None => r.tags_already_gone.push(id),
                 Some(d) if *d != digest => r.tags_moved.push(id),
-                Some(_) if due.contains(&(t.digest.as_str(), tag.as_str())) => todo.push(id),
+                Some(_) if due.contains(&(digest, tag.as_str())) => todo.push(id),
                 Some(_) => r.tags_no_longer_removed.push(id),
             }
         }
@@ -476,22 +472,20 @@ async fn archive<R: Registry>(
     if planned.archivals.is_empty() {
         return;
     }
-    let still: BTreeSet<&str> = fresh
+    let still: BTreeSet<Digest> = fresh
         .archivals
         .iter()
         .chain(&fresh.ecr_archivals)
-        .map(|a| a.digest.as_str())
+        .map(|a| a.digest)
         .collect();
     let status: std::collections::HashMap<Digest, ImageStatus> =
         state.images.iter().map(|i| (i.digest, i.status)).collect();
     let mut todo: Vec<Digest> = Vec::new();
     for a in &planned.archivals {
-        let Ok(digest) = a.digest.parse::<Digest>() else {
-            continue;
-        };
+        let digest = a.digest;
         match status.get(&digest) {
             None => r.already_gone.push(digest),
-            Some(ImageStatus::Active) if still.contains(a.digest.as_str()) => todo.push(digest),
+            Some(ImageStatus::Active) if still.contains(&digest) => todo.push(digest),
             Some(ImageStatus::Active) => r.no_longer_archive.push(digest),
             Some(_) => r.already_archived.push(digest),
         }

@@ -273,7 +273,7 @@ fn tag_removal(
         return None;
     }
     Some(TagRemoval {
-        digest: image.digest.to_string(),
+        digest: image.digest,
         remove: remove.to_vec(),
         keep: image
             .tags
@@ -298,7 +298,7 @@ fn image_action(
     now: Timestamp,
 ) -> ImageAction {
     ImageAction {
-        digest: image.digest.to_string(),
+        digest: image.digest,
         tags: image.tags.iter().map(|t| t.to_string()).collect(),
         pushed_at: iso(image.pushed_at),
         size_bytes: image.size_bytes,

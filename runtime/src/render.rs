@@ -1,6 +1,7 @@
 //! Renderings of a plan and of drift. Lines are decided here, with a kind each; styling is
 //! applied in one place by the caller, so the words never depend on the terminal.
 
+use ecr_lifecycle_compiler::image::Digest;
 use similar::{ChangeTag, TextDiff};
 
 mod markdown;
@@ -47,10 +48,12 @@ pub fn bytes(n: u64) -> String {
     }
 }
 
-fn short(digest: &str) -> String {
-    match digest.strip_prefix("sha256:") {
+/// `sha256:` and the first 12 hex digits, as plans print a digest.
+fn short(digest: &Digest) -> String {
+    let text = digest.to_string();
+    match text.strip_prefix("sha256:") {
         Some(hex) if hex.len() > 12 => format!("sha256:{}", &hex[..12]),
-        _ => digest.to_string(),
+        _ => text,
     }
 }
 
@@ -696,7 +699,7 @@ fn push_untag_report(out: &mut Lines, r: &crate::apply::RepositoryReport) {
     let some = |ids: &[crate::registry::TagId]| {
         ids.iter()
             .take(3)
-            .map(|i| format!("{}@{}", i.tag, short(&i.digest.to_string())))
+            .map(|i| format!("{}@{}", i.tag, short(&i.digest)))
             .collect::<Vec<_>>()
             .join(", ")
     };
@@ -817,7 +820,7 @@ pub fn apply_text(report: &ApplyReport) -> Lines {
                     r.no_longer_expire
                         .iter()
                         .take(3)
-                        .map(|d| short(&d.to_string()))
+                        .map(short)
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),

@@ -171,7 +171,7 @@ proptest! {
         }
         let plan = plan_repository_with(&p, &state, &in_use, now(), RepositoryOptions::default());
         let set = |list: &[ImageAction]| -> BTreeSet<Digest> {
-            list.iter().map(|a| a.digest.parse().unwrap()).collect()
+            list.iter().map(|a| a.digest).collect()
         };
         let (runner, by_ecr, held) = (set(&plan.deletions), set(&plan.ecr_expirations), set(&plan.held));
         prop_assert!(runner.is_disjoint(&by_ecr));
@@ -207,15 +207,15 @@ proptest! {
         let kept: Vec<_> = plan.kept_in_use.iter().map(|k| k.image.clone()).collect();
         prop_assert_eq!(set(&kept), rose);
         // Tag removals: exactly the decision's, from images that stay, each keeping a tag.
-        let removals: BTreeSet<(String, String)> = plan.tag_removals.iter()
-            .flat_map(|t| t.remove.iter().map(|r| (t.digest.clone(), r.clone())))
+        let removals: BTreeSet<(Digest, String)> = plan.tag_removals.iter()
+            .flat_map(|t| t.remove.iter().map(|r| (t.digest, r.clone())))
             .collect();
-        let decided: BTreeSet<(String, String)> = state.images.iter().zip(&evaluation.decisions)
-            .flat_map(|(i, d)| d.tags_removed().iter().map(|t| (i.digest.to_string(), t.clone())))
+        let decided: BTreeSet<(Digest, String)> = state.images.iter().zip(&evaluation.decisions)
+            .flat_map(|(i, d)| d.tags_removed().iter().map(|t| (i.digest, t.clone())))
             .collect();
         prop_assert_eq!(removals, decided);
         for t in &plan.tag_removals {
-            let d: Digest = t.digest.parse().unwrap();
+            let d: Digest = t.digest;
             prop_assert!(!t.keep.is_empty() && kept_now(&d, evaluation, &state.images), "{t:?}");
         }
         // Holding rules back is needed only where something is in use.

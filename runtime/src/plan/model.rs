@@ -2,6 +2,7 @@
 //! text, Markdown and JSON are renderings of it.
 
 use ecr_lifecycle_compiler::dsl::policy::{Account, RegistryKind};
+use ecr_lifecycle_compiler::image::Digest;
 use ecr_lifecycle_compiler::reference::{Fate, Reason};
 use serde::{Deserialize, Serialize};
 
@@ -163,7 +164,7 @@ impl PolicyChange {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ImageAction {
-    pub digest: String,
+    pub digest: Digest,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
     pub pushed_at: String,
@@ -187,7 +188,7 @@ pub struct ImageAction {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TagRemoval {
-    pub digest: String,
+    pub digest: Digest,
     /// The tags removed.
     pub remove: Vec<String>,
     /// The tags the image keeps (never empty).

@@ -49,7 +49,7 @@ fn on_ecr_public_the_runner_does_everything() {
     assert_eq!(p.lifecycle_policy, PolicyChange::Unchanged);
     assert_eq!(p.registry, RegistryKind::EcrPublic);
     assert!(p.ecr_expirations.is_empty(), "{:?}", p.ecr_expirations);
-    let digests = |v: &[ImageAction]| v.iter().map(|a| a.digest.clone()).collect::<Vec<_>>();
+    let digests = |v: &[ImageAction]| v.iter().map(|a| a.digest.to_string()).collect::<Vec<_>>();
     assert_eq!(
         digests(&p.deletions),
         vec![
@@ -61,7 +61,7 @@ fn on_ecr_public_the_runner_does_everything() {
     let rules = |v: &[ImageAction]| {
         let mut r: Vec<_> = v
             .iter()
-            .map(|a| (a.digest.clone(), a.rule.clone(), format!("{:?}", a.reason)))
+            .map(|a| (a.digest, a.rule.clone(), format!("{:?}", a.reason)))
             .collect();
         r.sort();
         r
@@ -114,7 +114,7 @@ fn splits_deletions_between_ecr_and_the_runner() {
     );
     let p = plan_repository(&l, &s, now());
     assert!(matches!(p.lifecycle_policy, PolicyChange::Put { .. }));
-    let digests = |v: &[ImageAction]| v.iter().map(|a| a.digest.clone()).collect::<Vec<_>>();
+    let digests = |v: &[ImageAction]| v.iter().map(|a| a.digest.to_string()).collect::<Vec<_>>();
     assert_eq!(
         digests(&p.ecr_expirations),
         vec![Digest::from_bytes([1; 32]).to_string()]
@@ -229,7 +229,7 @@ fn archiving_an_index_whose_child_stays_active_is_a_warning_naming_the_rule() {
         &state(vec![shared, other, old_index, new_index], None),
         now(),
     );
-    let archived: Vec<&str> = p.archivals.iter().map(|a| a.digest.as_str()).collect();
+    let archived: Vec<String> = p.archivals.iter().map(|a| a.digest.to_string()).collect();
     assert_eq!(archived, [old.to_string()], "only the old index");
     assert!(
         p.notes.iter().any(|n| matches!(
@@ -357,16 +357,13 @@ fn archived_images_are_expired_by_their_archive_rule_and_named_after_it() {
         3,
         "{text}"
     );
-    let named: Vec<(&str, &str)> = p
+    let named: Vec<(String, &str)> = p
         .ecr_expirations
         .iter()
-        .map(|a| (a.digest.as_str(), a.rule.as_deref().unwrap_or_default()))
+        .map(|a| (a.digest.to_string(), a.rule.as_deref().unwrap_or_default()))
         .collect();
     let d = |n: u8| Digest::from_bytes([n; 32]).to_string();
-    assert_eq!(
-        named,
-        [(d(1).as_str(), "builds"), (d(3).as_str(), "archive")]
-    );
+    assert_eq!(named, [(d(1), "builds"), (d(3), "archive")]);
     assert!(p.deletions.is_empty() && p.held.is_empty());
 }
 
@@ -422,11 +419,11 @@ fn an_image_in_use_keeps_its_tags_and_the_plan_says_which_it_would_lose() {
     let plan = plan_repository_with(&l, &s, &in_use, now(), RepositoryOptions::default());
     // Only the image nobody runs loses its tag.
     assert_eq!(plan.tag_removals.len(), 1);
-    assert_eq!(plan.tag_removals[0].digest, s.images[1].digest.to_string());
+    assert_eq!(plan.tag_removals[0].digest, s.images[1].digest);
     assert_eq!(plan.tag_removals[0].remove, ["pr-2"]);
     assert_eq!(plan.kept_in_use.len(), 1);
     let kept = &plan.kept_in_use[0];
-    assert_eq!(kept.image.digest, s.images[0].digest.to_string());
+    assert_eq!(kept.image.digest, s.images[0].digest);
     assert_eq!(
         (kept.would, kept.would_untag.as_slice()),
         (Fate::Keep, &["pr-1".to_string()][..])

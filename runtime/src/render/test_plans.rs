@@ -1,5 +1,6 @@
 //! Small plans for the renderers' tests.
 
+use ecr_lifecycle_compiler::image::Digest;
 use ecr_lifecycle_compiler::reference::Reason;
 
 use crate::plan::{ImageAction, Plan, PolicyChange, Prices, RepositoryPlan, summarize};
@@ -9,7 +10,9 @@ pub(super) const POLICY: &str =
 
 pub(super) fn action(n: usize, rule: &str, reason: Reason) -> ImageAction {
     ImageAction {
-        digest: format!("sha256:{n:064x}"),
+        digest: format!("sha256:{n:064x}")
+            .parse()
+            .unwrap_or(Digest::from_bytes([0; 32])),
         tags: if n.is_multiple_of(3) {
             Vec::new()
         } else {
