@@ -18,43 +18,88 @@ use crate::output;
 
 /// Parses and checks every policy file, printing every error; `None` if any failed.
 pub(super) fn policies(paths: &[PathBuf]) -> Option<Vec<(SourceFile, Policy)>> {
-    let mut ok = Vec::new();
-    let mut failed = false;
+    let mut sources = Vec::new();
+    let mut unreadable = 0;
     for path in paths {
-        let file = match files::read_source(path) {
-            Ok(f) => f,
+        match files::read_source(path) {
+            Ok(f) => sources.push(f),
             Err(e) => {
                 output::error(&e);
-                failed = true;
-                continue;
+                unreadable += 1;
             }
-        };
+        }
+    }
+    match checked(sources, unreadable) {
+        Ok(ok) => Some(ok),
+        Err(problems) => {
+            for p in &problems {
+                match p {
+                    Problem::Diagnostic(file, d) => {
+                        output::diagnostics(file, std::slice::from_ref(d))
+                    }
+                    Problem::Error(e) => output::error(e),
+                }
+            }
+            None
+        }
+    }
+}
+
+/// Why policy files could not be used: each file's diagnostics, then how many failed.
+pub(super) enum Problem {
+    Diagnostic(SourceFile, Diagnostic),
+    Error(String),
+}
+
+/// Policy files already read (`unreadable` more could not be), parsed and checked together.
+pub(super) fn checked(
+    sources: Vec<SourceFile>,
+    unreadable: usize,
+) -> Result<Vec<(SourceFile, Policy)>, Vec<Problem>> {
+    let n = sources.len() + unreadable;
+    let mut ok = Vec::new();
+    let mut problems = Vec::new();
+    for file in sources {
         match ecr_lifecycle_compiler::parse(&file) {
             Ok(p) => ok.push((file, p)),
             Err(errors) => {
-                output::diagnostics(&file, &errors);
-                failed = true;
+                problems.extend(
+                    errors
+                        .into_iter()
+                        .map(|d| Problem::Diagnostic(file.clone(), d)),
+                );
             }
         }
     }
     let refs: Vec<(&SourceFile, &Policy)> = ok.iter().map(|(f, p)| (f, p)).collect();
     let conflicts = claims::conflicting_claims(&refs);
     for (i, d) in &conflicts {
-        output::diagnostics(&ok[*i].0, std::slice::from_ref(d));
+        problems.push(Problem::Diagnostic(ok[*i].0.clone(), d.clone()));
     }
-    if failed || !conflicts.is_empty() {
-        let n = paths.len();
-        let mut unusable = n - ok.len();
+    if unreadable > 0 || !problems.is_empty() {
+        let parsed = ok.len();
         let mut conflicting: Vec<usize> = conflicts.iter().map(|(i, _)| *i).collect();
         conflicting.dedup();
-        unusable += conflicting.len();
-        output::error(&format!(
+        let unusable = n - parsed + conflicting.len();
+        problems.push(Problem::Error(format!(
             "{unusable} of {n} policy file{} could not be used",
             if n == 1 { "" } else { "s" }
-        ));
-        return None;
+        )));
+        return Err(problems);
     }
-    Some(ok)
+    Ok(ok)
+}
+
+/// Problems as plain text (no colour), for a message that is not printed on a terminal.
+pub(super) fn problems_text(problems: &[Problem]) -> String {
+    problems
+        .iter()
+        .map(|p| match p {
+            Problem::Diagnostic(file, d) => crate::diagnostics::render(d, file, false),
+            Problem::Error(e) => format!("error: {e}"),
+        })
+        .collect::<Vec<_>>()
+        .join("\n\n")
 }
 
 /// Tag globs that read like regular expressions (`v.*`), as warnings at their place. They are

@@ -43,6 +43,52 @@ pub struct EcrOptions {
     pub attempt_timeout: Option<Duration>,
 }
 
+/// The AWS SDK configuration the options name: the profile or assumed role, the region, the
+/// endpoint, with retries and timeouts. ECR, and the other services the runner reads, share it.
+pub(crate) async fn sdk_config(options: &EcrOptions) -> aws_config::SdkConfig {
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+            aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https();
+    let retry = RetryConfig::standard()
+        .with_max_attempts(options.max_attempts.unwrap_or(6))
+        .with_initial_backoff(Duration::from_millis(200))
+        .with_max_backoff(Duration::from_secs(20));
+    let timeouts = TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .operation_attempt_timeout(options.attempt_timeout.unwrap_or(Duration::from_secs(30)))
+        .operation_timeout(Duration::from_secs(180))
+        .build();
+    let loader = || {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(http.clone())
+            .retry_config(retry.clone())
+            .timeout_config(timeouts.clone());
+        if let Some(p) = &options.profile {
+            loader = loader.profile_name(p);
+        }
+        if let Some(r) = &options.region {
+            loader = loader.region(aws_config::Region::new(r.clone()));
+        }
+        if let Some(u) = &options.endpoint_url {
+            loader = loader.endpoint_url(u);
+        }
+        loader
+    };
+    let mut config = loader().load().await;
+    if let Some(role) = &options.role_arn {
+        // The role's credentials replace the base ones; STS is reached like ECR.
+        let provider = aws_config::sts::AssumeRoleProvider::builder(role.clone())
+            .session_name("ecr-lifecycle")
+            .configure(&config)
+            .build()
+            .await;
+        config = loader().credentials_provider(provider).load().await;
+    }
+    config
+}
+
 pub struct EcrRegistry {
     client: Client,
     /// The loaded configuration, for the ECS and Lambda clients that find images in use.
@@ -58,46 +104,7 @@ pub struct EcrRegistry {
 
 impl EcrRegistry {
     pub async fn connect(options: &EcrOptions) -> EcrRegistry {
-        let http = aws_smithy_http_client::Builder::new()
-            .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
-                aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
-            ))
-            .build_https();
-        let retry = RetryConfig::standard()
-            .with_max_attempts(options.max_attempts.unwrap_or(6))
-            .with_initial_backoff(Duration::from_millis(200))
-            .with_max_backoff(Duration::from_secs(20));
-        let timeouts = TimeoutConfig::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .operation_attempt_timeout(options.attempt_timeout.unwrap_or(Duration::from_secs(30)))
-            .operation_timeout(Duration::from_secs(180))
-            .build();
-        let loader = || {
-            let mut loader = aws_config::defaults(BehaviorVersion::latest())
-                .http_client(http.clone())
-                .retry_config(retry.clone())
-                .timeout_config(timeouts.clone());
-            if let Some(p) = &options.profile {
-                loader = loader.profile_name(p);
-            }
-            if let Some(r) = &options.region {
-                loader = loader.region(aws_config::Region::new(r.clone()));
-            }
-            if let Some(u) = &options.endpoint_url {
-                loader = loader.endpoint_url(u);
-            }
-            loader
-        };
-        let mut config = loader().load().await;
-        if let Some(role) = &options.role_arn {
-            // The role's credentials replace the base ones; STS is reached like ECR.
-            let provider = aws_config::sts::AssumeRoleProvider::builder(role.clone())
-                .session_name("ecr-lifecycle")
-                .configure(&config)
-                .build()
-                .await;
-            config = loader().credentials_provider(provider).load().await;
-        }
+        let config = sdk_config(options).await;
         let region = config
             .region()
             .map(|r| r.to_string())
@@ -374,7 +381,9 @@ where
             let kind = match code.as_str() {
                 "RepositoryNotFoundException"
                 | "LifecyclePolicyNotFoundException"
-                | "ImageNotFoundException" => ErrorKind::NotFound,
+                | "ImageNotFoundException"
+                | "NoSuchBucket"
+                | "NoSuchKey" => ErrorKind::NotFound,
                 "AccessDeniedException" | "AccessDenied" => ErrorKind::AccessDenied,
                 "UnrecognizedClientException"
                 | "InvalidSignatureException"

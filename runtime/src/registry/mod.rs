@@ -26,7 +26,7 @@ pub struct ArchiveOutcome {
 
 /// An image a call could not act on: a `failures[]` entry of BatchDeleteImage, or an
 /// UpdateImageStorageClass that failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ImageFailure {
     pub digest: Digest,
     pub code: String,
@@ -50,7 +50,8 @@ pub struct RegistryError {
     pub message: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub enum ErrorKind {
     NotFound,
     AccessDenied,
@@ -99,6 +100,29 @@ impl RegistryError {
             }
             ErrorKind::Other => "run again; if it persists, check the AWS Health Dashboard",
         }
+    }
+}
+
+/// In JSON reports: the failed call, what kind of failure, and what to do.
+impl serde::Serialize for RegistryError {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(serde::Serialize)]
+        struct View<'a> {
+            operation: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            repository: Option<&'a str>,
+            kind: ErrorKind,
+            message: &'a str,
+            hint: &'a str,
+        }
+        View {
+            operation: self.operation,
+            repository: self.repository.as_deref(),
+            kind: self.kind,
+            message: &self.message,
+            hint: self.hint(),
+        }
+        .serialize(s)
     }
 }
 
