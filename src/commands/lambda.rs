@@ -39,6 +39,16 @@ pub(super) fn run(args: &LambdaArgs) -> ExitStatus {
         ));
         return ExitStatus::Failure;
     }
+    // Lambda gives `HOST:PORT`; an emulator may give a URL. A path needs the scheme.
+    if let Ok(api) = std::env::var("AWS_LAMBDA_RUNTIME_API")
+        && !api.starts_with("http://")
+        && api.contains('/')
+    {
+        output::error(&format!(
+            "AWS_LAMBDA_RUNTIME_API={api} is neither HOST:PORT nor an http:// URL"
+        ));
+        return ExitStatus::Failure;
+    }
     let rt = match registry::runtime() {
         Ok(rt) => rt,
         Err(e) => {

@@ -91,6 +91,7 @@ pub(super) fn checked(
 }
 
 /// Problems as plain text (no colour), for a message that is not printed on a terminal.
+#[cfg(feature = "lambda")]
 pub(super) fn problems_text(problems: &[Problem]) -> String {
     problems
         .iter()

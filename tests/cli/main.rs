@@ -15,6 +15,7 @@ mod ecosystem;
 mod faults;
 mod harness;
 mod in_use;
+mod lambda;
 mod lint;
 mod policies;
 mod proxy;
