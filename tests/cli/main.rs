@@ -10,6 +10,7 @@ mod accounts;
 mod archive;
 mod commands;
 mod defaults;
+mod deploy;
 mod e2e;
 mod ecosystem;
 mod faults;
