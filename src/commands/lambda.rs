@@ -177,7 +177,7 @@ fn policies(args: &LambdaArgs) -> Result<Vec<LoadedPolicy>, InvocationError> {
             "ECR_LIFECYCLE_POLICIES={source}: no policy files (*.yaml, *.yml) there; upload or package them, or correct the variable"
         )));
     }
-    let checked = load::checked(sources, 0).map_err(|problems| {
+    let checked = load::checked(sources.into_iter().map(Ok).collect()).map_err(|problems| {
         InvocationError::new(
             Cause::PolicyFiles,
             format!(

@@ -18,18 +18,8 @@ use crate::output;
 
 /// Parses and checks every policy file, printing every error; `None` if any failed.
 pub(super) fn policies(paths: &[PathBuf]) -> Option<Vec<(SourceFile, Policy)>> {
-    let mut sources = Vec::new();
-    let mut unreadable = 0;
-    for path in paths {
-        match files::read_source(path) {
-            Ok(f) => sources.push(f),
-            Err(e) => {
-                output::error(&e);
-                unreadable += 1;
-            }
-        }
-    }
-    match checked(sources, unreadable) {
+    let sources = paths.iter().map(|p| files::read_source(p)).collect();
+    match checked(sources) {
         Ok(ok) => Some(ok),
         Err(problems) => {
             for p in &problems {
@@ -51,15 +41,24 @@ pub(super) enum Problem {
     Error(String),
 }
 
-/// Policy files already read (`unreadable` more could not be), parsed and checked together.
+/// Policy files as read (or why one could not be), parsed and checked together; the problems
+/// come in the files' order.
 pub(super) fn checked(
-    sources: Vec<SourceFile>,
-    unreadable: usize,
+    sources: Vec<Result<SourceFile, String>>,
 ) -> Result<Vec<(SourceFile, Policy)>, Vec<Problem>> {
-    let n = sources.len() + unreadable;
+    let n = sources.len();
     let mut ok = Vec::new();
     let mut problems = Vec::new();
-    for file in sources {
+    let mut unreadable = 0;
+    for source in sources {
+        let file = match source {
+            Ok(file) => file,
+            Err(e) => {
+                problems.push(Problem::Error(e));
+                unreadable += 1;
+                continue;
+            }
+        };
         match ecr_lifecycle_compiler::parse(&file) {
             Ok(p) => ok.push((file, p)),
             Err(errors) => {

@@ -206,6 +206,19 @@ pub fn note(n: &Note) -> String {
     }
 }
 
+/// The last line of `compile` and `plan` when the runner has rules to carry out: ECR acts
+/// by itself, the runner only when something runs it.
+pub fn runner_rules(n: usize) -> String {
+    format!(
+        "{} only when the runner runs (`ecr-lifecycle apply`, or the scheduled function: see README.md#scheduled-runs-aws-lambda).",
+        if n == 1 {
+            "1 rule acts".to_string()
+        } else {
+            format!("{n} rules act")
+        }
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -271,5 +284,11 @@ mod tests {
             reason(&Reason::Newest { rank: 2, limit: 1 }),
             "number 2 by push time; the rule keeps the newest 1"
         );
+    }
+
+    #[test]
+    fn runner_rules_are_counted_in_words() {
+        assert!(runner_rules(1).starts_with("1 rule acts only when the runner runs"));
+        assert!(runner_rules(3).starts_with("3 rules act only when the runner runs"));
     }
 }
