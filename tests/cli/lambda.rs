@@ -318,7 +318,8 @@ fn the_function_reads_policies_from_s3_and_fails_invocations_it_cannot_do() {
     );
 
     let error = |answer: &Invocation, kind: &str, says: &str| {
-        assert!(answer.error, "an invocation error: {}", answer.body);
+        let shown: String = answer.body.to_string().chars().take(2000).collect();
+        assert!(answer.error, "an invocation error: {shown}");
         assert_eq!(answer.body["errorType"], kind, "{}", answer.body);
         let message = answer.body["errorMessage"].as_str().unwrap();
         assert!(message.contains(says), "{message}");
@@ -355,4 +356,31 @@ fn the_function_reads_policies_from_s3_and_fails_invocations_it_cannot_do() {
         "more than --max-delete 10",
     );
     assert!(!s.calls().iter().any(|c| c.0 == "BatchDeleteImage"));
+
+    // Deletions refused by ECR: the run goes on, and the invocation fails so the alarm fires.
+    s.call("POST", "/_stand_in/faults", Some(&json!({"operation": "BatchDeleteImage", "count": 100, "status": 400, "code": "AccessDeniedException", "message": "not authorized to perform: ecr:BatchDeleteImage"})));
+    let (partial, log, _) = run(&[
+        ("ECR_LIFECYCLE_POLICIES", "s3://ops/ecr-lifecycle/"),
+        ("ECR_LIFECYCLE_MODE", "apply"),
+    ]);
+    error(
+        &partial,
+        "EcrLifecycle.PartialFailure",
+        "the apply failed in 2 of 2 repositories",
+    );
+    assert!(
+        log.contains("\"operation\":\"BatchDeleteImage\"") && log.contains("AccessDeniedException"),
+        "the log says which call failed: {log}"
+    );
+    s.call("DELETE", "/_stand_in/faults", None);
+
+    // A registry that cannot be read.
+    s.call("POST", "/_stand_in/faults", Some(&json!({"operation": "DescribeImages", "count": 100, "status": 400, "code": "AccessDeniedException", "message": "not authorized to perform: ecr:DescribeImages"})));
+    let (denied, ..) = run(&[("ECR_LIFECYCLE_POLICIES", "s3://ops/ecr-lifecycle/")]);
+    error(
+        &denied,
+        "EcrLifecycle.Registry",
+        "the principal needs ECR permissions",
+    );
+    s.call("DELETE", "/_stand_in/faults", None);
 }
