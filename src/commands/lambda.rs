@@ -97,30 +97,37 @@ fn invoke(args: &LambdaArgs) -> Result<serde_json::Value, InvocationError> {
     let report = match args.mode {
         LambdaMode::Plan => None,
         LambdaMode::Apply if !made.has_changes() => Some(ApplyReport::default()),
-        LambdaMode::Apply => Some(
-            apply::carry_out(
-                &made,
-                &policies,
-                &files,
-                &args.registry,
-                args.max_delete,
-                now,
-            )
-            .map_err(|e| {
-                InvocationError::new(
+        LambdaMode::Apply => {
+            // The guard first, worded for the function's settings; carry_out checks it again.
+            if let Err(e) = ecr_lifecycle_runtime::apply::check(&made, &policies, args.max_delete) {
+                // What was refused, for whoever reads the log after the alarm.
+                log(&RunReport {
+                    plan: &made,
+                    apply: None,
+                });
+                return Err(InvocationError::new(
                     Cause::Refused,
-                    format!("{e} (ECR_LIFECYCLE_MAX_DELETE sets the limit)"),
+                    format!("{e} (in the function: ECR_LIFECYCLE_MAX_DELETE)"),
+                ));
+            }
+            Some(
+                apply::carry_out(
+                    &made,
+                    &policies,
+                    &files,
+                    &args.registry,
+                    args.max_delete,
+                    now,
                 )
-            })?,
-        ),
+                .map_err(|e| InvocationError::new(Cause::Registry, format!("cannot apply: {e}")))?,
+            )
+        }
     };
     let run = RunReport {
         plan: &made,
         apply: report.as_ref(),
     };
-    for line in run.log_lines() {
-        output::stdout(&format!("{line}\n"));
-    }
+    log(&run);
     if let Some(report) = &report
         && report.failed()
     {
@@ -147,6 +154,13 @@ fn invoke(args: &LambdaArgs) -> Result<serde_json::Value, InvocationError> {
         ));
     }
     Ok(run.to_value())
+}
+
+/// One JSON line per repository and one with the totals, on standard output (CloudWatch Logs).
+fn log(run: &RunReport<'_>) {
+    for line in run.log_lines() {
+        output::stdout(&format!("{line}\n"));
+    }
 }
 
 /// The policy files ECR_LIFECYCLE_POLICIES names, read and checked. None there is an error:

@@ -345,7 +345,7 @@ fn the_function_reads_policies_from_s3_and_fails_invocations_it_cannot_do() {
         "s3://ops/broken/p.yaml:5:",
     );
     s.reset_calls();
-    let (refused, ..) = run(&[
+    let (refused, log, _) = run(&[
         ("ECR_LIFECYCLE_POLICIES", "s3://ops/ecr-lifecycle/"),
         ("ECR_LIFECYCLE_MODE", "apply"),
         ("ECR_LIFECYCLE_MAX_DELETE", "10"),
@@ -356,6 +356,10 @@ fn the_function_reads_policies_from_s3_and_fails_invocations_it_cannot_do() {
         "more than --max-delete 10",
     );
     assert!(!s.calls().iter().any(|c| c.0 == "BatchDeleteImage"));
+    assert!(
+        log.contains(r#""imagesToDelete":251"#),
+        "the refused plan is in the log: {log}"
+    );
 
     // Deletions refused by ECR: the run goes on, and the invocation fails so the alarm fires.
     s.call("POST", "/_stand_in/faults", Some(&json!({"operation": "BatchDeleteImage", "count": 100, "status": 400, "code": "AccessDeniedException", "message": "not authorized to perform: ecr:BatchDeleteImage"})));
