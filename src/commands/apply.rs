@@ -2,11 +2,12 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 
 use ecr_lifecycle_runtime::apply;
-use ecr_lifecycle_runtime::plan::{Plan, RegistryId, Unit};
+use ecr_lifecycle_runtime::in_use::Usage;
+use ecr_lifecycle_runtime::plan::{LoadedPolicy, Plan, RegistryId, Unit};
 use ecr_lifecycle_runtime::registry::AnyRegistry;
 use ecr_lifecycle_runtime::render;
 
-use crate::cli::{ApplyArgs, RegistryChoice};
+use crate::cli::{ApplyArgs, ApplyFormat, RegistryArgs, RegistryChoice};
 use crate::commands::{in_use, load, plan, registry};
 use crate::exit::ExitStatus;
 use crate::{files, output};
@@ -63,8 +64,17 @@ fn run_inner(args: &ApplyArgs) -> Result<ExitStatus, String> {
                 None,
                 &args.choices,
             )?;
-            output::lines(&render::plan_text(&plan));
+            let json = args.format == ApplyFormat::Json;
+            if json && !args.auto_approve {
+                return Err("apply --format json does not ask for confirmation: give a saved plan (`plan -o FILE`), or pass --auto-approve".into());
+            }
+            if !json {
+                output::lines(&render::plan_text(&plan));
+            }
             if !plan.has_changes() {
+                if json {
+                    output::stdout(&run_report(&plan, Some(&apply::ApplyReport::default())));
+                }
                 return Ok(ExitStatus::Success);
             }
             if !args.auto_approve && !confirm()? {
@@ -74,8 +84,48 @@ fn run_inner(args: &ApplyArgs) -> Result<ExitStatus, String> {
             (plan, policies, files)
         }
     };
+    let report = carry_out(
+        &plan,
+        &policies,
+        &files,
+        &args.registry,
+        args.max_delete,
+        now,
+    )?;
+    match args.format {
+        ApplyFormat::Text => output::lines(&render::apply_text(&report)),
+        ApplyFormat::Json => output::stdout(&run_report(&plan, Some(&report))),
+    }
+    Ok(if report.failed() {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    })
+}
+
+/// The JSON document of a run: the plan, and what applying it did (`apply --format json`, and
+/// the Lambda function's answer).
+fn run_report(plan: &Plan, report: Option<&apply::ApplyReport>) -> String {
+    ecr_lifecycle_runtime::run_report::RunReport {
+        plan,
+        apply: report,
+    }
+    .to_json()
+}
+
+/// Carries out `plan` (made from `policies`) under the `max_delete` guard, unit by unit,
+/// against the registry the arguments name (a plan made against a snapshot file applies to
+/// that file). The one apply path, for `apply` and the Lambda function.
+pub(super) fn carry_out(
+    plan: &Plan,
+    policies: &[LoadedPolicy],
+    files: &Usage,
+    args: &RegistryArgs,
+    max_delete: usize,
+    now: jiff::Timestamp,
+) -> Result<apply::ApplyReport, String> {
     // A saved plan names its registry; a snapshot file is found from it.
-    let mut reg_args = args.registry.clone();
+    let mut reg_args = args.clone();
     if reg_args.registry == RegistryChoice::Ecr
         && let Some(file) = plan.registries.iter().find_map(|r| match r {
             RegistryId::File(path) => Some(path),
@@ -84,12 +134,12 @@ fn run_inner(args: &ApplyArgs) -> Result<ExitStatus, String> {
     {
         reg_args.registry = RegistryChoice::File(file.into());
     }
-    apply::check(&plan, &policies, args.max_delete).map_err(|e| e.to_string())?;
+    apply::check(plan, policies, max_delete).map_err(|e| e.to_string())?;
     let mut units: Vec<Unit> = plan.repositories.iter().map(|r| r.unit()).collect();
     units.sort();
     units.dedup();
     let rt = registry::runtime()?;
-    let report = rt.block_on(async {
+    rt.block_on(async {
         let mut report = apply::ApplyReport::default();
         for unit in &units {
             let reg = registry::open_in(&reg_args, unit).await?;
@@ -115,29 +165,16 @@ fn run_inner(args: &ApplyArgs) -> Result<ExitStatus, String> {
                 ));
             }
             // Images in use are read again: an image deployed since the plan stays.
-            let usage = in_use::read_usage(
-                &reg,
-                &policies,
-                unit,
-                &files,
-                reg_args.concurrency.initial(),
-            )
-            .await
-            .map_err(|e| registry::explain(&e))?;
-            in_use::report(&policies, &reg, &usage);
+            let usage = in_use::read_usage(&reg, policies, unit, files, reg_args.concurrency.initial())
+                .await
+                .map_err(|e| registry::explain(&e))?;
+            in_use::report(policies, &reg, &usage);
             let bar = registry::Bar::new();
-            let part =
-                apply::apply(&reg, &plan, unit, &policies, usage, now, &bar).await;
+            let part = apply::apply(&reg, plan, unit, policies, usage, now, &bar).await;
             registry::report_stats(&reg, &reg_args);
             report.repositories.extend(part.repositories);
         }
         Ok::<_, String>(report)
-    })?;
-    output::lines(&render::apply_text(&report));
-    Ok(if report.failed() {
-        ExitStatus::Failure
-    } else {
-        ExitStatus::Success
     })
 }
 

@@ -69,11 +69,17 @@ pub(super) fn run(args: &CompileArgs) -> ExitStatus {
                         compiled.iter().map(|(f, p, c)| document(f, p, c)).collect();
                     pretty(&docs)
                 }
-                CompileFormat::Text => compiled
-                    .iter()
-                    .map(|(f, p, c)| text(f, p, c))
-                    .collect::<Vec<_>>()
-                    .join("\n"),
+                CompileFormat::Text => {
+                    let mut text = compiled
+                        .iter()
+                        .map(|(f, p, c)| text(f, p, c))
+                        .collect::<Vec<_>>()
+                        .join("\n");
+                    if let Some(line) = runner_rules(&compiled) {
+                        text.push_str(&format!("\n{line}\n"));
+                    }
+                    text
+                }
                 CompileFormat::Terraform => match terraform_documents(&compiled) {
                     Ok(docs) => {
                         let mut merged = serde_json::Map::new();
@@ -97,9 +103,21 @@ pub(super) fn run(args: &CompileArgs) -> ExitStatus {
                 ExitStatus::Failure
             }
             Ok(files) if args.check => check(dir, &files),
-            Ok(files) => write(dir, &files),
+            Ok(files) => {
+                let status = write(dir, &files);
+                if let Some(line) = runner_rules(&compiled) {
+                    output::note(&line);
+                }
+                status
+            }
         },
     }
+}
+
+/// Says that rules wait for the runner, when any do.
+fn runner_rules(compiled: &[(&SourceFile, &Policy, Compiled)]) -> Option<String> {
+    let n: usize = compiled.iter().map(|(_, _, c)| c.runner_rules()).sum();
+    (n > 0).then(|| ecr_lifecycle_runtime::render::words::runner_rules(n))
 }
 
 /// The files `--out` writes, by name.

@@ -18,7 +18,7 @@ use crate::files;
 use crate::output;
 
 /// Parses and checks every policy file, printing every error; `None` if any failed. Files that
-/// name no registry govern `registry`'s kind.
+/// name no registry govern ECR.
 pub(super) fn policies(paths: &[PathBuf]) -> Option<Vec<(SourceFile, Policy)>> {
     policies_for(
         &paths
@@ -33,24 +33,55 @@ fn registry_of(policy: &Policy, given: RegistryKind) -> RegistryKind {
     policy.registry.as_ref().map_or(given, |r| r.value)
 }
 
-/// [`policies`], each file with the registry it governs unless it names its own. A file read
-/// for ECR Public is refused where it says what ECR Public cannot do.
+/// [`policies`], each file with the registry it governs unless it names its own.
 fn policies_for(paths: &[(PathBuf, RegistryKind)]) -> Option<Vec<(SourceFile, Policy)>> {
+    let sources = paths
+        .iter()
+        .map(|(p, given)| (files::read_source(p), *given))
+        .collect();
+    match checked(sources) {
+        Ok(ok) => Some(ok),
+        Err(problems) => {
+            for p in &problems {
+                match p {
+                    Problem::Diagnostic(file, d) => {
+                        output::diagnostics(file, std::slice::from_ref(d))
+                    }
+                    Problem::Error(e) => output::error(e),
+                }
+            }
+            None
+        }
+    }
+}
+
+/// Why policy files could not be used: each file's diagnostics, then how many failed.
+pub(super) enum Problem {
+    Diagnostic(SourceFile, Diagnostic),
+    Error(String),
+}
+
+/// Policy files as read (or why one could not be), each with the registry it governs unless it
+/// names its own, parsed and checked together; the problems come in the files' order. A file
+/// read for ECR Public is refused where it says what ECR Public cannot do.
+pub(super) fn checked(
+    sources: Vec<(Result<SourceFile, String>, RegistryKind)>,
+) -> Result<Vec<(SourceFile, Policy)>, Vec<Problem>> {
+    let n = sources.len();
     let mut ok = Vec::new();
     let mut kinds = Vec::new();
-    let mut failed = false;
-    for (path, given) in paths {
-        let file = match files::read_source(path) {
-            Ok(f) => f,
+    let mut problems = Vec::new();
+    for (source, given) in sources {
+        let file = match source {
+            Ok(file) => file,
             Err(e) => {
-                output::error(&e);
-                failed = true;
+                problems.push(Problem::Error(e));
                 continue;
             }
         };
         match ecr_lifecycle_compiler::parse(&file) {
             Ok(p) => {
-                let kind = registry_of(&p, *given);
+                let kind = registry_of(&p, given);
                 let refused = match kind {
                     RegistryKind::EcrPublic => public::refusals(&p),
                     RegistryKind::Ecr => Vec::new(),
@@ -59,13 +90,19 @@ fn policies_for(paths: &[(PathBuf, RegistryKind)]) -> Option<Vec<(SourceFile, Po
                     kinds.push(kind);
                     ok.push((file, p));
                 } else {
-                    output::diagnostics(&file, &refused);
-                    failed = true;
+                    problems.extend(
+                        refused
+                            .into_iter()
+                            .map(|d| Problem::Diagnostic(file.clone(), d)),
+                    );
                 }
             }
             Err(errors) => {
-                output::diagnostics(&file, &errors);
-                failed = true;
+                problems.extend(
+                    errors
+                        .into_iter()
+                        .map(|d| Problem::Diagnostic(file.clone(), d)),
+                );
             }
         }
     }
@@ -82,21 +119,32 @@ fn policies_for(paths: &[(PathBuf, RegistryKind)]) -> Option<Vec<(SourceFile, Po
     }
     conflicts.sort_by_key(|(i, _)| *i);
     for (i, d) in &conflicts {
-        output::diagnostics(&ok[*i].0, std::slice::from_ref(d));
+        problems.push(Problem::Diagnostic(ok[*i].0.clone(), d.clone()));
     }
-    if failed || !conflicts.is_empty() {
-        let n = paths.len();
-        let mut unusable = n - ok.len();
+    if !problems.is_empty() {
         let mut conflicting: Vec<usize> = conflicts.iter().map(|(i, _)| *i).collect();
         conflicting.dedup();
-        unusable += conflicting.len();
-        output::error(&format!(
+        let unusable = n - ok.len() + conflicting.len();
+        problems.push(Problem::Error(format!(
             "{unusable} of {n} policy file{} could not be used",
             if n == 1 { "" } else { "s" }
-        ));
-        return None;
+        )));
+        return Err(problems);
     }
-    Some(ok)
+    Ok(ok)
+}
+
+/// Problems as plain text (no colour), for a message that is not printed on a terminal.
+#[cfg(feature = "lambda")]
+pub(super) fn problems_text(problems: &[Problem]) -> String {
+    problems
+        .iter()
+        .map(|p| match p {
+            Problem::Diagnostic(file, d) => crate::diagnostics::render(d, file, false),
+            Problem::Error(e) => format!("error: {e}"),
+        })
+        .collect::<Vec<_>>()
+        .join("\n\n")
 }
 
 /// Tag globs that read like regular expressions (`v.*`), as warnings at their place. They are

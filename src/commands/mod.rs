@@ -9,6 +9,8 @@ mod explain;
 mod iam;
 mod import;
 mod in_use;
+#[cfg(feature = "lambda")]
+mod lambda;
 mod lint;
 mod load;
 mod plan;
@@ -41,6 +43,8 @@ pub(crate) fn run(command: Command) -> ExitStatus {
         Command::IamPolicy(args) => iam::run(&args),
         Command::Lint(args) => lint::run(&args),
         Command::Import(args) => import::run(&args),
+        #[cfg(feature = "lambda")]
+        Command::Lambda(args) => lambda::run(&args),
         Command::Completions { shell } => completions::run(shell),
     }
 }

@@ -52,10 +52,26 @@ pub(super) fn run(args: &PlanArgs) -> ExitStatus {
         output::error(&format!("cannot write {}: {e}", path.display()));
         return ExitStatus::Failure;
     }
+    // Rules that wait for the runner: said last, where people look.
+    let runner_rules: usize = policies.iter().map(|p| p.compiled.runner_rules()).sum();
+    let runner_line = (runner_rules > 0).then(|| render::words::runner_rules(runner_rules));
     match args.format {
-        PlanFormat::Text => output::lines(&render::plan_text(&plan)),
+        PlanFormat::Text => {
+            let mut lines = render::plan_text(&plan);
+            if let Some(line) = runner_line {
+                lines.push((render::Kind::Plain, String::new()));
+                lines.push((render::Kind::Note, line));
+            }
+            output::lines(&lines)
+        }
         PlanFormat::Json => output::stdout_with(|out| plan.write_json(out)),
-        PlanFormat::Markdown => output::stdout(&render::plan_markdown(&plan)),
+        PlanFormat::Markdown => {
+            let mut text = render::plan_markdown(&plan);
+            if let Some(line) = runner_line {
+                text.push_str(&format!("\n{line}\n"));
+            }
+            output::stdout(&text)
+        }
     }
     if let Some(path) = &args.out {
         output::note(&format!(

@@ -51,7 +51,23 @@ pub(super) async fn open_in(args: &RegistryArgs, unit: &Unit) -> Result<AnyRegis
             "profile `{p}` is named, but AWS_ACCESS_KEY_ID is set in the environment, and the AWS SDK would use those credentials instead of the profile's\n  hint: unset AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, or name the account by `role_arn`"
         ));
     }
-    let options = EcrOptions {
+    let options = ecr_options(args, unit);
+    Ok(match unit.registry {
+        RegistryKind::Ecr => AnyRegistry::Ecr(EcrRegistry::connect(&options).await),
+        RegistryKind::EcrPublic => {
+            AnyRegistry::EcrPublic(EcrPublicRegistry::connect(&options).await)
+        }
+    })
+}
+
+/// How the AWS SDK is set up for a unit of work: the profile or role, the region, the endpoint,
+/// and the retry settings of the environment.
+pub(super) fn ecr_options(args: &RegistryArgs, unit: &Unit) -> EcrOptions {
+    let profile = match &unit.account {
+        Some(Account::Profile(p)) => Some(p.clone()),
+        _ => args.profile.clone(),
+    };
+    EcrOptions {
         profile,
         role_arn: match &unit.account {
             Some(Account::RoleArn(r)) => Some(r.clone()),
@@ -67,13 +83,7 @@ pub(super) async fn open_in(args: &RegistryArgs, unit: &Unit) -> Result<AnyRegis
             .and_then(|v| v.parse().ok())
             .map(std::time::Duration::from_millis),
         pace: std::sync::Arc::new(Pace::new(args.concurrency)),
-    };
-    Ok(match unit.registry {
-        RegistryKind::Ecr => AnyRegistry::Ecr(EcrRegistry::connect(&options).await),
-        RegistryKind::EcrPublic => {
-            AnyRegistry::EcrPublic(EcrPublicRegistry::connect(&options).await)
-        }
-    })
+    }
 }
 
 /// With `--stats`: calls per API operation and time spent, on standard error.

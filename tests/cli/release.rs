@@ -487,3 +487,62 @@ fn a_release_installs_with_the_action() {
     std::fs::write(&sums, "").unwrap();
     fails(version, &format!("lists no {archive}"));
 }
+
+/// The example workflow runs the runner daily, and on merge applies the plan reviewed on the
+/// pull request (the artifact the plan job saved) instead of planning again.
+#[test]
+fn the_example_workflow_applies_the_reviewed_plan_and_runs_on_a_schedule() {
+    let w = yaml(&repo_root().join("examples/github-actions/ecr-lifecycle.yml"));
+    assert!(
+        w["on"]["schedule"][0]["cron"].is_string(),
+        "a schedule: {}",
+        w["on"]
+    );
+    let runs = |job: &str| -> Vec<String> {
+        w["jobs"][job]["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|s| s["run"].as_str().map(str::to_string))
+            .collect()
+    };
+    let saved = w["jobs"]["plan"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("actions/upload-artifact"))
+        })
+        .map(|s| s["with"]["name"].as_str().unwrap().to_string())
+        .expect("the plan job saves its plan");
+    let apply = runs("apply");
+    assert!(
+        !apply.iter().any(|r| r.contains("ecr-lifecycle plan")),
+        "the merge job does not plan again: {apply:?}"
+    );
+    assert!(
+        apply
+            .iter()
+            .any(|r| r.contains("gh run download") && r.contains(&saved)),
+        "the merge job fetches the artifact `{saved}`: {apply:?}"
+    );
+    assert!(
+        apply
+            .iter()
+            .any(|r| r.starts_with("ecr-lifecycle apply plan.json"))
+    );
+    let scheduled = &w["jobs"]["scheduled"];
+    assert!(
+        scheduled["if"].as_str().unwrap().contains("schedule"),
+        "{scheduled}"
+    );
+    assert!(
+        runs("scheduled")
+            .iter()
+            .any(|r| r.contains("ecr-lifecycle apply --auto-approve --format json")),
+        "{:?}",
+        runs("scheduled")
+    );
+}

@@ -145,7 +145,7 @@ impl StandIn {
     }
 }
 
-fn dechunk(body: &str) -> String {
+pub(crate) fn dechunk(body: &str) -> String {
     let mut out = String::new();
     let mut rest = body;
     while let Some((size, after)) = rest.split_once("\r\n") {

@@ -847,3 +847,82 @@ fn max_delete_counts_what_the_policies_being_put_make_ecr_expire() {
         applied.stdout
     );
 }
+
+/// `apply --format json`: the plan and what was done, one document with totals that agree with
+/// the registry afterwards; a second apply deletes nothing.
+#[test]
+fn apply_format_json_reports_the_plan_what_was_done_and_the_totals() {
+    let dir = workspace();
+    let d = dir.path();
+    let apply = || {
+        cli(d)
+            .args([
+                "apply",
+                "--auto-approve",
+                "--format",
+                "json",
+                "policies/release-window.yaml",
+                "--registry",
+                "file:registry.json",
+            ])
+            .run()
+    };
+    let first = apply();
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let report: serde_json::Value = serde_json::from_str(&first.stdout).unwrap();
+    assert_eq!(report["mode"], "apply");
+    assert_eq!(report["failed"], false);
+    assert_eq!(report["plan"]["summary"]["imagesToDelete"], 47);
+    let summary = &report["apply"]["summary"];
+    assert_eq!(summary["imagesDeleted"], 47, "{summary}");
+    let deleted: Vec<String> = report["apply"]["repositories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["deleted"].as_array().unwrap().clone())
+        .map(|d| d.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(deleted.len(), 47);
+    let planned: Vec<String> = report["plan"]["repositories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["deletions"].as_array().unwrap().clone())
+        .map(|d| d["digest"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(sorted(deleted.clone()), sorted(planned));
+    let registry = std::fs::read_to_string(d.join("registry.json")).unwrap();
+    assert!(
+        deleted
+            .iter()
+            .all(|digest| !registry.contains(digest.as_str()))
+    );
+    let second = apply();
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    let again: serde_json::Value = serde_json::from_str(&second.stdout).unwrap();
+    assert_eq!(again["apply"]["summary"]["imagesDeleted"], 0);
+    assert_eq!(again["plan"]["summary"]["imagesToDelete"], 0);
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+#[test]
+fn apply_format_json_of_policy_files_needs_auto_approve() {
+    let dir = workspace();
+    let run = cli(dir.path())
+        .args([
+            "apply",
+            "--format",
+            "json",
+            "policies/release-window.yaml",
+            "--registry",
+            "file:registry.json",
+        ])
+        .run();
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("pass --auto-approve"), "{}", run.stderr);
+    assert_eq!(run.stdout, "");
+}

@@ -86,6 +86,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ecr.models import Image, ecr_backends
 from moto.ecs.models import ecs_backends
 from moto.iam.models import get_account_id_from, iam_backends
+from moto.s3.models import s3_backends
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
     MotoRequestHandler,
@@ -1142,6 +1143,14 @@ class StandIn:
                         spec.get("repository"),
                     )
                     set_policy(repo, spec.get("policy"))
+                out = {"ok": True}
+            elif route == ("POST", "/_stand_in/s3"):
+                # Objects for the tests that read policy files from S3 (moto's S3 serves them).
+                s3 = s3_backends[spec.get("account", ACCOUNT)]["aws"]
+                if spec["bucket"] not in s3.buckets:
+                    s3.create_bucket(spec["bucket"], spec.get("region", "us-east-1"))
+                for key, text in spec.get("objects", {}).items():
+                    s3.put_object(spec["bucket"], key, text.encode())
                 out = {"ok": True}
             elif route == ("POST", "/_stand_in/faults"):
                 self.faults.add(spec)

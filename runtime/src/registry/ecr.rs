@@ -72,7 +72,8 @@ pub(crate) fn throttle_tolerant_partition() -> aws_sdk_ecr::config::retry::Retry
 }
 
 /// The AWS configuration `options` describe (credentials, region, endpoint, retries and
-/// timeouts), shared by the ECR and ECR Public clients.
+/// timeouts), shared by the ECR and ECR Public clients and the other services the runner reads
+/// (S3 for the Lambda function's policy files).
 pub(crate) async fn load_config(options: &EcrOptions) -> aws_config::SdkConfig {
     let http = aws_smithy_http_client::Builder::new()
         .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
@@ -407,7 +408,9 @@ where
             let kind = match code.as_str() {
                 "RepositoryNotFoundException"
                 | "LifecyclePolicyNotFoundException"
-                | "ImageNotFoundException" => ErrorKind::NotFound,
+                | "ImageNotFoundException"
+                | "NoSuchBucket"
+                | "NoSuchKey" => ErrorKind::NotFound,
                 "AccessDeniedException" | "AccessDenied" => ErrorKind::AccessDenied,
                 "UnrecognizedClientException"
                 | "InvalidSignatureException"

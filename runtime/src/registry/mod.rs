@@ -21,7 +21,7 @@ pub struct DeleteOutcome {
 
 /// One tag of one image, as BatchDeleteImage names it with both `imageDigest` and `imageTag`:
 /// ECR removes the tag only while it still names that image.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct TagId {
     pub digest: Digest,
     pub tag: String,
@@ -36,7 +36,7 @@ pub struct UntagOutcome {
 }
 
 /// A tag removal ECR refused: a `failures[]` entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct TagFailure {
     pub id: TagId,
     pub code: String,
@@ -59,7 +59,7 @@ pub struct ArchiveOutcome {
 
 /// An image a call could not act on: a `failures[]` entry of BatchDeleteImage, or an
 /// UpdateImageStorageClass that failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ImageFailure {
     pub digest: Digest,
     pub code: String,
@@ -83,7 +83,8 @@ pub struct RegistryError {
     pub message: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub enum ErrorKind {
     NotFound,
     AccessDenied,
@@ -132,6 +133,29 @@ impl RegistryError {
             }
             ErrorKind::Other => "run again; if it persists, check the AWS Health Dashboard",
         }
+    }
+}
+
+/// In JSON reports: the failed call, what kind of failure, and what to do.
+impl serde::Serialize for RegistryError {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(serde::Serialize)]
+        struct View<'a> {
+            operation: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            repository: Option<&'a str>,
+            kind: ErrorKind,
+            message: &'a str,
+            hint: &'a str,
+        }
+        View {
+            operation: self.operation,
+            repository: self.repository.as_deref(),
+            kind: self.kind,
+            message: &self.message,
+            hint: self.hint(),
+        }
+        .serialize(s)
     }
 }
 

@@ -293,6 +293,19 @@ pub fn runs_at_runtime(file: &str) -> String {
     )
 }
 
+/// The last line of `compile` and `plan` when the runner has rules to carry out: ECR acts
+/// by itself, the runner only when something runs it.
+pub fn runner_rules(n: usize) -> String {
+    format!(
+        "{} only when the runner runs (`ecr-lifecycle apply`, or the scheduled function: see README.md#scheduled-runs-aws-lambda).",
+        if n == 1 {
+            "1 rule acts".to_string()
+        } else {
+            format!("{n} rules act")
+        }
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -401,5 +414,11 @@ mod tests {
             let json = serde_json::to_string(&r).unwrap();
             assert_eq!(serde_json::from_str::<Reason>(&json).unwrap(), r, "{json}");
         }
+    }
+
+    #[test]
+    fn runner_rules_are_counted_in_words() {
+        assert!(runner_rules(1).starts_with("1 rule acts only when the runner runs"));
+        assert!(runner_rules(3).starts_with("3 rules act only when the runner runs"));
     }
 }
