@@ -282,7 +282,9 @@ fn the_fast_path_declines_what_it_does_not_read_itself() {
         format!(r#"[{{"imageDigest":"{d}","imagePushedAt":1,"imagePushedAt":2}}]"#),
         format!(r#"[{{"imageDigest":"{d}","imagePushedAt":1}}] x"#),
         format!(r#"{{"imageDetails":[{{"imageDigest":"{d}","imagePushedAt":1e9}}]}}"#),
-        format!(r#"{{"imageDetails":[{{"imageDigest":"{d}","imagePushedAt":1,"imageSizeInBytes":1.0}}]}}"#),
+        format!(
+            r#"{{"imageDetails":[{{"imageDigest":"{d}","imagePushedAt":1,"imageSizeInBytes":1.0}}]}}"#
+        ),
         r#"{"nextToken":"x"}"#.to_string(),
     ] {
         assert!(bulk::read(text.as_bytes()).is_err(), "{text}");

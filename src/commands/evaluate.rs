@@ -74,10 +74,12 @@ fn governing<'a>(
     name: Option<&str>,
 ) -> Result<Option<&'a Policy>, &'static str> {
     match name {
-        Some(n) => Ok(
-            claims::governing(policies.iter().map(|(_, p)| p), n, claims::Place::Anywhere)
-                .map(|i| &policies[i].1),
-        ),
+        Some(n) => {
+            Ok(
+                claims::governing(policies.iter().map(|(_, p)| p), n, claims::Place::Anywhere)
+                    .map(|i| &policies[i].1),
+            )
+        }
         None if policies.len() == 1 => Ok(policies.first().map(|(_, p)| p)),
         None => Err(
             "the images carry no `repositoryName` and several policy files were given: name the repository with --repository",
@@ -94,11 +96,10 @@ fn ungoverned(name: Option<&str>) -> String {
 
 /// The same output for a million images in a fraction of the time and memory: the file read
 /// as a stream into compact records (`bulk`). `None` where that path declines (standard
-/// input, a policy or images it does not decide, any error): the general path then runs.
+/// input, images it does not read, a governing policy it does not decide, any error): the
+/// general path then runs.
 fn fast(args: &EvaluateArgs, policies: &[(SourceFile, Policy)]) -> Option<ExitStatus> {
-    if args.images.images == Path::new("-")
-        || !policies.iter().all(|(_, p)| bulk::supports(p))
-    {
+    if args.images.images == Path::new("-") || !policies.iter().any(|(_, p)| bulk::supports(p)) {
         return None;
     }
     let now = load::now(&args.images).ok()?;

@@ -68,11 +68,7 @@ fn age_seconds(now: i128, then: i64) -> i128 {
 
 /// The fate of each record under `policy` at `now`; declines a policy [`supports`] refuses
 /// and a digest listed twice (the general path says which).
-pub fn fates(
-    policy: &Policy,
-    repository: &Repository,
-    now: Timestamp,
-) -> Result<Fates, Decline> {
+pub fn fates(policy: &Policy, repository: &Repository, now: Timestamp) -> Result<Fates, Decline> {
     if !supports(policy) {
         return Err(Decline("a policy the fast path does not decide"));
     }
@@ -116,8 +112,11 @@ pub fn fates(
         .map(|(i, r)| (r.pushed, u32::try_from(i).unwrap_or(u32::MAX)))
         .collect();
     order.sort_unstable_by(|a, b| {
-        b.0.cmp(&a.0)
-            .then_with(|| records[a.1 as usize].digest.cmp(&records[b.1 as usize].digest))
+        b.0.cmp(&a.0).then_with(|| {
+            records[a.1 as usize]
+                .digest
+                .cmp(&records[b.1 as usize].digest)
+        })
     });
 
     let mut out = vec![Fate::Keep; records.len()];
@@ -154,7 +153,8 @@ pub fn fates(
                     // No governed image carries an anchor tag: everything is kept.
                     None => true,
                     Some(anchor) => {
-                        let start = i128::from(anchor) - i128::from(a.window.value.seconds()) * NANOS;
+                        let start =
+                            i128::from(anchor) - i128::from(a.window.value.seconds()) * NANOS;
                         let before = record.pushed < anchor;
                         let among = before && t.before < a.at_least as usize;
                         if before {
