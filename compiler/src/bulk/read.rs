@@ -16,11 +16,11 @@ pub struct Decline(pub &'static str);
 
 type Result<T> = std::result::Result<T, Decline>;
 
-/// The bytes a string may hold on the fast path: printable ASCII but `"` and `\`.
+/// The bytes a string may hold on the fast path: ASCII but `"`, `\` and control characters.
 const PLAIN: [bool; 256] = {
     let mut t = [false; 256];
     let mut b = 0x20;
-    while b < 0x7f {
+    while b < 0x80 {
         t[b] = b != b'"' as usize && b != b'\\' as usize;
         b += 1;
     }
@@ -131,13 +131,12 @@ impl<R: Read> Input<R> {
                 return Err(Decline("the input ends in a string"));
             }
             let avail = &self.buf[self.pos..self.end];
-            let run = avail.iter().position(|&b| !PLAIN[usize::from(b)]);
-            let taken = run.unwrap_or(avail.len());
+            let taken = plain_run(avail);
             if let Some(o) = out.as_deref_mut() {
                 o.extend_from_slice(&avail[..taken]);
             }
             self.pos += taken;
-            if run.is_some() {
+            if taken < avail.len() {
                 return match self.next()? {
                     b'"' => Ok(()),
                     _ => Err(Decline("an escape, control or non-ASCII character")),
@@ -230,6 +229,35 @@ impl<R: Read> Input<R> {
             _ => self.number(scratch),
         }
     }
+}
+
+/// How many bytes `s` starts with that are [`PLAIN`]: eight at a time (strings are most of
+/// the text), then one by one in the word that holds the first other byte.
+fn plain_run(s: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // A high bit in each byte of `v` that is zero (exact as to whether there is any).
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let mut words = 0;
+    for chunk in s.chunks_exact(8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        let special = (w & HIGH)
+            | (w.wrapping_sub(ONES * 0x20) & !w & HIGH)
+            | zero(w ^ (ONES * u64::from(b'"')))
+            | zero(w ^ (ONES * u64::from(b'\\')));
+        if special != 0 {
+            break;
+        }
+        words += 8;
+    }
+    let rest = &s[words..];
+    words
+        + rest
+            .iter()
+            .position(|&b| !PLAIN[usize::from(b)])
+            .unwrap_or(rest.len())
 }
 
 /// JSON's number grammar: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
@@ -530,5 +558,29 @@ impl<R: Read> Parser<R> {
             });
             groups.len() - 1
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plain_run_stops_at_the_first_byte_a_string_needs_care_for() {
+        for special in [b'"', b'\\', 0x00, 0x1f, 0x80, 0xff] {
+            for len in 0..40 {
+                for at in 0..len {
+                    let mut s = vec![b'a'; len];
+                    s[at] = special;
+                    // A later special byte must not hide the first.
+                    if at + 1 < len {
+                        s[len - 1] = 0x01;
+                    }
+                    assert_eq!(plain_run(&s), at, "{special:#x} at {at} of {len}");
+                }
+                assert_eq!(plain_run(&vec![0x7f; len]), len);
+                assert_eq!(plain_run(&vec![b' '; len]), len);
+            }
+        }
     }
 }
