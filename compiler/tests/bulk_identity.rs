@@ -214,9 +214,29 @@ fn general(policy: &Policy, text: &str) -> Option<Outcome> {
     Some((expired, archived))
 }
 
+/// A reader that hands out at most `step` bytes at a time, so that every string, number and
+/// literal is cut somewhere by the end of the buffer.
+struct Trickle<'a> {
+    text: &'a [u8],
+    step: usize,
+}
+
+impl std::io::Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.step.min(buf.len()).min(self.text.len());
+        buf[..n].copy_from_slice(&self.text[..n]);
+        self.text = &self.text[n..];
+        Ok(n)
+    }
+}
+
 /// The same through the fast path; `None` when it declines.
 fn fast(policy: &Policy, text: &str) -> Option<Outcome> {
-    let repos = bulk::read(text.as_bytes()).ok()?;
+    fast_from(policy, text.as_bytes())
+}
+
+fn fast_from(policy: &Policy, reader: impl std::io::Read) -> Option<Outcome> {
+    let repos = bulk::read(reader).ok()?;
     let (mut expired, mut archived) = (BTreeSet::new(), BTreeSet::new());
     for repo in &repos {
         let fates = bulk::fates(policy, repo, now()).ok()?;
@@ -241,6 +261,8 @@ proptest! {
         if let Some(got) = &got {
             prop_assert_eq!(Some(got), expected.as_ref(), "{}", text);
         }
+        let trickled = fast_from(&policy, Trickle { text: text.as_bytes(), step: 1 + text.len() % 7 });
+        prop_assert_eq!(&trickled, &got, "read a few bytes at a time:\n{}", text);
         let distinct: BTreeSet<(Option<u8>, u8)> =
             details.iter().map(|d| (d.repository, d.digest)).collect();
         let plain = distinct.len() == details.len() && details.iter().all(|d| !d.archived);

@@ -67,7 +67,16 @@ impl<R: Read> Input<R> {
     }
 
     /// Makes at least one byte available; false at the end of the input.
+    #[inline]
     fn fill(&mut self) -> Result<bool> {
+        if self.pos < self.end {
+            return Ok(true);
+        }
+        self.refill()
+    }
+
+    #[cold]
+    fn refill(&mut self) -> Result<bool> {
         while self.pos == self.end {
             if self.eof {
                 return Ok(false);
@@ -84,6 +93,24 @@ impl<R: Read> Input<R> {
         Ok(true)
     }
 
+    /// The rest of a string whose opening quote is consumed, where it lies whole in the
+    /// buffer (the common case: no copy); `None`, consuming nothing, where it does not.
+    #[inline]
+    fn string_here(&mut self) -> Result<Option<std::ops::Range<usize>>> {
+        let avail = &self.buf[self.pos..self.end];
+        let n = plain_run(avail);
+        match avail.get(n) {
+            None => Ok(None),
+            Some(b'"') => {
+                let range = self.pos..self.pos + n;
+                self.pos += n + 1;
+                Ok(Some(range))
+            }
+            Some(_) => Err(Decline("an escape, control or non-ASCII character")),
+        }
+    }
+
+    #[inline]
     fn peek(&mut self) -> Result<Option<u8>> {
         Ok(if self.fill()? {
             Some(self.buf[self.pos])
@@ -92,6 +119,7 @@ impl<R: Read> Input<R> {
         })
     }
 
+    #[inline]
     fn next(&mut self) -> Result<u8> {
         let b = self.peek()?.ok_or(Decline("the input ends early"))?;
         self.pos += 1;
@@ -99,6 +127,7 @@ impl<R: Read> Input<R> {
     }
 
     /// The next byte that is not JSON whitespace, not consumed.
+    #[inline]
     fn peek_token(&mut self) -> Result<Option<u8>> {
         while let Some(b) = self.peek()? {
             if !matches!(b, b' ' | b'\n' | b'\r' | b'\t') {
@@ -109,12 +138,14 @@ impl<R: Read> Input<R> {
         Ok(None)
     }
 
+    #[inline]
     fn token(&mut self) -> Result<u8> {
         let b = self.peek_token()?.ok_or(Decline("the input ends early"))?;
         self.pos += 1;
         Ok(b)
     }
 
+    #[inline]
     fn expect(&mut self, want: u8) -> Result<()> {
         if self.token()? == want {
             Ok(())
@@ -413,10 +444,15 @@ impl<R: Read> Parser<R> {
         }
         loop {
             self.input.expect(b'"')?;
-            self.scratch.clear();
-            self.input.string(Some(&mut self.scratch))?;
+            let member = match self.input.string_here()? {
+                Some(key) => Member::of(&self.input.buf[key])?,
+                None => {
+                    self.scratch.clear();
+                    self.input.string(Some(&mut self.scratch))?;
+                    Member::of(&self.scratch)?
+                }
+            };
             self.input.expect(b':')?;
-            let member = Member::of(&self.scratch)?;
             if let Some(m) = member {
                 let bit = 1u16 << (m as u16);
                 if seen & bit != 0 {
@@ -432,19 +468,26 @@ impl<R: Read> Parser<R> {
                 None => self.input.skip_value(1, &mut self.scratch)?,
                 Some(Member::Repository) => {
                     self.input.expect(b'"')?;
-                    self.scratch.clear();
-                    self.input.string(Some(&mut self.scratch))?;
-                    group = Some(self.group(true));
+                    group = Some(match self.input.string_here()? {
+                        Some(name) => self.group(Some(name)),
+                        None => {
+                            self.scratch.clear();
+                            self.input.string(Some(&mut self.scratch))?;
+                            self.group(None)
+                        }
+                    });
                 }
                 Some(Member::Digest) => {
                     self.input.expect(b'"')?;
-                    self.scratch.clear();
-                    self.input.string(Some(&mut self.scratch))?;
-                    let text = std::str::from_utf8(&self.scratch).map_err(|_| Decline("UTF-8"))?;
-                    digest = Some(
-                        text.parse::<Digest>()
-                            .map_err(|_| Decline("not an image digest"))?,
-                    );
+                    let text = match self.input.string_here()? {
+                        Some(text) => &self.input.buf[text],
+                        None => {
+                            self.scratch.clear();
+                            self.input.string(Some(&mut self.scratch))?;
+                            &self.scratch
+                        }
+                    };
+                    digest = Some(Digest::parse_bytes(text).ok_or(Decline("not an image digest"))?);
                 }
                 Some(Member::Tags) => {
                     self.input.expect(b'[')?;
@@ -481,7 +524,9 @@ impl<R: Read> Parser<R> {
                 }
                 Some(Member::ManifestType | Member::ArtifactType) => {
                     self.input.expect(b'"')?;
-                    self.input.string(None)?;
+                    if self.input.string_here()?.is_none() {
+                        self.input.string(None)?;
+                    }
                 }
                 Some(Member::Status) => {
                     self.input.expect(b'"')?;
@@ -502,7 +547,7 @@ impl<R: Read> Parser<R> {
         let pushed = pushed.ok_or(Decline("no imagePushedAt"))?;
         let group = match group {
             Some(g) => g,
-            None => self.group(false),
+            None => self.unnamed_group(),
         };
         let repo = &mut self.groups[group];
         let tags_at =
@@ -535,27 +580,38 @@ impl<R: Read> Parser<R> {
         i64::try_from(t.as_nanosecond()).map_err(|_| Decline("a time past 2262"))
     }
 
-    /// The group of the repository named in `scratch` (or of unnamed images).
-    fn group(&mut self, named: bool) -> usize {
-        let matches = |g: &Repository| match (&g.name, named) {
-            (Some(n), true) => n.as_bytes() == self.scratch.as_slice(),
-            (None, false) => true,
-            _ => false,
+    /// The group of the repository named at `name` in the buffer, or else in `scratch`.
+    fn group(&mut self, name: Option<std::ops::Range<usize>>) -> usize {
+        let name: &[u8] = match name {
+            Some(r) => &self.input.buf[r],
+            None => &self.scratch,
         };
         if let Some(last) = self.groups.len().checked_sub(1)
-            && matches(&self.groups[last])
+            && self.groups[last].name.as_deref().map(str::as_bytes) == Some(name)
         {
             return last;
         }
-        let key = named.then(|| Box::<[u8]>::from(self.scratch.as_slice()));
         let groups = &mut self.groups;
-        let scratch = &self.scratch;
-        *self.index.entry(key).or_insert_with(|| {
+        *self.index.entry(Some(Box::from(name))).or_insert_with(|| {
             groups.push(Repository {
                 // Only ASCII is ever read.
-                name: named.then(|| String::from_utf8_lossy(scratch).into_owned()),
+                name: Some(String::from_utf8_lossy(name).into_owned()),
                 ..Repository::default()
             });
+            groups.len() - 1
+        })
+    }
+
+    /// The group of the images that name no repository.
+    fn unnamed_group(&mut self) -> usize {
+        if let Some(last) = self.groups.len().checked_sub(1)
+            && self.groups[last].name.is_none()
+        {
+            return last;
+        }
+        let groups = &mut self.groups;
+        *self.index.entry(None).or_insert_with(|| {
+            groups.push(Repository::default());
             groups.len() - 1
         })
     }
