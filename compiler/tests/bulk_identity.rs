@@ -325,7 +325,8 @@ fn the_fast_path_declines_what_it_does_not_read_itself() {
 
 #[test]
 fn a_document_larger_than_the_buffer_reads_whole() {
-    let details: Vec<String> = (0..20_000u32)
+    // Past the size decided on two threads, too.
+    let details: Vec<String> = (0..60_000u32)
         .map(|i| {
             format!(
                 r#"{{"repositoryName":"r","imageDigest":"sha256:{i:064x}","imageTags":["t{i}"],"imagePushedAt":{}.{:03},"registryId":"123456789012"}}"#,
@@ -338,7 +339,7 @@ fn a_document_larger_than_the_buffer_reads_whole() {
     assert!(text.len() > 2 << 20);
     let repos = bulk::read(text.as_bytes()).unwrap();
     assert_eq!(repos.len(), 1);
-    assert_eq!(repos[0].records.len(), 20_000);
+    assert_eq!(repos[0].records.len(), 60_000);
     let mut tags = Vec::new();
     repos[0].tags_into(&repos[0].records[12_345], &mut tags);
     assert_eq!(tags, ["t12345"]);
@@ -349,4 +350,8 @@ fn a_document_larger_than_the_buffer_reads_whole() {
     ))
     .unwrap();
     assert_eq!(fast(&policy, &text), general(&policy, &text));
+    // A digest listed twice, far apart: declined, for the general path to say so.
+    let twice = text.replacen(&format!("{:064x}", 59_999), &format!("{:064x}", 7), 1);
+    assert_eq!(general(&policy, &twice), None);
+    assert_eq!(fast(&policy, &twice), None);
 }

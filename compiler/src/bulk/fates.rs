@@ -26,6 +26,9 @@ pub fn supports(policy: &Policy) -> bool {
         })
 }
 
+/// Repositories this large are decided on two threads.
+const PARALLEL_FROM: usize = 50_000;
+
 /// No rule governs the record.
 const NONE: u16 = u16::MAX;
 
@@ -76,48 +79,21 @@ pub fn fates(policy: &Policy, repository: &Repository, now: Timestamp) -> Result
     if u32::try_from(records.len()).is_err() {
         return Err(Decline("over 4 billion images in one repository"));
     }
-    check_distinct(records)?;
+    // Where it pays, the check for a digest listed twice (a sort of its own) runs on another
+    // core beside governance and the recency sort.
+    let (governed, mut tally, order) = if records.len() < PARALLEL_FROM {
+        check_distinct(records)?;
+        govern_and_order(policy, repository)
+    } else {
+        let (distinct, decided) = std::thread::scope(|scope| {
+            let distinct = scope.spawn(|| check_distinct(records));
+            let decided = govern_and_order(policy, repository);
+            (distinct.join(), decided)
+        });
+        distinct.map_err(|_| Decline("the check for repeated digests failed"))??;
+        decided
+    };
     let now = now.as_nanosecond();
-
-    // Governance: the first rule whose tag conditions hold.
-    let mut tally = vec![Tally::default(); policy.rules.len()];
-    let mut tags: Vec<&str> = Vec::with_capacity(8);
-    let governed: Vec<u16> = records
-        .iter()
-        .map(|record| {
-            repository.tags_into(record, &mut tags);
-            let Some(r) = policy
-                .rules
-                .iter()
-                .position(|rule| rule.matcher.matches_tag_names(&tags))
-            else {
-                return NONE;
-            };
-            if let Keep::Retain(k) = &*policy.rules[r].keep
-                && let Some(a) = &k.anchored
-                && a.is_anchor_by_tags(&tags)
-            {
-                let anchor = &mut tally[r].anchor;
-                *anchor = Some(anchor.map_or(record.pushed, |t| t.min(record.pushed)));
-            }
-            // Below u16::MAX: `supports` bounds the number of rules.
-            u16::try_from(r).unwrap_or(NONE)
-        })
-        .collect();
-
-    // Newest first, ties by digest ascending: the order every count uses.
-    let mut order: Vec<(i64, u32)> = records
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.pushed, u32::try_from(i).unwrap_or(u32::MAX)))
-        .collect();
-    order.sort_unstable_by(|a, b| {
-        b.0.cmp(&a.0).then_with(|| {
-            records[a.1 as usize]
-                .digest
-                .cmp(&records[b.1 as usize].digest)
-        })
-    });
 
     let mut out = vec![Fate::Keep; records.len()];
     for &(_, i) in &order {
@@ -169,6 +145,56 @@ pub fn fates(policy: &Policy, repository: &Repository, now: Timestamp) -> Result
         out[i] = if keep { Fate::Keep } else { otherwise };
     }
     Ok(Fates(out))
+}
+
+/// Per record the rule that governs it (first match of its tags), per rule the anchor, and
+/// the records newest first, ties by digest ascending (the order every count uses).
+fn govern_and_order(
+    policy: &Policy,
+    repository: &Repository,
+) -> (Vec<u16>, Vec<Tally>, Vec<(i64, u32)>) {
+    let records = &repository.records;
+    // Governance: the first rule whose tag conditions hold.
+    let mut tally = vec![Tally::default(); policy.rules.len()];
+    let mut tags: Vec<&str> = Vec::with_capacity(8);
+    let governed: Vec<u16> = records
+        .iter()
+        .map(|record| {
+            repository.tags_into(record, &mut tags);
+            let Some(r) = policy
+                .rules
+                .iter()
+                .position(|rule| rule.matcher.matches_tag_names(&tags))
+            else {
+                return NONE;
+            };
+            if let Keep::Retain(k) = &*policy.rules[r].keep
+                && let Some(a) = &k.anchored
+                && a.is_anchor_by_tags(&tags)
+            {
+                let anchor = &mut tally[r].anchor;
+                *anchor = Some(anchor.map_or(record.pushed, |t| t.min(record.pushed)));
+            }
+            // Below u16::MAX: `supports` bounds the number of rules.
+            u16::try_from(r).unwrap_or(NONE)
+        })
+        .collect();
+
+    // Newest first, ties by digest ascending: the order every count uses.
+    let mut order: Vec<(i64, u32)> = records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.pushed, u32::try_from(i).unwrap_or(u32::MAX)))
+        .collect();
+    order.sort_unstable_by(|a, b| {
+        b.0.cmp(&a.0).then_with(|| {
+            records[a.1 as usize]
+                .digest
+                .cmp(&records[b.1 as usize].digest)
+        })
+    });
+
+    (governed, tally, order)
 }
 
 /// The general path refuses a digest listed twice in a repository; the fast one leaves it to
