@@ -286,7 +286,24 @@ def one_repository(a, rows: list) -> None:
     now = 1_780_000_000
     path = os.path.join(a.work, "images-1m-one.json")
     log("writing 1,000,000 images of one repository as describe-images JSON")
-    images = fixture.write_images_json(path, now, repositories=1, per_repository=1_000_000)
+    # In a process of its own: the generator holds the repository's million images, and a
+    # child started from a large parent would report the parent's size as its peak RSS.
+    gen = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, fixture; print(fixture.write_images_json(sys.argv[1], int(sys.argv[2]), "
+            "repositories=1, per_repository=1_000_000))",
+            path,
+            str(now),
+        ],
+        cwd=os.path.dirname(os.path.abspath(__file__)),
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    images = int(gen.stdout.strip())
     size = os.path.getsize(path)
     policies = sorted(
         os.path.join(a.root, "policies", p) for p in os.listdir(os.path.join(a.root, "policies"))
