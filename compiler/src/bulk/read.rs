@@ -39,6 +39,7 @@ pub fn read<R: Read>(reader: R) -> Result<Vec<Repository>> {
         tags: Vec::with_capacity(256),
         groups: Vec::new(),
         index: HashMap::new(),
+        unnamed: None,
     };
     p.document()?;
     Ok(p.groups)
@@ -327,7 +328,10 @@ struct Parser<R> {
     /// An image's tags until its repository is known (reused).
     tags: Vec<u8>,
     groups: Vec<Repository>,
-    index: HashMap<Option<Box<[u8]>>, usize>,
+    /// Where each named repository's group is.
+    index: HashMap<Box<[u8]>, usize>,
+    /// Where the group of the images that name no repository is.
+    unnamed: Option<usize>,
 }
 
 /// The members of an image detail the general path reads itself (each at most once here).
@@ -591,28 +595,23 @@ impl<R: Read> Parser<R> {
         {
             return last;
         }
-        let groups = &mut self.groups;
-        *self.index.entry(Some(Box::from(name))).or_insert_with(|| {
-            groups.push(Repository {
-                // Only ASCII is ever read.
-                name: Some(String::from_utf8_lossy(name).into_owned()),
-                ..Repository::default()
-            });
-            groups.len() - 1
-        })
+        if let Some(&g) = self.index.get(name) {
+            return g;
+        }
+        self.groups.push(Repository {
+            // Only ASCII is ever read.
+            name: Some(String::from_utf8_lossy(name).into_owned()),
+            ..Repository::default()
+        });
+        self.index.insert(Box::from(name), self.groups.len() - 1);
+        self.groups.len() - 1
     }
 
     /// The group of the images that name no repository.
     fn unnamed_group(&mut self) -> usize {
-        if let Some(last) = self.groups.len().checked_sub(1)
-            && self.groups[last].name.is_none()
-        {
-            return last;
-        }
-        let groups = &mut self.groups;
-        *self.index.entry(None).or_insert_with(|| {
-            groups.push(Repository::default());
-            groups.len() - 1
+        *self.unnamed.get_or_insert_with(|| {
+            self.groups.push(Repository::default());
+            self.groups.len() - 1
         })
     }
 }
