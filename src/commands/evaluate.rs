@@ -31,17 +31,27 @@ pub(super) fn run(args: &EvaluateArgs) -> ExitStatus {
     let mut lines: BTreeSet<String> = BTreeSet::new();
     for repo in repos {
         let name = repo.repository.clone().or_else(|| args.repository.clone());
-        if skipped(args, repo.repository.as_deref()) {
+        if let (Some(wanted), Some(actual)) = (&args.repository, &repo.repository)
+            && wanted != actual
+        {
             continue;
         }
-        let policy = match governing(&policies, name.as_deref()) {
-            Ok(p) => p,
-            Err(e) => {
-                output::error(e);
+        // With a name, the one file that governs it (an images file does not say its
+        // account or region); without, the only file given.
+        let policy = match &name {
+            Some(n) => {
+                claims::governing(policies.iter().map(|(_, p)| p), n, claims::Place::Anywhere)
+                    .map(|i| &policies[i])
+            }
+            None if policies.len() == 1 => policies.first(),
+            None => {
+                output::error(
+                    "the images carry no `repositoryName` and several policy files were given: name the repository with --repository",
+                );
                 return ExitStatus::Failure;
             }
         };
-        let Some(policy) = policy else {
+        let Some((_, policy)) = policy else {
             output::warning(&ungoverned(name.as_deref()));
             continue;
         };
@@ -62,31 +72,12 @@ pub(super) fn run(args: &EvaluateArgs) -> ExitStatus {
     ExitStatus::Success
 }
 
-/// `--repository` names another repository.
+/// `--repository` names another repository (as the general path skips it).
 fn skipped(args: &EvaluateArgs, actual: Option<&str>) -> bool {
     matches!((&args.repository, actual), (Some(wanted), Some(actual)) if wanted != actual)
 }
 
-/// With a name, the one file that governs it (an images file does not say its account or
-/// region); without, the only file given.
-fn governing<'a>(
-    policies: &'a [(SourceFile, Policy)],
-    name: Option<&str>,
-) -> Result<Option<&'a Policy>, &'static str> {
-    match name {
-        Some(n) => {
-            Ok(
-                claims::governing(policies.iter().map(|(_, p)| p), n, claims::Place::Anywhere)
-                    .map(|i| &policies[i].1),
-            )
-        }
-        None if policies.len() == 1 => Ok(policies.first().map(|(_, p)| p)),
-        None => Err(
-            "the images carry no `repositoryName` and several policy files were given: name the repository with --repository",
-        ),
-    }
-}
-
+/// The warning for a repository no file governs.
 fn ungoverned(name: Option<&str>) -> String {
     format!(
         "no policy file governs repository `{}`: its images are kept",
@@ -113,7 +104,17 @@ fn fast(args: &EvaluateArgs, policies: &[(SourceFile, Policy)]) -> Option<ExitSt
             continue;
         }
         let name = repo.name.as_deref().or(args.repository.as_deref());
-        let Some(policy) = governing(policies, name).ok()? else {
+        // As the general path chooses: with a name, the one file that governs it; without,
+        // the only file given (with several, the general path says what is missing).
+        let policy = match name {
+            Some(n) => {
+                claims::governing(policies.iter().map(|(_, p)| p), n, claims::Place::Anywhere)
+                    .map(|i| &policies[i].1)
+            }
+            None if policies.len() == 1 => policies.first().map(|(_, p)| p),
+            None => return None,
+        };
+        let Some(policy) = policy else {
             warnings.push(ungoverned(name));
             continue;
         };

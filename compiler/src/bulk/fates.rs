@@ -103,9 +103,11 @@ pub fn fates(policy: &Policy, repository: &Repository, now: Timestamp) -> Result
             continue;
         }
         let rule = &policy.rules[usize::from(r)];
-        let otherwise = match rule.otherwise {
-            Otherwise::Expire => Fate::Expire,
-            Otherwise::Archive => Fate::Archive,
+        // `supports` admits these two only.
+        let otherwise = if rule.otherwise == Otherwise::Archive {
+            Fate::Archive
+        } else {
+            Fate::Expire
         };
         let record = &records[i];
         let t = &mut tally[usize::from(r)];
