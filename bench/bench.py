@@ -82,17 +82,26 @@ sys.exit(os.waitstatus_to_exitcode(status))
 """
 
 
-def run(cmd: list[str], env: dict, timeout: float, stdout_path: str | None = None, ok=(0,)) -> Run:
+def run(
+    cmd: list[str],
+    env: dict,
+    timeout: float,
+    stdout_path: str | None = None,
+    ok=(0,),
+    stdin_path: str | None = None,
+) -> Run:
     """Runs `cmd`, measuring its wall time and peak RSS (see MEASURE). Output goes to files, so
     a large output never fills a pipe; stdout is returned unless `stdout_path` keeps it on disk."""
     with tempfile.TemporaryFile() as err, (
         open(stdout_path, "wb") if stdout_path else tempfile.TemporaryFile()
-    ) as out, tempfile.NamedTemporaryFile("r") as rss:
+    ) as out, tempfile.NamedTemporaryFile("r") as rss, (
+        open(stdin_path, "rb") if stdin_path else open(os.devnull, "rb")
+    ) as stdin:
         start = time.monotonic()
         proc = subprocess.Popen(
             [sys.executable, "-c", MEASURE, rss.name, *cmd],
             env=env,
-            stdin=subprocess.DEVNULL,
+            stdin=stdin,
             stdout=out,
             stderr=err,
             start_new_session=True,
@@ -285,6 +294,104 @@ def local_evaluation(a, rows: list) -> None:
         )
     )
     rows.append(("digests expired", f"{expired:,}", ""))
+
+
+EVALUATE_RUNS = 5
+
+
+def file_digest(path: str) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def one_repository(a, rows: list) -> None:
+    """Issue 20, goal 1: `evaluate` over 1,000,000 images of one repository, the best of
+    several runs (the machine is shared), and its output byte for byte against the general
+    path (standard input is read whole and parsed as before)."""
+    now = 1_780_000_000
+    path = os.path.join(a.work, "images-1m-one.json")
+    log("writing 1,000,000 images of one repository as describe-images JSON")
+    # In a process of its own: the generator holds the repository's million images, and a
+    # child started from a large parent would report the parent's size as its peak RSS.
+    gen = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, fixture; print(fixture.write_images_json(sys.argv[1], int(sys.argv[2]), "
+            "repositories=1, per_repository=1_000_000))",
+            path,
+            str(now),
+        ],
+        cwd=os.path.dirname(os.path.abspath(__file__)),
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    images = int(gen.stdout.strip())
+    size = os.path.getsize(path)
+    policies = sorted(
+        os.path.join(a.root, "policies", p) for p in os.listdir(os.path.join(a.root, "policies"))
+        if p.endswith(".yaml")
+    )
+    cmd = [a.bin, "evaluate", *policies, "--now", rfc3339(now), "--images"]
+    env = dict(os.environ, NO_COLOR="1")
+    fast_out = os.path.join(a.work, "expired-fast.txt")
+    general_out = os.path.join(a.work, "expired-general.txt")
+    runs = []
+    for i in range(EVALUATE_RUNS):
+        log(f"  evaluate, run {i + 1} of {EVALUATE_RUNS}")
+        runs.append(run(cmd + [path], env, timeout=300, stdout_path=fast_out))
+    log("  evaluate --images - (the general path, for the byte comparison)")
+    general = run(cmd + ["-"], env, timeout=600, stdout_path=general_out, stdin_path=path)
+    same = file_digest(fast_out) == file_digest(general_out)
+    with open(fast_out) as f:
+        expired = sum(1 for line in f if line.strip())
+    for p in (path, fast_out, general_out):
+        os.remove(p)
+    best = min(r.wall for r in runs)
+    worst = max(r.wall for r in runs)
+    rss = min(r.max_rss_kib for r in runs)
+    rows.append(
+        (
+            f"**`ecr-lifecycle evaluate policies/*.yaml --images FILE`, one repository**: "
+            f"{images:,} images of `web-0` ({size / 2**20:.0f} MiB of describe-images JSON, "
+            "`bench/fixture.py`), under `policies/mixed.yaml`",
+            "",
+            "target",
+        )
+    )
+    rows.append(
+        (
+            f"wall time, best of {EVALUATE_RUNS}",
+            seconds(best),
+            f"< 1 s; slowest run {seconds(worst)} (the machine is shared)",
+        )
+    )
+    rows.append(("peak RSS", mib(rss), "the least of the runs"))
+    rows.append(("peak RSS per image", f"{rss * 1024 / images:.0f} B", "< 400 B"))
+    rows.append(("digests expired", f"{expired:,}", ""))
+    rows.append(
+        (
+            "the same with `--images -` (standard input, read whole: the general path)",
+            seconds(general.wall),
+            f"peak RSS {mib(general.max_rss_kib)}, {general.max_rss_kib * 1024 / images:.0f} B per image",
+        )
+    )
+    rows.append(
+        (
+            "output byte-identical to the general path",
+            "yes" if same else "NO",
+            "SHA-256 of both outputs",
+        )
+    )
+    if not same:
+        raise BenchError("evaluate printed different bytes from a file and from standard input")
 
 
 # ---------------------------------------------------------------- 2. end to end
@@ -754,12 +861,27 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--root", required=True, help="the repository's root")
     p.add_argument("--bin", required=True, help="the ecr-lifecycle binary")
-    p.add_argument("--python", required=True, help="the Python with moto (.venv/bin/python)")
-    p.add_argument("--cleanup", required=True, help="the aws-ecr-cleanup executable")
-    p.add_argument("--cargo-bench", required=True, help="the output of cargo bench --bench scale")
+    p.add_argument("--python", help="the Python with moto (.venv/bin/python)")
+    p.add_argument("--cleanup", help="the aws-ecr-cleanup executable")
+    p.add_argument("--cargo-bench", help="the output of cargo bench --bench scale")
     p.add_argument("--work", required=True, help="a scratch directory")
-    p.add_argument("--out", required=True, help="the results file to write")
+    p.add_argument("--out", help="the results file to write")
+    p.add_argument(
+        "--only-evaluate",
+        action="store_true",
+        help="only `evaluate` over one repository of 1,000,000 images: print its table, write nothing",
+    )
     a = p.parse_args()
+    if a.only_evaluate:
+        os.makedirs(a.work, exist_ok=True)
+        rows: list[tuple[str, str, str]] = []
+        one_repository(a, rows)
+        print("| measure | value | note |\n|---|---|---|")
+        print("\n".join(f"| {m} | {v} | {n} |" for m, v, n in rows))
+        return 0
+    for need in ("python", "cleanup", "cargo_bench", "out"):
+        if getattr(a, need) is None:
+            p.error(f"--{need.replace('_', '-')} is required unless --only-evaluate")
 
     os.makedirs(a.work, exist_ok=True)
     a.home = os.path.join(a.work, "home")
@@ -775,6 +897,7 @@ def main() -> int:
     results: dict = {}
     started = time.time()
     local_evaluation(a, rows)
+    one_repository(a, rows)
     end_to_end(a, rows, results)
     plan_memory(a, rows)
     registry_scale(a, rows)

@@ -4,9 +4,13 @@
 #
 #   bash tests/run.sh     # once: creates .venv (moto, the local ECR API)
 #   bash bench/run.sh
+#   bash bench/run.sh evaluate   # only `evaluate` over one repository of 1,000,000 images:
+#                                # best of 5 runs, peak RSS, output compared byte for byte
+#                                # with the general path; prints its table, writes nothing
 #
-# 1. Local evaluation: `cargo bench -p ecr-lifecycle-compiler --bench scale`, and the peak RSS
-#    of `ecr-lifecycle evaluate policies/*.yaml` over 1,000,000 images.
+# 1. Local evaluation: `cargo bench -p ecr-lifecycle-compiler --bench scale`, the peak RSS
+#    of `ecr-lifecycle evaluate policies/*.yaml` over 1,000,000 images in 1,000 repositories,
+#    and the wall time (best of 5) and peak RSS over 1,000,000 images of one repository.
 # 2. End to end against the local ECR API of the end-to-end tests on 127.0.0.1: plan and apply
 #    over 200 repositories × 500 images, and plan with --concurrency 1, 8, 32 and auto under
 #    30 ms per call.
@@ -69,6 +73,37 @@ native_share_section() {
 }
 trap 'exit 130' INT TERM
 
+MODE="${1:-all}"
+case "$MODE" in
+all | evaluate) ;;
+*) die "unknown argument \`$MODE\` (expected nothing, or \`evaluate\`)" ;;
+esac
+
+build_binary() {
+  if [ -n "${ECR_LIFECYCLE_BIN:-}" ]; then
+    BIN="$ECR_LIFECYCLE_BIN"
+    [ -x "$BIN" ] || die "ECR_LIFECYCLE_BIN=$BIN is not an executable"
+  else
+    echo "== cargo build --release" >&2
+    limit 1800 cargo build --release --locked --bin ecr-lifecycle >&2 ||
+      die "cargo build --release failed (see above)"
+    BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/ecr-lifecycle"
+    [ -x "$BIN" ] || die "the build left no binary at $BIN"
+  fi
+  "$BIN" --version >/dev/null || die "$BIN does not run"
+}
+
+if [ "$MODE" = evaluate ]; then
+  command -v cargo >/dev/null || die "cargo is not installed (a Rust toolchain, 1.94 or newer, is needed)"
+  command -v python3 >/dev/null || die "python3 is not installed"
+  mkdir -p "$WORK"
+  build_binary
+  echo "== evaluate over one repository of 1,000,000 images (bench/bench.py --only-evaluate)" >&2
+  limit 1500 python3 bench/bench.py --only-evaluate --root "$ROOT" --bin "$BIN" --work "$WORK" ||
+    die "the measurements failed (see above)"
+  exit 0
+fi
+
 [ -x .venv/bin/python ] || die "no .venv: run \`bash tests/run.sh\` first (it creates .venv with moto, the local ECR API)"
 .venv/bin/python -c 'import moto' 2>/dev/null ||
   die ".venv has no moto: run \`bash tests/run.sh\` (or .venv/bin/pip install -r tests/e2e/requirements.txt)"
@@ -78,17 +113,7 @@ command -v python3 >/dev/null || die "python3 is not installed"
 mkdir -p "$WORK"
 stop_stand_ins
 
-if [ -n "${ECR_LIFECYCLE_BIN:-}" ]; then
-  BIN="$ECR_LIFECYCLE_BIN"
-  [ -x "$BIN" ] || die "ECR_LIFECYCLE_BIN=$BIN is not an executable"
-else
-  echo "== cargo build --release" >&2
-  limit 1800 cargo build --release --locked --bin ecr-lifecycle >&2 ||
-    die "cargo build --release failed (see above)"
-  BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/ecr-lifecycle"
-  [ -x "$BIN" ] || die "the build left no binary at $BIN"
-fi
-"$BIN" --version >/dev/null || die "$BIN does not run"
+build_binary
 
 echo "== aws-ecr-cleanup 0.1.5 in bench/.venv-cleanup" >&2
 CLEANUP="$ROOT/bench/.venv-cleanup/bin/aws-ecr-cleanup"

@@ -50,29 +50,48 @@ impl FromStr for Digest {
     type Err = DigestError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let err = || DigestError(s.chars().take(80).collect());
-        let hex = s.strip_prefix("sha256:").ok_or_else(err)?.as_bytes();
-        if hex.len() != 64 {
-            return Err(err());
-        }
-        let mut out = [0u8; 32];
-        for (i, pair) in hex.chunks_exact(2).enumerate() {
-            let hi = hex_value(pair[0]).ok_or_else(err)?;
-            let lo = hex_value(pair[1]).ok_or_else(err)?;
-            out[i] = hi << 4 | lo;
-        }
-        Ok(Digest(out))
+        Digest::parse_bytes(s.as_bytes()).ok_or_else(|| DigestError(s.chars().take(80).collect()))
     }
 }
 
-fn hex_value(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
+impl Digest {
+    /// `sha256:` and 64 hex digits (either case), from bytes; a million of these are read at
+    /// once, so a table does the digits.
+    pub fn parse_bytes(s: &[u8]) -> Option<Digest> {
+        let hex = s.strip_prefix(b"sha256:")?;
+        if hex.len() != 64 {
+            return None;
+        }
+        let mut out = [0u8; 32];
+        let mut bad = 0u8;
+        for (o, pair) in out.iter_mut().zip(hex.chunks_exact(2)) {
+            let hi = HEX_VALUE[usize::from(pair[0])];
+            let lo = HEX_VALUE[usize::from(pair[1])];
+            bad |= hi | lo;
+            *o = hi << 4 | lo;
+        }
+        (bad & INVALID == 0).then_some(Digest(out))
     }
 }
+
+/// Marks a byte that is no hex digit in [`HEX_VALUE`].
+const INVALID: u8 = 0x10;
+
+/// The value of each hex digit, [`INVALID`] for any other byte.
+const HEX_VALUE: [u8; 256] = {
+    let mut t = [INVALID; 256];
+    let mut c = 0;
+    while c < 256 {
+        t[c] = match c as u8 {
+            b @ b'0'..=b'9' => b - b'0',
+            b @ b'a'..=b'f' => b - b'a' + 10,
+            b @ b'A'..=b'F' => b - b'A' + 10,
+            _ => INVALID,
+        };
+        c += 1;
+    }
+    t
+};
 
 impl fmt::Display for Digest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

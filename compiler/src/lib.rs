@@ -4,6 +4,7 @@
 //!
 //! Nothing here touches the network or the clock: the current time is always an argument.
 
+pub mod bulk;
 pub mod decide;
 pub mod diagnostic;
 pub mod dsl;

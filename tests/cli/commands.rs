@@ -411,3 +411,99 @@ fn compile_terraform_emits_lifecycle_policy_resources_for_the_native_part() {
         .run();
     assert_eq!(check.code, 0, "{}", check.stderr);
 }
+
+/// Images for the example policies' repositories, times as the AWS CLI prints them (epoch
+/// seconds with fractions), with ties, pulls and unknown members.
+fn example_images(per_repository: u32) -> String {
+    let mut details = Vec::new();
+    let repos = [
+        "web-1",
+        "apps/app-2",
+        "sandbox/box-3",
+        "services/svc-4",
+        "other",
+    ];
+    let now = 1_780_272_000i64; // NOW
+    for (r, repo) in repos.iter().enumerate() {
+        for i in 0..per_repository {
+            let n = u64::from(i) * 7919 + r as u64;
+            let tags = match n % 7 {
+                0 | 1 => String::new(),
+                2 => format!(r#","imageTags":["v1.{}.{}"]"#, i / 10, i % 10),
+                3 => format!(r#","imageTags":["feature-{}-{n:07x}"]"#, i % 5),
+                4 => format!(r#","imageTags":["main-{n:07x}"]"#),
+                5 if i % 50 == 5 => r#","imageTags":["prod","latest"]"#.to_string(),
+                _ => format!(r#","imageTags":["pr-{}"]"#, i % 40),
+            };
+            let pushed = now - i64::from(i % 400) * 86_400 / 3 - (i64::from(i) % 3) * 3600;
+            let pulled = if n.is_multiple_of(4) {
+                format!(r#","lastRecordedPullTime":{}.5"#, pushed + 86_400)
+            } else {
+                String::new()
+            };
+            details.push(format!(
+                r#"{{"registryId":"123456789012","repositoryName":"{repo}","imageDigest":"sha256:{:064x}"{tags},"imageSizeInBytes":{},"imagePushedAt":{pushed}.{:03}{pulled},"imageManifestMediaType":"application/vnd.oci.image.manifest.v1+json"}}"#,
+                n.wrapping_mul(0x9e37_79b9_7f4a_7c15),
+                1000 + n,
+                i % 2 * 500,
+            ));
+        }
+    }
+    format!("{{\"imageDetails\":[\n{}\n]}}\n", details.join(",\n"))
+}
+
+/// A file is read as a stream into compact records, standard input as text whole: the two
+/// paths print the same bytes, warnings included.
+#[test]
+fn evaluate_prints_the_same_from_a_file_as_from_standard_input() {
+    let dir = temp_dir(&[("images.json", &example_images(300))]);
+    let images = dir.path().join("images.json");
+    let root = crate::harness::repo_root();
+    let policies = [
+        "mixed",
+        "release-window",
+        "untagged-cleanup",
+        "release-lines",
+    ]
+    .map(|p| {
+        root.join("policies")
+            .join(format!("{p}.yaml"))
+            .display()
+            .to_string()
+    });
+    for actions in [false, true] {
+        let run = |from_file: bool| {
+            let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ecr-lifecycle"));
+            cmd.arg("evaluate")
+                .args(&policies)
+                .args(["--now", NOW])
+                .env("NO_COLOR", "1");
+            if actions {
+                cmd.arg("--actions");
+            }
+            cmd.arg("--images");
+            if from_file {
+                cmd.arg(&images).stdin(std::process::Stdio::null());
+            } else {
+                cmd.arg("-")
+                    .stdin(std::fs::File::open(&images).expect("the images file"));
+            }
+            cmd.output().expect("the binary runs")
+        };
+        let (file, stdin) = (run(true), run(false));
+        assert!(
+            file.status.success() && stdin.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&file.stderr),
+            String::from_utf8_lossy(&stdin.stderr)
+        );
+        let out = String::from_utf8_lossy(&file.stdout);
+        assert!(out.lines().count() > 100, "{out}");
+        assert_eq!(out, String::from_utf8_lossy(&stdin.stdout));
+        assert_eq!(
+            String::from_utf8_lossy(&file.stderr),
+            String::from_utf8_lossy(&stdin.stderr)
+        );
+        assert!(String::from_utf8_lossy(&file.stderr).contains("repository `other`"));
+    }
+}

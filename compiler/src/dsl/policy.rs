@@ -385,25 +385,24 @@ impl Matcher {
 
     /// Whether the image meets every condition but `where` (the cheap part).
     pub fn matches_tags(&self, image: &Image) -> bool {
+        self.matches_tag_names(&image.tags)
+    }
+
+    /// [`Matcher::matches_tags`] over an image's tags alone, however they are held.
+    pub fn matches_tag_names<S: AsRef<str>>(&self, tags: &[S]) -> bool {
+        let tagged = !tags.is_empty();
+        let any = |f: &dyn Fn(&str) -> bool| tags.iter().any(|t| f(t.as_ref()));
         match self {
             Matcher::Any { .. } => true,
-            Matcher::Untagged { .. } => !image.is_tagged(),
+            Matcher::Untagged { .. } => !tagged,
             Matcher::Tagged(t) => {
-                image.is_tagged()
-                    && (t.any_of.is_empty()
-                        || image
-                            .tags
-                            .iter()
-                            .any(|tag| t.any_of.iter().any(|g| g.matches(tag))))
-                    && t.all_of
-                        .iter()
-                        .all(|g| image.tags.iter().any(|tag| g.matches(tag)))
-                    && t.regex
-                        .as_ref()
-                        .is_none_or(|r| image.tags.iter().any(|tag| r.is_match(tag)))
+                tagged
+                    && (t.any_of.is_empty() || any(&|tag| t.any_of.iter().any(|g| g.matches(tag))))
+                    && t.all_of.iter().all(|g| any(&|tag| g.matches(tag)))
+                    && t.regex.as_ref().is_none_or(|r| any(&|tag| r.is_match(tag)))
                     && t.prefixes
                         .iter()
-                        .all(|p| image.tags.iter().any(|tag| tag.starts_with(p.as_str())))
+                        .all(|p| any(&|tag| tag.starts_with(p.as_str())))
             }
         }
     }
@@ -474,10 +473,13 @@ pub struct Anchored {
 
 impl Anchored {
     pub fn is_anchor(&self, image: &Image) -> bool {
-        image
-            .tags
-            .iter()
-            .any(|tag| self.tags.iter().any(|g| g.matches(tag)))
+        self.is_anchor_by_tags(&image.tags)
+    }
+
+    /// [`Anchored::is_anchor`] over an image's tags alone, however they are held.
+    pub fn is_anchor_by_tags<S: AsRef<str>>(&self, tags: &[S]) -> bool {
+        tags.iter()
+            .any(|tag| self.tags.iter().any(|g| g.matches(tag.as_ref())))
     }
 }
 
