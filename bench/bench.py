@@ -926,7 +926,7 @@ def main() -> int:
         "answers ListClusters with no clusters, so the check finds nothing in use and costs one "
         "call per configuration entry.\n"
         "- aws-ecr-cleanup pages DescribeImages by 100 and reads repositories one after another; "
-        "ecr-lifecycle asks for pages of 1000 and reads 8 repositories at a time. Both read "
+        "ecr-lifecycle asks for pages of 1000 and reads several repositories at a time (8 at first, more while the registry answers). Both read "
         "everything before deciding, so the call counts above are the whole cost of a dry run.\n"
         f"- The measurements took {took / 60:.1f} minutes (after the build and `cargo bench`).\n"
     )
