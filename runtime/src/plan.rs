@@ -281,7 +281,7 @@ fn tag_removal(
             .filter(|t| !remove.iter().any(|r| r == &***t))
             .map(|t| t.to_string())
             .collect(),
-        pushed_at: iso(image.pushed_at),
+        pushed_at: image.pushed_at,
         rule: decision
             .rule
             .and_then(|r| policy.rule_name(r))
@@ -300,7 +300,7 @@ fn image_action(
     ImageAction {
         digest: image.digest,
         tags: image.tags.iter().map(|t| t.to_string()).collect(),
-        pushed_at: iso(image.pushed_at),
+        pushed_at: image.pushed_at,
         size_bytes: image.size_bytes,
         archived: (image.status == ImageStatus::Archived).then(|| {
             image.archived_at.map_or(ArchiveAge::Unknown, |t| {

@@ -167,7 +167,7 @@ fn image_line(sign: char, a: &ImageAction) -> String {
     format!(
         "  {sign} {}  {tags}  pushed {}  {size}",
         short(&a.digest),
-        &a.pushed_at[..a.pushed_at.len().min(10)]
+        &a.pushed_at.strftime("%Y-%m-%d").to_string()
     )
 }
 
@@ -446,7 +446,7 @@ pub(crate) fn tag_removal_line(t: &TagRemoval) -> String {
         short(&t.digest),
         t.remove.join(", "),
         t.keep.join(", "),
-        &t.pushed_at[..t.pushed_at.len().min(10)]
+        &t.pushed_at.strftime("%Y-%m-%d").to_string()
     )
 }
 

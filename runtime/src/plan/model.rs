@@ -167,7 +167,8 @@ pub struct ImageAction {
     pub digest: Digest,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
-    pub pushed_at: String,
+    #[serde(with = "aws_time")]
+    pub pushed_at: jiff::Timestamp,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size_bytes: Option<u64>,
     /// For an image in the archive: how long it has been there.
@@ -193,7 +194,8 @@ pub struct TagRemoval {
     pub remove: Vec<String>,
     /// The tags the image keeps (never empty).
     pub keep: Vec<String>,
-    pub pushed_at: String,
+    #[serde(with = "aws_time")]
+    pub pushed_at: jiff::Timestamp,
     /// The rule whose `otherwise: untag` removes them.
     pub rule: String,
     /// Why the rule does not keep the image as it is.
@@ -623,5 +625,21 @@ mod tests {
                 .count();
             assert_eq!(holders, 1, "{name}");
         }
+    }
+}
+
+/// A time in a plan as the AWS CLI prints it (`2026-05-01T12:00:00+00:00`), held as a time.
+mod aws_time {
+    use ecr_lifecycle_compiler::image::{iso, parse_timestamp};
+    use jiff::Timestamp;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&iso(*t))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
+        let text = String::deserialize(d)?;
+        parse_timestamp(&text).map_err(serde::de::Error::custom)
     }
 }

@@ -427,7 +427,7 @@ fn tag_rows(list: &[TagRemoval], rows: usize) -> String {
                 short(&t.digest),
                 t.remove.join(", ").replace('|', "\\|"),
                 t.keep.join(", ").replace('|', "\\|"),
-                &t.pushed_at[..t.pushed_at.len().min(10)],
+                &t.pushed_at.strftime("%Y-%m-%d").to_string(),
             ));
         }
         if group.len() > rows {
@@ -499,7 +499,7 @@ fn groups(list: &[(&ImageAction, String)], by_rule: bool, rows: usize) -> String
             s.push_str(&format!(
                 "  | `{}` | {tags} | {} | {} |{why}\n",
                 short(&a.digest),
-                &a.pushed_at[..a.pushed_at.len().min(10)],
+                &a.pushed_at.strftime("%Y-%m-%d").to_string(),
                 a.size_bytes.map(bytes).unwrap_or_default(),
             ));
         }

@@ -18,7 +18,7 @@ pub(super) fn action(n: usize, rule: &str, reason: Reason) -> ImageAction {
         } else {
             vec![format!("build-{n}")]
         },
-        pushed_at: "2026-01-02T03:04:05Z".into(),
+        pushed_at: "2026-01-02T03:04:05Z".parse().unwrap_or_default(),
         size_bytes: Some(100 << 20),
         archived: None,
         rule: Some(rule.into()),
