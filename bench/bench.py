@@ -570,6 +570,63 @@ def registry_scale(a, rows: list) -> None:
         s.stop()
 
 
+def lambda_cold_start(a, rows: list) -> None:
+    """The function's own start-up: from the process starting (as Lambda starts `bootstrap`) to
+    its first request for an invocation (GET …/runtime/invocation/next), against a Runtime API
+    on 127.0.0.1 that answers nothing. Lambda's own sandbox start is not in it."""
+    import http.server
+
+    starts = []
+    asked = threading.Event()
+
+    class Api(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (the standard library's name)
+            if self.path.endswith("/runtime/invocation/next"):
+                asked.set()
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Api)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    policies = os.path.join(a.work, "cold-start")
+    os.makedirs(policies, exist_ok=True)
+    with open(os.path.join(policies, "p.yaml"), "w") as f:
+        f.write("version: 1\nrules:\n  - { name: recent, match: any, keep: { newest: 10 } }\n")
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{server.server_address[1]}",
+        "AWS_LAMBDA_FUNCTION_NAME": "ecr-lifecycle",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
+        "AWS_LAMBDA_FUNCTION_VERSION": "1",
+        "AWS_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "ECR_LIFECYCLE_POLICIES": policies,
+        "HOME": a.home,
+    }
+    try:
+        for _ in range(10):
+            asked.clear()
+            start = time.monotonic()
+            proc = subprocess.Popen([a.bin, "lambda"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            ok = asked.wait(timeout=30)
+            took = time.monotonic() - start
+            proc.kill()
+            proc.wait(timeout=10)
+            if not ok:
+                raise BenchError("`ecr-lifecycle lambda` never asked the Runtime API for an invocation")
+            starts.append(took)
+    finally:
+        server.shutdown()
+    starts.sort()
+    rows.append(("**2d. The Lambda function's start-up** (process start to its first `invocation/next`, 10 runs)", "", ""))
+    rows.append(("median", f"{starts[len(starts) // 2] * 1000:.1f} ms", f"fastest {starts[0] * 1000:.1f} ms, slowest {starts[-1] * 1000:.1f} ms; Lambda's own sandbox start comes on top"))
+
+
 # ---------------------------------------------------------------- 3. side by side
 
 
@@ -901,6 +958,7 @@ def main() -> int:
     end_to_end(a, rows, results)
     plan_memory(a, rows)
     registry_scale(a, rows)
+    lambda_cold_start(a, rows)
     side_by_side(a, rows, results)
     took = time.time() - started
 
