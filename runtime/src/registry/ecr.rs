@@ -588,32 +588,16 @@ impl Registry for EcrRegistry {
         let out = req.send().await;
         timer.done();
         let out = out.map_err(|e| sdk_error("BatchDeleteImage", Some(repository), e))?;
-        let mut outcome = DeleteOutcome::default();
-        for id in out.image_ids() {
-            if let Some(d) = id.image_digest().and_then(|d| d.parse::<Digest>().ok())
-                && !outcome.deleted.contains(&d)
-            {
-                outcome.deleted.push(d);
-            }
-        }
-        for f in out.failures() {
-            let Some(digest) = f
-                .image_id()
-                .and_then(|i| i.image_digest())
-                .and_then(|d| d.parse().ok())
-            else {
-                continue;
-            };
-            outcome.failures.push(ImageFailure {
-                digest,
-                code: f
-                    .failure_code()
-                    .map(|c| c.as_str().to_string())
-                    .unwrap_or_default(),
-                reason: f.failure_reason().unwrap_or("").to_string(),
-            });
-        }
-        Ok(outcome)
+        Ok(DeleteOutcome::from_answer(
+            out.image_ids().iter().map(|id| id.image_digest()),
+            out.failures().iter().map(|f| {
+                (
+                    f.image_id().and_then(|i| i.image_digest()),
+                    f.failure_code().map(|c| c.as_str()),
+                    f.failure_reason(),
+                )
+            }),
+        ))
     }
 
     async fn batch_untag(

@@ -9,7 +9,7 @@ use ecr_lifecycle_compiler::image::{Digest, ImageStatus};
 
 use crate::registry::{
     ArchiveOutcome, DeleteOutcome, ErrorKind, ImageFailure, Registry, RegistryError, TagFailure,
-    TagId, UntagOutcome,
+    TagId, UntagOutcome, check_batch_size,
 };
 use crate::snapshot::{RepositoryState, SNAPSHOT_HINT, Snapshot};
 
@@ -173,17 +173,7 @@ impl Registry for FileRegistry {
         repository: &str,
         digests: &[Digest],
     ) -> Result<DeleteOutcome, RegistryError> {
-        if digests.len() > 100 {
-            return Err(RegistryError::new(
-                "BatchDeleteImage",
-                Some(repository),
-                ErrorKind::Invalid,
-                format!(
-                    "{} image ids in one call; ECR allows at most 100",
-                    digests.len()
-                ),
-            ));
-        }
+        check_batch_size(repository, digests.len())?;
         let outcome = self.with_repo("BatchDeleteImage", repository, |r| {
             let mut out = DeleteOutcome::default();
             for d in digests {
@@ -231,17 +221,7 @@ impl Registry for FileRegistry {
         repository: &str,
         ids: &[TagId],
     ) -> Result<UntagOutcome, RegistryError> {
-        if ids.len() > 100 {
-            return Err(RegistryError::new(
-                "BatchDeleteImage",
-                Some(repository),
-                ErrorKind::Invalid,
-                format!(
-                    "{} image ids in one call; ECR allows at most 100",
-                    ids.len()
-                ),
-            ));
-        }
+        check_batch_size(repository, ids.len())?;
         let outcome = self.with_repo("BatchDeleteImage", repository, |r| {
             let mut out = UntagOutcome::default();
             for id in ids {

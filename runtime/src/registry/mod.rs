@@ -50,6 +50,49 @@ impl TagFailure {
     }
 }
 
+impl DeleteOutcome {
+    /// A BatchDeleteImage answer, as ECR's or ECR Public's SDK reads it: the digests of the
+    /// ids it lists as deleted (each once: an image may be listed by digest and by tag), and
+    /// each failure that names a digest, as `(digest, code, reason)`.
+    pub(crate) fn from_answer<'a>(
+        deleted: impl IntoIterator<Item = Option<&'a str>>,
+        failures: impl IntoIterator<Item = (Option<&'a str>, Option<&'a str>, Option<&'a str>)>,
+    ) -> DeleteOutcome {
+        let mut outcome = DeleteOutcome::default();
+        for d in deleted.into_iter().flatten() {
+            if let Ok(d) = d.parse::<Digest>()
+                && !outcome.deleted.contains(&d)
+            {
+                outcome.deleted.push(d);
+            }
+        }
+        for (digest, code, reason) in failures {
+            let Some(digest) = digest.and_then(|d| d.parse().ok()) else {
+                continue;
+            };
+            outcome.failures.push(ImageFailure {
+                digest,
+                code: code.unwrap_or_default().to_string(),
+                reason: reason.unwrap_or_default().to_string(),
+            });
+        }
+        outcome
+    }
+}
+
+/// At most 100 image ids in one BatchDeleteImage call, as ECR allows.
+pub(crate) fn check_batch_size(repository: &str, ids: usize) -> Result<(), RegistryError> {
+    if ids > 100 {
+        return Err(RegistryError::new(
+            "BatchDeleteImage",
+            Some(repository),
+            ErrorKind::Invalid,
+            format!("{ids} image ids in one call; ECR allows at most 100"),
+        ));
+    }
+    Ok(())
+}
+
 /// What archiving a set of images achieved (UpdateImageStorageClass, one image a call).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ArchiveOutcome {
