@@ -13,7 +13,7 @@ use crate::dsl::Policy;
 use crate::dsl::policy::{ARCHIVE_DEFAULT_NAME, Evaluation as Reading, RuleId};
 use crate::image::{Digest, Image, ImageStatus};
 use crate::in_use::InUse;
-use crate::native::{self, Outcome, ValidPolicy};
+use crate::native::{self, Outcome, TagFilter, ValidPolicy};
 use crate::reference::{self, Decision, Evaluation, Fate, Reason};
 use crate::split::{self, Compiled};
 
@@ -394,12 +394,9 @@ fn native_policy(
         .find(|h| !h.is_empty())
         .unwrap_or_default();
     if harmed.is_empty() {
-        let untagged_native = native.rules.iter().any(|r| {
-            matches!(
-                r.selection.tag_status,
-                native::TagStatus::Untagged | native::TagStatus::Any
-            )
-        });
+        let untagged_native = native
+            .filtered_rules()
+            .any(|(_, f)| matches!(f, TagFilter::Untagged | TagFilter::Any));
         if untagged_native && images.iter().any(|i| i.subject.is_some()) {
             notes.push(Note::ReferrersPresent);
         }

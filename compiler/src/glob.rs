@@ -1,5 +1,7 @@
 //! Globs over image tags and repository names: `*` matches any run of characters
-//! (including `/`), `?` matches one character, everything else matches itself.
+//! (including `/`), `?` matches one character, everything else matches itself. ECR's
+//! `tagPatternList` entries (only `*`) and `tagPrefixList` entries (all literal) are read by
+//! the same code in their own [`Syntax`]: every wildcard match in the project is [`matches`].
 //!
 //! Besides matching, globs answer two questions the compiler asks: can ECR express this
 //! glob (ECR patterns know only `*`, at most four of them), and can two sets of globs select
@@ -8,8 +10,6 @@
 use crate::limits::MAX_WILDCARDS;
 use std::collections::{HashSet, VecDeque};
 use std::fmt;
-
-use wildmatch::WildMatch;
 
 /// Characters that say "regular expression" where a glob is expected.
 const REGEX_SYNTAX: &[char] = &['[', ']', '(', ')', '{', '}', '|', '^', '$', '\\', '+'];
@@ -50,11 +50,27 @@ impl GlobKind {
     }
 }
 
+/// How the characters of a pattern's text are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Syntax {
+    /// A policy file's glob (and a file-name glob): `*` any run, `?` one character.
+    Glob,
+    /// A `tagPatternList` entry: `*` any run; nothing else is special.
+    Ecr,
+    /// A `tagPrefixList` entry: every character is literal, and anything may follow.
+    Prefix,
+}
+
+/// Whether the pattern `text`, read in `syntax`, matches the whole of `name`.
+pub fn matches(syntax: Syntax, text: &str, name: &str) -> bool {
+    wildcard_match(&Text { syntax, text }, name)
+}
+
 /// A checked glob.
 #[derive(Clone)]
 pub struct Glob {
     text: Box<str>,
-    matcher: WildMatch,
+    syntax: Syntax,
 }
 
 impl Glob {
@@ -88,17 +104,17 @@ impl Glob {
         }
         Ok(Glob {
             text: text.into(),
-            matcher: WildMatch::new(text),
+            syntax: Syntax::Glob,
         })
     }
 
     /// An ECR tag pattern as written in an `evaluation: ecr` file: ECR, not this glob, reads
-    /// it (`*` is its only wildcard, and a character no tag has simply never matches), so any
-    /// text the native policy may hold is one.
+    /// it (`*` is its only wildcard, `?` is itself, and a character no tag has simply never
+    /// matches), so any text the native policy may hold is one.
     pub fn verbatim(text: &str) -> Glob {
         Glob {
             text: text.into(),
-            matcher: WildMatch::new(text),
+            syntax: Syntax::Ecr,
         }
     }
 
@@ -107,7 +123,7 @@ impl Glob {
     }
 
     pub fn matches(&self, name: &str) -> bool {
-        self.matcher.matches(name)
+        matches(self.syntax, &self.text, name)
     }
 
     /// Why ECR cannot use this glob as a tag pattern, if it cannot.
@@ -155,13 +171,18 @@ impl Glob {
         {
             return false;
         }
-        includes(&Pattern::glob(outer_text), &Pattern::glob(inner))
+        includes(&outer.pattern(), &self.pattern())
+    }
+
+    /// The glob as the automaton reads it.
+    pub(crate) fn pattern(&self) -> Pattern {
+        Pattern::new(self.syntax, &self.text)
     }
 }
 
 impl PartialEq for Glob {
     fn eq(&self, other: &Self) -> bool {
-        self.text == other.text
+        self.text == other.text && self.syntax == other.syntax
     }
 }
 
@@ -203,36 +224,24 @@ pub(crate) struct Pattern {
 }
 
 impl Pattern {
-    /// A glob: `*` matches any run of characters, `?` one character.
-    pub(crate) fn glob(text: &str) -> Pattern {
-        Pattern::fold(text.chars().map(|c| match c {
-            '*' => Tok::Star,
-            '?' => Tok::One,
-            c => Tok::Lit(c),
-        }))
+    /// The pattern `text` reads as in `syntax`.
+    pub(crate) fn new(syntax: Syntax, text: &str) -> Pattern {
+        let source = Text { syntax, text };
+        let mut toks: Vec<Tok> = Vec::new();
+        let mut at = 0;
+        while let Some((t, next)) = source.token(at) {
+            // Runs of `*` match the same names as one `*`.
+            if !(t == Tok::Star && toks.last() == Some(&Tok::Star)) {
+                toks.push(t);
+            }
+            at = next;
+        }
+        Pattern { toks }
     }
 
     /// A `tagPatternList` entry: `*` matches any run of characters, nothing else is special.
     pub(crate) fn ecr(text: &str) -> Pattern {
-        Pattern::fold(text.chars().map(|c| match c {
-            '*' => Tok::Star,
-            c => Tok::Lit(c),
-        }))
-    }
-
-    /// A `tagPrefixList` entry: every character is literal, and anything may follow.
-    pub(crate) fn prefix(text: &str) -> Pattern {
-        Pattern::fold(text.chars().map(Tok::Lit).chain([Tok::Star]))
-    }
-
-    fn fold(toks: impl Iterator<Item = Tok>) -> Pattern {
-        let mut out: Vec<Tok> = Vec::new();
-        for t in toks {
-            if !(t == Tok::Star && out.last() == Some(&Tok::Star)) {
-                out.push(t);
-            }
-        }
-        Pattern { toks: out }
+        Pattern::new(Syntax::Ecr, text)
     }
 
     /// Matches every name (`*`, `**`, or the empty prefix).
@@ -241,17 +250,7 @@ impl Pattern {
     }
 
     pub(crate) fn matches(&self, name: &str) -> bool {
-        if self.toks.len() >= u16::MAX as usize {
-            return false;
-        }
-        let mut states = self.start();
-        for c in name.chars() {
-            states = self.step(&states, c);
-            if states.is_empty() {
-                return false;
-            }
-        }
-        self.accepts(&states)
+        wildcard_match(self.toks.as_slice(), name)
     }
 
     /// The name with every `*` replaced by `fill` (and every `?` by its first character).
@@ -284,6 +283,80 @@ impl Pattern {
 
     fn accepts(&self, states: &States) -> bool {
         states.contains(&(self.toks.len() as u16))
+    }
+}
+
+/// A pattern read one token at a time: the token at a position and the position after it.
+trait Tokens {
+    fn token(&self, at: usize) -> Option<(Tok, usize)>;
+}
+
+impl Tokens for [Tok] {
+    fn token(&self, at: usize) -> Option<(Tok, usize)> {
+        self.get(at).map(|&t| (t, at + 1))
+    }
+}
+
+/// A pattern's text, read in place (positions are byte offsets; a prefix's implicit `*` sits
+/// just past the end).
+struct Text<'a> {
+    syntax: Syntax,
+    text: &'a str,
+}
+
+impl Tokens for Text<'_> {
+    fn token(&self, at: usize) -> Option<(Tok, usize)> {
+        let Some(c) = self.text.get(at..).and_then(|rest| rest.chars().next()) else {
+            let star_after = self.syntax == Syntax::Prefix && at == self.text.len();
+            return star_after.then_some((Tok::Star, at + 1));
+        };
+        let tok = match (self.syntax, c) {
+            (Syntax::Glob | Syntax::Ecr, '*') => Tok::Star,
+            (Syntax::Glob, '?') => Tok::One,
+            (_, c) => Tok::Lit(c),
+        };
+        Some((tok, at + c.len_utf8()))
+    }
+}
+
+/// Whether the pattern matches the whole of `name`: greedy, and on a mismatch the last `*`
+/// takes one more character (linear in practice, at worst pattern length × name length).
+fn wildcard_match<P: Tokens + ?Sized>(pattern: &P, name: &str) -> bool {
+    let next_char = |at: usize| name.get(at..).and_then(|rest| rest.chars().next());
+    let (mut p, mut n) = (0, 0);
+    // Just past the last `*` seen, and where in the name its run ends so far.
+    let mut star: Option<(usize, usize)> = None;
+    loop {
+        let token = pattern.token(p);
+        if let Some((Tok::Star, after)) = token {
+            star = Some((after, n));
+            p = after;
+            continue;
+        }
+        match (token, next_char(n)) {
+            (None, None) => return true,
+            (Some((Tok::One, after)), Some(c)) => {
+                p = after;
+                n += c.len_utf8();
+                continue;
+            }
+            (Some((Tok::Lit(l), after)), Some(c)) if l == c => {
+                p = after;
+                n += c.len_utf8();
+                continue;
+            }
+            _ => {}
+        }
+        // A mismatch: the last `*` swallows one more character, or nothing can match.
+        let Some((after_star, run_end)) = star else {
+            return false;
+        };
+        let Some(c) = next_char(run_end) else {
+            return false;
+        };
+        star = Some((after_star, run_end + c.len_utf8()));
+        p = after_star;
+        n = run_end + c.len_utf8();
     }
 }
 
@@ -447,8 +520,8 @@ pub(crate) fn fresh(named: &[char], candidates: &str) -> char {
 /// The shortest name both `a` and `b` match and none of `excluded` matches, if any exists
 /// (searched over the subset automata of all globs at once, within a bound on states).
 pub fn common_name(a: &Glob, b: &Glob, excluded: &[&Glob]) -> Option<String> {
-    let include = [Pattern::glob(&a.text), Pattern::glob(&b.text)];
-    let exclude: Vec<Pattern> = excluded.iter().map(|g| Pattern::glob(&g.text)).collect();
+    let include = [a.pattern(), b.pattern()];
+    let exclude: Vec<Pattern> = excluded.iter().map(|g| g.pattern()).collect();
     // Every literal of every glob, plus one character none of them names, stands for the rest.
     let mut alphabet: Vec<char> = include
         .iter()
@@ -469,6 +542,7 @@ pub fn common_name(a: &Glob, b: &Glob, excluded: &[&Glob]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn g(s: &str) -> Glob {
         Glob::parse(s, GlobKind::Repository).unwrap()
@@ -481,6 +555,53 @@ mod tests {
         assert!(!g("web-?").matches("web-10"));
         let t = Glob::parse("release-[0-9]", GlobKind::Tag);
         assert!(t.is_err(), "`[` never occurs in a tag");
+    }
+
+    #[test]
+    fn each_syntax_reads_its_own_wildcards() {
+        assert!(matches(Syntax::Glob, "v?", "v1"));
+        assert!(!matches(Syntax::Ecr, "v?", "v1"), "ECR reads `?` as itself");
+        assert!(matches(Syntax::Ecr, "v?", "v?"));
+        assert!(!Glob::verbatim("v?").matches("v1"));
+        assert!(matches(Syntax::Prefix, "dev", "dev-1"));
+        assert!(matches(Syntax::Prefix, "dev", "dev"));
+        assert!(!matches(Syntax::Prefix, "d*", "dev"), "a prefix is literal");
+        assert!(matches(Syntax::Prefix, "d*", "d*x"));
+        assert!(matches(Syntax::Prefix, "", "anything"));
+        assert!(matches(Syntax::Ecr, "*", ""));
+        assert!(!matches(Syntax::Ecr, "", "a"));
+        assert!(matches(Syntax::Ecr, "a*b*c", "aXXbYYc"));
+        assert!(!matches(Syntax::Ecr, "a*b*c", "aXXbYYcZ"));
+        assert!(matches(Syntax::Ecr, "*a*b", "aab"));
+        assert!(matches(Syntax::Glob, "é*ü?", "éaüß"));
+        assert!(
+            !matches(Syntax::Glob, "??", "é"),
+            "`?` is one character, not one byte"
+        );
+    }
+
+    /// The automaton the searches walk, run as a matcher: the reference for the greedy one.
+    fn automaton_accepts(p: &Pattern, name: &str) -> bool {
+        let mut states = p.start();
+        for c in name.chars() {
+            states = p.step(&states, c);
+        }
+        p.accepts(&states)
+    }
+
+    proptest! {
+        #[test]
+        fn the_matcher_agrees_with_the_automaton(
+            text in "[ab*?é]{0,8}",
+            name in "[abé?*]{0,10}",
+        ) {
+            for syntax in [Syntax::Glob, Syntax::Ecr, Syntax::Prefix] {
+                let p = Pattern::new(syntax, &text);
+                let expected = automaton_accepts(&p, &name);
+                prop_assert_eq!(p.matches(&name), expected, "{:?} {:?} {:?}", syntax, text, name);
+                prop_assert_eq!(matches(syntax, &text, &name), expected);
+            }
+        }
     }
 
     #[test]
@@ -558,7 +679,10 @@ mod tests {
         // ECR's patterns read `?` literally; the same inclusion answers for them.
         assert!(!includes(&Pattern::ecr("v?"), &Pattern::ecr("v1")));
         assert!(includes(&Pattern::ecr("v?*"), &Pattern::ecr("v?1")));
-        assert!(includes(&Pattern::prefix("v"), &Pattern::ecr("v1.*")));
+        assert!(includes(
+            &Pattern::new(Syntax::Prefix, "v"),
+            &Pattern::ecr("v1.*")
+        ));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! Rules are named from their descriptions.
 
 use crate::native::{
-    ActionType, CountType, NativeRule, Selection, StorageClass, TagStatus, ValidPolicy,
+    ActionType, CountType, NativeRule, StorageClass, TagFilter, TagStatus, ValidPolicy,
 };
 use crate::source::SourceFile;
 
@@ -40,8 +40,8 @@ fn canonical(mut rules: Vec<NativeRule>) -> String {
 }
 
 fn write(policy: &ValidPolicy, repositories: &[String]) -> Result<String, String> {
-    let mut rules: Vec<&NativeRule> = policy.rules.iter().collect();
-    rules.sort_by_key(|r| r.rule_priority);
+    let mut rules: Vec<Filtered> = policy.filtered_rules().collect();
+    rules.sort_by_key(|(r, _)| r.rule_priority);
     let mut out = String::new();
     out.push_str("# Imported from the native lifecycle policy applied to ");
     out.push_str(&repositories.join(", "));
@@ -50,9 +50,9 @@ fn write(policy: &ValidPolicy, repositories: &[String]) -> Result<String, String
     out.push_str("# the rules and remove `evaluation: ecr` (`ecr-lifecycle compile` then shows what ECR can do).\n");
     out.push_str("version: 1\nevaluation: ecr\n");
     out.push_str(&format!("repositories: [{}]\n", quoted_list(repositories)));
-    let (archived, active): (Vec<&NativeRule>, Vec<&NativeRule>) = rules
-        .iter()
-        .partition(|r| r.storage_class() == StorageClass::Archive);
+    let (archived, active): (Vec<Filtered>, Vec<Filtered>) = rules
+        .into_iter()
+        .partition(|(r, _)| r.storage_class() == StorageClass::Archive);
     let mut names: Vec<String> = Vec::new();
     out.push_str(&archive_section(&archived, &active, &mut names)?);
     if active.is_empty() {
@@ -60,7 +60,7 @@ fn write(policy: &ValidPolicy, repositories: &[String]) -> Result<String, String
         return Ok(out);
     }
     out.push_str("rules:\n");
-    for rule in active {
+    for (rule, filter) in active {
         let sel = &rule.selection;
         let priority = rule.rule_priority;
         let archive = rule.action.action_type == ActionType::Transition;
@@ -83,7 +83,7 @@ fn write(policy: &ValidPolicy, repositories: &[String]) -> Result<String, String
         }
         out.push_str(&format!(
             "    match: {}\n    keep: {keep}\n",
-            matcher(sel, priority)?
+            matcher(filter)
         ));
         if archive {
             out.push_str("    otherwise: archive\n");
@@ -95,8 +95,8 @@ fn write(policy: &ValidPolicy, repositories: &[String]) -> Result<String, String
 /// The `archive` section for the rules of the archive storage class (by priority): the `any`
 /// rule, which ECR evaluates last, is `expire_after`; every other one is an archive rule.
 fn archive_section(
-    archived: &[&NativeRule],
-    active: &[&NativeRule],
+    archived: &[Filtered],
+    active: &[Filtered],
     names: &mut Vec<String>,
 ) -> Result<String, String> {
     if archived.is_empty() {
@@ -111,10 +111,10 @@ fn archive_section(
         )),
     };
     let mut out = String::from("archive:\n");
-    let (default, listed): (Vec<&NativeRule>, Vec<&NativeRule>) = archived
+    let (default, listed): (Vec<Filtered>, Vec<Filtered>) = archived
         .iter()
-        .partition(|r| r.selection.tag_status == TagStatus::Any);
-    if let Some(rule) = default.first() {
+        .partition(|(_, filter)| filter.status() == TagStatus::Any);
+    if let Some((rule, _)) = default.first() {
         out.push_str(&format!("  expire_after: {}\n", days(rule)?));
         if let Some(d) = &rule.description {
             out.push_str(&format!("  description: {}\n", yaml_string(d)));
@@ -123,7 +123,7 @@ fn archive_section(
         let after = active
             .iter()
             .chain(&listed)
-            .map(|r| r.rule_priority)
+            .map(|(r, _)| r.rule_priority)
             .max()
             .unwrap_or(0)
             + 1;
@@ -134,7 +134,7 @@ fn archive_section(
     if !listed.is_empty() {
         out.push_str("  rules:\n");
     }
-    for rule in listed {
+    for (rule, filter) in listed {
         let priority = rule.rule_priority;
         let name = unique_name(rule, names);
         out.push_str(&format!("    - name: {name}\n      priority: {priority}\n"));
@@ -143,24 +143,24 @@ fn archive_section(
         }
         out.push_str(&format!(
             "      match: {}\n      expire_after: {}\n",
-            matcher(&rule.selection, priority)?,
+            matcher(filter),
             days(rule)?
         ));
     }
     Ok(out)
 }
 
-/// A selection's tag filter as a `match`, verbatim.
-fn matcher(sel: &Selection, priority: i64) -> Result<String, String> {
-    Ok(match sel.tag_status {
-        TagStatus::Any => "any".to_string(),
-        TagStatus::Untagged => "{ untagged: true }".to_string(),
-        TagStatus::Tagged => match (&sel.tag_pattern_list, &sel.tag_prefix_list) {
-            (Some(p), None) => format!("{{ tags_all: [{}] }}", quoted_list(p)),
-            (None, Some(p)) => format!("{{ tag_prefixes: [{}] }}", quoted_list(p)),
-            _ => return Err(format!("rule {priority} has no single tag list")),
-        },
-    })
+/// A rule of the applied policy, with its tag filter.
+type Filtered<'a> = (&'a NativeRule, &'a TagFilter);
+
+/// A tag filter as a `match`, verbatim.
+fn matcher(filter: &TagFilter) -> String {
+    match filter {
+        TagFilter::Any => "any".to_string(),
+        TagFilter::Untagged => "{ untagged: true }".to_string(),
+        TagFilter::Tagged(p) => format!("{{ tags_all: [{}] }}", quoted_list(p)),
+        TagFilter::TaggedPrefixes(p) => format!("{{ tag_prefixes: [{}] }}", quoted_list(p)),
+    }
 }
 
 /// A rule name from the description (lower-case letters, digits, single dashes), or

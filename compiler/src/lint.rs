@@ -32,7 +32,7 @@ use jiff::Timestamp;
 use crate::image::Image;
 use crate::native::{
     ActionType, LifecyclePolicy, NativeError, NativeErrorKind, NativeRule, Position, RuleRef,
-    StorageClass, TagStatus, ValidPolicy, parse_and_validate, validate,
+    StorageClass, TagFilter, ValidPolicy, parse_and_validate, validate,
 };
 
 pub use suggest::Suggestion;
@@ -173,32 +173,7 @@ impl Issue {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleFilter {
     pub priority: i64,
-    pub status: TagStatus,
-    /// The list of a `tagged` rule.
-    pub list: Option<TagList>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TagList {
-    pub kind: ListKind,
-    /// The entries as written.
-    pub entries: Vec<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ListKind {
-    Patterns,
-    Prefixes,
-}
-
-impl ListKind {
-    /// The policy's member name: `tagPatternList` or `tagPrefixList`.
-    pub fn member(self) -> &'static str {
-        match self {
-            ListKind::Patterns => "tagPatternList",
-            ListKind::Prefixes => "tagPrefixList",
-        }
-    }
+    pub tags: TagFilter,
 }
 
 /// What lint knows of the image indexes in the repositories a policy governs.
@@ -399,10 +374,9 @@ pub(crate) struct Cx<'a> {
 impl<'a> Cx<'a> {
     fn new(policy: &'a ValidPolicy, now: Timestamp, indexes: &'a Indexes) -> Cx<'a> {
         let mut rules: Vec<(usize, &NativeRule, Filter)> = policy
-            .rules
-            .iter()
+            .filtered_rules()
             .enumerate()
-            .map(|(i, r)| (i, r, Filter::of(r)))
+            .map(|(i, (r, f))| (i, r, Filter::of(r, f)))
             .collect();
         rules.sort_by_key(|(_, r, _)| r.rule_priority);
         Cx {

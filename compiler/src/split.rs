@@ -19,7 +19,7 @@ use crate::diagnostic::Diagnostic;
 use crate::dsl::Policy;
 use crate::dsl::policy::{ArchiveKeep, Keep, Matcher, Order, Otherwise, Rule, RuleId, TagClass};
 use crate::native::{self, ValidPolicy};
-use crate::translate::filters_for;
+use crate::translate::{self, filters_for};
 pub use crate::translate::{
     CLAIM_DAYS, NativeAction, NativeRuleSpec, RuleProblem, TagFilter, ecr_native, to_native,
 };
@@ -702,7 +702,8 @@ fn prune_claims(specs: &mut Vec<NativeRuleSpec>, reports: &mut [RuleReport]) {
                 || specs[p + 1..].iter().any(|later| {
                     later.action.acts()
                         && later.action.in_archive() == specs[p].action.in_archive()
-                        && later.filter.class().overlaps(specs[p].filter.class())
+                        && translate::class(&later.filter)
+                            .overlaps(translate::class(&specs[p].filter))
                 })
         })
         .collect();

@@ -12,23 +12,15 @@ use crate::native::{self, ValidPolicy};
 /// century, so the claim never fires.
 pub const CLAIM_DAYS: i64 = 36_500;
 
-/// An ECR tag filter: `tagStatus` and, for `tagged`, the AND-list of patterns.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum TagFilter {
-    Any,
-    Untagged,
-    Tagged(Vec<String>),
-    /// `tagPrefixList` (only from `evaluation: ecr`).
-    TaggedPrefixes(Vec<String>),
-}
+/// ECR's tag filter, the one type for it (a prefix list comes only from `evaluation: ecr`).
+pub use crate::native::TagFilter;
 
-impl TagFilter {
-    pub(crate) fn class(&self) -> TagClass {
-        match self {
-            TagFilter::Any => TagClass::Both,
-            TagFilter::Untagged => TagClass::Untagged,
-            TagFilter::Tagged(_) | TagFilter::TaggedPrefixes(_) => TagClass::Tagged,
-        }
+/// The images of which tag class a filter may select.
+pub(crate) fn class(filter: &TagFilter) -> TagClass {
+    match filter {
+        TagFilter::Any => TagClass::Both,
+        TagFilter::Untagged => TagClass::Untagged,
+        TagFilter::Tagged(_) | TagFilter::TaggedPrefixes(_) => TagClass::Tagged,
     }
 }
 
@@ -138,16 +130,7 @@ pub fn to_native(specs: &[NativeRuleSpec]) -> native::LifecyclePolicy {
         rules: specs
             .iter()
             .map(|s| {
-                let (status, patterns) = match &s.filter {
-                    TagFilter::Any => (native::TagStatus::Any, None),
-                    TagFilter::Untagged => (native::TagStatus::Untagged, None),
-                    TagFilter::Tagged(p) => (native::TagStatus::Tagged, Some(p.clone())),
-                    TagFilter::TaggedPrefixes(_) => (native::TagStatus::Tagged, None),
-                };
-                let prefixes = match &s.filter {
-                    TagFilter::TaggedPrefixes(p) => Some(p.clone()),
-                    _ => None,
-                };
+                let (patterns, prefixes) = s.filter.wire_lists();
                 let days = Some(native::CountUnit::Days);
                 let (count_type, count_unit, count_number) = match s.action {
                     NativeAction::ExpireBeyondCount(n) | NativeAction::ArchiveBeyondCount(n) => {
@@ -178,7 +161,7 @@ pub fn to_native(specs: &[NativeRuleSpec]) -> native::LifecyclePolicy {
                     rule_priority: i64::from(s.priority),
                     description: s.description.clone(),
                     selection: native::Selection {
-                        tag_status: status,
+                        tag_status: s.filter.status(),
                         tag_pattern_list: patterns,
                         tag_prefix_list: prefixes,
                         storage_class: s

@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
 use ecr_lifecycle_compiler::diagnostic::Diagnostic;
+use ecr_lifecycle_compiler::glob::{self, Syntax};
 use ecr_lifecycle_runtime::in_use::{self, Usage, Wanted};
 use ecr_lifecycle_runtime::plan::{LoadedPolicy, Unit};
 use ecr_lifecycle_runtime::registry::{AnyRegistry, Registry, RegistryError};
-use wildmatch::WildMatch;
 
 use crate::{files, output};
 
@@ -90,7 +90,6 @@ fn expand(base: &Path, pattern: &str) -> Vec<PathBuf> {
         let mut next = Vec::new();
         for dir in &at {
             if part.contains(['*', '?']) {
-                let glob = WildMatch::new(&part);
                 let Ok(entries) = std::fs::read_dir(if dir.as_os_str().is_empty() {
                     Path::new(".")
                 } else {
@@ -101,7 +100,7 @@ fn expand(base: &Path, pattern: &str) -> Vec<PathBuf> {
                 let mut names: Vec<String> = entries
                     .filter_map(Result::ok)
                     .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .filter(|n| !n.starts_with('.') && glob.matches(n))
+                    .filter(|n| !n.starts_with('.') && glob::matches(Syntax::Glob, &part, n))
                     .collect();
                 names.sort();
                 next.extend(names.into_iter().map(|n| dir.join(n)));

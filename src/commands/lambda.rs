@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use ecr_lifecycle_compiler::dsl::policy::RegistryKind;
+use ecr_lifecycle_compiler::glob::{self, Syntax};
 use ecr_lifecycle_compiler::source::SourceFile;
 use ecr_lifecycle_runtime::apply::ApplyReport;
 use ecr_lifecycle_runtime::plan::LoadedPolicy;
@@ -270,7 +271,7 @@ fn local_paths(source: &str) -> Result<Vec<PathBuf>, String> {
     let (dir, pattern) = if path.is_dir() {
         (path.to_path_buf(), None)
     } else if wildcard(name) {
-        (dir.to_path_buf(), Some(wildmatch::WildMatch::new(name)))
+        (dir.to_path_buf(), Some(name))
     } else if path.is_file() {
         return Ok(vec![path.to_path_buf()]);
     } else {
@@ -297,7 +298,7 @@ fn local_paths(source: &str) -> Result<Vec<PathBuf>, String> {
         .filter_map(|e| {
             let name = e.file_name().to_str()?.to_string();
             let wanted = match &pattern {
-                Some(p) => p.matches(&name),
+                Some(p) => glob::matches(Syntax::Glob, p, &name),
                 None => name.ends_with(".yaml") || name.ends_with(".yml"),
             };
             (wanted && e.path().is_file()).then(|| dir.join(name))

@@ -3,7 +3,6 @@
 //! `dev-1`; such lists are usually written to mean "any of these".
 
 use crate::native::NativeRule;
-use crate::native::simulate::tag_filter_matches;
 
 use super::example::{Builder, acting_age, hours, rows};
 use super::filter::Filter;
@@ -11,7 +10,6 @@ use super::patterns::{Pat, single_tag_possible};
 use super::{Cx, Example, Finding, Issue, Row, Shows};
 
 pub(crate) fn check(cx: &Cx, rule: &NativeRule, filter: &Filter) -> Option<Finding> {
-    filter.list?;
     if filter.entries.len() < 2 {
         return None;
     }
@@ -49,7 +47,7 @@ fn example(cx: &Cx, rule: &NativeRule, filter: &Filter) -> Option<Example> {
     }
     let images = b.into_images();
     let confirmed = |r: &Row| {
-        !tag_filter_matches(rule, &r.image)
+        !filter.tags.matches(&r.image.tags)
             && r.ecr.rule != Some(filter.priority)
             && r.meant.rule == Some(filter.priority)
     };

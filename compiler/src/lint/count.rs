@@ -97,7 +97,7 @@ fn example(
 
 /// Tags for an image both `h` and `c` select; `None` when no such image can be made.
 fn overlap_tags(b: &mut Builder, h: &Filter, c: &Filter) -> Option<Vec<String>> {
-    match (h.status, c.status) {
+    match (h.status(), c.status()) {
         (TagStatus::Untagged, TagStatus::Any) => Some(Vec::new()),
         (TagStatus::Untagged, _) | (_, TagStatus::Untagged) => None,
         _ => {
@@ -114,7 +114,7 @@ fn overlap_tags(b: &mut Builder, h: &Filter, c: &Filter) -> Option<Vec<String>> 
 fn own_tags(b: &mut Builder, c: &Filter, higher: &[&Filter]) -> Option<Vec<String>> {
     let exclude: Vec<&Pat> = higher.iter().flat_map(|h| &h.entries).collect();
     let untagged_free = !higher.iter().any(|h| h.selects_untagged());
-    match c.status {
+    match c.status() {
         TagStatus::Untagged | TagStatus::Any if untagged_free => Some(Vec::new()),
         TagStatus::Untagged => None,
         TagStatus::Any => Some(vec![b.tag(&[], &exclude)?]),

@@ -3,10 +3,10 @@
 //! matches when any entry does). Lint compares the two readings.
 
 use crate::image::Image;
-use crate::native::{NativeRule, StorageClass, TagStatus};
+use crate::native::{NativeRule, StorageClass, TagFilter, TagStatus};
 
+use super::RuleFilter;
 use super::patterns::{Pat, subsumes};
-use super::{ListKind, RuleFilter, TagList};
 
 /// How a filter's list is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,80 +17,62 @@ pub(crate) enum Reading {
     Meant,
 }
 
-/// The part of a rule that decides which images it selects.
+/// A rule's priority, storage class and tag filter: the part of a rule that decides which
+/// images it selects, with the filter's entries as automata for lint's questions.
 #[derive(Debug, Clone)]
 pub(crate) struct Filter {
     pub priority: i64,
     pub class: StorageClass,
-    pub status: TagStatus,
-    /// The entries of the tag list (empty unless `tagged`).
+    pub tags: TagFilter,
+    /// The entries of the tag list as automata (empty unless `tagged`).
     pub entries: Vec<Pat>,
-    /// The entries as written.
-    pub texts: Vec<String>,
-    /// Which list the rule has, if any.
-    pub list: Option<ListKind>,
 }
 
 impl Filter {
-    pub(crate) fn of(rule: &NativeRule) -> Filter {
-        let sel = &rule.selection;
-        let (list, texts, entries) = match (&sel.tag_pattern_list, &sel.tag_prefix_list) {
-            (Some(list), _) => (
-                Some(ListKind::Patterns),
-                list.clone(),
-                list.iter().map(|t| Pat::ecr(t)).collect(),
-            ),
-            (None, Some(list)) => (
-                Some(ListKind::Prefixes),
-                list.clone(),
-                list.iter().map(|t| Pat::prefix(t)).collect(),
-            ),
-            (None, None) => (None, Vec::new(), Vec::new()),
-        };
+    pub(crate) fn of(rule: &NativeRule, tags: &TagFilter) -> Filter {
         Filter {
             priority: rule.rule_priority,
             class: rule.storage_class(),
-            status: sel.tag_status,
-            entries,
-            texts,
-            list,
+            tags: tags.clone(),
+            entries: tags.patterns(),
         }
+    }
+
+    pub(crate) fn status(&self) -> TagStatus {
+        self.tags.status()
+    }
+
+    /// The list's entries as written (empty unless `tagged`).
+    pub(crate) fn texts(&self) -> &[String] {
+        self.tags.list().map_or(&[], |(_, list)| list)
     }
 
     /// The rule as findings name it.
     pub(crate) fn public(&self) -> RuleFilter {
         RuleFilter {
             priority: self.priority,
-            status: self.status,
-            list: self.list.map(|kind| TagList {
-                kind,
-                entries: self.texts.clone(),
-            }),
+            tags: self.tags.clone(),
         }
     }
 
     /// Whether the filter's tag condition holds for the image (storage class aside).
     pub(crate) fn matches(&self, image: &Image, reading: Reading) -> bool {
         let has = |p: &Pat| image.tags.iter().any(|t| p.matches(t));
-        match self.status {
-            TagStatus::Any => true,
-            TagStatus::Untagged => !image.is_tagged(),
-            TagStatus::Tagged => {
-                image.is_tagged()
-                    && match reading {
-                        Reading::Ecr => self.entries.iter().all(has),
-                        Reading::Meant => self.entries.iter().any(has),
-                    }
-            }
+        match reading {
+            Reading::Ecr => self.tags.matches(&image.tags),
+            Reading::Meant => match self.status() {
+                TagStatus::Tagged => image.is_tagged() && self.entries.iter().any(has),
+                _ => self.tags.matches(&image.tags),
+            },
         }
     }
 
     pub(crate) fn selects_untagged(&self) -> bool {
-        self.status != TagStatus::Tagged
+        self.status() != TagStatus::Tagged
     }
 
     pub(crate) fn selects_tagged(&self) -> bool {
-        self.status != TagStatus::Untagged
+        self.status() != TagStatus::Untagged
     }
 }
 
@@ -105,7 +87,7 @@ pub(crate) fn covering(rule: &Filter, higher: &[&Filter], reading: Reading) -> O
         by.push(higher.iter().find(|h| h.selects_untagged())?.priority);
     }
     if rule.selects_tagged() {
-        let part = (rule.status == TagStatus::Tagged).then_some(rule.entries.as_slice());
+        let part = (rule.status() == TagStatus::Tagged).then_some(rule.entries.as_slice());
         by.push(
             higher
                 .iter()
@@ -120,7 +102,7 @@ pub(crate) fn covering(rule: &Filter, higher: &[&Filter], reading: Reading) -> O
 
 /// Whether `h` selects every tagged image that `part` selects (`None`: every tagged image).
 fn covers_tagged(h: &Filter, part: Option<&[Pat]>, reading: Reading) -> bool {
-    match h.status {
+    match h.status() {
         TagStatus::Any => true,
         TagStatus::Untagged => false,
         TagStatus::Tagged => match (reading, part) {

@@ -14,8 +14,10 @@ use super::{Fate, Treatment};
 
 /// The fate of each image, in the order given.
 pub(crate) fn evaluate(policy: &ValidPolicy, images: &[Image], now: Timestamp) -> Vec<Fate> {
-    let mut rules: Vec<(&NativeRule, Filter)> =
-        policy.rules.iter().map(|r| (r, Filter::of(r))).collect();
+    let mut rules: Vec<(&NativeRule, Filter)> = policy
+        .filtered_rules()
+        .map(|(r, f)| (r, Filter::of(r, f)))
+        .collect();
     rules.sort_by_key(|(r, _)| r.rule_priority);
 
     let governor: Vec<Option<usize>> = images

@@ -5,7 +5,6 @@
 //! rule, its tagged images all selected by one higher rule, with pattern containment decided
 //! on the patterns' automata.
 
-use crate::native::simulate::tag_filter_matches;
 use crate::native::{NativeRule, TagStatus};
 
 use super::example::{Builder, acting_age, rows};
@@ -37,7 +36,7 @@ fn example(cx: &Cx, rule: &NativeRule, filter: &Filter) -> Option<Example> {
     }
     if filter.selects_tagged() {
         let entries: Vec<&Pat> = filter.entries.iter().collect();
-        let tags = match filter.status {
+        let tags = match filter.status() {
             TagStatus::Tagged => b.tags_for(&entries, &[])?,
             _ => vec![b.tag(&[], &[])?],
         };
@@ -46,7 +45,7 @@ fn example(cx: &Cx, rule: &NativeRule, filter: &Filter) -> Option<Example> {
     let rows = rows(cx.policy, b.into_images(), cx.now);
     // Confirmed: the rule's own filter matches each image, and ECR gives it to another rule.
     let confirmed = rows.iter().all(|r| {
-        tag_filter_matches(rule, &r.image) && r.ecr.rule.is_some_and(|p| p != filter.priority)
+        filter.tags.matches(&r.image.tags) && r.ecr.rule.is_some_and(|p| p != filter.priority)
     });
     if !confirmed {
         return None;

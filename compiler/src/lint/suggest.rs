@@ -8,10 +8,11 @@
 //! adopt instead once the findings are understood.
 
 use crate::glob::{Glob, GlobKind};
-use crate::native::{ActionType, CountType, NativeRule, StorageClass, TagStatus, ValidPolicy};
+use crate::native::{
+    ActionType, CountType, ListKind, NativeRule, StorageClass, TagStatus, ValidPolicy,
+};
 use crate::source::SourceFile;
 
-use super::ListKind;
 use super::filter::{Filter, Reading, covering, quoted};
 use crate::import::{unique_name, yaml_string};
 
@@ -43,9 +44,12 @@ pub(crate) fn suggest(policy: &ValidPolicy, repositories: Option<&[String]>) -> 
 }
 
 fn write(policy: &ValidPolicy, repositories: Option<&[String]>) -> Result<String, String> {
-    let mut rules: Vec<&NativeRule> = policy.rules.iter().collect();
-    rules.sort_by_key(|r| r.rule_priority);
-    let filters: Vec<Filter> = rules.iter().map(|r| Filter::of(r)).collect();
+    let mut pairs: Vec<(&NativeRule, Filter)> = policy
+        .filtered_rules()
+        .map(|(r, f)| (r, Filter::of(r, f)))
+        .collect();
+    pairs.sort_by_key(|(r, _)| r.rule_priority);
+    let (rules, filters): (Vec<&NativeRule>, Vec<Filter>) = pairs.into_iter().unzip();
 
     let mut out = String::new();
     out.push_str(
@@ -105,8 +109,8 @@ fn write(policy: &ValidPolicy, repositories: Option<&[String]>) -> Result<String
         if filter.entries.len() > 1 {
             out.push_str(&format!(
                 "    # ECR reads the {} [{}] as AND.\n    # `tags` matches any of them; `tags_all` would match all of them.\n",
-                filter.list.map_or("list", ListKind::member),
-                quoted(&filter.texts),
+                filter.tags.list().map_or("list", |(kind, _)| kind.member()),
+                quoted(filter.texts()),
             ));
         }
         out.push_str(&format!("    match: {}\n", matcher(filter)?));
@@ -128,14 +132,13 @@ fn count_of_family<'a>(rule: &NativeRule, filter: &'a Filter) -> Option<(i64, &'
     let sel = &rule.selection;
     if sel.count_type != CountType::ImageCountMoreThan
         || rule.action.action_type != ActionType::Expire
-        || filter.status != TagStatus::Tagged
     {
         return None;
     }
-    let [text] = filter.texts.as_slice() else {
+    let (kind, [text]) = filter.tags.list()? else {
         return None;
     };
-    let literal = match filter.list? {
+    let literal = match kind {
         ListKind::Prefixes => text.as_str(),
         ListKind::Patterns => text.strip_suffix('*')?,
     };
@@ -226,7 +229,7 @@ fn archive_section(
                 ));
             }
         };
-        if filter.status == TagStatus::Any {
+        if filter.status() == TagStatus::Any {
             section.push_str(&format!("  expire_after: {days}\n"));
             if let Some(d) = &rule.description {
                 section.push_str(&format!("  description: {}\n", yaml_string(d)));
@@ -241,8 +244,8 @@ fn archive_section(
         if filter.entries.len() > 1 {
             listed.push_str(&format!(
                 "      # ECR reads the {} [{}] as AND.\n      # `tags` matches any of them; `tags_all` would match all of them.\n",
-                filter.list.map_or("list", ListKind::member),
-                quoted(&filter.texts),
+                filter.tags.list().map_or("list", |(kind, _)| kind.member()),
+                quoted(filter.texts()),
             ));
         }
         listed.push_str(&format!(
@@ -260,13 +263,13 @@ fn archive_section(
 /// The `match` of a rule, its list read as "any of these".
 fn matcher(filter: &Filter) -> Result<String, String> {
     let p = filter.priority;
-    match filter.status {
+    match filter.status() {
         TagStatus::Any => Ok("any".into()),
         TagStatus::Untagged => Ok("{ untagged: true }".into()),
         TagStatus::Tagged => {
-            let prefixes = filter.list == Some(ListKind::Prefixes);
+            let prefixes = filter.tags.list().map(|(kind, _)| kind) == Some(ListKind::Prefixes);
             let globs = filter
-                .texts
+                .texts()
                 .iter()
                 .map(|t| glob(t, prefixes, p))
                 .collect::<Result<Vec<_>, _>>()?;

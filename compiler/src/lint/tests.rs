@@ -185,10 +185,9 @@ fn a_list_of_two_patterns_is_and_not_or() {
         } => {
             assert_eq!(lone_tag, "dev1");
             assert!(no_single_tag, "no tag can start with both dev and staging");
-            let list = rule.list.as_ref().map(|l| (l.kind, l.entries.clone()));
             assert_eq!(
-                list,
-                Some((ListKind::Patterns, vec!["dev*".into(), "staging*".into()]))
+                rule.tags,
+                TagFilter::Tagged(vec!["dev*".into(), "staging*".into()])
             );
         }
         other => panic!("{other:?}"),

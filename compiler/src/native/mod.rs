@@ -6,11 +6,13 @@
 //! `ValidPolicy` can be simulated.
 
 pub mod error;
+pub mod filter;
 pub mod model;
 pub mod simulate;
 pub mod validate;
 
 pub use error::{NativeError, NativeErrorKind, Position, RuleRef};
+pub use filter::{ListKind, TagFilter};
 pub use model::{
     Action, ActionType, Count, CountType, CountUnit, LifecyclePolicy, NativeRule, Selection,
     StorageClass, TagStatus,

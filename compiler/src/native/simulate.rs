@@ -16,7 +16,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::model::{ActionType, CountType, NativeRule, StorageClass, TagStatus};
+use super::filter::TagFilter;
+use super::model::{ActionType, CountType, NativeRule, StorageClass};
 use super::validate::ValidPolicy;
 use crate::image::{Digest, Image, ImageStatus};
 
@@ -57,16 +58,16 @@ fn rule_actions(
     images: &[Image],
     now: Timestamp,
 ) -> Vec<Option<(ActionType, i64)>> {
-    let mut rules: Vec<&NativeRule> = policy.rules.iter().collect();
-    rules.sort_by_key(|r| r.rule_priority);
+    let mut rules: Vec<(&NativeRule, &TagFilter)> = policy.filtered_rules().collect();
+    rules.sort_by_key(|(r, _)| r.rule_priority);
 
     let mut governed = vec![false; images.len()];
     let mut own = vec![None; images.len()];
-    for rule in rules {
+    for (rule, filter) in rules {
         let matched: Vec<usize> = images
             .iter()
             .enumerate()
-            .filter(|(_, img)| selects(rule, img))
+            .filter(|(_, img)| selects(rule, filter, img))
             .map(|(i, _)| i)
             .collect();
         // This rule governs what no higher-priority rule of its class matched.
@@ -102,73 +103,19 @@ pub fn marked_by_rules(
 /// whose storage class and tag filter select it), if any.
 pub fn governing_rule(policy: &ValidPolicy, image: &Image) -> Option<i64> {
     policy
-        .rules
-        .iter()
-        .filter(|r| selects(r, image))
-        .map(|r| r.rule_priority)
+        .filtered_rules()
+        .filter(|(r, f)| selects(r, f, image))
+        .map(|(r, _)| r.rule_priority)
         .min()
 }
 
 /// Whether the rule's storage class and tag filter select the image.
-fn selects(rule: &NativeRule, image: &Image) -> bool {
+fn selects(rule: &NativeRule, filter: &TagFilter, image: &Image) -> bool {
     let class_ok = match rule.storage_class() {
         StorageClass::Standard => image.status == ImageStatus::Active,
         StorageClass::Archive => image.status == ImageStatus::Archived,
     };
-    class_ok && tag_filter_matches(rule, image)
-}
-
-/// `tagStatus` plus the list: every pattern or prefix must match some tag of the image.
-pub(crate) fn tag_filter_matches(rule: &NativeRule, image: &Image) -> bool {
-    let sel = &rule.selection;
-    match sel.tag_status {
-        TagStatus::Any => true,
-        TagStatus::Untagged => !image.is_tagged(),
-        TagStatus::Tagged => {
-            let has = |matches: &dyn Fn(&str) -> bool| image.tags.iter().any(|t| matches(t));
-            image.is_tagged()
-                && sel
-                    .tag_pattern_list
-                    .iter()
-                    .flatten()
-                    .all(|p| has(&|t| pattern_matches(p, t)))
-                && sel
-                    .tag_prefix_list
-                    .iter()
-                    .flatten()
-                    .all(|p| has(&|t| t.starts_with(p.as_str())))
-        }
-    }
-}
-
-/// Whole-tag match where `*` stands for any run of characters and nothing else is special.
-pub(crate) fn pattern_matches(pattern: &str, tag: &str) -> bool {
-    let (p, t) = (pattern.as_bytes(), tag.as_bytes());
-    let (mut pi, mut ti) = (0, 0);
-    // Where the last `*` was, and how much of the tag it has swallowed so far.
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        match p.get(pi) {
-            Some(b'*') => {
-                star = Some((pi, ti));
-                pi += 1;
-            }
-            Some(&c) if t.get(ti) == Some(&c) => {
-                pi += 1;
-                ti += 1;
-            }
-            _ => match star {
-                Some((sp, st)) => {
-                    pi = sp + 1;
-                    ti = st + 1;
-                    star = Some((sp, st + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    p.get(pi..)
-        .is_some_and(|rest| rest.iter().all(|&c| c == b'*'))
+    class_ok && filter.matches(&image.tags)
 }
 
 /// The images (indexes into `images`) the rule marks among those it matched.

@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 use std::ops::Deref;
 
 use super::error::{NativeError, NativeErrorKind as K, RuleRef};
+use super::filter::TagFilter;
 use super::model::{ActionType, CountType, LifecyclePolicy, NativeRule, StorageClass, TagStatus};
 
 pub use crate::limits::{
@@ -19,15 +20,24 @@ pub use crate::limits::{
 /// A policy that passed every documented check. Only this module can make one, so code that
 /// takes a `ValidPolicy` (the simulator, the writer) never sees a policy ECR would refuse.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ValidPolicy(LifecyclePolicy);
+pub struct ValidPolicy {
+    policy: LifecyclePolicy,
+    /// Each rule's tag filter, typed, in the order of `policy.rules`.
+    filters: Vec<TagFilter>,
+}
 
 impl ValidPolicy {
     pub fn as_policy(&self) -> &LifecyclePolicy {
-        &self.0
+        &self.policy
     }
 
     pub fn into_policy(self) -> LifecyclePolicy {
-        self.0
+        self.policy
+    }
+
+    /// Each rule with its tag filter, in the policy's order.
+    pub fn filtered_rules(&self) -> impl Iterator<Item = (&NativeRule, &TagFilter)> {
+        self.policy.rules.iter().zip(&self.filters)
     }
 }
 
@@ -35,7 +45,7 @@ impl Deref for ValidPolicy {
     type Target = LifecyclePolicy;
 
     fn deref(&self) -> &LifecyclePolicy {
-        &self.0
+        &self.policy
     }
 }
 
@@ -46,8 +56,8 @@ pub fn parse_and_validate(text: &str) -> Result<ValidPolicy, Vec<NativeError>> {
     check_length(text.chars().count(), &mut errors);
     match LifecyclePolicy::from_json(text) {
         Ok(policy) => {
-            check_rules(&policy, &mut errors);
-            finish(policy, errors)
+            let filters = check_rules(&policy, &mut errors);
+            finish(policy, filters, errors)
         }
         Err(e) => {
             errors.push(e);
@@ -61,18 +71,19 @@ pub fn parse_and_validate(text: &str) -> Result<ValidPolicy, Vec<NativeError>> {
 pub fn validate(policy: LifecyclePolicy) -> Result<ValidPolicy, Vec<NativeError>> {
     let mut errors = Vec::new();
     check_length(policy.to_json_pretty().chars().count(), &mut errors);
-    check_rules(&policy, &mut errors);
-    finish(policy, errors)
+    let filters = check_rules(&policy, &mut errors);
+    finish(policy, filters, errors)
 }
 
 fn finish(
     policy: LifecyclePolicy,
+    filters: Vec<Option<TagFilter>>,
     errors: Vec<NativeError>,
 ) -> Result<ValidPolicy, Vec<NativeError>> {
-    if errors.is_empty() {
-        Ok(ValidPolicy(policy))
-    } else {
-        Err(errors)
+    // A rule without a filter always left its error.
+    match filters.into_iter().collect::<Option<Vec<TagFilter>>>() {
+        Some(filters) if errors.is_empty() => Ok(ValidPolicy { policy, filters }),
+        _ => Err(errors),
     }
 }
 
@@ -90,8 +101,10 @@ fn check_length(chars: usize, errors: &mut Vec<NativeError>) {
     }
 }
 
-fn check_rules(policy: &LifecyclePolicy, errors: &mut Vec<NativeError>) {
+/// Checks every rule, and reads each one's tag filter (`None` where it is refused).
+fn check_rules(policy: &LifecyclePolicy, errors: &mut Vec<NativeError>) -> Vec<Option<TagFilter>> {
     let rules = &policy.rules;
+    let mut filters = Vec::with_capacity(rules.len());
     if rules.is_empty() {
         errors.push(NativeError::policy(K::NoRules));
     } else if rules.len() > MAX_RULES {
@@ -119,6 +132,13 @@ fn check_rules(policy: &LifecyclePolicy, errors: &mut Vec<NativeError>) {
                 first_with_priority.insert(rule.rule_priority, index);
             }
         }
+        match TagFilter::read(&rule.selection) {
+            Ok(filter) => filters.push(Some(filter)),
+            Err(kinds) => {
+                filters.push(None);
+                kinds.into_iter().for_each(&mut push);
+            }
+        }
         for kind in rule_problems(rule) {
             push(kind);
         }
@@ -127,37 +147,13 @@ fn check_rules(policy: &LifecyclePolicy, errors: &mut Vec<NativeError>) {
     for class in [StorageClass::Standard, StorageClass::Archive] {
         check_storage_class(rules, class, errors);
     }
+    filters
 }
 
-/// Problems a rule has on its own, without looking at the other rules.
+/// Problems a rule has on its own, without looking at the other rules (its tag filter aside).
 fn rule_problems(rule: &NativeRule) -> Vec<K> {
     let mut out = Vec::new();
     let sel = &rule.selection;
-    let lists = [
-        ("tagPatternList", sel.tag_pattern_list.as_ref()),
-        ("tagPrefixList", sel.tag_prefix_list.as_ref()),
-    ];
-    match sel.tag_status {
-        TagStatus::Tagged => {
-            match lists {
-                [(_, None), (_, None)] => out.push(K::TaggedWithoutList),
-                [(_, Some(_)), (_, Some(_))] => out.push(K::TaggedWithBothLists),
-                _ => {}
-            }
-            for (field, list) in lists {
-                if list.is_some_and(Vec::is_empty) {
-                    out.push(K::EmptyTagList { field });
-                }
-            }
-        }
-        status => {
-            for (field, list) in lists {
-                if list.is_some() {
-                    out.push(K::TagListNotAllowed { field, status });
-                }
-            }
-        }
-    }
     for pattern in sel.tag_pattern_list.iter().flatten() {
         let count = pattern.matches('*').count();
         if count > MAX_WILDCARDS {

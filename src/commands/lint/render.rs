@@ -6,10 +6,9 @@ use std::collections::HashMap;
 
 use ecr_lifecycle_compiler::image::Digest;
 use ecr_lifecycle_compiler::lint::{
-    Example, Fate, Finding, Indexes, Issue, ListKind, Row, RuleFilter, Severity, Shows, Suggestion,
-    Treatment,
+    Example, Fate, Finding, Indexes, Issue, Row, RuleFilter, Severity, Shows, Suggestion, Treatment,
 };
-use ecr_lifecycle_compiler::native::{ActionType, RuleRef, TagStatus};
+use ecr_lifecycle_compiler::native::{ActionType, RuleRef, TagFilter};
 use ecr_lifecycle_runtime::render::{Kind, Lines};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
@@ -177,8 +176,8 @@ fn message(issue: &Issue) -> String {
             lone_tag,
             no_single_tag,
         } => {
-            let list = match &rule.list {
-                Some(l) => format!("{} [{}]", l.kind.member(), quoted(&l.entries)),
+            let list = match rule.tags.list() {
+                Some((kind, entries)) => format!("{} [{}]", kind.member(), quoted(entries)),
                 None => "list".into(),
             };
             let together = if *no_single_tag {
@@ -472,17 +471,11 @@ fn named(rule: &RuleFilter) -> String {
 
 /// `any`, `untagged`, `tagged ["prod*"]`, or `tagged prefixes ["v"]` for a prefix list.
 fn describe(rule: &RuleFilter) -> String {
-    match (rule.status, &rule.list) {
-        (TagStatus::Any, _) => "any".into(),
-        (TagStatus::Untagged, _) => "untagged".into(),
-        (TagStatus::Tagged, None) => "tagged".into(),
-        (TagStatus::Tagged, Some(list)) => {
-            let prefixes = match list.kind {
-                ListKind::Prefixes => "prefixes ",
-                ListKind::Patterns => "",
-            };
-            format!("tagged {prefixes}[{}]", quoted(&list.entries))
-        }
+    match &rule.tags {
+        TagFilter::Any => "any".into(),
+        TagFilter::Untagged => "untagged".into(),
+        TagFilter::Tagged(list) => format!("tagged [{}]", quoted(list)),
+        TagFilter::TaggedPrefixes(list) => format!("tagged prefixes [{}]", quoted(list)),
     }
 }
 

@@ -6,10 +6,9 @@ use jiff::{SignedDuration, Timestamp};
 use proptest::prelude::*;
 
 use crate::image::{Digest, Image, ImageStatus};
-use crate::native::simulate::tag_filter_matches;
 use crate::native::{
-    Action, Cause, Count, LifecyclePolicy, NativeRule, Selection, StorageClass, ValidPolicy,
-    parse_and_validate, simulate, validate,
+    Action, Cause, Count, LifecyclePolicy, NativeRule, Selection, StorageClass, TagFilter,
+    ValidPolicy, parse_and_validate, simulate, validate,
 };
 
 const NOW: Timestamp = Timestamp::constant(1_750_000_000, 0);
@@ -146,8 +145,8 @@ proptest! {
         reversed.reverse();
         prop_assert_eq!(&simulate(&policy, &reversed, NOW), &out, "input order matters");
 
-        let mut rules: Vec<&NativeRule> = policy.rules.iter().collect();
-        rules.sort_by_key(|r| r.rule_priority);
+        let mut rules: Vec<(&NativeRule, &TagFilter)> = policy.filtered_rules().collect();
+        rules.sort_by_key(|(r, _)| r.rule_priority);
         for img in &images {
             let Some(cause) = out.causes.get(&img.digest) else { continue };
             // Never acted on while a live index lists it.
@@ -169,8 +168,8 @@ proptest! {
                     };
                     let first = rules
                         .iter()
-                        .find(|r| r.storage_class() == class && tag_filter_matches(r, img));
-                    prop_assert_eq!(first.map(|r| r.rule_priority), Some(priority));
+                        .find(|(r, f)| r.storage_class() == class && f.matches(&img.tags));
+                    prop_assert_eq!(first.map(|(r, _)| r.rule_priority), Some(priority));
                 }
                 Cause::Subject(subject) => {
                     prop_assert_eq!(img.subject, Some(subject));

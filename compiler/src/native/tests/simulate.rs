@@ -3,7 +3,7 @@ use std::collections::BTreeSet;
 use jiff::{SignedDuration, Timestamp};
 
 use crate::image::{Digest, Image, ImageStatus};
-use crate::native::simulate::pattern_matches;
+use crate::native::TagFilter;
 use crate::native::{
     Action, Cause, Count, LifecyclePolicy, NativeRule, Selection, ValidPolicy, simulate, validate,
 };
@@ -51,6 +51,7 @@ fn set(ns: &[u8]) -> BTreeSet<Digest> {
 
 #[test]
 fn wildcards_match_whole_tags() {
+    let pattern_matches = |p: &str, tag: &str| TagFilter::Tagged(vec![p.into()]).matches(&[tag]);
     assert!(pattern_matches("prod*", "prod"));
     assert!(pattern_matches("prod*", "production-team1"));
     assert!(pattern_matches("*prod*", "repo-production"));
@@ -62,6 +63,20 @@ fn wildcards_match_whole_tags() {
     assert!(pattern_matches("v?", "v?"));
     assert!(!pattern_matches("v?", "v1"));
     assert!(pattern_matches("é*ü", "éaü"));
+}
+
+#[test]
+fn a_list_is_and_and_a_filter_reads_its_status() {
+    let prefixes = TagFilter::TaggedPrefixes(vec!["dev".into(), "d*".into()]);
+    assert!(prefixes.matches(&["dev-1", "d*x"]));
+    assert!(!prefixes.matches(&["dev-1", "dx"]), "a prefix is literal");
+    let both = TagFilter::Tagged(vec!["dev*".into(), "*-rc".into()]);
+    assert!(both.matches(&["dev-1", "1-rc"]));
+    assert!(!both.matches(&["dev-1"]), "every entry must match some tag");
+    assert!(!both.matches::<&str>(&[]));
+    assert!(TagFilter::Untagged.matches::<&str>(&[]));
+    assert!(!TagFilter::Untagged.matches(&["a"]));
+    assert!(TagFilter::Any.matches(&["a"]) && TagFilter::Any.matches::<&str>(&[]));
 }
 
 #[test]
