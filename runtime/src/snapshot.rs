@@ -242,7 +242,8 @@ impl<'de> Visitor<'de> for RepoEntryVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RepoEntry, A::Error> {
         let mut name: Option<String> = None;
-        let mut policy: Option<Option<Value>> = None;
+        // `lifecyclePolicy` may be present and null; a second one is refused either way.
+        let (mut policy_seen, mut policy): (bool, Option<Value>) = (false, None);
         let mut details: Option<Vec<Detail>> = None;
         while let Some(key) = map.next_key::<String>()? {
             match key.as_str() {
@@ -250,10 +251,13 @@ impl<'de> Visitor<'de> for RepoEntryVisitor {
                     return Err(de::Error::duplicate_field("repositoryName"));
                 }
                 "repositoryName" => name = Some(map.next_value()?),
-                "lifecyclePolicy" if policy.is_some() => {
+                "lifecyclePolicy" if policy_seen => {
                     return Err(de::Error::duplicate_field("lifecyclePolicy"));
                 }
-                "lifecyclePolicy" => policy = Some(map.next_value()?),
+                "lifecyclePolicy" => {
+                    policy_seen = true;
+                    policy = map.next_value()?;
+                }
                 "imageDetails" if details.is_some() => {
                     return Err(de::Error::duplicate_field("imageDetails"));
                 }
@@ -267,7 +271,7 @@ impl<'de> Visitor<'de> for RepoEntryVisitor {
         }
         Ok(RepoEntry {
             repository_name: name.ok_or_else(|| de::Error::missing_field("repositoryName"))?,
-            lifecycle_policy: policy.flatten(),
+            lifecycle_policy: policy,
             image_details: details.unwrap_or_default(),
         })
     }
@@ -348,5 +352,32 @@ impl<'de> Visitor<'de> for UniqueDetail<'_, '_> {
 impl fmt::Display for Snapshot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.to_json())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_repository_member_given_twice_is_refused_even_when_null() {
+        let doc = |policy: &str| {
+            format!(
+                r#"{{"repositories": [{{"repositoryName": "web", {policy}, "imageDetails": []}}]}}"#
+            )
+        };
+        for twice in [
+            r#""lifecyclePolicy": null, "lifecyclePolicy": null"#,
+            r#""lifecyclePolicy": null, "lifecyclePolicy": "{}""#,
+        ] {
+            let err = Snapshot::parse(&doc(twice)).err().map(|e| e.message);
+            assert!(
+                err.as_deref()
+                    .is_some_and(|m| m.contains("duplicate field `lifecyclePolicy`")),
+                "{twice}: {err:?}"
+            );
+        }
+        let once = Snapshot::parse(&doc(r#""lifecyclePolicy": null"#));
+        assert!(once.is_ok(), "{:?}", once.err().map(|e| e.message));
     }
 }
