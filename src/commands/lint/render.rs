@@ -10,11 +10,11 @@ use ecr_lifecycle_compiler::lint::{
     Treatment,
 };
 use ecr_lifecycle_compiler::native::{ActionType, RuleRef, TagStatus};
-use ecr_lifecycle_runtime::render::{Kind, Lines};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 
 use super::{Linted, Source};
+use crate::render::{Kind, Lines};
 
 /// Width text is wrapped to.
 const WIDTH: usize = 96;
