@@ -8,6 +8,7 @@ use similar::{ChangeTag, TextDiff};
 
 pub(crate) mod explain;
 mod markdown;
+pub(crate) mod run_report;
 #[cfg(test)]
 mod test_plans;
 pub(crate) mod words;
@@ -767,10 +768,14 @@ fn push_untag_report(out: &mut Lines, r: &ecr_lifecycle_runtime::apply::Reposito
 pub(crate) fn apply_text(report: &ApplyReport) -> Lines {
     let mut out: Lines = Vec::new();
     for r in &report.repositories {
-        if let Some(why) = &r.policy_skipped {
+        if let Some(why) = r.policy_skipped {
             out.push((
                 Kind::Warning,
-                format!("{}: native lifecycle policy not changed: {why}", r.name),
+                format!(
+                    "{}: native lifecycle policy not changed: {}",
+                    r.name,
+                    words::policy_skipped(why)
+                ),
             ));
         }
         if let Some(p) = r.policy {
@@ -1018,9 +1023,11 @@ mod tests {
     #[test]
     fn the_apply_report_says_what_was_done_skipped_and_left_to_ecr() {
         use ecr_lifecycle_compiler::image::Digest;
-        use ecr_lifecycle_runtime::apply::{ApplyReport, PolicyDone, RepositoryReport};
+        use ecr_lifecycle_runtime::apply::{
+            ApplyReport, PolicyDone, PolicySkipped, RepositoryReport,
+        };
         let d = |n: u8| Digest::from_bytes([n; 32]);
-        let report = ApplyReport {
+        let mut report = ApplyReport {
             repositories: vec![RepositoryReport {
                 name: "web".into(),
                 policy: Some(PolicyDone::Put),
@@ -1040,6 +1047,19 @@ mod tests {
             "web: deleted 2 images (2.0 GiB)",
             "web: 1 image was already gone",
             "Apply complete: 2 images deleted (2.0 GiB); the native policies put will make ECR expire 5 more images (5.0 MiB) within a day.",
+        ] {
+            assert!(text.contains(line), "{line}\n{text}");
+        }
+        // A policy change not made is said, and leaves the apply incomplete.
+        report.repositories.push(RepositoryReport {
+            name: "api".into(),
+            policy_skipped: Some(PolicySkipped::AppliedChanged),
+            ..RepositoryReport::default()
+        });
+        let text = plain(&apply_text(&report));
+        for line in [
+            "api: native lifecycle policy not changed: the applied native policy changed since the plan; make a new plan",
+            "Apply incomplete: 2 images deleted",
         ] {
             assert!(text.contains(line), "{line}\n{text}");
         }

@@ -12,7 +12,6 @@ pub mod pace;
 pub mod plan;
 pub mod planner;
 pub mod registry;
-pub mod run_report;
 #[cfg(feature = "s3")]
 pub mod s3;
 pub mod snapshot;

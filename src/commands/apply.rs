@@ -105,7 +105,7 @@ fn run_inner(args: &ApplyArgs) -> Result<ExitStatus, String> {
 /// The JSON document of a run: the plan, and what applying it did (`apply --format json`, and
 /// the Lambda function's answer).
 fn run_report(plan: &Plan, report: Option<&apply::ApplyReport>) -> String {
-    ecr_lifecycle_runtime::run_report::RunReport {
+    render::run_report::RunReport {
         plan,
         apply: report,
     }

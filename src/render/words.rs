@@ -3,9 +3,9 @@
 
 use ecr_lifecycle_compiler::dsl::policy::Order;
 use ecr_lifecycle_compiler::reference::{AnchorReason, Fate, Group, Reason};
-use jiff::Timestamp;
-
+use ecr_lifecycle_runtime::apply::PolicySkipped;
 use ecr_lifecycle_runtime::plan::{ArchiveAge, ImageAction, KeptInUse, Note};
+use jiff::Timestamp;
 
 /// A sentence for a decision, for plans and explanations.
 pub(crate) fn reason(reason: &Reason) -> String {
@@ -283,6 +283,18 @@ pub(crate) fn note(n: &Note) -> String {
                 String::new()
             }
         ),
+    }
+}
+
+/// Why `apply` left a repository's native policy as it was.
+pub(crate) fn policy_skipped(why: PolicySkipped) -> &'static str {
+    match why {
+        PolicySkipped::AppliedChanged => {
+            "the applied native policy changed since the plan; make a new plan"
+        }
+        PolicySkipped::OtherPolicyCalledFor => {
+            "the current images call for another native policy than the plan's (ECR could expire an image the policy keeps); make a new plan"
+        }
     }
 }
 
