@@ -7,6 +7,7 @@ mod diagnostics;
 mod exit;
 mod files;
 mod output;
+mod render;
 
 use clap::Parser;
 

@@ -57,9 +57,9 @@ pub(crate) fn note(message: &str) {
 }
 
 /// Rendered lines on standard output, styled by kind (colour only on a terminal).
-pub(crate) fn lines(lines: &ecr_lifecycle_runtime::render::Lines) {
+pub(crate) fn lines(lines: &crate::render::Lines) {
+    use crate::render::Kind;
     use anstyle::{AnsiColor, Style};
-    use ecr_lifecycle_runtime::render::Kind;
     let mut out = anstream::stdout().lock();
     for (kind, text) in lines {
         let style = match kind {

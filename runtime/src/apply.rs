@@ -13,7 +13,8 @@ use crate::plan::{LoadedPolicy, Plan, PolicyChange, RepositoryOptions, Unit, gov
 use crate::planner::Progress;
 use crate::registry::{ImageFailure, Registry, RegistryError, TagFailure, TagId};
 
-pub(crate) mod json;
+mod json;
+pub use json::Totals;
 
 /// ECR's limit of image ids per BatchDeleteImage call.
 pub const BATCH: usize = 100;
@@ -24,13 +25,10 @@ pub struct ApplyReport {
     pub repositories: Vec<RepositoryReport>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct RepositoryReport {
-    #[serde(rename = "repository")]
     pub name: String,
     /// What was done to the native policy; `None` when it was left alone.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub policy: Option<PolicyDone>,
     pub deleted: Vec<Digest>,
     pub bytes_deleted: u64,
@@ -61,15 +59,23 @@ pub struct RepositoryReport {
     pub tags_no_longer_removed: Vec<TagId>,
     pub untag_failures: Vec<TagFailure>,
     /// A call that failed outright; the repository's remaining work was not done.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<RegistryError>,
     /// Why the planned policy change was not made.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub policy_skipped: Option<String>,
+    pub policy_skipped: Option<PolicySkipped>,
     /// Images the native policy this apply put will make ECR expire (as planned), and their
     /// size: ECR acts within a day, not during the apply.
     pub ecr_will_expire: usize,
     pub ecr_bytes: u64,
+}
+
+/// Why a planned change of a native policy was not made; either way, a new plan is needed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicySkipped {
+    /// The applied native policy is no longer the one the plan saw.
+    AppliedChanged,
+    /// The current images call for another native policy than the plan's: putting the planned
+    /// one could make ECR expire an image the policy keeps.
+    OtherPolicyCalledFor,
 }
 
 /// What an apply did to a repository's native lifecycle policy.
@@ -553,14 +559,11 @@ async fn apply_policy<R: Registry>(
         return Ok(()); // Already done (a second apply, or someone else did it).
     }
     if !same(current.as_deref(), seen) {
-        r.policy_skipped =
-            Some("the applied native policy changed since the plan; make a new plan".into());
+        r.policy_skipped = Some(PolicySkipped::AppliedChanged);
         return Ok(());
     }
     if !same(desired, wanted) {
-        r.policy_skipped = Some(
-            "the current images call for another native policy than the plan's (ECR could expire an image the policy keeps); make a new plan".into(),
-        );
+        r.policy_skipped = Some(PolicySkipped::OtherPolicyCalledFor);
         return Ok(());
     }
     match wanted {

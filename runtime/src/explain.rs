@@ -1,15 +1,13 @@
 //! Why one image is kept or expires: the rule that governs it, the decision with its reason,
-//! and who acts on it (ECR's native policy, the runner, or nobody).
+//! and who acts on it (ECR's native policy, the runner, or nobody), as data: the CLI words it.
 
-use ecr_lifecycle_compiler::image::{Digest, Image, iso};
+use ecr_lifecycle_compiler::image::{Digest, Image};
 use ecr_lifecycle_compiler::in_use::InUse;
 use ecr_lifecycle_compiler::native;
 use ecr_lifecycle_compiler::reference::{Fate, Reason};
 use jiff::Timestamp;
-use serde::Serialize;
 
 use crate::plan::{LoadedPolicy, RepositoryOptions, decide_repository};
-use crate::render::{bytes, words};
 use crate::snapshot::RepositoryState;
 
 /// `repo@sha256:…` or `repo:tag`.
@@ -125,40 +123,98 @@ impl std::fmt::Display for Selector {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+/// Why one image is kept, expires or is archived, as data; the CLI words it.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Explanation {
     pub repository: String,
-    pub digest: String,
-    pub tags: Vec<String>,
-    pub pushed_at: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub size_bytes: Option<u64>,
+    pub image: Image,
     /// The policy file that governs the repository; `None`: none does, and ECR runs whatever
     /// native policy is applied.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub policy_file: Option<String>,
     /// That file is a default file (`default: true`): it governs the repository because no
     /// other file selects it.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub default_policy: bool,
     /// The governing rule's name, if any rule governs the image.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
     /// Where that rule is named: `file:line:col`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rule_location: Option<String>,
-    /// `keep`, `expire` or `archive`.
-    pub fate: String,
+    pub fate: Fate,
     /// The tags its rule's `otherwise: untag` removes: from a kept image, which keeps its other
     /// tags; or, for an image that expires, every tag it has (it goes with its last tag).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub untag: Vec<String>,
-    pub reason: String,
+    pub why: Why,
     /// What ECR's native policy does with the image.
-    pub ecr: String,
+    pub ecr: Ecr,
     /// What the runner does with the image.
-    pub runner: String,
+    pub runner: Runner,
+}
+
+/// Why the image has its fate.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Why {
+    /// A policy file governs the repository: the reason its rules give.
+    Decided(Reason),
+    /// No policy file governs the repository; ECR runs the native policy applied there, if any.
+    NoPolicyFile { native_applied: bool },
+}
+
+/// What ECR does with the image.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ecr {
+    /// ECR Public has no lifecycle policies.
+    NoLifecyclePolicies,
+    /// The governing file puts no native policy on the repository.
+    NoNativePolicy,
+    /// What the native policy the governing file puts does.
+    Native(NativeAct),
+    /// No file governs the repository: what the native policy applied there does.
+    Applied(NativeAct),
+    /// No file governs the repository, and the policy applied there is not one ECR would run.
+    AppliedInvalid,
+    /// No file governs the repository, and no native policy is applied there.
+    NoneApplied,
+}
+
+/// What a native policy does with the image.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NativeAct {
+    /// The image expires or is archived (`fate`), under the rule with this priority, if ECR's
+    /// simulation names one.
+    Acts { fate: Fate, rule: Option<i64> },
+    /// The image is a referrer that goes with its subject.
+    WithSubject { fate: Fate, subject: Digest },
+    /// The rule marks the image, but ECR keeps it while this image index lists it.
+    KeptByIndex { rule: i64, index: Digest },
+    /// The rule selects the image and keeps it.
+    GovernsAndKeeps { rule: i64 },
+    /// No native rule selects the image.
+    NotSelected,
+}
+
+impl NativeAct {
+    /// The fate ECR gives the image, if it acts on it.
+    pub fn fate(&self) -> Option<Fate> {
+        match self {
+            NativeAct::Acts { fate, .. } | NativeAct::WithSubject { fate, .. } => Some(*fate),
+            _ => None,
+        }
+    }
+}
+
+/// What the runner does with the image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Runner {
+    Keeps,
+    /// Keeps it and removes the tags in `Explanation::untag`.
+    RemovesTags,
+    /// Nothing: ECR expires or archives it (the fate) itself.
+    LeavesToEcr(Fate),
+    /// `plan` lists it, `apply` deletes it.
+    Deletes,
+    /// `plan` lists it, `apply` archives it.
+    Archives,
+    /// Nothing: no policy file governs the repository.
+    NoPolicyFile,
 }
 
 pub fn explain(
@@ -175,30 +231,21 @@ pub fn explain(
         .position(|i| i.digest == image.digest)
         .unwrap_or(0);
     let decision = &answer.evaluation.decisions[idx];
-    let (ecr_acts, ecr) = match &answer.native {
-        None if !loaded.registry.has_lifecycle_policies() => (
-            None,
-            "nothing: ECR Public has no lifecycle policies".to_string(),
-        ),
-        None => (
-            None,
-            "no native policy governs this repository, so ECR does nothing".to_string(),
-        ),
-        Some(n) => ecr_on(n, state, image, now),
+    let ecr = match &answer.native {
+        None if !loaded.registry.has_lifecycle_policies() => Ecr::NoLifecyclePolicies,
+        None => Ecr::NoNativePolicy,
+        Some(n) => Ecr::Native(ecr_on(n, state, image, now)),
+    };
+    let ecr_acts = match &ecr {
+        Ecr::Native(act) => act.fate(),
+        _ => None,
     };
     let runner = match (decision.fate, ecr_acts) {
-        (Fate::Keep, _) if !decision.untag.is_empty() => words::removes_tags(&decision.untag),
-        (Fate::Keep, _) => "keeps it".to_string(),
-        (f, Some(e)) if f == e => format!(
-            "nothing: ECR {} it",
-            if f == Fate::Expire {
-                "expires"
-            } else {
-                "archives"
-            }
-        ),
-        (Fate::Expire, _) => "deletes it (`plan` lists it, `apply` deletes it)".to_string(),
-        (Fate::Archive, _) => "archives it (`plan` lists it, `apply` archives it)".to_string(),
+        (Fate::Keep, _) if !decision.untag.is_empty() => Runner::RemovesTags,
+        (Fate::Keep, _) => Runner::Keeps,
+        (f, Some(e)) if f == e => Runner::LeavesToEcr(f),
+        (Fate::Expire, _) => Runner::Deletes,
+        (Fate::Archive, _) => Runner::Archives,
     };
     let rule = decision.rule.and_then(|r| loaded.policy.rule_name(r));
     let rule_location = rule.map(|(_, span)| {
@@ -207,39 +254,26 @@ pub fn explain(
     });
     Explanation {
         repository: state.name.clone(),
-        digest: image.digest.to_string(),
-        tags: image.tags.iter().map(|t| t.to_string()).collect(),
-        pushed_at: iso(image.pushed_at),
-        size_bytes: image.size_bytes,
+        image: image.clone(),
         policy_file: Some(loaded.file.name.clone()),
         default_policy: loaded.policy.is_default(),
         rule: rule.map(|(name, _)| name.to_string()),
         rule_location,
-        fate: decision.fate.as_str().to_string(),
+        fate: decision.fate,
         untag: decision.untag.clone(),
-        reason: match &decision.reason {
-            Reason::Ungoverned => "no rule matches it, so it is kept".to_string(),
-            r if decision.expires_untagged() => {
-                format!(
-                    "{}; {}",
-                    words::last_tags(&decision.untag),
-                    words::reason(r)
-                )
-            }
-            r => words::reason(r),
-        },
+        why: Why::Decided(decision.reason.clone()),
         ecr,
         runner,
     }
 }
 
-/// What the native policy `n` does with the image, and in a sentence why.
+/// What the native policy `n` does with the image.
 fn ecr_on(
     n: &native::ValidPolicy,
     state: &RepositoryState,
     image: &Image,
     now: Timestamp,
-) -> (Option<Fate>, String) {
+) -> NativeAct {
     let outcome = native::simulate(n, &state.images, now);
     let rule = native::governing_rule(n, image);
     let acts = if outcome.expired.contains(&image.digest) {
@@ -249,13 +283,6 @@ fn ecr_on(
     } else {
         None
     };
-    let verb = |f: Fate| {
-        if f == Fate::Expire {
-            "expires"
-        } else {
-            "archives"
-        }
-    };
     // A marked image that a live index lists stays: name the index.
     let listing_index = || {
         state
@@ -263,125 +290,54 @@ fn ecr_on(
             .iter()
             .find(|i| i.children.contains(&image.digest) && !outcome.expired.contains(&i.digest))
     };
-    let text = match (acts, rule, outcome.causes.get(&image.digest)) {
-        (Some(f), _, Some(native::Cause::Subject(s))) => {
-            format!("{} it with its subject {s}", verb(f))
+    match (acts, rule, outcome.causes.get(&image.digest)) {
+        (Some(fate), _, Some(native::Cause::Subject(s))) => {
+            NativeAct::WithSubject { fate, subject: *s }
         }
-        (Some(f), Some(p), _) => format!("native rule {p} {} it", verb(f)),
-        (Some(f), None, _) => format!("{} it", verb(f)),
-        (None, Some(p), _) => {
+        (Some(fate), rule, _) => NativeAct::Acts { fate, rule },
+        (None, Some(rule), _) => {
             let marked = native::marked_by_rules(n, &state.images, now);
             match (marked.get(&image.digest), listing_index()) {
-                (Some(_), Some(index)) => format!(
-                    "native rule {p} marks it, but ECR keeps it while the image index {} lists it",
-                    index.digest
-                ),
-                _ => format!("native rule {p} governs it and keeps it"),
+                (Some(_), Some(index)) => NativeAct::KeptByIndex {
+                    rule,
+                    index: index.digest,
+                },
+                _ => NativeAct::GovernsAndKeeps { rule },
             }
         }
-        (None, None, _) => "no native rule selects it".to_string(),
-    };
-    (acts, text)
+        (None, None, _) => NativeAct::NotSelected,
+    }
 }
 
 /// An image of a repository no policy file governs: ECR runs the native policy applied there,
 /// if any, and the runner does nothing.
 pub fn explain_ungoverned(state: &RepositoryState, image: &Image, now: Timestamp) -> Explanation {
-    let (fate, ecr) = match state.lifecycle_policy.as_deref() {
-        None => (
-            Fate::Keep,
-            "no native policy is applied to this repository, so ECR does nothing".to_string(),
-        ),
+    let ecr = match state.lifecycle_policy.as_deref() {
+        None => Ecr::NoneApplied,
         Some(text) => match native::parse_and_validate(text) {
-            Ok(n) => {
-                let (acts, text) = ecr_on(&n, state, image, now);
-                (
-                    acts.unwrap_or(Fate::Keep),
-                    format!("the applied native policy: {text}"),
-                )
-            }
-            Err(_) => (
-                Fate::Keep,
-                "the applied native policy is not one ECR would run, so ECR does nothing".into(),
-            ),
+            Ok(n) => Ecr::Applied(ecr_on(&n, state, image, now)),
+            Err(_) => Ecr::AppliedInvalid,
         },
+    };
+    let fate = match &ecr {
+        Ecr::Applied(act) => act.fate().unwrap_or(Fate::Keep),
+        _ => Fate::Keep,
     };
     Explanation {
         repository: state.name.clone(),
-        digest: image.digest.to_string(),
-        tags: image.tags.iter().map(|t| t.to_string()).collect(),
-        pushed_at: iso(image.pushed_at),
-        size_bytes: image.size_bytes,
+        image: image.clone(),
         policy_file: None,
         default_policy: false,
         rule: None,
         rule_location: None,
-        fate: fate.as_str().to_string(),
+        fate,
         untag: Vec::new(),
-        reason: if state.lifecycle_policy.is_some() {
-            "no policy file governs this repository: its applied native policy decides"
-        } else {
-            "no policy file governs this repository, and no native policy is applied"
-        }
-        .into(),
-        ecr,
-        runner: "nothing: no policy file governs this repository".into(),
-    }
-}
-
-/// The explanation as text.
-pub fn text(e: &Explanation) -> String {
-    let tags = if e.tags.is_empty() {
-        "untagged".to_string()
-    } else {
-        format!("tags {}", e.tags.join(", "))
-    };
-    let size = e
-        .size_bytes
-        .map(bytes)
-        .map(|b| format!(", {b}"))
-        .unwrap_or_default();
-    let mut s = format!(
-        "{}@{}\n  {tags}; pushed {}{size}\n",
-        e.repository, e.digest, e.pushed_at
-    );
-    // A default file governs the repository only because no other file selects it: say so.
-    let of_default =
-        |f: &str| format!(" of {f}, the default file: no other file selects this repository");
-    match (&e.rule, &e.policy_file) {
-        (Some(r), file) => {
-            let at = e
-                .rule_location
-                .as_ref()
-                .map(|l| format!(" ({l})"))
-                .unwrap_or_default();
-            let default = match file {
-                Some(f) if e.default_policy => of_default(f),
-                _ => String::new(),
-            };
-            s.push_str(&format!("  governed by rule `{r}`{at}{default}\n"));
-        }
-        (None, Some(f)) if e.default_policy => {
-            s.push_str(&format!("  governed by no rule{}\n", of_default(f)))
-        }
-        (None, Some(f)) => s.push_str(&format!("  governed by no rule of {f}\n")),
-        (None, None) => s.push_str("  governed by no policy file\n"),
-    }
-    let removed = match e.fate.as_str() {
-        "keep" if !e.untag.is_empty() => format!(" without tags {}", e.untag.join(", ")),
-        _ => String::new(),
-    };
-    s.push_str(&format!(
-        "  {}{removed}: {}\n",
-        match e.fate.as_str() {
-            "expire" => "expires",
-            "archive" => "archived",
-            _ => "kept",
+        why: Why::NoPolicyFile {
+            native_applied: state.lifecycle_policy.is_some(),
         },
-        e.reason
-    ));
-    s.push_str(&format!("  ECR:    {}\n  runner: {}\n", e.ecr, e.runner));
-    s
+        ecr,
+        runner: Runner::NoPolicyFile,
+    }
 }
 
 #[cfg(test)]

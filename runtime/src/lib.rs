@@ -1,6 +1,7 @@
 //! The edges of ecr-lifecycle: registries (ECR through the AWS SDK, or a snapshot file), plans
 //! made from what a registry holds, carrying a plan out, and drift between desired and applied
-//! native policies. Decisions come from the pure compiler crate; this crate does the I/O.
+//! native policies. Decisions come from the pure compiler crate; this crate does the I/O and
+//! hands the CLI data, which words it (`src/render/`).
 
 pub mod apply;
 pub mod drift;
@@ -11,8 +12,6 @@ pub mod pace;
 pub mod plan;
 pub mod planner;
 pub mod registry;
-pub mod render;
-pub mod run_report;
 #[cfg(feature = "s3")]
 pub mod s3;
 pub mod snapshot;

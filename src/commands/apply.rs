@@ -5,12 +5,11 @@ use ecr_lifecycle_runtime::apply;
 use ecr_lifecycle_runtime::in_use::Usage;
 use ecr_lifecycle_runtime::plan::{LoadedPolicy, Plan, RegistryId, Unit};
 use ecr_lifecycle_runtime::registry::AnyRegistry;
-use ecr_lifecycle_runtime::render;
 
 use crate::cli::{ApplyArgs, ApplyFormat, RegistryArgs, RegistryChoice};
 use crate::commands::{in_use, load, plan, registry};
 use crate::exit::ExitStatus;
-use crate::{files, output};
+use crate::{files, output, render};
 
 pub(super) fn run(args: &ApplyArgs) -> ExitStatus {
     match run_inner(args) {
@@ -106,7 +105,7 @@ fn run_inner(args: &ApplyArgs) -> Result<ExitStatus, String> {
 /// The JSON document of a run: the plan, and what applying it did (`apply --format json`, and
 /// the Lambda function's answer).
 fn run_report(plan: &Plan, report: Option<&apply::ApplyReport>) -> String {
-    ecr_lifecycle_runtime::run_report::RunReport {
+    render::run_report::RunReport {
         plan,
         apply: report,
     }

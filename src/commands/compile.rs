@@ -117,7 +117,7 @@ pub(super) fn run(args: &CompileArgs) -> ExitStatus {
 /// Says that rules wait for the runner, when any do.
 fn runner_rules(compiled: &[(&SourceFile, &Policy, Compiled)]) -> Option<String> {
     let n: usize = compiled.iter().map(|(_, _, c)| c.runner_rules()).sum();
-    (n > 0).then(|| ecr_lifecycle_runtime::render::words::runner_rules(n))
+    (n > 0).then(|| crate::render::words::runner_rules(n))
 }
 
 /// The files `--out` writes, by name.

@@ -2,12 +2,12 @@ use ecr_lifecycle_runtime::drift;
 use ecr_lifecycle_runtime::in_use::Consumers;
 use ecr_lifecycle_runtime::planner;
 use ecr_lifecycle_runtime::registry::Registry;
-use ecr_lifecycle_runtime::render;
 
 use crate::cli::{DiffArgs, Format};
 use crate::commands::{in_use, load, registry};
 use crate::exit::ExitStatus;
 use crate::output;
+use crate::render;
 
 pub(super) fn run(args: &DiffArgs) -> ExitStatus {
     let Some(mut policies) = load::loaded_policies(&args.files, args.registry.registry.kind())

@@ -8,6 +8,7 @@ use crate::cli::{ExplainArgs, Format};
 use crate::commands::{in_use, load, registry};
 use crate::exit::ExitStatus;
 use crate::output;
+use crate::render;
 
 pub(super) fn run(args: &ExplainArgs) -> ExitStatus {
     match run_inner(args) {
@@ -107,12 +108,8 @@ fn run_inner(args: &ExplainArgs) -> Result<(), String> {
         None => explain::explain_ungoverned(&state, image, now),
     };
     match args.format {
-        Format::Text => output::stdout(&explain::text(&e)),
-        Format::Json => {
-            let mut s = serde_json::to_string_pretty(&e).unwrap_or_default();
-            s.push('\n');
-            output::stdout(&s);
-        }
+        Format::Text => output::stdout(&render::explain::text(&e)),
+        Format::Json => output::stdout(&render::explain::json(&e)),
     }
     Ok(())
 }

@@ -11,11 +11,11 @@ use ecr_lifecycle_compiler::glob::{self, Syntax};
 use ecr_lifecycle_compiler::source::SourceFile;
 use ecr_lifecycle_runtime::apply::ApplyReport;
 use ecr_lifecycle_runtime::plan::LoadedPolicy;
-use ecr_lifecycle_runtime::run_report::RunReport;
 
 use crate::cli::{LambdaArgs, LambdaMode};
 use crate::commands::{apply, in_use, load, plan, registry};
 use crate::exit::ExitStatus;
+use crate::render::run_report::RunReport;
 use crate::{files, output};
 
 /// The variables the Lambda service (or an emulator) sets, which the runtime client needs.

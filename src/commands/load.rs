@@ -257,7 +257,7 @@ pub(super) fn loaded_policies_for(paths: &[(PathBuf, RegistryKind)]) -> Option<V
 pub(super) fn public_notes<'a>(files: impl IntoIterator<Item = (&'a str, RegistryKind)>) {
     for (name, kind) in files {
         if !kind.has_lifecycle_policies() {
-            output::note(&ecr_lifecycle_runtime::render::words::runs_at_runtime(name));
+            output::note(&crate::render::words::runs_at_runtime(name));
         }
     }
 }

@@ -2,12 +2,12 @@ use ecr_lifecycle_runtime::in_use::Usage;
 use ecr_lifecycle_runtime::plan::{LoadedPolicy, Plan, Unit};
 use ecr_lifecycle_runtime::planner;
 use ecr_lifecycle_runtime::registry::file::write_atomically_with;
-use ecr_lifecycle_runtime::render;
 
 use crate::cli::{PlanArgs, PlanFormat};
 use crate::commands::{in_use, load, registry};
 use crate::exit::ExitStatus;
 use crate::output;
+use crate::render;
 
 pub(super) fn run(args: &PlanArgs) -> ExitStatus {
     let Some(mut policies) = load::loaded_policies(&args.files, args.registry.registry.kind())

@@ -1,16 +1,9 @@
-//! The apply report as JSON (`apply --format json`, and the Lambda function's answer): every
-//! repository's outcome as data, and the totals.
+//! The totals of an apply report, as `apply --format json` and the Lambda function's answer
+//! give them (the CLI's `run_report` writes the rest).
 
 use serde::Serialize;
 
-use super::{ApplyReport, RepositoryReport};
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct View<'a> {
-    repositories: &'a [RepositoryReport],
-    summary: Totals,
-}
+use super::ApplyReport;
 
 /// The figures a schedule's alarm or a dashboard reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -52,13 +45,6 @@ impl ApplyReport {
             ecr_will_expire: rs.iter().map(|r| r.ecr_will_expire).sum(),
             repositories_failed: rs.iter().filter(|r| r.failed()).count(),
             failed: self.failed(),
-        }
-    }
-
-    pub(crate) fn view(&self) -> View<'_> {
-        View {
-            repositories: &self.repositories,
-            summary: self.totals(),
         }
     }
 }

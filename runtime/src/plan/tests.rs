@@ -1,4 +1,5 @@
 use ecr_lifecycle_compiler::image::{Digest, Image};
+use ecr_lifecycle_compiler::reference::Reason;
 use ecr_lifecycle_compiler::source::SourceFile;
 use jiff::{SignedDuration, Timestamp};
 
@@ -386,12 +387,6 @@ fn an_archive_rule_that_would_expire_an_image_in_use_is_held_back_by_name() {
         "{:?}",
         p.notes
     );
-    assert!(
-        crate::render::words::note(&p.notes[0])
-            .starts_with("archive rule `builds` runs at runtime in this repository"),
-        "{:?}",
-        p.notes
-    );
     let PolicyChange::Put { text } = &p.lifecycle_policy else {
         panic!("{:?}", p.lifecycle_policy)
     };
@@ -428,8 +423,22 @@ fn an_image_in_use_keeps_its_tags_and_the_plan_says_which_it_would_lose() {
         (kept.would, kept.would_untag.as_slice()),
         (Fate::Keep, &["pr-1".to_string()][..])
     );
+    // What the CLI words as "in use by ecs service prod/web; rule `pull-requests` would remove
+    // its tags pr-1 otherwise (pushed 40 days ago; …)".
     assert_eq!(
-        crate::render::words::kept_in_use(kept),
-        "in use by ecs service prod/web; rule `pull-requests` would remove its tags pr-1 otherwise (pushed 40 days ago; the rule keeps images younger than 30 days)"
+        (&kept.kept, kept.image.rule.as_deref()),
+        (
+            &Reason::InUse {
+                consumer: "ecs service prod/web".into(),
+                more: 0
+            },
+            Some("pull-requests")
+        )
+    );
+    assert!(
+        matches!(kept.image.reason, Reason::Age { seconds, window }
+            if seconds == 40 * 86_400 && window == 30 * 86_400),
+        "{:?}",
+        kept.image.reason
     );
 }

@@ -9,11 +9,11 @@ use ecr_lifecycle_compiler::lint::{
     Example, Fate, Finding, Indexes, Issue, Row, RuleFilter, Severity, Shows, Suggestion, Treatment,
 };
 use ecr_lifecycle_compiler::native::{ActionType, RuleRef, TagFilter};
-use ecr_lifecycle_runtime::render::{Kind, Lines};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 
 use super::{Linted, Source};
+use crate::render::{Kind, Lines};
 
 /// Width text is wrapped to.
 const WIDTH: usize = 96;

@@ -3,7 +3,9 @@
 use ecr_lifecycle_compiler::image::Digest;
 use ecr_lifecycle_compiler::reference::Reason;
 
-use crate::plan::{ImageAction, Plan, PolicyChange, Prices, RepositoryPlan, summarize};
+use ecr_lifecycle_runtime::plan::{
+    ImageAction, Plan, PolicyChange, Prices, RepositoryPlan, summarize,
+};
 
 pub(super) const POLICY: &str =
     "{\n  \"rules\": [\n    {\n      \"rulePriority\": 1\n    }\n  ]\n}\n";
@@ -66,10 +68,12 @@ pub(super) fn repository(name: &str, deletions: usize, ecr: usize, policy: &str)
 pub(super) fn plan(repositories: Vec<RepositoryPlan>) -> Plan {
     let prices = Prices::default();
     Plan {
-        format_version: crate::plan::FORMAT_VERSION,
+        format_version: ecr_lifecycle_runtime::plan::FORMAT_VERSION,
         tool_version: "test".into(),
         created_at: "2026-11-01T00:00:00Z".into(),
-        registries: vec![crate::plan::RegistryId::File("registry.json".into())],
+        registries: vec![ecr_lifecycle_runtime::plan::RegistryId::File(
+            "registry.json".into(),
+        )],
         shard: None,
         allow_early_archive_delete: false,
         summary: summarize(&repositories, &prices),

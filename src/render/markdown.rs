@@ -6,21 +6,23 @@
 use std::collections::BTreeMap;
 
 use super::{bytes, plain, plural, policy_diff, reason, short, summary_line};
-use crate::plan::{ImageAction, Plan, PolicyChange, RepositoryPlan, TagRemoval, monthly_cost};
+use ecr_lifecycle_runtime::plan::{
+    ImageAction, Plan, PolicyChange, RepositoryPlan, TagRemoval, monthly_cost,
+};
 
 /// GitHub's limit on a comment, less room for what a workflow adds around the plan.
-pub const MARKDOWN_BUDGET: usize = 60_000;
+pub(super) const MARKDOWN_BUDGET: usize = 60_000;
 
 /// Rows shown per group of images (one rule, one reason) before the rest is counted.
 const ROWS_PER_GROUP: usize = 20;
 
 /// The plan as Markdown, at most [`MARKDOWN_BUDGET`] characters.
-pub fn plan_markdown(plan: &Plan) -> String {
+pub(crate) fn plan_markdown(plan: &Plan) -> String {
     plan_markdown_within(plan, MARKDOWN_BUDGET)
 }
 
 /// The plan as Markdown, at most `budget` characters (the head always fits a sane budget).
-pub fn plan_markdown_within(plan: &Plan, budget: usize) -> String {
+pub(super) fn plan_markdown_within(plan: &Plan, budget: usize) -> String {
     let mut s = String::from("### ecr-lifecycle plan\n\n");
     if plan.has_changes() {
         s.push_str(&format!("**{}**\n", summary_line(plan)));

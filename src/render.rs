@@ -1,22 +1,28 @@
-//! Renderings of a plan and of drift. Lines are decided here, with a kind each; styling is
-//! applied in one place by the caller, so the words never depend on the terminal.
+//! The presentation layer: the only code that words decisions in English. Renderings of a
+//! plan, of drift, of an apply report and of an explanation; reasons and notes in `words`.
+//! Lines are decided here, with a kind each; styling is applied in one place by the caller
+//! (`output`), so the words never depend on the terminal.
 
 use ecr_lifecycle_compiler::image::Digest;
 use similar::{ChangeTag, TextDiff};
 
+pub(crate) mod explain;
 mod markdown;
+pub(crate) mod run_report;
 #[cfg(test)]
 mod test_plans;
-pub mod words;
-pub use markdown::{MARKDOWN_BUDGET, plan_markdown, plan_markdown_within};
+pub(crate) mod words;
+pub(crate) use markdown::plan_markdown;
 
-use crate::apply::{ApplyReport, PolicyDone};
-use crate::drift::{DriftStatus, RepositoryDrift};
-use crate::plan::{ImageAction, Plan, PolicyChange, RepositoryPlan, TagRemoval, monthly_cost};
+use ecr_lifecycle_runtime::apply::{ApplyReport, PolicyDone};
+use ecr_lifecycle_runtime::drift::{DriftStatus, RepositoryDrift};
+use ecr_lifecycle_runtime::plan::{
+    ImageAction, Plan, PolicyChange, RepositoryPlan, TagRemoval, monthly_cost,
+};
 
 /// What a line is, for styling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     Heading,
     Add,
     Change,
@@ -26,14 +32,14 @@ pub enum Kind {
     Plain,
 }
 
-pub type Lines = Vec<(Kind, String)>;
+pub(crate) type Lines = Vec<(Kind, String)>;
 
 /// Lines without styling, each ending in a newline.
-pub fn plain(lines: &Lines) -> String {
+pub(crate) fn plain(lines: &Lines) -> String {
     lines.iter().map(|(_, l)| format!("{l}\n")).collect()
 }
 
-pub fn bytes(n: u64) -> String {
+pub(crate) fn bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut v = n as f64;
     let mut unit = 0;
@@ -172,7 +178,7 @@ fn image_line(sign: char, a: &ImageAction) -> String {
 }
 
 /// A unified diff of two normalised policies.
-pub fn policy_diff(from: &str, to: &str, from_name: &str, to_name: &str) -> Lines {
+pub(crate) fn policy_diff(from: &str, to: &str, from_name: &str, to_name: &str) -> Lines {
     let diff = TextDiff::from_lines(from, to);
     let mut out: Lines = vec![
         (Kind::Remove, format!("--- {from_name}")),
@@ -221,7 +227,7 @@ fn indent(lines: Lines, by: &str) -> Lines {
 
 /// The plan in Terraform's shape: a legend of the actions present, a block per repository
 /// with one fixed headline per image and `# (rule …: …)` notes, then one summary line.
-pub fn plan_text(plan: &Plan) -> Lines {
+pub(crate) fn plan_text(plan: &Plan) -> Lines {
     let mut out: Lines = Vec::new();
     out.push((
         Kind::Plain,
@@ -452,7 +458,7 @@ pub(crate) fn tag_removal_line(t: &TagRemoval) -> String {
 
 /// Policy files that govern no repository of the plan: a typo in `repositories`, or excludes
 /// that remove everything, would otherwise go unnoticed.
-pub fn idle_files(plan: &Plan) -> Vec<String> {
+pub(crate) fn idle_files(plan: &Plan) -> Vec<String> {
     let scope = if plan.shard.is_some() {
         "in this shard of"
     } else {
@@ -479,19 +485,20 @@ fn push_idle_files(plan: &Plan, out: &mut Lines) {
 
 /// With several units of work (accounts, regions), one summary line each.
 fn push_unit_summaries(plan: &Plan, out: &mut Lines) {
-    let mut units: Vec<crate::plan::Unit> = plan.repositories.iter().map(|r| r.unit()).collect();
+    let mut units: Vec<ecr_lifecycle_runtime::plan::Unit> =
+        plan.repositories.iter().map(|r| r.unit()).collect();
     units.dedup();
     if units.len() < 2 {
         return;
     }
     for unit in units {
-        let part: Vec<crate::plan::RepositoryPlan> = plan
+        let part: Vec<ecr_lifecycle_runtime::plan::RepositoryPlan> = plan
             .repositories
             .iter()
             .filter(|r| r.unit() == unit)
             .cloned()
             .collect();
-        let s = crate::plan::summarize(&part, &plan.prices);
+        let s = ecr_lifecycle_runtime::plan::summarize(&part, &plan.prices);
         let mut line = format!(
             "  {unit}: {}, {} to put, {} to replace, {} to delete, {} to delete ({})",
             plural(part.len(), "repository", "repositories"),
@@ -569,7 +576,7 @@ fn governed(plan: &Plan) -> String {
     )
 }
 
-pub fn summary_line(plan: &Plan) -> String {
+pub(crate) fn summary_line(plan: &Plan) -> String {
     let s = &plan.summary;
     let mut line = format!(
         "Plan: {} to put, {} to replace, {} to delete, {} to delete ({}, ${:.2}/month)",
@@ -614,7 +621,7 @@ pub fn summary_line(plan: &Plan) -> String {
 }
 
 /// Drift as a unified diff per repository, or "No drift.".
-pub fn drift_text(drift: &[RepositoryDrift]) -> Lines {
+pub(crate) fn drift_text(drift: &[RepositoryDrift]) -> Lines {
     let mut out: Lines = Vec::new();
     let drifted: Vec<&RepositoryDrift> = drift.iter().filter(|d| d.status.is_drift()).collect();
     for d in &drift
@@ -624,7 +631,7 @@ pub fn drift_text(drift: &[RepositoryDrift]) -> Lines {
     {
         let file = d.policy_file.as_deref().unwrap_or("no policy file");
         // Drift is ECR's only: ECR Public has no native policies.
-        let unit = crate::plan::Unit {
+        let unit = ecr_lifecycle_runtime::plan::Unit {
             account: d.account.clone(),
             region: d.region.clone(),
             ..Default::default()
@@ -689,14 +696,14 @@ pub fn drift_text(drift: &[RepositoryDrift]) -> Lines {
 }
 
 /// What an apply did with a repository's planned tag removals.
-fn push_untag_report(out: &mut Lines, r: &crate::apply::RepositoryReport) {
-    let images = |ids: &[crate::registry::TagId]| {
+fn push_untag_report(out: &mut Lines, r: &ecr_lifecycle_runtime::apply::RepositoryReport) {
+    let images = |ids: &[ecr_lifecycle_runtime::registry::TagId]| {
         ids.iter()
             .map(|i| i.digest)
             .collect::<std::collections::BTreeSet<_>>()
             .len()
     };
-    let some = |ids: &[crate::registry::TagId]| {
+    let some = |ids: &[ecr_lifecycle_runtime::registry::TagId]| {
         ids.iter()
             .take(3)
             .map(|i| format!("{}@{}", i.tag, short(&i.digest)))
@@ -758,13 +765,17 @@ fn push_untag_report(out: &mut Lines, r: &crate::apply::RepositoryReport) {
 }
 
 /// What an apply did, one line per repository with something to say, then a total.
-pub fn apply_text(report: &ApplyReport) -> Lines {
+pub(crate) fn apply_text(report: &ApplyReport) -> Lines {
     let mut out: Lines = Vec::new();
     for r in &report.repositories {
-        if let Some(why) = &r.policy_skipped {
+        if let Some(why) = r.policy_skipped {
             out.push((
                 Kind::Warning,
-                format!("{}: native lifecycle policy not changed: {why}", r.name),
+                format!(
+                    "{}: native lifecycle policy not changed: {}",
+                    r.name,
+                    words::policy_skipped(why)
+                ),
             ));
         }
         if let Some(p) = r.policy {
@@ -966,7 +977,7 @@ mod tests {
 
     #[test]
     fn drift_names_each_repository_and_diffs_the_policies() {
-        use crate::drift::{DriftStatus, RepositoryDrift};
+        use ecr_lifecycle_runtime::drift::{DriftStatus, RepositoryDrift};
         let drift = |repository: &str, status, applied: Option<&str>, desired: Option<&str>| {
             RepositoryDrift {
                 repository: repository.into(),
@@ -1011,10 +1022,12 @@ mod tests {
 
     #[test]
     fn the_apply_report_says_what_was_done_skipped_and_left_to_ecr() {
-        use crate::apply::{ApplyReport, PolicyDone, RepositoryReport};
         use ecr_lifecycle_compiler::image::Digest;
+        use ecr_lifecycle_runtime::apply::{
+            ApplyReport, PolicyDone, PolicySkipped, RepositoryReport,
+        };
         let d = |n: u8| Digest::from_bytes([n; 32]);
-        let report = ApplyReport {
+        let mut report = ApplyReport {
             repositories: vec![RepositoryReport {
                 name: "web".into(),
                 policy: Some(PolicyDone::Put),
@@ -1037,17 +1050,31 @@ mod tests {
         ] {
             assert!(text.contains(line), "{line}\n{text}");
         }
+        // A policy change not made is said, and leaves the apply incomplete.
+        report.repositories.push(RepositoryReport {
+            name: "api".into(),
+            policy_skipped: Some(PolicySkipped::AppliedChanged),
+            ..RepositoryReport::default()
+        });
+        let text = plain(&apply_text(&report));
+        for line in [
+            "api: native lifecycle policy not changed: the applied native policy changed since the plan; make a new plan",
+            "Apply incomplete: 2 images deleted",
+        ] {
+            assert!(text.contains(line), "{line}\n{text}");
+        }
     }
 
     #[test]
     fn a_policy_file_that_governs_nothing_is_named() {
         let mut p = plan(vec![repository("web", 1, 0, POLICY)]);
         for path in ["policies/team.yaml", "policies/typo.yaml"] {
-            p.policy_files.push(crate::plan::PolicyFileRef {
-                path: path.into(),
-                normalized_sha256: String::new(),
-                registry: Default::default(),
-            });
+            p.policy_files
+                .push(ecr_lifecycle_runtime::plan::PolicyFileRef {
+                    path: path.into(),
+                    normalized_sha256: String::new(),
+                    registry: Default::default(),
+                });
         }
         assert_eq!(
             idle_files(&p),
@@ -1055,7 +1082,7 @@ mod tests {
                 "policies/typo.yaml governs no repository in file:registry.json: check its `repositories` and `exclude` globs (and `regions`, `accounts`)"
             ]
         );
-        p.shard = Some(crate::plan::Shard { index: 1, count: 2 });
+        p.shard = Some(ecr_lifecycle_runtime::plan::Shard { index: 1, count: 2 });
         assert!(idle_files(&p)[0].contains("in this shard of file:registry.json"));
     }
 }

@@ -3,12 +3,12 @@
 
 use ecr_lifecycle_compiler::dsl::policy::Order;
 use ecr_lifecycle_compiler::reference::{AnchorReason, Fate, Group, Reason};
+use ecr_lifecycle_runtime::apply::PolicySkipped;
+use ecr_lifecycle_runtime::plan::{ArchiveAge, ImageAction, KeptInUse, Note};
 use jiff::Timestamp;
 
-use crate::plan::{ArchiveAge, ImageAction, KeptInUse, Note};
-
 /// A sentence for a decision, for plans and explanations.
-pub fn reason(reason: &Reason) -> String {
+pub(crate) fn reason(reason: &Reason) -> String {
     let days = |s: i64| {
         let d = s as f64 / 86_400.0;
         if d >= 2.0 || d <= -2.0 {
@@ -141,7 +141,7 @@ fn ranked(
 }
 
 /// What the runner does with an image whose rule removes some of its tags.
-pub fn removes_tags(tags: &[String]) -> String {
+pub(crate) fn removes_tags(tags: &[String]) -> String {
     let (noun, them) = if tags.len() == 1 {
         ("tag", "it")
     } else {
@@ -154,7 +154,7 @@ pub fn removes_tags(tags: &[String]) -> String {
 }
 
 /// Why an image goes when its rule only removes tags: it would be left with none.
-pub fn last_tags(tags: &[String]) -> String {
+pub(crate) fn last_tags(tags: &[String]) -> String {
     format!(
         "the rule removes every tag it has ({}), and ECR deletes an image with its last tag",
         tags.join(", ")
@@ -162,7 +162,7 @@ pub fn last_tags(tags: &[String]) -> String {
 }
 
 /// Why an archived image the policy deletes stays for now.
-pub fn held(a: &ImageAction) -> String {
+pub(crate) fn held(a: &ImageAction) -> String {
     format!(
         "{}; held: {}, and ECR bills 90 days of archive storage whenever it is deleted (plan with --allow-early-archive-delete to delete it now)",
         reason(&a.reason),
@@ -174,7 +174,7 @@ pub fn held(a: &ImageAction) -> String {
 }
 
 /// Why an image the rules would act on stays: what keeps it, and what the rule would do.
-pub fn kept_in_use(k: &KeptInUse) -> String {
+pub(crate) fn kept_in_use(k: &KeptInUse) -> String {
     let rule = match &k.image.rule {
         Some(r) => format!("rule `{r}`"),
         None => "the policy".to_string(),
@@ -196,7 +196,7 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 }
 
 /// A repository's note, in a sentence.
-pub fn note(n: &Note) -> String {
+pub(crate) fn note(n: &Note) -> String {
     match n {
         Note::ReferrersPresent => "the repository holds referrers (signatures, SBOMs); the native policy could expire a referrer of a kept image once it ages, so review such images".into(),
         Note::Withheld { images, examples } => format!(
@@ -286,8 +286,20 @@ pub fn note(n: &Note) -> String {
     }
 }
 
+/// Why `apply` left a repository's native policy as it was.
+pub(crate) fn policy_skipped(why: PolicySkipped) -> &'static str {
+    match why {
+        PolicySkipped::AppliedChanged => {
+            "the applied native policy changed since the plan; make a new plan"
+        }
+        PolicySkipped::OtherPolicyCalledFor => {
+            "the current images call for another native policy than the plan's (ECR could expire an image the policy keeps); make a new plan"
+        }
+    }
+}
+
 /// Once per policy file for ECR Public, for `compile`, `plan` and `diff`: no rule is native there.
-pub fn runs_at_runtime(file: &str) -> String {
+pub(crate) fn runs_at_runtime(file: &str) -> String {
     format!(
         "{file}: ECR Public has no lifecycle policies, so ecr-lifecycle runs every rule of this file at runtime (plan and apply)"
     )
@@ -295,7 +307,7 @@ pub fn runs_at_runtime(file: &str) -> String {
 
 /// The last line of `compile` and `plan` when the runner has rules to carry out: ECR acts
 /// by itself, the runner only when something runs it.
-pub fn runner_rules(n: usize) -> String {
+pub(crate) fn runner_rules(n: usize) -> String {
     format!(
         "{} only when the runner runs (`ecr-lifecycle apply`, or the scheduled function: see README.md#scheduled-runs-aws-lambda).",
         if n == 1 {
@@ -414,6 +426,76 @@ mod tests {
             let json = serde_json::to_string(&r).unwrap();
             assert_eq!(serde_json::from_str::<Reason>(&json).unwrap(), r, "{json}");
         }
+    }
+
+    #[test]
+    fn a_held_back_archive_rule_is_named_as_one() {
+        let held = |rule: &str, archive| Note::HeldBack {
+            rule: rule.into(),
+            archive,
+            priority: 2,
+            would: Fate::Expire,
+            image: "sha256:01".into(),
+            tags: vec!["sha-1".into()],
+            images: 1,
+            kept: Reason::InUse {
+                consumer: "ecs service prod/web".into(),
+                more: 0,
+            },
+        };
+        let text = note(&held("builds", true));
+        assert!(
+            text.starts_with("archive rule `builds` runs at runtime in this repository"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("would expire sha256:01 (sha-1), kept: in use by ecs service prod/web"),
+            "{text}"
+        );
+        assert!(note(&held("builds", false)).starts_with("rule `builds` runs at runtime"));
+        let section = held(
+            ecr_lifecycle_compiler::dsl::policy::ARCHIVE_DEFAULT_NAME,
+            true,
+        );
+        assert!(note(&section).starts_with("the archive section runs at runtime"));
+    }
+
+    #[test]
+    fn an_image_kept_in_use_says_what_keeps_it_and_what_its_rule_would_do() {
+        let days = |n: i64| n * 86_400;
+        let mut image = super::super::test_plans::action(
+            1,
+            "pull-requests",
+            Reason::Age {
+                seconds: days(40),
+                window: days(30),
+            },
+        );
+        let mut kept = KeptInUse {
+            image: image.clone(),
+            would: Fate::Keep,
+            would_untag: vec!["pr-1".into()],
+            kept: Reason::InUse {
+                consumer: "ecs service prod/web".into(),
+                more: 0,
+            },
+        };
+        assert_eq!(
+            kept_in_use(&kept),
+            "in use by ecs service prod/web; rule `pull-requests` would remove its tags pr-1 otherwise (pushed 40 days ago; the rule keeps images younger than 30 days)"
+        );
+        image.rule = None;
+        kept = KeptInUse {
+            image,
+            would: Fate::Expire,
+            would_untag: Vec::new(),
+            ..kept
+        };
+        assert!(
+            kept_in_use(&kept).contains("; the policy would expire it otherwise ("),
+            "{}",
+            kept_in_use(&kept)
+        );
     }
 
     #[test]
