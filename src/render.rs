@@ -6,6 +6,7 @@
 use ecr_lifecycle_compiler::image::Digest;
 use similar::{ChangeTag, TextDiff};
 
+pub(crate) mod account;
 pub(crate) mod explain;
 mod markdown;
 pub(crate) mod run_report;

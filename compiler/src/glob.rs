@@ -127,16 +127,14 @@ impl Glob {
     }
 
     /// Why ECR cannot use this glob as a tag pattern, if it cannot.
-    pub fn ecr_inexpressible(&self) -> Option<String> {
+    pub fn ecr_inexpressible(&self) -> Option<Inexpressible> {
         if self.text.contains('?') {
-            return Some(format!("`{}` uses `?`, which ECR patterns lack", self.text));
+            return Some(Inexpressible::QuestionMark);
         }
         let stars = self.text.matches('*').count();
-        (stars > MAX_WILDCARDS).then(|| {
-            format!(
-                "`{}` has {stars} `*`, and ECR allows at most {MAX_WILDCARDS}",
-                self.text
-            )
+        (stars > MAX_WILDCARDS).then_some(Inexpressible::TooManyWildcards {
+            stars,
+            max: MAX_WILDCARDS,
         })
     }
 
@@ -198,6 +196,15 @@ impl fmt::Display for Glob {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.text)
     }
+}
+
+/// Why ECR cannot use a glob as a tag pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inexpressible {
+    /// It uses `?`, which ECR's patterns lack.
+    QuestionMark,
+    /// It has more `*` than ECR allows in one pattern.
+    TooManyWildcards { stars: usize, max: usize },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

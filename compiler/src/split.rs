@@ -15,13 +15,14 @@
 
 use std::collections::BTreeSet;
 
-use crate::diagnostic::Diagnostic;
 use crate::dsl::Policy;
 use crate::dsl::policy::{ArchiveKeep, Keep, Matcher, Order, Otherwise, Rule, RuleId, TagClass};
-use crate::native::{self, ValidPolicy};
+use crate::native::{self, NativeError, ValidPolicy};
+use crate::source::Span;
 use crate::translate::{self, filters_for};
 pub use crate::translate::{
-    CLAIM_DAYS, NativeAction, NativeRuleSpec, RuleProblem, TagFilter, ecr_native, to_native,
+    CLAIM_DAYS, NativeAction, NativeRuleSpec, RuleProblem, TagFilter, Unselectable, ecr_native,
+    to_native,
 };
 
 /// Who carries out a rule.
@@ -73,7 +74,7 @@ pub enum EcrPart {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NotNative {
     /// ECR cannot select its images: the translation says why.
-    CannotSelect(String),
+    CannotSelect(Unselectable),
     /// It keeps every image it governs.
     KeepsAll,
     /// Several alternatives in `keep`, where an ECR rule has one condition.
@@ -188,7 +189,43 @@ pub struct Compiled {
     /// `None` when ECR can do nothing for this policy.
     pub native: Option<ValidPolicy>,
     pub rules: Vec<RuleReport>,
-    pub warnings: Vec<Diagnostic>,
+    pub warnings: Vec<Warning>,
+}
+
+/// What `compile` warns of, as data (the CLI words it, at the place the file says it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Warning {
+    /// About one rule (or archive rule, or `archive.expire_after`).
+    Rule {
+        rule: RuleId,
+        name: String,
+        /// The part of the rule the warning is about: its match or its keep.
+        span: Span,
+        kind: RuleWarning,
+    },
+    /// The validator refused the native policy the compiler made: a bug, reported rather than
+    /// hidden; every rule runs at runtime.
+    NativeRefused(NativeError),
+    /// An `evaluation: ecr` policy the checker did not see (built in code) is not one native
+    /// policy; the checker's own message says why.
+    NotVerbatim(String),
+}
+
+/// What is said of one rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RuleWarning {
+    /// ECR cannot select its images: it runs at runtime, and later rules that could select
+    /// the same images cannot act natively either.
+    Unselectable(Unselectable),
+    /// ECR does its part in whole days; the runner does the rest.
+    PartlyRuntime {
+        ecr: NativeAction,
+        runner: RunnerPart,
+    },
+    /// It runs at runtime.
+    Runtime(NotNative),
+    /// The native policy is cut at `kept` rules to fit ECR's limits, from this rule on.
+    CutForLimits { kept: usize },
 }
 
 impl Compiled {
@@ -310,7 +347,7 @@ pub fn compile_holding(policy: &Policy, held: &BTreeSet<RuleId>) -> Compiled {
     let mut reports = Vec::new();
     let mut warnings = Vec::new();
     // Earlier rules ECR cannot see: the images they govern could fall through to later filters.
-    let mut unshielded: Vec<(usize, TagClass, String)> = Vec::new();
+    let mut unshielded: Vec<(usize, TagClass, Unselectable)> = Vec::new();
 
     // The tag classes each earlier rule governs.
     let mut governed: Vec<TagClass> = Vec::new();
@@ -329,16 +366,12 @@ pub fn compile_holding(policy: &Policy, held: &BTreeSet<RuleId>) -> Compiled {
             Err(why) => {
                 unshielded.push((i, class, why.clone()));
                 let runner = runner_part(rule);
-                warnings.push(
-                    Diagnostic::warning(
-                        format!("rule `{name}` runs at runtime: ECR cannot select its images"),
-                        rule.matcher.span,
-                    )
-                    .with_label(why.clone())
-                    .with_note(
-                        "later rules that could select the same images cannot delete natively either",
-                    ),
-                );
+                warnings.push(Warning::Rule {
+                    rule: RuleId::Rule(i),
+                    name: name.clone(),
+                    span: rule.matcher.span,
+                    kind: RuleWarning::Unselectable(why.clone()),
+                });
                 reports.push(RuleReport {
                     rule: RuleId::Rule(i),
                     name,
@@ -417,20 +450,12 @@ pub fn compile_holding(policy: &Policy, held: &BTreeSet<RuleId>) -> Compiled {
                         },
                         _ => RunnerPart::Nothing,
                     };
-                    warnings.push(
-                        Diagnostic::warning(
-                            format!("rule `{name}` runs partly at runtime"),
-                            rule.keep.span,
-                        )
-                        .with_label(format!(
-                            "ECR {}; the runner {}",
-                            wording::ecr(&EcrPart::Acts(*a)),
-                            wording::runner(runner)
-                        ))
-                        .with_help(
-                            "ECR counts whole days: a window in whole days runs entirely in ECR",
-                        ),
-                    );
+                    warnings.push(Warning::Rule {
+                        rule: RuleId::Rule(i),
+                        name: name.clone(),
+                        span: rule.keep.span,
+                        kind: RuleWarning::PartlyRuntime { ecr: *a, runner },
+                    });
                     (Disposition::NativeAndRuntime, runner)
                 };
                 RuleReport {
@@ -445,13 +470,12 @@ pub fn compile_holding(policy: &Policy, held: &BTreeSet<RuleId>) -> Compiled {
             }
             Err(why) => {
                 if !matches!(rule.keep.value, Keep::All) {
-                    warnings.push(
-                        Diagnostic::warning(
-                            format!("rule `{name}` runs at runtime"),
-                            rule.keep.span,
-                        )
-                        .with_label(wording::not_native(why)),
-                    );
+                    warnings.push(Warning::Rule {
+                        rule: RuleId::Rule(i),
+                        name: name.clone(),
+                        span: rule.keep.span,
+                        kind: RuleWarning::Runtime(why.clone()),
+                    });
                 }
                 RuleReport {
                     rule: RuleId::Rule(i),
@@ -486,11 +510,7 @@ pub fn compile_holding(policy: &Policy, held: &BTreeSet<RuleId>) -> Compiled {
             Err(errors) => {
                 // The compiler only emits what ECR accepts; a failure here is a bug, reported
                 // rather than hidden, and the policy falls back to runtime.
-                for e in errors {
-                    warnings.push(Diagnostic::file_error(format!(
-                        "internal: the native policy was refused ({e}); every rule runs at runtime"
-                    )));
-                }
+                warnings.extend(errors.into_iter().map(Warning::NativeRefused));
                 None
             }
         }
@@ -523,7 +543,7 @@ fn compile_archive(
     held: &BTreeSet<RuleId>,
     specs: &mut Vec<NativeRuleSpec>,
     reports: &mut Vec<RuleReport>,
-    warnings: &mut Vec<Diagnostic>,
+    warnings: &mut Vec<Warning>,
 ) {
     let Some(archive) = &policy.archive else {
         return;
@@ -557,25 +577,17 @@ fn compile_archive(
             (RuleId::ArchiveDefault, name, description, m, k)
         }));
     for (id, name, description, matcher, keep) in rules {
-        let what = match id {
-            RuleId::ArchiveDefault => "`archive.expire_after`".to_string(),
-            _ => format!("archive rule `{name}`"),
-        };
         let class = matcher.class();
         let filters = match filters_for(matcher) {
             Ok(f) => f,
             Err(why) => {
                 unshielded.push((class, name));
-                warnings.push(
-                    Diagnostic::warning(
-                        format!("{what} runs at runtime: ECR cannot select its images"),
-                        matcher.span,
-                    )
-                    .with_label(why.clone())
-                    .with_note(
-                        "later archive rules that could select the same images cannot delete natively either",
-                    ),
-                );
+                warnings.push(Warning::Rule {
+                    rule: id,
+                    name: name.to_string(),
+                    span: matcher.span,
+                    kind: RuleWarning::Unselectable(why.clone()),
+                });
                 reports.push(RuleReport {
                     rule: id,
                     name: name.to_string(),
@@ -630,15 +642,12 @@ fn compile_archive(
                         _ => 0,
                     };
                     let runner = RunnerPart::ArchivedBeforeWholeDays(days);
-                    warnings.push(
-                        Diagnostic::warning(format!("{what} runs partly at runtime"), keep.span)
-                            .with_label(format!(
-                                "ECR {}; the runner {}",
-                                wording::ecr(&EcrPart::Acts(a)),
-                                wording::runner(runner)
-                            ))
-                            .with_help("ECR counts whole days: write `expire_after` in days"),
-                    );
+                    warnings.push(Warning::Rule {
+                        rule: id,
+                        name: name.to_string(),
+                        span: keep.span,
+                        kind: RuleWarning::PartlyRuntime { ecr: a, runner },
+                    });
                     runner
                 };
                 RuleReport {
@@ -666,10 +675,12 @@ fn compile_archive(
                 narrowing: Narrowing::None,
             },
             Err(Some(why)) => {
-                warnings.push(
-                    Diagnostic::warning(format!("{what} runs at runtime"), keep.span)
-                        .with_label(wording::not_native(&why)),
-                );
+                warnings.push(Warning::Rule {
+                    rule: id,
+                    name: name.to_string(),
+                    span: keep.span,
+                    kind: RuleWarning::Runtime(why.clone()),
+                });
                 RuleReport {
                     rule: id,
                     name: name.to_string(),
@@ -755,7 +766,7 @@ fn fit_ecr_limits(
     policy: &Policy,
     specs: &mut Vec<NativeRuleSpec>,
     reports: &mut [RuleReport],
-    warnings: &mut Vec<Diagnostic>,
+    warnings: &mut Vec<Warning>,
 ) {
     let fits = |kept: &[NativeRuleSpec]| {
         kept.len() <= native::validate::MAX_RULES
@@ -842,17 +853,14 @@ fn fit_ecr_limits(
             }
         }
         let (name, span) = policy.rule_name(first_cut).unwrap_or_default();
-        warnings.push(
-            Diagnostic::warning(
-                format!(
-                    "the native policy is cut at {} rules to fit ECR's limits; rule `{name}` and later{} run at runtime",
-                    keep_standard + keep_archived,
-                    if matches!(first_cut, RuleId::Rule(_)) { "" } else { " archive rules" }
-                ),
-                span,
-            )
-            .with_help("ECR accepts at most 50 rules and 30,720 characters per lifecycle policy"),
-        );
+        warnings.push(Warning::Rule {
+            rule: first_cut,
+            name: name.to_string(),
+            span,
+            kind: RuleWarning::CutForLimits {
+                kept: keep_standard + keep_archived,
+            },
+        });
     }
     retain_specs(specs, reports, &flags);
     // Claims at the end now shield nothing.
@@ -935,13 +943,11 @@ fn compile_ecr(policy: &Policy) -> Compiled {
             rules: Vec::new(),
             warnings: problems
                 .into_iter()
-                .map(|(_, m)| Diagnostic::file_error(m))
+                .map(|(_, m)| Warning::NotVerbatim(m))
                 .collect(),
         },
     }
 }
-
-pub mod wording;
 
 #[cfg(test)]
 mod tests;

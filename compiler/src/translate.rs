@@ -6,6 +6,7 @@
 use crate::diagnostic::Diagnostic;
 use crate::dsl::Policy;
 use crate::dsl::policy::{ArchiveKeep, Evaluation, Keep, Matcher, Otherwise, RuleId, TagClass};
+use crate::glob::Inexpressible;
 use crate::native::{self, ValidPolicy};
 
 /// Days in a claim's `sinceImagePushed` (or, in the archive, `sinceImageTransitioned`): a
@@ -71,24 +72,39 @@ pub struct NativeRuleSpec {
     pub rule: RuleId,
 }
 
-/// Why a match cannot be an ECR tag filter.
-pub(crate) fn filters_for(m: &Matcher) -> Result<Vec<TagFilter>, String> {
+/// Why ECR cannot select the images a match selects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unselectable {
+    /// A `where` expression.
+    Where,
+    /// A regular expression over tags.
+    Regex,
+    /// A glob ECR's tag patterns cannot express.
+    Glob { glob: String, why: Inexpressible },
+}
+
+/// The ECR tag filters that together select exactly what a match selects, or why there are
+/// none.
+pub(crate) fn filters_for(m: &Matcher) -> Result<Vec<TagFilter>, Unselectable> {
     match m {
         Matcher::Any { filter: None } => Ok(vec![TagFilter::Any]),
         Matcher::Untagged { filter: None } => Ok(vec![TagFilter::Untagged]),
         Matcher::Any { filter: Some(_) } | Matcher::Untagged { filter: Some(_) } => {
-            Err("its `where` expression cannot be evaluated by ECR".into())
+            Err(Unselectable::Where)
         }
         Matcher::Tagged(t) => {
             if t.filter.is_some() {
-                return Err("its `where` expression cannot be evaluated by ECR".into());
+                return Err(Unselectable::Where);
             }
             if t.regex.is_some() {
-                return Err("ECR tag patterns have no regular expressions".into());
+                return Err(Unselectable::Regex);
             }
             for g in t.any_of.iter().chain(&t.all_of) {
                 if let Some(why) = g.ecr_inexpressible() {
-                    return Err(why);
+                    return Err(Unselectable::Glob {
+                        glob: g.to_string(),
+                        why,
+                    });
                 }
             }
             let mut all: Vec<String> = Vec::new();

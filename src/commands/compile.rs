@@ -5,7 +5,6 @@ use ecr_lifecycle_compiler::diagnostic::Diagnostic;
 use ecr_lifecycle_compiler::dsl::Policy;
 use ecr_lifecycle_compiler::dsl::policy::{Account, RegistryKind};
 use ecr_lifecycle_compiler::source::SourceFile;
-use ecr_lifecycle_compiler::split::wording;
 use ecr_lifecycle_compiler::split::{self, Compiled, Disposition, Narrowing};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -13,6 +12,7 @@ use serde_json::{Value, json};
 use crate::cli::{CompileArgs, CompileFormat};
 use crate::commands::load;
 use crate::exit::ExitStatus;
+use crate::render::account;
 use crate::{files, output};
 
 const COMPILED: &str = ".compiled.json";
@@ -40,26 +40,16 @@ pub(super) fn run(args: &CompileArgs) -> ExitStatus {
             if public {
                 load::public_notes([(f.name.as_str(), RegistryKind::EcrPublic)]);
             }
-            let mut c = if public {
+            let c = if public {
                 split::compile_runtime_only(p)
             } else {
                 split::compile(p)
             };
-            // Globs that read like regular expressions, each before the first warning of a
-            // later place in the file.
-            for w in load::glob_warnings(p) {
-                let at = c
-                    .warnings
-                    .iter()
-                    .position(|d| d.span.map(|s| s.start) > w.span.map(|s| s.start))
-                    .unwrap_or(c.warnings.len());
-                c.warnings.insert(at, w);
-            }
             (f, p, c)
         })
         .collect();
-    for (file, _, c) in &compiled {
-        output::diagnostics(file, &c.warnings);
+    for (file, policy, c) in &compiled {
+        output::diagnostics(file, &warnings(policy, c));
     }
     match &args.out {
         None => {
@@ -434,16 +424,33 @@ fn document(file: &SourceFile, policy: &Policy, c: &Compiled) -> CompiledDocumen
             .iter()
             .map(|r| RuleDocument {
                 disposition: r.disposition,
-                ecr: wording::ecr(&r.ecr),
+                ecr: account::ecr(&r.ecr),
                 governs: governs(policy, &r.narrowing),
                 name: r.name.clone(),
                 native_rules: r.native_priorities.clone(),
-                runtime: wording::runner(r.runner),
+                runtime: account::runner(r.runner),
             })
             .collect(),
         source: file.name.clone(),
-        warnings: c.warnings.iter().map(|d| warning(file, d)).collect(),
+        warnings: warnings(policy, c)
+            .iter()
+            .map(|d| warning(file, d))
+            .collect(),
     }
+}
+
+/// The compiler's warnings in words, with each glob that reads like a regular expression
+/// before the first warning of a later place in the file.
+fn warnings(policy: &Policy, c: &Compiled) -> Vec<Diagnostic> {
+    let mut all: Vec<Diagnostic> = c.warnings.iter().map(account::warning).collect();
+    for w in load::glob_warnings(policy) {
+        let at = all
+            .iter()
+            .position(|d| d.span.map(|s| s.start) > w.span.map(|s| s.start))
+            .unwrap_or(all.len());
+        all.insert(at, w);
+    }
+    all
 }
 
 fn warning(file: &SourceFile, d: &Diagnostic) -> WarningDocument {
@@ -498,9 +505,9 @@ fn text(file: &SourceFile, policy: &Policy, c: &Compiled) -> String {
         }
         s.push_str(&format!(
             "       ECR:    {}{natives}\n",
-            wording::ecr(&r.ecr)
+            account::ecr(&r.ecr)
         ));
-        let runner = wording::runner(r.runner);
+        let runner = account::runner(r.runner);
         if !runner.is_empty() {
             s.push_str(&format!("       runner: {runner}\n"));
         }
