@@ -217,17 +217,8 @@ impl Registry for EcrPublicRegistry {
             timer.done();
             let page = page.map_err(|e| sdk_error("DescribeImages", Some(name), e))?;
             for d in page.image_details() {
-                let img = convert(d).ok_or_else(|| {
-                    RegistryError::new(
-                        "DescribeImages",
-                        Some(name),
-                        ErrorKind::Other,
-                        format!(
-                            "an image came back without a valid digest or push time ({})",
-                            d.image_digest().unwrap_or("no digest")
-                        ),
-                    )
-                })?;
+                let img = convert(d)
+                    .ok_or_else(|| RegistryError::unreadable_image(name, d.image_digest()))?;
                 images.push(img);
             }
         }

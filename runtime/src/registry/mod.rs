@@ -153,6 +153,19 @@ impl RegistryError {
         }
     }
 
+    /// DescribeImages gave an image this tool cannot read (no digest, or no push time).
+    pub(crate) fn unreadable_image(repository: &str, digest: Option<&str>) -> Self {
+        RegistryError::new(
+            "DescribeImages",
+            Some(repository),
+            ErrorKind::Other,
+            format!(
+                "an image came back without a valid digest or push time ({})",
+                digest.unwrap_or("no digest")
+            ),
+        )
+    }
+
     /// What the user can do about it.
     pub fn hint(&self) -> &'static str {
         match self.kind {
